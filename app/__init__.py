@@ -1,0 +1,68 @@
+"""印刷施工单跟踪系统 — the application factory."""
+from __future__ import annotations
+
+from flask import Flask, request, session
+
+from app.config import load_config
+from app.extensions import babel, csrf, db, login_manager, migrate, sock
+
+
+def select_locale() -> str:
+    requested = request.args.get("lang")
+    if requested in ("en", "zh_Hans_CN", "zh"):
+        session["lang"] = "zh_Hans_CN" if requested == "zh" else requested
+    if session.get("lang"):
+        return session["lang"]
+    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
+    return "en" if best and best.startswith("en") else "zh_Hans_CN"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app.config.update(load_config(config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    sock.init_app(app)
+
+    from app import models  # noqa: F401  (registers every table with the metadata)
+    from app.auth.session import init_login
+    from app.errors.handlers import register_error_handlers
+    from app.templating import register_template_helpers
+
+    init_login(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    _register_blueprints(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+
+    if app.config["METRICS_ENABLED"] and not app.config.get("TESTING"):
+        from app.metrics import init_metrics
+
+        init_metrics(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.dispatch import bp as dispatch_bp
+    from app.kiosk import bp as kiosk_bp
+    from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
+    from app.reports import bp as reports_bp
+    from app.supervision import bp as supervision_bp
+    from app.tasks import bp as tasks_bp
+    from app.workorders import bp as workorders_bp
+
+    for blueprint in (
+        auth_bp, main_bp, workorders_bp, tasks_bp, kiosk_bp, supervision_bp, dispatch_bp,
+        notifications_bp, reports_bp, admin_bp,
+    ):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,75 @@
+import secrets
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import KioskLoginForm, LoginForm
+from app.policy import landing_endpoint
+from app.services import auth as auth_service
+from app.services.errors import DomainError
+from app.utils.http import client_ip, safe_next
+
+TERMINAL_COOKIE = "kiosk_terminal"
+
+
+def _landing(user) -> str:
+    return url_for(landing_endpoint(user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(_landing(current_user))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = auth_service.authenticate_password(form.username.data, form.password.data, client_ip())
+        except DomainError as error:
+            form.form_errors.append(error.message)
+            status = error.status
+        else:
+            session.clear()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), _landing(user)))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/kiosk/login", methods=["GET", "POST"])
+def kiosk_login():
+    form = KioskLoginForm()
+    terminal = request.cookies.get(TERMINAL_COOKIE) or secrets.token_hex(8)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = auth_service.authenticate_pin(form.employee_no.data, form.pin.data, f"{terminal}:{client_ip()}")
+        except DomainError as error:
+            form.form_errors.append(error.message)
+            status = error.status
+        else:
+            session.clear()
+            login_user(user)
+            session["kiosk_session"] = True
+            session["kiosk_last_seen"] = time.time()
+            response = redirect(safe_next(request.args.get("next"), url_for("kiosk.index")))
+            response.set_cookie(TERMINAL_COOKIE, terminal, max_age=10 * 365 * 86400, httponly=True, samesite="Lax")
+            return response
+    elif request.method == "POST":
+        status = 400
+    response = render_template("auth/kiosk_login.html", form=form), status
+    return response
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    kiosk = session.get("kiosk_session")
+    logout_user()
+    session.clear()
+    flash(_("您已退出登录"), "info")
+    return redirect(url_for("auth.kiosk_login" if kiosk else "auth.login"))

@@ -1,0 +1,61 @@
+"""Login session plumbing: user loading, the kiosk idle logout, and where anonymous users go."""
+from __future__ import annotations
+
+import time
+
+from flask import flash, jsonify, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from app.extensions import db, login_manager
+from app.models import User
+from app.services import settings as settings_service
+from app.utils.http import is_api_request, is_htmx
+
+KIOSK_PATH_PREFIXES = ("/kiosk", "/scan", "/tasks/")
+
+
+def init_login(app) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.is_active else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if is_api_request():
+            return jsonify(error={"code": "unauthenticated", "message": str(_l("请先登录"))}), 401
+        kiosk = request.path.startswith(KIOSK_PATH_PREFIXES[0]) or session.get("kiosk_terminal")
+        target = url_for("auth.kiosk_login" if kiosk else "auth.login", next=request.full_path.rstrip("?"))
+        if is_htmx():
+            return "", 401, {"HX-Redirect": target}
+        flash(login_manager.login_message, "warning")
+        return redirect(target)
+
+    @app.before_request
+    def enforce_kiosk_idle_logout():
+        """Kiosk sessions end after the configured idle time, even if the page never polls."""
+        if not session.get("kiosk_session") or not current_user.is_authenticated:
+            return None
+        now = time.time()
+        idle_limit = settings_service.get("kiosk_idle_logout_seconds")
+        last_seen = session.get("kiosk_last_seen", now)
+        if now - last_seen > idle_limit:
+            logout_user()
+            session.pop("kiosk_session", None)
+            session.pop("kiosk_last_seen", None)
+            message = _l("由于长时间未操作，已自动退出，请重新登录")
+            if is_api_request():
+                return jsonify(error={"code": "session_expired", "message": str(message)}), 401
+            target = url_for("auth.kiosk_login")
+            if is_htmx():
+                return "", 401, {"HX-Redirect": target}
+            flash(message, "warning")
+            return redirect(target)
+        session["kiosk_last_seen"] = now
+        return None

@@ -1,0 +1,160 @@
+"""Every status and choice of the plant, with its one Chinese label (DOMAIN.md §11)."""
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class LabeledEnum(StrEnum):
+    """A string enum whose members carry a translatable label.
+
+    Built with ``_enum()``; templates and forms use ``.label``, ``label_of()`` and
+    ``choices()`` so no label is ever typed twice.
+    """
+
+    @property
+    def label(self) -> str:
+        return str(type(self).labels[self.value])
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [m.value for m in cls]
+
+    @classmethod
+    def label_of(cls, value: str | None) -> str:
+        if value is None:
+            return ""
+        return str(cls.labels.get(value, value))
+
+
+def _enum(name: str, labels: dict[str, object]) -> type[LabeledEnum]:
+    enum_cls = LabeledEnum(name, {key.upper(): key for key in labels})
+    enum_cls.labels = labels  # type: ignore[attr-defined]
+    return enum_cls
+
+
+RoleCode = _enum("RoleCode", {
+    "admin": _l("管理员"),
+    "salesperson": _l("业务员"),
+    "maker": _l("制单员"),
+    "supervisor": _l("部门主管"),
+    "operator": _l("操作员"),
+    "designer": _l("设计员"),
+})
+
+TaskStatus = _enum("TaskStatus", {
+    "draft": _l("草稿"),
+    "pending": _l("待开始"),
+    "in_progress": _l("进行中"),
+    "paused": _l("已暂停"),
+    "completed": _l("已完成"),
+    "cancelled": _l("已取消"),
+})
+
+# Tasks an operator holds against the cap, and that count as a department's load.
+OPEN_TASK_STATUSES = ("pending", "in_progress", "paused")
+
+ApprovalStatus = _enum("ApprovalStatus", {
+    "draft": _l("草稿"),
+    "pending": _l("待审核"),
+    "approved": _l("已通过"),
+    "rejected": _l("已拒绝"),
+})
+
+WorkOrderStatus = _enum("WorkOrderStatus", {
+    "pending": _l("待开始"),
+    "in_progress": _l("进行中"),
+    "paused": _l("已暂停"),
+    "completed": _l("已完成"),
+    "cancelled": _l("已取消"),
+})
+
+StepStatus = _enum("StepStatus", {
+    "pending": _l("待开始"),
+    "in_progress": _l("进行中"),
+    "completed": _l("已完成"),
+    "skipped": _l("已跳过"),
+})
+
+Priority = _enum("Priority", {
+    "low": _l("低"),
+    "normal": _l("普通"),
+    "high": _l("高"),
+    "urgent": _l("紧急"),
+})
+
+PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+TaskType = _enum("TaskType", {
+    "plate_making": _l("制版任务"),
+    "cutting": _l("开料任务"),
+    "printing": _l("印刷任务"),
+    "foiling": _l("烫金任务"),
+    "embossing": _l("压凸任务"),
+    "die_cutting": _l("模切任务"),
+    "packaging": _l("包装任务"),
+    "general": _l("通用任务"),
+})
+
+PlateKind = _enum("PlateKind", {
+    "artwork": _l("图稿"),
+    "die": _l("刀模"),
+    "foiling": _l("烫金版"),
+    "embossing": _l("压凸版"),
+})
+
+PLATE_CODE_PREFIX = {"artwork": "ART", "die": "DIE", "foiling": "FP", "embossing": "EP"}
+
+FoilingType = _enum("FoilingType", {
+    "gold": _l("烫金"),
+    "silver": _l("烫银"),
+})
+
+PrintingType = _enum("PrintingType", {
+    "none": _l("不需要印刷"),
+    "front": _l("正面印刷"),
+    "back": _l("背面印刷"),
+    "self_reverse": _l("自反印刷"),
+    "reverse_gripper": _l("反咬口印刷"),
+    "register": _l("套版印刷"),
+})
+
+PurchaseStatus = _enum("PurchaseStatus", {
+    "pending": _l("待采购"),
+    "ordered": _l("已下单"),
+    "received": _l("已回料"),
+    "cut": _l("已开料"),
+})
+
+PauseReason = _enum("PauseReason", {
+    "equipment": _l("设备故障"),
+    "material": _l("缺料"),
+    "plate": _l("等待版"),
+    "quality": _l("质量问题"),
+    "other": _l("其他"),
+})
+
+OperatorStrategy = _enum("OperatorStrategy", {
+    "manual": _l("手动"),
+    "least_tasks": _l("任务最少"),
+    "round_robin": _l("轮询"),
+    "random": _l("随机"),
+    "first_available": _l("第一个可用"),
+})
+
+NotificationType = _enum("NotificationType", {
+    "approval_requested": _l("待审核"),
+    "approval_passed": _l("审核通过"),
+    "approval_rejected": _l("审核拒绝"),
+    "task_assigned": _l("新任务分配"),
+    "task_reassigned": _l("改派"),
+    "task_cancelled": _l("任务取消"),
+    "task_completed": _l("任务完成"),
+    "process_completed": _l("工序完成"),
+    "workorder_completed": _l("施工单完成"),
+    "delivery_due": _l("交货期预警"),
+    "system": _l("系统通知"),
+})

@@ -1,0 +1,73 @@
+"""One place that turns errors into a full page, an htmx toast, or JSON."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import jsonify, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.errors import DomainError
+from app.utils.http import is_api_request, is_htmx
+
+GENERIC_MESSAGES = {
+    400: _l("请求无效，请检查输入后重试"),
+    401: _l("请先登录"),
+    403: _l("您没有权限访问此页面"),
+    404: _l("页面或记录不存在"),
+    405: _l("不支持该操作"),
+    409: _l("操作冲突，请刷新后重试"),
+    413: _l("上传的文件太大"),
+    429: _l("操作过于频繁，请稍后再试"),
+    500: _l("服务器内部错误，请稍后重试；如果问题持续，请联系管理员"),
+}
+
+TITLES = {
+    400: _l("请求无效"), 401: _l("未登录"), 403: _l("无权访问"), 404: _l("未找到"), 405: _l("不支持的操作"),
+    409: _l("操作冲突"), 413: _l("文件太大"), 429: _l("请稍后再试"), 500: _l("服务器错误"),
+}
+
+
+def error_response(status: int, message: str, *, code: str = "error", details: list | None = None,
+                   fields: dict | None = None):
+    details = details or []
+    if is_api_request():
+        body = {"code": code, "message": message}
+        if details:
+            body["details"] = details
+        if fields:
+            body["fields"] = fields
+        return jsonify(error=body), status
+    if is_htmx():
+        # htmx does not swap error responses; base.html shows X-Message in a toast.
+        html = render_template("errors/_message.html", message=message, details=details)
+        return html, status, {"X-Message": quote(message)}
+    title = TITLES.get(status, TITLES[500])
+    return render_template("errors/error.html", status=status, title=title, message=message, details=details), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return error_response(error.status, error.message, code=error.code, details=error.details, fields=error.fields)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return error_response(400, str(_l("页面已过期或安全令牌无效，请刷新页面后重试")), code="csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        message = str(GENERIC_MESSAGES.get(status, error.description or GENERIC_MESSAGES[500]))
+        return error_response(status, message, code=f"http_{status}")
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
+            raise error
+        return error_response(500, str(GENERIC_MESSAGES[500]), code="server_error")

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("kiosk", __name__)
+
+from app.kiosk import routes  # noqa: E402,F401

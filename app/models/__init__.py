@@ -1,0 +1,17 @@
+"""All models, importable from one place (and registered with the metadata for Alembic)."""
+from app.models.catalog import Customer, Material, Plate, PlateProduct, Product, ProductMaterial, ProductProcess
+from app.models.dispatch import AssignmentRule
+from app.models.org import Department, Process, Role, User, department_processes, user_departments, user_roles
+from app.models.system import AuthFailure, Counter, Notification, Setting
+from app.models.task import AuditLog, Task, TimeLog
+from app.models.workorder import (
+    ApprovalLog, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, work_order_plates,
+)
+
+__all__ = [
+    "ApprovalLog", "AssignmentRule", "AuditLog", "AuthFailure", "Counter", "Customer", "Department",
+    "Material", "Notification", "Plate", "PlateProduct", "Process", "Product", "ProductMaterial",
+    "ProductProcess", "Role", "Setting", "Task", "TimeLog", "User", "WorkOrder", "WorkOrderMaterial",
+    "WorkOrderProduct", "WorkOrderStep", "department_processes", "user_departments", "user_roles",
+    "work_order_plates",
+]

@@ -1,0 +1,130 @@
+"""Tasks, their work periods and the audit trail of every change."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin
+from app.models.catalog import Plate
+from app.models.org import Department, User
+from app.models.workorder import WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep
+from app.utils.timeutil import utcnow
+
+
+class Task(TimestampMixin, db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_department_status", "department_id", "status"),
+        Index("ix_tasks_operator_status", "operator_id", "status"),
+        Index("ix_tasks_status_updated", "status", "updated_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("work_order_steps.id", ondelete="CASCADE"), index=True)
+    task_type: Mapped[str] = mapped_column(String(20), default="general")
+    content: Mapped[str] = mapped_column(String(255))
+    target_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    completed_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    defective_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    plate_id: Mapped[int | None] = mapped_column(ForeignKey("plates.id", ondelete="RESTRICT"), index=True)
+    material_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_order_materials.id", ondelete="RESTRICT"), index=True
+    )
+    product_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_order_products.id", ondelete="RESTRICT"), index=True
+    )
+    # Completed by an outside event (plate confirmed, material cut) rather than by reporting.
+    auto_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    production_requirements: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    pause_reason: Mapped[str | None] = mapped_column(String(20))
+    pause_note: Mapped[str] = mapped_column(String(255), default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    completion_reason: Mapped[str] = mapped_column(Text, default="")
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    work_order: Mapped[WorkOrder] = relationship()
+    step: Mapped[WorkOrderStep] = relationship(back_populates="tasks")
+    plate: Mapped[Plate | None] = relationship()
+    material_line: Mapped[WorkOrderMaterial | None] = relationship()
+    product_line: Mapped[WorkOrderProduct | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    operator: Mapped[User | None] = relationship()
+
+    @property
+    def progress_percent(self) -> int:
+        if self.target_quantity <= 0:
+            return 100 if self.status == "completed" else 0
+        return min(100, self.completed_quantity * 100 // self.target_quantity)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.number} {self.status}>"
+
+
+class TimeLog(db.Model):
+    """One work period of one operator on one task; durations come from server time."""
+
+    __tablename__ = "time_logs"
+    __table_args__ = (
+        # At most one open period per (task, operator), enforced by both databases.
+        Index(
+            "uq_time_logs_open_period",
+            "task_id",
+            "operator_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    task: Mapped[Task] = relationship()
+    operator: Mapped[User] = relationship()
+
+    @property
+    def duration_seconds(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at).total_seconds())
+
+
+class AuditLog(db.Model):
+    """Every change of a task, 施工单 or master record: who, when, what, from → to."""
+
+    __tablename__ = "audit_logs"
+    __table_args__ = (
+        Index("ix_audit_logs_object", "object_type", "object_id"),
+        Index("ix_audit_logs_action_at", "action", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    object_type: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    work_order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    quantity_delta: Mapped[int | None] = mapped_column(Integer)
+    defective_delta: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Free-form before/after values and extras (e.g. operator X → Y).
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()

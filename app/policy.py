@@ -1,0 +1,165 @@
+"""Who may do what: the one answer to ``can(user, action, obj)`` (DOMAIN.md §1).
+
+Routes call ``require(user, action, obj)``; templates call ``can(...)`` to decide which
+buttons to show. A rule is never written anywhere else.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Department
+from app.services.errors import Forbidden
+
+DESK_ROLES = ("admin", "supervisor", "maker", "salesperson", "designer")
+
+
+def department_children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for dept_id, parent_id in db.session.execute(select(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(dept_id)
+    return children
+
+
+def with_descendants(department_ids, children: dict[int, list[int]] | None = None) -> set[int]:
+    children = children if children is not None else department_children_map()
+    result, stack = set(), list(department_ids)
+    while stack:
+        dept_id = stack.pop()
+        if dept_id not in result:
+            result.add(dept_id)
+            stack.extend(children.get(dept_id, []))
+    return result
+
+
+def led_department_ids(user) -> set[int]:
+    """Departments a supervisor acts on: their own and every department below them."""
+    if not user.has_role("supervisor"):
+        return set()
+    cache = g.setdefault("_led_departments", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = with_descendants(user.department_ids)
+    return cache[user.id]
+
+
+def _is_creator(user, work_order) -> bool:
+    return work_order.created_by_id == user.id
+
+
+def _is_customer_salesperson(user, work_order) -> bool:
+    return user.has_role("salesperson") and work_order.customer is not None and \
+        work_order.customer.salesperson_id == user.id
+
+
+def _sees_work_order(user, work_order) -> bool:
+    if user.has_role("admin", "supervisor", "designer"):
+        return True
+    if user.has_role("maker") and _is_creator(user, work_order):
+        return True
+    if user.has_role("salesperson") and (_is_creator(user, work_order) or _is_customer_salesperson(user, work_order)):
+        return True
+    return False
+
+
+def _edits_work_order(user, work_order) -> bool:
+    if user.is_admin:
+        return True
+    if user.has_role("maker") and _is_creator(user, work_order):
+        return True
+    return user.has_role("salesperson") and (_is_creator(user, work_order) or _is_customer_salesperson(user, work_order))
+
+
+def _approves_work_order(user, work_order) -> bool:
+    return user.has_role("admin", "supervisor") or _is_customer_salesperson(user, work_order)
+
+
+def _deletes_work_order(user, work_order) -> bool:
+    return user.is_admin or _is_creator(user, work_order)
+
+
+def _sees_task(user, task) -> bool:
+    if user.has_role("admin", "supervisor"):
+        return True
+    if user.has_role("operator") and (
+        task.operator_id == user.id or (task.department_id in user.department_ids and task.status != "draft")
+    ):
+        return True
+    return task.work_order is not None and user.has_role("maker", "salesperson") and _sees_work_order(user, task.work_order)
+
+
+def _supervises_task(user, task) -> bool:
+    return user.is_admin or (task.department_id is not None and task.department_id in led_department_ids(user))
+
+
+def _works_task(user, task) -> bool:
+    return task.operator_id == user.id or _supervises_task(user, task)
+
+
+def _claims_task(user, task) -> bool:
+    return user.has_role("operator", "supervisor") and task.department_id in user.department_ids
+
+
+def _roles(*codes: str) -> Callable:
+    return lambda user, obj=None: user.has_role(*codes)
+
+
+RULES: dict[str, Callable] = {
+    # pages
+    "dashboard.view": _roles(*DESK_ROLES),
+    "admin.access": _roles("admin"),
+    "admin.customers": _roles("admin", "salesperson"),
+    "admin.plates": _roles("admin", "designer"),
+    "kiosk.use": _roles("operator"),
+    "supervisor.board": _roles("admin", "supervisor"),
+    "dispatch.rules.view": _roles("admin", "supervisor"),
+    "dispatch.rules.edit": _roles("admin"),
+    "dispatch.pool": _roles("admin", "supervisor"),
+    "stats.view": _roles(*DESK_ROLES),
+    "task.list": lambda user, obj=None: True,
+    "notifications.view": lambda user, obj=None: True,
+    # 施工单
+    "workorder.list": _roles(*DESK_ROLES),
+    "workorder.create": _roles("admin", "maker", "salesperson"),
+    "workorder.view": _sees_work_order,
+    "workorder.edit": _edits_work_order,
+    "workorder.approve": _approves_work_order,
+    "workorder.delete": _deletes_work_order,
+    "workorder.manage": lambda user, wo: user.has_role("admin", "supervisor"),
+    # tasks
+    "task.view": _sees_task,
+    "task.supervise": _supervises_task,
+    "task.work": _works_task,
+    "task.claim": _claims_task,
+    # plates
+    "plate.confirm": _roles("admin", "designer"),
+}
+
+
+def can(user, action: str, obj=None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise KeyError(f"unknown policy action {action!r}") from None
+    return bool(rule(user, obj))
+
+
+def require(user, action: str, obj=None) -> None:
+    if not can(user, action, obj):
+        raise Forbidden(_l("您没有权限执行此操作"), code="forbidden")
+
+
+def landing_endpoint(user) -> str:
+    """Where a user lands after login (issue 2): operators the kiosk, supervisors the board."""
+    if user.has_role("admin"):
+        return "main.index"
+    if user.has_role("supervisor"):
+        return "supervision.board"
+    if user.has_role("operator") and not user.has_role(*DESK_ROLES):
+        return "kiosk.index"
+    return "main.index"

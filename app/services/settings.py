@@ -1,0 +1,64 @@
+"""Plant settings stored in the database (DOMAIN.md §2), effective immediately."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Setting
+from app.services import audit
+from app.services.errors import Invalid
+
+# key → (default, label, minimum, maximum); None bounds mean a boolean.
+SETTINGS = {
+    "auto_dispatch_enabled": (True, _l("启用自动分派"), None, None),
+    "operator_task_cap": (10, _l("操作员任务上限"), 1, 100),
+    "kiosk_idle_logout_seconds": (120, _l("工位机空闲自动退出（秒）"), 30, 3600),
+    "notification_retention_days": (30, _l("通知保留天数"), 1, 365),
+}
+
+
+def get(key: str):
+    if key not in SETTINGS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    return SETTINGS[key][0] if row is None else row.value
+
+
+def all_values() -> dict:
+    stored = {row.key: row.value for row in db.session.scalars(db.select(Setting))}
+    return {key: stored.get(key, spec[0]) for key, spec in SETTINGS.items()}
+
+
+def _validate(key: str, value):
+    default, label, low, high = SETTINGS[key]
+    if isinstance(default, bool):
+        return bool(value)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(_l("%(label)s必须是整数", label=label), fields={key: _l("请输入整数")})
+    if not low <= number <= high:
+        message = _l("%(label)s必须在 %(low)s 到 %(high)s 之间", label=label, low=low, high=high)
+        raise Invalid(message, fields={key: message})
+    return number
+
+
+def update(actor, changes: dict) -> dict:
+    """Validate every change first so a bad value leaves all settings untouched."""
+    clean = {key: _validate(key, value) for key, value in changes.items() if key in SETTINGS}
+    before = all_values()
+    for key, value in clean.items():
+        row = db.session.get(Setting, key)
+        if row is None:
+            db.session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        if before[key] != value:
+            audit.record(actor, "setting", None, "update", detail={"key": key, "before": before[key], "after": value})
+    return clean
+
+
+def ensure_defaults() -> None:
+    for key, (default, *_rest) in SETTINGS.items():
+        if db.session.get(Setting, key) is None:
+            db.session.add(Setting(key=key, value=default))

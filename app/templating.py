@@ -1,0 +1,77 @@
+"""What every template may call: the policy, enum labels, due status, navigation."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app import enums
+from app.policy import can
+from app.utils.timeutil import plant_today
+
+# (endpoint, label, policy action) in the order the top navigation shows them.
+NAVIGATION = [
+    ("main.index", _l("工作台"), "dashboard.view"),
+    ("workorders.index", _l("施工单"), "workorder.list"),
+    ("tasks.index", _l("任务中心"), "task.list"),
+    ("kiosk.index", _l("我的任务"), "kiosk.use"),
+    ("supervision.board", _l("主管看板"), "supervisor.board"),
+    ("dispatch.pool", _l("待分派"), "dispatch.pool"),
+    ("dispatch.rules", _l("分派规则"), "dispatch.rules.view"),
+    ("reports.stats", _l("数据统计"), "stats.view"),
+    ("admin.index", _l("系统管理"), "admin.access"),
+    ("admin.customers", _l("客户"), "admin.customers"),
+    ("admin.plates", _l("版型"), "admin.plates"),
+]
+
+
+def due_status(delivery: date | None, today: date | None = None) -> tuple[str, str]:
+    """(css class, text) — 逾期 / 今天到期 / 明天到期 / N天后到期."""
+    if delivery is None:
+        return "", ""
+    days = (delivery - (today or plant_today())).days
+    if days < 0:
+        return "due-overdue", _("逾期 %(days)s 天", days=-days)
+    if days == 0:
+        return "due-today", _("今天到期")
+    if days == 1:
+        return "due-soon", _("明天到期")
+    return ("due-soon" if days <= 3 else "due-later"), _("%(days)s天后到期", days=days)
+
+
+def navigation_for(user) -> list[tuple[str, str]]:
+    if not user.is_authenticated:
+        return []
+    items = [(endpoint, label) for endpoint, label, action in NAVIGATION if can(user, action)]
+    # An admin reaches customers and plates from 系统管理; list them once.
+    if user.is_admin:
+        items = [item for item in items if item[0] not in ("admin.customers", "admin.plates")]
+    return items
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.globals.update(
+        can=lambda action, obj=None: can(current_user, action, obj),
+        enums=enums,
+        due_status=due_status,
+        navigation_for=navigation_for,
+        current_locale=lambda: str(get_locale()),
+    )
+    app.jinja_env.filters.update(
+        date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",
+        datetime=lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else "",
+    )
+
+    @app.context_processor
+    def inject_request_flags():
+        return {"is_kiosk_session": bool(session.get("kiosk_session"))}
+
+    @app.after_request
+    def vary_on_htmx(response):
+        response.headers.add("Vary", "HX-Request")
+        return response
+

@@ -1,0 +1,20 @@
+"""Helpers shared by the thin views of every blueprint."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+
+from app.policy import require
+from app.utils.http import is_htmx
+
+
+def not_ready(title, purpose, action: str):
+    """An honest empty page for an area whose issue has not landed yet."""
+    require(current_user, action)
+    return render_template("main/not_ready.html", title=title, purpose=purpose)
+
+
+def render_page(template: str, partial: str | None = None, status: int = 200, **context):
+    """The whole page, or only its partial when htmx asks for the region."""
+    name = partial if partial and is_htmx() else template
+    return render_template(name, **context), status

@@ -1,0 +1,256 @@
+"""Fixtures: app, db, client, login_as(role) — on PostgreSQL by default, SQLite when asked.
+
+Database choice, in order: TEST_DATABASE_URL; TEST_DB=sqlite; a throwaway PostgreSQL cluster
+from the local binaries; SQLite with a loud list of what was skipped. With REQUIRE_POSTGRES=1
+(as CI sets) a missing PostgreSQL or browser is an error, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+
+import pytest
+from sqlalchemy import text
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
+
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+_cluster: ThrowawayCluster | None = None
+_skipped_for_backend: list[str] = []
+
+
+def _choose_database_url() -> tuple[str, str]:
+    global _cluster
+    if os.environ.get("TEST_DATABASE_URL"):
+        url = os.environ["TEST_DATABASE_URL"]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url, "postgresql" if url.startswith("postgresql") else "sqlite"
+    if os.environ.get("TEST_DB") != "sqlite":
+        bin_dir = find_bin_dir()
+        if bin_dir:
+            _cluster = ThrowawayCluster(bin_dir)
+            _cluster.start()
+            return _cluster.create_database("workorders_test"), "postgresql"
+        if REQUIRE_POSTGRES:
+            raise pytest.UsageError("REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found")
+    path = os.path.join(tempfile.mkdtemp(prefix="wo-sqlite-"), "test.db")
+    return f"sqlite:///{path}", "sqlite"
+
+
+DATABASE_URL, BACKEND = _choose_database_url()
+os.environ["TEST_BACKEND"] = BACKEND
+
+
+def pytest_report_header(config):
+    return f"database backend: {BACKEND} ({DATABASE_URL.split('?')[0]})"
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+            _skipped_for_backend.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped_for_backend:
+        terminalreporter.section("SKIPPED: running on SQLite, these PostgreSQL tests did not run", sep="!")
+        for nodeid in _skipped_for_backend:
+            terminalreporter.write_line(f"  {nodeid}")
+
+
+def pytest_unconfigure(config):
+    if _cluster is not None:
+        _cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return BACKEND
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The throwaway cluster itself, for tests that need more databases (migrations, backups)."""
+    if _cluster is None:
+        pytest.skip("needs the throwaway PostgreSQL cluster")
+    return _cluster
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from app import create_app
+    from app.extensions import db as _db
+
+    application = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production-use-000",
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+        "METRICS_ENABLED": False,
+        "SERVER_NAME": None,
+    })
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield application
+
+
+def _wipe(database) -> None:
+    tables = [table.name for table in reversed(database.metadata.sorted_tables)]
+    if BACKEND == "postgresql":
+        database.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            database.session.execute(text(f"DELETE FROM {name}"))
+    database.session.commit()
+
+
+@pytest.fixture()
+def db(app):
+    from app.extensions import db as _db
+
+    with app.app_context():
+        _db.session.remove()
+        yield _db
+        _db.session.remove()
+        _wipe(_db)
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def seeded(db):
+    """The preset processes, departments, rules, roles and settings."""
+    from app.seed import seed_presets
+
+    seed_presets()
+    db.session.commit()
+    return db
+
+
+@pytest.fixture()
+def make_user(db):
+    from factories import UserFactory
+
+    def _make(*roles: str, departments=(), **kwargs):
+        return UserFactory(roles=list(roles), departments=list(departments), **kwargs)
+
+    return _make
+
+
+@pytest.fixture()
+def login(client):
+    """Log a user in on the test client without the cost of password hashing."""
+
+    def _login(user, kiosk: bool = False):
+        import time
+
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+            if kiosk:
+                session["kiosk_session"] = True
+                session["kiosk_last_seen"] = time.time()
+        return user
+
+    return _login
+
+
+@pytest.fixture()
+def login_as(make_user, login):
+    """``login_as("maker")`` creates a user with that role and logs them in."""
+
+    def _login_as(*roles: str, departments=(), **kwargs):
+        return login(make_user(*roles, departments=departments, **kwargs))
+
+    return _login_as
+
+
+class _LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+
+
+@pytest.fixture()
+def live_server(app, db):
+    with _LiveServer(app) as server:
+        yield server
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if REQUIRE_BROWSER:
+            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page_factory(browser, live_server):
+    """New isolated browser pages in Chinese, each with its own cookies."""
+    contexts = []
+
+    def _new_page(viewport=(1280, 900), locale="zh-CN"):
+        context = browser.new_context(
+            locale=locale, viewport={"width": viewport[0], "height": viewport[1]}, base_url=live_server.url
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+
+
+@pytest.fixture()
+def screenshot_dir():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return ARTIFACTS
