@@ -1,0 +1,44 @@
+# The README's commands. `make run` serves the demo plant; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := app
+
+.PHONY: run test test-postgres test-sqlite install translations translations-update lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -q -d translations
+
+translations-update: $(STAMP)
+	$(BIN)/flask translate update
+
+run: $(STAMP) translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	$(BIN)/flask demo
+	@echo "服务地址 / Serving at: http://127.0.0.1:5000"
+	$(BIN)/gunicorn -k gthread --workers 1 --threads 32 --bind 127.0.0.1:5000 \
+		--no-control-socket --graceful-timeout 1 --access-logfile - 'app:create_app()'
+
+# The whole suite: on PostgreSQL (a throwaway cluster from the local binaries, or
+# TEST_DATABASE_URL), then again on SQLite.
+test: $(STAMP) translations
+	bash scripts/test.sh
+
+test-postgres: $(STAMP) translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: $(STAMP) translations
+	TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/workorders.db test-artifacts .pytest_cache
