@@ -1,13 +1,15 @@
 """印刷施工单跟踪系统 — the application factory."""
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 from app.config import load_config
 from app.extensions import babel, csrf, db, login_manager, migrate, sock
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "zh_Hans_CN"
     requested = request.args.get("lang")
     if requested in ("en", "zh_Hans_CN", "zh"):
         session["lang"] = "zh_Hans_CN" if requested == "zh" else requested
