@@ -5,9 +5,11 @@ nothing. Neither commits; the CLI command does.
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from app.enums import RoleCode
 from app.extensions import db
@@ -210,14 +212,15 @@ DEMO_CUSTOMERS = [
 ]
 
 
-def _demo_user(username, name, roles, department_codes, employee_no, pin, role_rows, departments):
+def _demo_user(username, name, roles, department_codes, employee_no, pin, role_rows, departments, password_hash):
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         user = User(username=username, name=name, is_active=True)
         db.session.add(user)
-    if not user.check_password(DEMO_PASSWORD):
-        user.set_password(DEMO_PASSWORD)
-    if pin and not user.check_pin(pin):
+    # Credentials are set once; a password or PIN changed since on the admin pages is kept.
+    if not user.password_hash:
+        user.password_hash = password_hash()
+    if pin and not user.pin_hash:
         user.set_pin(pin)
     if user.employee_no != employee_no:
         user.employee_no = employee_no
@@ -234,7 +237,8 @@ def load_demo() -> str:
     role_rows = {role.code: role for role in db.session.scalars(select(Role))}
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     processes = {p.code: p for p in db.session.scalars(select(Process))}
-    users = {spec[0]: _demo_user(*spec, role_rows, departments) for spec in DEMO_USERS}
+    password_hash = functools.cache(lambda: generate_password_hash(DEMO_PASSWORD))
+    users = {spec[0]: _demo_user(*spec, role_rows, departments, password_hash) for spec in DEMO_USERS}
     db.session.flush()
 
     materials = {}
