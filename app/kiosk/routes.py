@@ -1,11 +1,67 @@
+from flask import flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from app.extensions import db
 from app.kiosk import bp
-from app.views import not_ready
+from app.kiosk.cards import kiosk_board, memoized_gettext
+from app.models import Task, WorkOrder
+from app.policy import DESK_ROLES, can, require
+from app.services.errors import NotFound
+from app.utils.http import is_htmx
+from app.views import render_page
+
+REGIONS = {"mine": "kiosk/_mine.html", "claimable": "kiosk/_claimable.html", "scanned": "kiosk/_scanned.html"}
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 @bp.route("/kiosk")
 @login_required
 def index():
-    return not_ready(_l("我的任务"), _l("这里将显示您的任务和可认领的任务，可开始、暂停、报工。"), "kiosk.use")
+    user = current_user._get_current_object()  # the proxy costs a lookup on every attribute of every card
+    require(user, "kiosk.use")
+    region = request.args.get("region") if is_htmx() else None
+    region = region if region in REGIONS else None
+    context = kiosk_board(user, region=region, work_order_id=_int_arg("wo"), highlight=_int_arg("highlight"),
+                          page=_int_arg("page") or 1)
+    return render_page("kiosk/index.html", REGIONS.get(region), gettext=memoized_gettext(), **context)
+
+
+@bp.route("/scan")
+def scan_form():
+    """The kiosk's scan field submits here; a keyboard-wedge scanner types the code and Enter."""
+    code = request.args.get("code", "").strip()
+    if not code:
+        return redirect(url_for("kiosk.index"))
+    return redirect(url_for("kiosk.scan", code=code))
+
+
+@bp.route("/scan/<path:code>")
+def scan(code: str):
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.kiosk_login", next=request.full_path.rstrip("?")))
+    # A QR code may hold the whole URL; the code is its last path segment.
+    code = code.strip().rstrip("/").rsplit("/", 1)[-1].upper()
+    shop_floor = current_user.has_role("operator") and (
+        session.get("kiosk_session") or not current_user.has_role(*DESK_ROLES)
+    )
+    task = db.session.scalar(select(Task).where(Task.number == code))
+    if task is not None:
+        if shop_floor and not can(current_user, "task.view", task):
+            flash(_("任务 %(number)s 不属于您的部门", number=task.number), "warning")
+            return redirect(url_for("kiosk.index"))
+        if shop_floor:
+            return redirect(url_for("kiosk.index", highlight=task.id, _anchor=f"task-{task.id}"))
+        return redirect(url_for("tasks.detail", task_id=task.id))
+    work_order = db.session.scalar(select(WorkOrder).where(WorkOrder.number == code))
+    if work_order is not None:
+        if shop_floor:
+            return redirect(url_for("kiosk.index", wo=work_order.id))
+        return redirect(f"/workorders/{work_order.id}")
+    raise NotFound(_l("未找到编号为 %(code)s 的任务或施工单", code=code), code="scan_not_found")

@@ -1,11 +1,98 @@
-from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from urllib.parse import quote
 
+from flask import after_this_request, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.kiosk.cards import card_for, memoized_gettext
+from app.policy import require
+from app.services import settings
+from app.services import tasks as task_service
+from app.services.errors import Invalid
 from app.tasks import bp
-from app.views import not_ready
+from app.tasks.forms import parse_action_form, parse_version
+from app.utils.http import is_htmx
+from app.views import not_ready, render_page
+
+ACTIONS = {
+    "claim": task_service.claim,
+    "start": task_service.start,
+    "pause": task_service.pause,
+    "resume": task_service.resume,
+    "report": task_service.report,
+    "complete": task_service.complete,
+    "cancel": task_service.cancel,
+}
+# The event the kiosk's lists and the task page listen for, to re-fetch after a move or a lost race.
+REFRESH_EVENT = "kiosk-refresh"
 
 
 @bp.route("/tasks")
 @login_required
 def index():
     return not_ready(_l("任务中心"), _l("这里将按角色列出任务，支持筛选、搜索和批量操作。"), "task.list")
+
+
+@bp.route("/tasks/<int:task_id>")
+@login_required
+def detail(task_id: int):
+    user = current_user._get_current_object()
+    task = task_service.get_task(task_id)
+    require(user, "task.view", task)
+    kiosk = bool(session.get("kiosk_session"))
+    return render_page(
+        "tasks/detail.html", "tasks/_detail.html", card=card_for(task, user),
+        history=task_service.history(task), time_logs=task_service.time_logs(task), duration=format_duration,
+        gettext=memoized_gettext(),
+        layout="kiosk/layout.html" if kiosk else "base.html",
+        idle_seconds=settings.get("kiosk_idle_logout_seconds") if kiosk else 0,
+    )
+
+
+def format_duration(seconds: int | None) -> str:
+    seconds = seconds or 0
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return _("%(h)s小时%(m)s分", h=hours, m=minutes)
+    if minutes:
+        return _("%(m)s分%(s)s秒", m=minutes, s=seconds)
+    return _("%(s)s秒", s=seconds)
+
+
+@bp.route("/tasks/<int:task_id>/<any(claim,start,pause,resume,report,complete,cancel):action>", methods=["POST"])
+@login_required
+def act(task_id: int, action: str):
+    after_this_request(_refresh_on_conflict)
+    user = current_user._get_current_object()
+    task = task_service.get_task(task_id)
+    require(user, "task.view", task)
+    try:
+        outcome = ACTIONS[action](task, user, parse_version(request.form),
+                                  **parse_action_form(action, request.form))
+    except Invalid as error:
+        if not (error.fields and is_htmx()):
+            raise
+        # The card comes back with its panel open and the errors next to the fields.
+        db.session.rollback()
+        card = card_for(task_service.get_task(task_id), user, errors=error.fields,
+                        values=request.form.to_dict(), open_panel=action)
+        return render_template("tasks/_task_card.html", card=card), 422
+    db.session.commit()
+    if not is_htmx():
+        flash(outcome.message, "success")
+        target = url_for("kiosk.index") if session.get("kiosk_session") else url_for("tasks.detail", task_id=task_id)
+        return redirect(target)
+    headers = {"X-Message": quote(outcome.message)}
+    if outcome.moved:
+        headers["HX-Trigger"] = REFRESH_EVENT
+    return render_template("tasks/_task_card.html", card=card_for(outcome.task, user)), 200, headers
+
+
+def _refresh_on_conflict(response):
+    """A lost race (already claimed, stale card): the page re-fetches what it shows as well as showing the toast."""
+    if response.status_code == 409:
+        response.headers["HX-Trigger"] = REFRESH_EVENT
+    return response

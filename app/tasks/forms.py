@@ -1,0 +1,42 @@
+"""Parsing the kiosk card forms: whole numbers with Chinese errors next to the field."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.services.errors import Conflict, Invalid
+
+# The fields each action reads besides the version; numbers are parsed, text is stripped.
+ACTION_FIELDS = {
+    "claim": {},
+    "start": {},
+    "resume": {},
+    "pause": {"reason": str, "note": str},
+    "report": {"good": int, "defective": int, "defect_reason": str, "note": str},
+    "complete": {"reason": str},
+    "cancel": {"reason": str},
+}
+
+
+def parse_version(form) -> int:
+    value = form.get("version", "").strip()
+    if not value.isdigit():
+        # A page without a version cannot prove what it showed.
+        raise Conflict(_l("任务已被其他人更新，请刷新后重试"), code="stale")
+    return int(value)
+
+
+def parse_action_form(action: str, form) -> dict:
+    """The action's keyword arguments, or Invalid with every bad field at once."""
+    values, errors = {}, {}
+    for name, kind in ACTION_FIELDS[action].items():
+        raw = form.get(name, "").strip()
+        if kind is str:
+            values[name] = raw
+            continue
+        try:
+            values[name] = int(raw) if raw else 0
+        except ValueError:
+            errors[name] = _l("请输入整数")
+    if errors:
+        raise Invalid(next(iter(errors.values())), fields=errors)
+    return values

@@ -1,0 +1,73 @@
+"""Races on real row locks: one claim winner among 30, and the cap holding under simultaneous claims."""
+import threading
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import func, select
+
+import factories as f
+from app.models import AuditLog, Task
+from kiosk_world import build_world, reload
+
+pytestmark = pytest.mark.postgres
+
+
+def race(app, requests):
+    """Send every (client, url, form) at the same moment, each from its own thread and app context."""
+    barrier = threading.Barrier(len(requests))
+    results = [None] * len(requests)
+
+    def run(index, client, url, form):
+        barrier.wait()
+        try:
+            response = client.post(url, data=form, headers={"HX-Request": "true"})
+            results[index] = (response.status_code, unquote(response.headers.get("X-Message", "")))
+        except Exception as error:  # a crash must fail the test, not vanish with the thread
+            results[index] = (500, repr(error))
+
+    threads = [threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def logged_in_client(app, user):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    return client
+
+
+def test_thirty_operators_claim_one_task_and_exactly_one_wins(app, db):
+    world = build_world()
+    operators = [f.UserFactory(roles=["operator"], departments=[world.printing]) for _ in range(30)]
+    url, form = f"/tasks/{world.task.id}/claim", {"version": world.task.version}
+
+    results = race(app, [(logged_in_client(app, op), url, form) for op in operators])
+
+    task = reload(world.task)
+    winner = next(op for op in operators if op.id == task.operator_id)
+    assert sorted(status for status, _ in results) == [200] + [409] * 29
+    assert [message for status, message in results if status == 200] == ["认领成功"]
+    assert {message for status, message in results if status == 409} == {f"该任务已被 {winner.name} 认领"}
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.task_id == task.id, AuditLog.action == "claim")) == 1
+    assert task.version == 2
+
+
+def test_simultaneous_claims_by_one_operator_respect_the_cap(app, db):
+    world = build_world()
+    f.SettingFactory(key="operator_task_cap", value=3)
+    tasks = [f.TaskFactory(step=world.print_step, department=world.printing) for _ in range(8)]
+    client_requests = [(logged_in_client(app, world.operator), f"/tasks/{task.id}/claim", {"version": task.version})
+                       for task in tasks]
+
+    results = race(app, client_requests)
+
+    assert sorted(status for status, _ in results) == [200] * 3 + [409] * 5
+    assert {message for status, message in results if status == 409} == {"已达任务上限 3/3"}
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Task).where(Task.operator_id == world.operator.id)) == 3
