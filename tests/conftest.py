@@ -12,6 +12,8 @@ import tempfile
 import threading
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -132,8 +134,19 @@ def db(app):
         _wipe(_db)
 
 
+class _FreshGlobalsClient(FlaskClient):
+    """Requests share the test's app context, so clear ``g`` before each one as a real request would."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture()
 def client(app, db):
+    app.test_client_class = _FreshGlobalsClient
     return app.test_client()
 
 

@@ -45,6 +45,8 @@ class Task(TimestampMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     pause_reason: Mapped[str | None] = mapped_column(String(20))
+    # Set while the task is paused because its 施工单 was paused; resuming the 施工单 restores it.
+    status_before_pause: Mapped[str | None] = mapped_column(String(20))
     pause_note: Mapped[str] = mapped_column(String(255), default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     completion_reason: Mapped[str] = mapped_column(Text, default="")

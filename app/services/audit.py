@@ -1,8 +1,11 @@
 """The one writer of audit rows; every service calls it inside its own transaction."""
 from __future__ import annotations
 
+from sqlalchemy import insert
+
 from app.extensions import db
 from app.models import AuditLog
+from app.utils.timeutil import utcnow
 
 
 def record(
@@ -38,3 +41,18 @@ def record(
     )
     db.session.add(row)
     return row
+
+
+def record_many(actor, rows: list[dict]) -> int:
+    """Many audit rows in one INSERT (e.g. the tasks of a 施工单 released at approval).
+
+    Each row holds the keyword arguments of ``record``; returns how many were written.
+    """
+    if not rows:
+        return 0
+    now = utcnow()
+    defaults = {"work_order_id": None, "task_id": None, "department_id": None, "from_status": None,
+                "to_status": None, "quantity_delta": None, "defective_delta": None, "reason": "", "detail": {}}
+    values = [{**defaults, **row, "user_id": getattr(actor, "id", None), "at": now} for row in rows]
+    db.session.execute(insert(AuditLog), values)
+    return len(values)
