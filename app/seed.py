@@ -136,7 +136,7 @@ def seed_presets() -> str:
         _upsert(
             AssignmentRule,
             {"process_id": processes[process_code].id, "department_id": departments[department_code].id},
-            {"priority": priority, "is_active": True, "notes": notes},
+            {"priority": priority, "is_active": True, "operator_strategy": "manual", "notes": notes},
         )
         rule_count += 1
     settings_service.ensure_defaults()

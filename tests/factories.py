@@ -157,7 +157,7 @@ class WorkOrderFactory(Base):
     class Meta:
         model = m.WorkOrder
 
-    number = factory.Sequence(lambda n: f"SG202611{n + 1:04d}")
+    number = factory.Sequence(lambda n: f"FX{n + 1:06d}")
     customer = factory.SubFactory(CustomerFactory)
     order_date = factory.LazyFunction(plant_today)
     delivery_date = factory.LazyFunction(lambda: plant_today() + timedelta(days=10))

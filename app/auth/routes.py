@@ -1,18 +1,17 @@
 import secrets
 import time
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import KioskLoginForm, LoginForm
+from app.auth.session import TERMINAL_COOKIE
 from app.policy import landing_endpoint
 from app.services import auth as auth_service
 from app.services.errors import DomainError
 from app.utils.http import client_ip, safe_next
-
-TERMINAL_COOKIE = "kiosk_terminal"
 
 
 def _landing(user) -> str:
@@ -56,12 +55,16 @@ def kiosk_login():
             login_user(user)
             session["kiosk_session"] = True
             session["kiosk_last_seen"] = time.time()
-            response = redirect(safe_next(request.args.get("next"), url_for("kiosk.index")))
-            response.set_cookie(TERMINAL_COOKIE, terminal, max_age=10 * 365 * 86400, httponly=True, samesite="Lax")
-            return response
+            return _with_terminal_cookie(redirect(safe_next(request.args.get("next"), url_for("kiosk.index"))),
+                                         terminal)
     elif request.method == "POST":
         status = 400
-    response = render_template("auth/kiosk_login.html", form=form), status
+    return _with_terminal_cookie(make_response(render_template("auth/kiosk_login.html", form=form), status), terminal)
+
+
+def _with_terminal_cookie(response, terminal: str):
+    """The terminal is named from its first visit, so PIN failures count per terminal from the start."""
+    response.set_cookie(TERMINAL_COOKIE, terminal, max_age=10 * 365 * 86400, httponly=True, samesite="Lax")
     return response
 
 

@@ -12,7 +12,8 @@ from app.models import User
 from app.services import settings as settings_service
 from app.utils.http import is_api_request, is_htmx
 
-KIOSK_PATH_PREFIXES = ("/kiosk", "/scan", "/tasks/")
+KIOSK_PATHS = ("/kiosk", "/scan")
+TERMINAL_COOKIE = "kiosk_terminal"
 
 
 def init_login(app) -> None:
@@ -30,7 +31,8 @@ def init_login(app) -> None:
     def unauthorized():
         if is_api_request():
             return jsonify(error={"code": "unauthenticated", "message": str(_l("请先登录"))}), 401
-        kiosk = request.path.startswith(KIOSK_PATH_PREFIXES[0]) or session.get("kiosk_terminal")
+        # A kiosk page, or any page on a device that has shown the kiosk login (its terminal cookie).
+        kiosk = request.path.startswith(KIOSK_PATHS) or request.cookies.get(TERMINAL_COOKIE)
         target = url_for("auth.kiosk_login" if kiosk else "auth.login", next=request.full_path.rstrip("?"))
         if is_htmx():
             return "", 401, {"HX-Redirect": target}

@@ -80,6 +80,7 @@ def test_backup_wipe_restore_round_trip(pg_cluster, tmp_path):
         db.session.commit()
         import factories
 
+        demo_tasks = db.session.query(factories.m.Task).count()
         for _ in range(5):
             factories.TaskFactory()
         db.session.remove()
@@ -88,7 +89,7 @@ def test_backup_wipe_restore_round_trip(pg_cluster, tmp_path):
     uploads.mkdir()
     (uploads / "design.pdf").write_bytes(b"%PDF-1.4 demo")
     before = _table_fingerprint(url)
-    assert before["counts"]["tasks"] == 5 and before["counts"]["users"] == 17
+    assert before["counts"]["tasks"] == demo_tasks + 5 and before["counts"]["users"] == 17
 
     plain_url = url.replace("postgresql+psycopg://", "postgresql://")
     env = {**os.environ, "DATABASE_URL": plain_url, "UPLOAD_FOLDER": str(uploads),

@@ -1,0 +1,81 @@
+"""The migrations build exactly the schema the models describe, on an empty SQLite and PostgreSQL database."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db as _db
+from app.models import TimeLog
+from app.utils.timeutil import utcnow
+from factories import TaskFactory, UserFactory
+from integration.test_foundation import variant_app
+
+OPEN_PERIOD_INDEX = "uq_time_logs_open_period"
+
+
+@pytest.fixture()
+def migrated(app):
+    """An app context on a fresh database brought to ``head`` by the migrations alone."""
+    contexts = []
+
+    def _migrate(url: str):
+        fresh = variant_app(app, url)
+        context = fresh.app_context()
+        context.push()
+        contexts.append(context)
+        upgrade()
+        return fresh
+
+    yield _migrate
+    for context in reversed(contexts):
+        _db.session.remove()
+        _db.engine.dispose()
+        context.pop()
+
+
+def _schema_differences() -> list:
+    with _db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, _db.metadata)
+
+
+def _assert_one_open_period_per_task_and_operator() -> None:
+    index = {ix["name"]: ix for ix in inspect(_db.engine).get_indexes("time_logs")}[OPEN_PERIOD_INDEX]
+    assert (index["column_names"], bool(index["unique"])) == (["task_id", "operator_id"], True)
+
+    task, operator = TaskFactory(), UserFactory()
+    _db.session.add(TimeLog(task=task, operator=operator))
+    _db.session.commit()
+    _db.session.add(TimeLog(task=task, operator=operator))
+    with pytest.raises(IntegrityError):
+        _db.session.commit()
+    _db.session.rollback()
+
+    started = utcnow() - timedelta(hours=1)
+    _db.session.add(TimeLog(task=task, operator=operator, started_at=started, ended_at=started + timedelta(minutes=5)))
+    _db.session.add(TimeLog(task=task, operator=UserFactory()))
+    _db.session.commit()
+    assert _db.session.query(TimeLog).filter_by(task_id=task.id).count() == 3
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(f"migrated_{uuid.uuid4().hex[:12]}")
+
+
+def test_migrations_match_the_models(migrated, fresh_url):
+    migrated(fresh_url)
+    assert _schema_differences() == []
+
+
+def test_migrated_database_allows_one_open_period_per_task_and_operator(migrated, fresh_url):
+    migrated(fresh_url)
+    _assert_one_open_period_per_task_and_operator()

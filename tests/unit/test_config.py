@@ -1,0 +1,73 @@
+"""Settings from the environment: production refuses weak secrets; SQLite under instance/ is the default."""
+import pytest
+
+from app import config as config_module
+from app.config import ConfigError, load_config
+
+STRONG_SECRET = "a1" * 32  # 64 characters
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "METRICS_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path / "instance")
+    return tmp_path / "instance"
+
+
+def test_production_without_secret_key_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config()
+
+
+@pytest.mark.parametrize("secret", ["dev", "change-me", "short-secret-123", "x" * 31])
+def test_production_with_a_weak_secret_key_refuses_to_start(monkeypatch, secret):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError):
+        load_config()
+    with pytest.raises(ConfigError):
+        load_config({"PRODUCTION": True, "SECRET_KEY": secret})
+
+
+def test_production_flag_in_overrides_also_demands_a_secret():
+    with pytest.raises(ConfigError):
+        load_config({"PRODUCTION": True})
+
+
+def test_production_with_a_strong_secret_starts(monkeypatch, tmp_path):
+    from app import create_app
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
+    monkeypatch.setenv("METRICS_ENABLED", "0")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    app = create_app({"TESTING": True})  # TESTING only keeps the socket blueprint off the process's signals
+    assert (app.config["PRODUCTION"], app.config["SECRET_KEY"]) == (True, STRONG_SECRET)
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["WTF_CSRF_SSL_STRICT"] is True
+
+
+@pytest.mark.parametrize("given", [
+    "postgresql://plant:pw@db.example:5432/plant", "postgres://plant:pw@db.example:5432/plant"])
+def test_postgresql_url_uses_psycopg3(monkeypatch, given):
+    monkeypatch.setenv("DATABASE_URL", given)
+    assert load_config()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://plant:pw@db.example:5432/plant"
+
+
+def test_explicit_driver_is_kept(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://plant@/plant?host=/run/postgresql")
+    assert load_config()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://plant@/plant?host=/run/postgresql"
+
+
+def test_default_database_is_sqlite_under_instance(clean_environment):
+    config = load_config()
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{clean_environment / 'workorders.db'}"
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"connect_args": {"timeout": 30}}
+    assert config["PRODUCTION"] is False and config["BABEL_DEFAULT_LOCALE"] == "zh_Hans_CN"
+
+
+def test_development_secret_is_generated_once_and_kept_private(clean_environment):
+    first = load_config()["SECRET_KEY"]
+    assert len(first) == 64 and load_config()["SECRET_KEY"] == first
+    assert (clean_environment / "secret_key").stat().st_mode & 0o777 == 0o600
