@@ -23,6 +23,12 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
     app.config.update(load_config(config))
 
+    if app.config.get("BEHIND_PROXY"):
+        # nginx supplies the client address; without this every login would share 127.0.0.1's throttle.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -54,10 +60,12 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.board import bp as board_bp
     from app.dispatch import bp as dispatch_bp
     from app.kiosk import bp as kiosk_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
+    from app.realtime.socket import bp as realtime_bp
     from app.reports import bp as reports_bp
     from app.supervision import bp as supervision_bp
     from app.tasks import bp as tasks_bp
@@ -65,6 +73,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, main_bp, workorders_bp, tasks_bp, kiosk_bp, supervision_bp, dispatch_bp,
-        notifications_bp, reports_bp, admin_bp,
+        notifications_bp, reports_bp, admin_bp, board_bp, realtime_bp,
     ):
         app.register_blueprint(blueprint)

@@ -70,6 +70,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "KIOSK_FAILURE_WINDOW_SECONDS": 60,
         "LOGIN_MAX_FAILURES": 10,
         "LOGIN_FAILURE_WINDOW_SECONDS": 300,
+        "BEHIND_PROXY": os.environ.get("BEHIND_PROXY", "1" if production else "0") == "1",
         "METRICS_ENABLED": os.environ.get("METRICS_ENABLED", "1") == "1",
     }
     config.update(overrides)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-28 15:23:30.441894
+Create Date: 2026-11-28 16:43:11.929188
 
 """
 from alembic import op
@@ -430,6 +430,7 @@ def upgrade():
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('operator_id', sa.Integer(), nullable=True),
     sa.Column('pause_reason', sa.String(length=20), nullable=True),
+    sa.Column('status_before_pause', sa.String(length=20), nullable=True),
     sa.Column('pause_note', sa.String(length=255), nullable=False),
     sa.Column('cancel_reason', sa.Text(), nullable=False),
     sa.Column('completion_reason', sa.Text(), nullable=False),
