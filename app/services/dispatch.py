@@ -18,7 +18,7 @@ from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import AssignmentRule, Department, Task, department_processes
 from app.realtime import events
-from app.services import audit, settings
+from app.services import audit, operator_selection, settings
 from app.utils.timeutil import utcnow
 
 
@@ -126,6 +126,9 @@ def dispatch_tasks(tasks: Sequence[Task], actor) -> dict[int, int | None]:
     departments = {d for d in chosen.values() if d is not None}
     for work_order in {task.work_order for task in tasks}:
         events.publish("task.updated", work_order=work_order, department_ids=departments)
+    if auto:
+        # Rules whose strategy is not 手动 also pick the operator.
+        operator_selection.assign_operators(tasks, chosen, actor)
     return chosen
 
 

@@ -1,11 +1,24 @@
+from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from app.policy import require
+from app.services.errors import Forbidden
 from app.supervision import bp
-from app.views import not_ready
+from app.supervision.board_data import board_departments, build_board
+from app.views import render_page
 
 
 @bp.route("/supervisor")
 @login_required
 def board():
-    return not_ready(_l("主管看板"), _l("这里将显示您所管部门的任务看板，可拖拽分配任务。"), "supervisor.board")
+    user = current_user._get_current_object()
+    require(user, "supervisor.board")
+    departments = board_departments(user)
+    wanted = request.args.get("department", type=int)
+    department = next((d for d in departments if d.id == wanted), None) if wanted else \
+        (departments[0] if departments else None)
+    if wanted and department is None:
+        raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
+    return render_page("supervision/board.html", "supervision/_board.html", departments=departments,
+                       board=build_board(department) if department else None)

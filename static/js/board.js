@@ -1,0 +1,198 @@
+/* 主管看板: move a task card onto an operator's column (or back to 未分配).
+ *
+ * Three ways in, one path out (moveCard): HTML5 drag events (mouse), pointer events (touch and
+ * pen, where HTML5 drag does not fire), and the select + 分配 button on every card. A started
+ * task asks for a reason in the <dialog> first. The card moves at once; the server's answer
+ * refreshes the board (board-refresh), which also puts a refused card back where it was.
+ */
+(function () {
+  "use strict";
+
+  var STARTED = { in_progress: true, paused: true };
+
+  function boardRoot() { return document.getElementById("supervisor-board"); }
+  function refresh() { htmx.trigger(document.body, "board-refresh"); }
+
+  function askReason(callback) {
+    var dialog = document.getElementById("reason-dialog");
+    var input = document.getElementById("reason-input");
+    var error = document.getElementById("reason-error");
+    input.value = "";
+    error.hidden = true;
+    dialog.onclose = null;
+    document.getElementById("reason-cancel").onclick = function () { dialog.close("cancel"); };
+    document.getElementById("reason-form").onsubmit = function (evt) {
+      if (!input.value.trim()) { evt.preventDefault(); error.hidden = false; return; }
+    };
+    dialog.onclose = function () {
+      if (dialog.returnValue === "confirm" && input.value.trim()) { callback(input.value.trim()); }
+    };
+    dialog.showModal();
+    input.focus();
+  }
+
+  function moveCard(card, column) {
+    var target = column.getAttribute("data-drop-operator");
+    var current = card.getAttribute("data-operator");
+    if (target === current) { return; }
+    var send = function (reason) {
+      var form = card.querySelector("form.sv-assign");
+      var values = { version: card.getAttribute("data-version"), reason: reason || "" };
+      var csrf = form.querySelector("input[name=csrf_token]");
+      if (csrf) { values.csrf_token = csrf.value; }
+      var url = form.getAttribute("action");
+      if (target) { values.operator_id = target; } else {
+        url = form.querySelector("[data-unassign-url]").getAttribute("data-unassign-url");
+      }
+      var empty = column.querySelector(".sv-empty");
+      if (empty) { empty.remove(); }
+      column.appendChild(card);
+      card.setAttribute("data-operator", target);
+      htmx.ajax("POST", url, { source: card, values: values, swap: "none" });
+    };
+    if (STARTED[card.getAttribute("data-status")] && current) { askReason(send); } else { send(""); }
+  }
+
+  // A refused move (cap, stale card, wrong department) puts the board back as the server has it.
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (!evt.detail.successful && boardRoot() && boardRoot().contains(evt.detail.elt)) { refresh(); }
+  });
+
+  // ---- the select + 分配 button (no dragging needed)
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target.closest && evt.target.closest("form.sv-assign");
+    if (!form) { return; }
+    evt.preventDefault();
+    var card = form.closest(".sv-card");
+    var wanted = form.querySelector("select[name=operator_id]").value;
+    var column = document.querySelector('.sv-column[data-drop-operator="' + wanted + '"]');
+    if (column) { moveCard(card, column); }
+  });
+
+  // ---- HTML5 drag and drop (mouse)
+  var dragged = null;
+  document.addEventListener("dragstart", function (evt) {
+    var card = evt.target.closest && evt.target.closest(".sv-card");
+    if (!card) { return; }
+    dragged = card;
+    card.classList.add("dragging");
+    evt.dataTransfer.effectAllowed = "move";
+    evt.dataTransfer.setData("text/plain", card.getAttribute("data-task-id"));
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("dragging"); }
+    dragged = null;
+    clearTargets();
+  });
+  document.addEventListener("dragover", function (evt) {
+    var column = dragged && evt.target.closest && evt.target.closest(".sv-column");
+    if (!column) { return; }
+    evt.preventDefault();
+    evt.dataTransfer.dropEffect = "move";
+    highlight(column);
+  });
+  document.addEventListener("drop", function (evt) {
+    var column = dragged && evt.target.closest && evt.target.closest(".sv-column");
+    if (!column) { return; }
+    evt.preventDefault();
+    var card = dragged;
+    clearTargets();
+    moveCard(card, column);
+  });
+
+  function highlight(column) {
+    clearTargets();
+    column.classList.add("drop-target");
+  }
+  function clearTargets() {
+    document.querySelectorAll(".sv-column.drop-target").forEach(function (c) { c.classList.remove("drop-target"); });
+  }
+
+  // ---- pointer events (touch screens and pens)
+  var touch = null;
+  document.addEventListener("pointerdown", function (evt) {
+    if (evt.pointerType === "mouse") { return; }
+    var card = evt.target.closest && evt.target.closest(".sv-card");
+    if (!card || evt.target.closest("select, button, a, input")) { return; }
+    touch = { card: card, x: evt.clientX, y: evt.clientY, ghost: null, id: evt.pointerId };
+  });
+  document.addEventListener("pointermove", function (evt) {
+    if (!touch || evt.pointerId !== touch.id) { return; }
+    if (!touch.ghost) {
+      if (Math.abs(evt.clientX - touch.x) + Math.abs(evt.clientY - touch.y) < 8) { return; }
+      touch.ghost = touch.card.cloneNode(true);
+      touch.ghost.classList.add("sv-card-ghost");
+      document.body.appendChild(touch.ghost);
+      touch.card.classList.add("dragging");
+    }
+    evt.preventDefault();
+    touch.ghost.style.left = (evt.clientX - 20) + "px";
+    touch.ghost.style.top = (evt.clientY - 20) + "px";
+    var column = columnAt(evt.clientX, evt.clientY);
+    if (column) { highlight(column); } else { clearTargets(); }
+  });
+  function endTouch(evt, drop) {
+    if (!touch || evt.pointerId !== touch.id) { return; }
+    var state = touch;
+    touch = null;
+    clearTargets();
+    if (!state.ghost) { return; }
+    state.ghost.remove();
+    state.card.classList.remove("dragging");
+    var column = drop && columnAt(evt.clientX, evt.clientY);
+    if (column) { moveCard(state.card, column); }
+  }
+  document.addEventListener("pointerup", function (evt) { endTouch(evt, true); });
+  document.addEventListener("pointercancel", function (evt) { endTouch(evt, false); });
+
+  function columnAt(x, y) {
+    var el = document.elementFromPoint(x, y);
+    return el && el.closest ? el.closest(".sv-column") : null;
+  }
+
+  // ---- 分派规则: drag rule cards to reorder; the order is posted and priorities become 100, 99, …
+  var draggedRule = null;
+  var orderBefore = "";
+  function ruleOrder(list) {
+    return Array.prototype.map.call(list.querySelectorAll(".rule-card"), function (card) {
+      return card.getAttribute("data-rule-id");
+    });
+  }
+  document.addEventListener("dragstart", function (evt) {
+    var card = evt.target.closest && evt.target.closest(".rule-list[data-reorder-form] .rule-card");
+    if (!card) { return; }
+    draggedRule = card;
+    orderBefore = ruleOrder(card.parentNode).join(",");
+    card.classList.add("dragging");
+    evt.dataTransfer.effectAllowed = "move";
+    evt.dataTransfer.setData("text/plain", card.getAttribute("data-rule-id"));
+  });
+  document.addEventListener("dragover", function (evt) {
+    var over = draggedRule && evt.target.closest && evt.target.closest(".rule-card");
+    if (!over || over === draggedRule || over.parentNode !== draggedRule.parentNode) { return; }
+    evt.preventDefault();
+    var box = over.getBoundingClientRect();
+    over.parentNode.insertBefore(draggedRule, evt.clientY < box.top + box.height / 2 ? over : over.nextSibling);
+  });
+  document.addEventListener("drop", function (evt) {
+    if (!draggedRule) { return; }
+    evt.preventDefault();
+  });
+  document.addEventListener("dragend", function () {
+    if (!draggedRule) { return; }
+    var list = draggedRule.parentNode;
+    draggedRule.classList.remove("dragging");
+    draggedRule = null;
+    var order = ruleOrder(list);
+    if (order.join(",") === orderBefore) { return; }
+    var form = document.getElementById(list.getAttribute("data-reorder-form"));
+    order.forEach(function (ruleId) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "rule_id";
+      input.value = ruleId;
+      form.appendChild(input);
+    });
+    form.submit();
+  });
+})();

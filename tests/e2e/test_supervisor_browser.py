@@ -1,0 +1,128 @@
+"""主管看板 in chromium: drag a task onto an operator, assign with the select, and a touch-size screenshot."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.models import Task
+from kiosk_world import build_world, reload
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def world(db):
+    return build_world()
+
+
+def desk_login(page, user):
+    page.goto("/login")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill("demo123456")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/supervisor"))
+
+
+def column(page, operator_id=""):
+    return page.locator(f'.sv-column[data-drop-operator="{operator_id}"]')
+
+
+def test_supervisor_drags_a_task_onto_an_operator(world, page_factory, screenshot_dir):
+    page = page_factory()
+    desk_login(page, world.supervisor)
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+    expect(column(page).locator(card)).to_have_count(1)
+    expect(page.locator(f'[data-load="{world.operator.id}"]')).to_have_text("0/10")
+
+    card.drag_to(column(page, world.operator.id))
+
+    expect(column(page, world.operator.id).locator(f'.sv-card[data-task-id="{world.task.id}"]')).to_have_count(1)
+    expect(page.locator(f'[data-load="{world.operator.id}"]')).to_have_text("1/10")
+    expect(page.locator(".toast")).to_contain_text("已分配给 刘师傅")
+    page.screenshot(path=f"{screenshot_dir}/supervisor-board-drag.png", full_page=True)
+    assert reload(world.task).operator_id == world.operator.id
+
+
+def test_supervisor_assigns_with_the_select_on_a_small_screen(world, page_factory, screenshot_dir):
+    page = page_factory(viewport=(768, 1024))
+    desk_login(page, world.supervisor)
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+
+    card.get_by_label("操作员").select_option(str(world.other_operator.id))
+    card.get_by_role("button", name="分配").click()
+
+    expect(page.locator(f'[data-load="{world.other_operator.id}"]')).to_have_text("1/10")
+    page.screenshot(path=f"{screenshot_dir}/supervisor-board-select.png", full_page=True)
+    assert reload(world.task).operator_id == world.other_operator.id
+
+
+def test_reassigning_a_started_task_asks_for_a_reason(world, page_factory):
+    from app.extensions import db
+    from app.services import assignment, tasks
+
+    assignment.assign(world.task.id, world.operator.id, world.supervisor, 1)
+    tasks.start(db.session.get(Task, world.task.id), world.operator, 2)
+    db.session.commit()
+    page = page_factory()
+    desk_login(page, world.supervisor)
+
+    page.locator(f'.sv-card[data-task-id="{world.task.id}"]').drag_to(column(page, world.other_operator.id))
+    dialog = page.locator("#reason-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("原因").fill("刘师傅请假")
+    dialog.get_by_role("button", name="确认").click()
+
+    expect(page.locator(f'[data-load="{world.other_operator.id}"]')).to_have_text("1/10")
+    task = reload(world.task)
+    assert (task.operator_id, task.status) == (world.other_operator.id, "in_progress")
+
+
+def test_admin_reorders_rules_by_dragging_and_the_preview_follows(seeded, page_factory, screenshot_dir):
+    import factories as f
+    from app.extensions import db
+    from app.models import AssignmentRule, Department, Process
+    from sqlalchemy import select
+
+    admin = f.UserFactory(roles=["admin"])
+    db.session.commit()
+    prt = db.session.scalar(select(Process).where(Process.code == "PRT"))
+    page = page_factory()
+    page.goto("/login")
+    page.get_by_label("用户名").fill(admin.username)
+    page.get_by_label("密码").fill("demo123456")
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"/dispatch/rules?process={prt.id}")
+    expect(page.locator('#dispatch-preview tr[data-process="PRT"] td').nth(1)).to_have_text("印刷车间")
+    cards = page.locator(".rule-card")
+    expect(cards.first.locator("h3")).to_contain_text("印刷车间")
+    page.screenshot(path=f"{screenshot_dir}/dispatch-rules.png", full_page=True)
+
+    cards.nth(2).drag_to(cards.first, target_position={"x": 20, "y": 5})
+
+    expect(page.locator('#dispatch-preview tr[data-process="PRT"] td').nth(1)).not_to_have_text("印刷车间")
+    db.session.expire_all()
+    priorities = sorted(db.session.scalars(select(AssignmentRule.priority).where(AssignmentRule.process_id == prt.id)),
+                        reverse=True)
+    assert priorities == [100, 99, 98]
+    top = db.session.scalar(select(AssignmentRule).where(AssignmentRule.process_id == prt.id,
+                                                         AssignmentRule.priority == 100))
+    assert db.session.get(Department, top.department_id).name != "印刷车间"
+
+
+def test_touch_drag_with_pointer_events(world, page_factory):
+    page = page_factory(viewport=(1024, 768))
+    desk_login(page, world.supervisor)
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"] .sv-card-title .tag').element_handle()
+    start, end = card.bounding_box(), column(page, world.operator.id).bounding_box()
+    points = [(start["x"] + 5, start["y"] + 5), (start["x"] + 40, start["y"] + 20),
+              (end["x"] + end["width"] / 2, end["y"] + end["height"] / 2)]
+
+    for kind, (x, y) in zip(["pointerdown", "pointermove", "pointermove"], points):
+        card.evaluate("""(el, [kind, x, y]) => el.dispatchEvent(new PointerEvent(kind, {
+            bubbles: true, cancelable: true, pointerId: 7, pointerType: "touch", clientX: x, clientY: y}))""",
+                      [kind, x, y])
+    page.evaluate("""([x, y]) => document.dispatchEvent(new PointerEvent("pointerup", {
+        bubbles: true, pointerId: 7, pointerType: "touch", clientX: x, clientY: y}))""", list(points[-1]))
+
+    expect(page.locator(f'[data-load="{world.operator.id}"]')).to_have_text("1/10")
+    assert reload(world.task).operator_id == world.operator.id
