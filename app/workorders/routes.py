@@ -15,6 +15,7 @@ from wtforms import FieldList
 from app.extensions import db
 from app.policy import require
 from app.services import design_files
+from app.services import tasks as task_service
 from app.services import workorders as service
 from app.services.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
@@ -379,6 +380,24 @@ def transition(work_order_id: int, action: str):
             return "", 200, {"HX-Redirect": url_for("workorders.index")}
         return redirect(url_for("workorders.index"), 303)
     return _render_detail(work_order_id, str(message))
+
+
+@bp.route("/workorders/<int:work_order_id>/materials/<int:line_id>/status", methods=["POST"])
+@login_required
+def material_status(work_order_id: int, line_id: int):
+    """采购状态 of one material line; 已开料 completes its cutting tasks."""
+    work_order = service.get(work_order_id)
+    require(current_user, "workorder.view", work_order)
+    require(current_user, "workorder.materials", work_order)
+    line = next((line for line in work_order.materials if line.id == line_id), None)
+    if line is None:
+        raise NotFound(_l("物料行不存在"))
+    changed = task_service.mark_material(line, request.form.get("purchase_status", ""), current_user)
+    db.session.commit()
+    message = _("采购状态已更新")
+    if changed:
+        message = _("采购状态已更新，%(count)s 个开料任务已更新", count=len(changed))
+    return _render_detail(work_order_id, message)
 
 
 # ---------------------------------------------------------------- draft tasks
