@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -37,10 +38,55 @@ def register_cli(app) -> None:
 
     @translate.command("update")
     def translate_update():
-        subprocess.run(["pybabel", "extract", "-F", "babel.cfg", "-k", "_l", "-o", "messages.pot", "."], cwd=ROOT, check=True)
-        subprocess.run(["pybabel", "update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching"], cwd=ROOT, check=True)
-        (ROOT / "messages.pot").unlink()
+        """Extract every string, merge both catalogs; Chinese msgids are their own translation."""
+        pot = ROOT / "messages.pot"
+        subprocess.run([_pybabel(), "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."], cwd=ROOT,
+                       check=True)
+        for locale in LOCALES:
+            catalog_dir = ROOT / "translations" / locale / "LC_MESSAGES"
+            command = "update" if (catalog_dir / "messages.po").exists() else "init"
+            subprocess.run([_pybabel(), command, "-i", str(pot), "-d", "translations", "-l", locale,
+                            *(["--no-fuzzy-matching"] if command == "update" else [])], cwd=ROOT, check=True)
+        pot.unlink()
+        fill_source_catalog(ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po")
+        missing = untranslated(ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po")
+        click.echo(f"en: {len(missing)} untranslated")
 
     @translate.command("compile")
     def translate_compile():
-        subprocess.run(["pybabel", "compile", "-d", "translations"], cwd=ROOT, check=True)
+        subprocess.run([_pybabel(), "compile", "-d", "translations"], cwd=ROOT, check=True)
+
+
+LOCALES = ("zh_Hans_CN", "en")
+
+
+def _pybabel() -> str:
+    return str(Path(sys.executable).with_name("pybabel"))
+
+
+def fill_source_catalog(path: Path) -> None:
+    """The Chinese catalog translates every msgid to itself, so it is complete by construction."""
+    from babel.messages.pofile import read_po, write_po
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    for message in catalog:
+        if message.id and not message.string:
+            message.string = message.id
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=0)
+
+
+def untranslated(path: Path) -> list[str]:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    missing = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings) or message.fuzzy:
+            missing.append(message.id if isinstance(message.id, str) else message.id[0])
+    return missing

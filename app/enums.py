@@ -158,3 +158,21 @@ NotificationType = _enum("NotificationType", {
     "delivery_due": _l("交货期预警"),
     "system": _l("系统通知"),
 })
+
+# What an audit row of a task records (the task page's history shows these labels).
+TaskAction = _enum("TaskAction", {
+    "claim": _l("认领"),
+    "start": _l("开始"),
+    "pause": _l("暂停"),
+    "resume": _l("继续"),
+    "report": _l("报工"),
+    "complete": _l("完成"),
+    "cancel": _l("取消"),
+    "auto_complete": _l("自动完成"),
+    "auto_report": _l("自动计数"),
+    "dispatch": _l("分派"),
+    "assign": _l("指派"),
+    "reassign": _l("改派"),
+    "unassign": _l("取消指派"),
+    "move": _l("转部门"),
+})

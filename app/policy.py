@@ -129,6 +129,8 @@ RULES: dict[str, Callable] = {
     "workorder.approve": _approves_work_order,
     "workorder.delete": _deletes_work_order,
     "workorder.manage": lambda user, wo: user.has_role("admin", "supervisor"),
+    # Purchasing and cutting progress of material lines: the plant's supervisors and the 施工单's editors.
+    "workorder.materials": lambda user, wo: user.has_role("admin", "supervisor") or _edits_work_order(user, wo),
     # tasks
     "task.view": _sees_task,
     "task.supervise": _supervises_task,
@@ -136,6 +138,20 @@ RULES: dict[str, Callable] = {
     "task.claim": _claims_task,
     # plates
     "plate.confirm": _roles("admin", "designer"),
+    # live updates and the TV board (issue 7); obj is a Department or a department id
+    "department.watch": lambda user, department: user.has_role("admin", "supervisor")
+    or getattr(department, "id", department) in user.department_ids,
+    "board.manage": _roles("admin"),
+    "live.all": _roles("admin", "supervisor"),
+    # 施工单 life cycle (issue 4)
+    "workorder.submit": _edits_work_order,
+    "workorder.edit_drafts": _edits_work_order,
+    "workorder.withdraw": lambda user, wo: _approves_work_order(user, wo) or _edits_work_order(user, wo),
+    # pause / resume / cancel production
+    "workorder.control": _approves_work_order,
+    # obj is a Customer: makers and admins order for anyone, a salesperson for their own customers
+    "workorder.order_for": lambda user, customer: user.has_role("admin", "maker") or (
+        user.has_role("salesperson") and customer is not None and customer.salesperson_id == user.id),
 }
 
 

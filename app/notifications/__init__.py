@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)
 
-from app.notifications import routes  # noqa: E402,F401
+from app.notifications import commands, routes  # noqa: E402,F401

@@ -1,11 +1,138 @@
-from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+"""通知中心, the bell and its drop-down. Everyone sees only their own notifications."""
+from __future__ import annotations
 
+from urllib.parse import quote
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.enums import NotificationType
+from app.extensions import db
 from app.notifications import bp
-from app.views import not_ready
+from app.policy import require
+from app.services import notifications as notification_service
+from app.services import settings as settings_service
+from app.utils.http import is_htmx, safe_next
+from app.utils.timeutil import utcnow
+from app.views import render_page
+
+# htmx regions that show notifications listen for this event (sent in HX-Trigger) besides live-refresh.
+CHANGED_EVENT = "notifications-changed"
+
+
+def relative_time(moment, now=None) -> str:
+    """刚刚 / N分钟前 / N小时前 / N天前 (moments are naive UTC, like the database)."""
+    if moment is None:
+        return ""
+    seconds = max(0, int(((now or utcnow()) - moment).total_seconds()))
+    if seconds < 60:
+        return _("刚刚")
+    if seconds < 3600:
+        return _("%(n)s分钟前", n=seconds // 60)
+    if seconds < 86400:
+        return _("%(n)s小时前", n=seconds // 3600)
+    return _("%(n)s天前", n=seconds // 86400)
+
+
+def link_of(notification) -> str | None:
+    """Where a notification leads: its task, else its 施工单."""
+    if notification.task_id:
+        return f"/tasks/{notification.task_id}"
+    if notification.work_order_id:
+        return f"/workorders/{notification.work_order_id}"
+    return None
+
+
+def badge_text(count: int) -> str:
+    return "99+" if count > 99 else str(count)
+
+
+@bp.app_template_filter("ago")
+def ago_filter(moment):
+    return relative_time(moment)
+
+
+def _unread_count_for_bell() -> int:
+    """The bell must never break a page — not even the error page shown when the database is down."""
+    try:
+        return notification_service.unread_count(current_user)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return 0
+
+
+@bp.app_context_processor
+def notification_helpers():
+    return {
+        "unread_notification_count": _unread_count_for_bell,
+        "notification_link": link_of,
+        "notification_badge": badge_text,
+    }
+
+
+def _filters() -> dict:
+    read = request.args.get("read", "")
+    type_ = request.args.get("type", "")
+    page = request.args.get("page", "1")
+    return {
+        "read": read if read in notification_service.READ_FILTERS else "",
+        "type": type_ if type_ in NotificationType.values() else "",
+        "page": int(page) if page.isdigit() and int(page) > 0 else 1,
+    }
 
 
 @bp.route("/notifications")
 @login_required
 def index():
-    return not_ready(_l("通知中心"), _l("这里将列出最近 30 天的通知。"), "notifications.view")
+    require(current_user, "notifications.view")
+    filters = _filters()
+    pagination = notification_service.list_for(current_user, read=filters["read"] or None, type_=filters["type"] or None,
+                                               page=filters["page"])
+    return render_page("notifications/index.html", "notifications/_list.html", pagination=pagination, filters=filters,
+                       types=NotificationType.choices(),
+                       retention_days=settings_service.get("notification_retention_days"))
+
+
+@bp.route("/notifications/bell")
+@login_required
+def bell():
+    require(current_user, "notifications.view")
+    return render_template("notifications/_bell_count.html")
+
+
+@bp.route("/notifications/latest")
+@login_required
+def latest():
+    require(current_user, "notifications.view")
+    items = notification_service.latest_for(current_user)
+    return render_template("notifications/_dropdown.html", items=items)
+
+
+def _done(message: str | None = None):
+    """htmx: an empty 200 that tells every notification region to refresh; else back to the page."""
+    if is_htmx():
+        headers = {"HX-Trigger": CHANGED_EVENT}
+        if message:
+            headers["X-Message"] = quote(message)
+        return "", 200, headers
+    return redirect(safe_next(request.values.get("next"), url_for("notifications.index")), code=303)
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id: int):
+    require(current_user, "notifications.view")
+    notification_service.mark_read(current_user, notification_id)
+    db.session.commit()
+    return _done()
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all():
+    require(current_user, "notifications.view")
+    changed = notification_service.mark_all_read(current_user)
+    db.session.commit()
+    return _done(_("已将 %(count)s 条通知标记为已读", count=changed))

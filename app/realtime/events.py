@@ -1,19 +1,38 @@
-"""Events announce committed changes (DESIGN.md §3).
+"""Events announce committed changes (DESIGN.md §3, docs/LIVE.md).
 
-Services call ``publish()`` inside their transaction. The event is held on the session and
-handed to the bus only after the commit succeeds; a rolled-back change never announces itself.
+Services call ``publish()`` inside their transaction; the event is held on the session until
+the commit. Exactly one delivery path per backend:
+
+- PostgreSQL: just before the commit the held events are sent with ``pg_notify`` on the same
+  connection, inside the same transaction — PostgreSQL delivers them only if the commit succeeds,
+  to the ``LISTEN`` thread of every worker process (app/realtime/listener.py), which calls
+  ``deliver()``. Nothing is delivered in-process after the commit, so no event arrives twice.
+- SQLite (one process): ``deliver()`` is called in-process after the commit succeeds.
+
+A rolled-back transaction never announces itself on either backend.
 """
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.utils.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "wo_events"
+# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; larger events are split by user.
+MAX_NOTIFY_BYTES = 7000
+# Channels every task/施工单 event also goes to (whole-plant pages: 任务中心, 待分派).
+GLOBAL_CHANNELS = ("all", "pool")
 
 _PENDING = "pending_events"
 _subscribers: list[Callable[[dict], None]] = []
@@ -23,26 +42,66 @@ _ids = itertools.count(1)
 
 def publish(event_type: str, *, task=None, work_order=None, department_ids: Iterable[int | None] = (),
             user_ids: Iterable[int | None] = (), session: Session | None = None) -> dict:
+    """Hold an event on the session; it is announced only if the transaction commits.
+
+    The task's department and operator are added automatically (both as they are now and as
+    they are at commit time), so a move or reassignment reaches the old and the new viewers
+    when the caller also passes the old ones.
+    """
     from app.extensions import db
 
     session = session or db.session()
-    departments = {d for d in department_ids if d is not None}
-    if task is not None and task.department_id is not None:
-        departments.add(task.department_id)
-    users = {u for u in user_ids if u is not None}
-    if task is not None and task.operator_id is not None:
-        users.add(task.operator_id)
     payload = {
         "id": f"{os.getpid()}-{next(_ids)}",
         "type": event_type,
-        "task_id": getattr(task, "id", None),
-        "work_order_id": getattr(work_order, "id", None) or getattr(task, "work_order_id", None),
-        "department_ids": sorted(departments),
-        "user_ids": sorted(users),
+        "task_id": None,
+        "work_order_id": None,
+        "department_ids": [],
+        "user_ids": [],
         "at": utcnow().isoformat(),
     }
-    session.info.setdefault(_PENDING, []).append(payload)
+    entry = _PendingEvent(payload, task, work_order, department_ids, user_ids)
+    entry.complete()
+    session.info.setdefault(_PENDING, []).append(entry)
     return payload
+
+
+class _PendingEvent:
+    """An event and the objects it is about; ids of new rows are known only after the flush."""
+
+    def __init__(self, payload: dict, task, work_order, department_ids, user_ids):
+        self.payload = payload
+        self.task = task
+        self.work_order = work_order
+        self.departments = {d for d in department_ids if d is not None}
+        self.users = {u for u in user_ids if u is not None}
+
+    def complete(self) -> dict:
+        task, work_order = self.task, self.work_order
+        if task is not None:
+            if task.department_id is not None:
+                self.departments.add(task.department_id)
+            if task.operator_id is not None:
+                self.users.add(task.operator_id)
+        payload = self.payload
+        payload["task_id"] = getattr(task, "id", None)
+        payload["work_order_id"] = getattr(work_order, "id", None) or getattr(task, "work_order_id", None)
+        payload["department_ids"] = sorted(self.departments)
+        payload["user_ids"] = sorted(self.users)
+        return payload
+
+
+def channels_of(payload: dict) -> set[str]:
+    """The hub channels an event goes to (docs/LIVE.md lists them)."""
+    channels = {f"user:{u}" for u in payload.get("user_ids", ())}
+    channels.update(f"dept:{d}" for d in payload.get("department_ids", ()))
+    if payload.get("task_id"):
+        channels.add(f"task:{payload['task_id']}")
+    if payload.get("work_order_id"):
+        channels.add(f"wo:{payload['work_order_id']}")
+    if payload.get("task_id") or payload.get("work_order_id"):
+        channels.update(GLOBAL_CHANNELS)
+    return channels
 
 
 def subscribe(callback: Callable[[dict], None]) -> None:
@@ -58,18 +117,57 @@ def unsubscribe(callback: Callable[[dict], None]) -> None:
 
 
 def deliver(payload: dict) -> None:
+    """Hand a committed event to every subscriber of this process (the hub, tests)."""
     with _lock:
         callbacks = list(_subscribers)
     for callback in callbacks:
-        callback(payload)
+        try:
+            callback(payload)
+        except Exception:  # one broken subscriber must not starve the others
+            log.exception("event subscriber failed")
+
+
+def notify_payloads(payload: dict) -> list[str]:
+    """The JSON texts to NOTIFY for one event, split by user ids when too large for one."""
+    encoded = json.dumps(payload, separators=(",", ":"))
+    if len(encoded.encode()) <= MAX_NOTIFY_BYTES or len(payload["user_ids"]) < 2:
+        return [encoded]
+    half = len(payload["user_ids"]) // 2
+    first = dict(payload, user_ids=payload["user_ids"][:half])
+    second = dict(payload, user_ids=payload["user_ids"][half:])
+    return notify_payloads(first) + notify_payloads(second)
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    entries = session.info.get(_PENDING)
+    if not entries:
+        return
+    session.flush()  # new tasks and 施工单 get their ids
+    for entry in entries:
+        entry.complete()
+    if not _is_postgresql(session):
+        return
+    # NOTIFY inside the transaction: PostgreSQL delivers it on commit and drops it on rollback.
+    session.info.pop(_PENDING, None)
+    for entry in entries:
+        for text_payload in notify_payloads(entry.payload):
+            session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                            {"channel": NOTIFY_CHANNEL, "payload": text_payload})
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    for payload in session.info.pop(_PENDING, []):
-        deliver(payload)
+    for entry in session.info.pop(_PENDING, []):
+        deliver(entry.payload)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@sa_event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    # Whatever is still held when the outermost transaction ends was rolled back or closed.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

@@ -1,0 +1,146 @@
+"""WS /ws — the one WebSocket of every page (docs/LIVE.md).
+
+The handshake is authorised by the login session (or, for a wall screen, a department board
+token), and its ``Origin`` must be this site. The handler thread is the socket's only writer:
+it drains the connection's queue, pings every 25 s to find dead kiosks, and closes with 1012
+when the server shuts down so that clients reconnect and resync.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket as socket_module
+import struct
+import threading
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from wsproto.events import Ping
+
+from app.extensions import db, sock
+from app.realtime import listener, topics
+from app.realtime.hub import HUB, Close, Connection
+from app.services import board as board_service
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("realtime", __name__)
+
+PING_INTERVAL_SECONDS = 25.0
+# How often the writer looks up from its queue to notice a socket the client closed, so that its
+# gthread worker thread is free again promptly (a reconnecting page must not find the pool full).
+LIVENESS_TICK_SECONDS = 1.0
+# A client that does not take a message within this time is cut off instead of holding a thread.
+SEND_TIMEOUT_SECONDS = 10
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_PING_TIMEOUT = 1011
+
+
+@bp.record_once
+def _configure(state) -> None:
+    app = state.app
+    # Clients never send more than a close frame; refuse anything big.
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 4096})
+    if not app.config.get("TESTING") and threading.current_thread() is threading.main_thread():
+        _close_sockets_on_shutdown()
+
+
+def _close_sockets_on_shutdown() -> None:
+    """Chain the server's stop signals (gunicorn's, werkzeug's) so sockets close with 1012 first."""
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        previous = signal.getsignal(signum)
+        if not callable(previous) or getattr(previous, "closes_live_sockets", False):
+            continue
+
+        def handler(sig, frame, previous=previous):
+            HUB.close_all(CLOSE_SERVICE_RESTART, "server restart")
+            previous(sig, frame)
+
+        handler.closes_live_sockets = True
+        signal.signal(signum, handler)
+
+
+def same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+@bp.before_request
+def refuse_foreign_origin():
+    """Cross-site WebSocket hijacking: a page on another site must not ride our session cookie."""
+    if not same_origin():
+        return _("拒绝来自其他站点的实时连接"), 403, {"Content-Type": "text/plain; charset=utf-8"}
+    return None
+
+
+def _subscription() -> tuple[int | None, set[str]] | None:
+    """(user id, channels) for this handshake, or None when nobody is authorised."""
+    if current_user.is_authenticated:
+        return current_user.id, topics.for_user(current_user, topics.parse(request.args.get("topics")))
+    board_code, token = request.args.get("board"), request.args.get("token")
+    if board_code and token:
+        department = board_service.department_for_token(board_code, token)
+        if department is not None:
+            return None, topics.for_board(department)
+    return None
+
+
+@sock.route("/ws", bp=bp)
+def socket(ws):
+    subscription = _subscription()
+    if subscription is None:
+        ws.close(CLOSE_UNAUTHENTICATED, "login required")
+        return
+    user_id, channels = subscription
+    listener.ensure_started(db.engine.url, on_reconnect=lambda: HUB.broadcast({"type": "resync"}))
+    # The socket may stay open for hours: give the pooled database connection back now.
+    db.session.remove()
+    connection = Connection(user_id, channels)
+    HUB.register(connection)
+    try:
+        serve(ws, connection)
+    finally:
+        HUB.unregister(connection)
+
+
+def serve(ws, connection: Connection) -> None:
+    """The writer loop: the only code that writes to this socket."""
+    _limit_send_time(ws)
+    ws.send(json.dumps({"type": "hello", "topics": sorted(connection.channels), "server": os.getpid()}))
+    next_ping = time.monotonic() + PING_INTERVAL_SECONDS
+    while ws.connected:
+        now = time.monotonic()
+        if now >= next_ping:
+            if not ws.pong_received:  # the last ping went unanswered: the kiosk is gone
+                ws.close(CLOSE_PING_TIMEOUT, "ping timeout")
+                return
+            ws.pong_received = False
+            _ping(ws)
+            next_ping = now + PING_INTERVAL_SECONDS
+        message = connection.next(timeout=min(LIVENESS_TICK_SECONDS, next_ping - now))
+        if isinstance(message, Close):
+            ws.close(message.code, message.reason)
+            return
+        if message is not None:
+            ws.send(json.dumps(message))
+
+
+def _ping(ws) -> None:
+    # simple-websocket pings from its reader thread when asked to; we ping here instead so that
+    # this loop stays the socket's single writer.
+    ws.sock.send(ws.ws.send(Ping()))
+
+
+def _limit_send_time(ws) -> None:
+    try:
+        ws.sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_SNDTIMEO,
+                           struct.pack("ll", SEND_TIMEOUT_SECONDS, 0))
+    except (OSError, AttributeError):  # not a plain TCP socket: keep the default
+        log.debug("could not set a send timeout on the WebSocket")
+

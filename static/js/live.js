@@ -1,0 +1,179 @@
+/* Live regions (docs/LIVE.md).
+ *
+ * One plain WebSocket per page, to body[data-live-url]. The server sends small JSON triggers,
+ * never HTML: {"type":"event","event":"task.assigned","topics":["dept:3"]}. Every element with
+ * data-live="<topic> <topic> …" whose topics meet the event's gets a "live-refresh" event
+ * (debounced), and re-fetches itself through its own hx-get — the normal permission-checked route.
+ * While the socket is down a banner says so; after it reconnects every live region re-fetches,
+ * so nothing that happened meanwhile is missed.
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var baseUrl = body && body.dataset.liveUrl;
+  if (!baseUrl || !window.WebSocket || !window.htmx) return;
+
+  var DEBOUNCE_MS = 150;
+  var MIN_BACKOFF_MS = 1000;
+  var MAX_BACKOFF_MS = 30000;
+  var CLOSE_UNAUTHENTICATED = 4401;
+
+  var socket = null;
+  var subscribed = [];
+  var backoff = MIN_BACKOFF_MS;
+  var reconnectTimer = null;
+  var missedEvents = false;
+  var leaving = false;
+  var banner = document.getElementById("live-banner");
+
+  function topicsOf(el) {
+    return (el.getAttribute("data-live") || "").split(/[\s,]+/).filter(Boolean);
+  }
+
+  function regions() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
+  }
+
+  function pageTopics() {
+    var seen = {};
+    regions().forEach(function (el) {
+      topicsOf(el).forEach(function (topic) { seen[topic] = true; });
+    });
+    return Object.keys(seen).sort();
+  }
+
+  function refresh(el) {
+    clearTimeout(el._liveTimer);
+    el._liveTimer = setTimeout(function () {
+      if (document.body.contains(el)) htmx.trigger(el, "live-refresh");
+    }, DEBOUNCE_MS);
+  }
+
+  function refreshAll() {
+    regions().forEach(refresh);
+  }
+
+  function wants(el, message) {
+    var types = el.getAttribute("data-live-events");
+    if (types && types.split(/[\s,]+/).indexOf(message.event) < 0) return false;
+    return topicsOf(el).some(function (topic) { return message.topics.indexOf(topic) >= 0; });
+  }
+
+  function onMessage(event) {
+    var message;
+    try { message = JSON.parse(event.data); } catch (e) { return; }
+    if (message.type === "event" && message.topics) {
+      regions().forEach(function (el) { if (wants(el, message)) refresh(el); });
+    } else if (message.type === "resync") {
+      refreshAll();
+    }
+  }
+
+  function setState(state) {
+    body.dataset.liveState = state;
+    if (banner) banner.hidden = state !== "down";
+  }
+
+  function socketUrl(topics) {
+    // Flask builds WebSocket URLs as absolute ws:// ones: keep only the path and the query, and
+    // talk to the host this page came from (the same host the Origin check expects).
+    var url = new URL(baseUrl, window.location.href);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    url.host = window.location.host;
+    if (topics.length) url.searchParams.set("topics", topics.join(" "));
+    return url.toString();
+  }
+
+  function connect() {
+    reconnectTimer = null;
+    subscribed = pageTopics();
+    var ws = new WebSocket(socketUrl(subscribed));
+    socket = ws;
+    ws.onopen = function () {
+      backoff = MIN_BACKOFF_MS;
+      setState("open");
+      if (missedEvents) refreshAll();
+      missedEvents = false;
+    };
+    ws.onmessage = onMessage;
+    ws.onclose = function (event) {
+      if (socket !== ws) return; // replaced on purpose (new topics)
+      socket = null;
+      if (event.code === CLOSE_UNAUTHENTICATED) {
+        // The session is gone (logged out elsewhere, idle logout): let the page go to the login.
+        window.location.reload();
+        return;
+      }
+      // Navigating away closes the socket too; only if the page is still here after all is it a drop.
+      if (leaving) setTimeout(dropped, 3000);
+      else dropped();
+    };
+  }
+
+  function dropped() {
+    if (socket) return;
+    missedEvents = true;
+    setState("down");
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer) return;
+    // Jitter keeps a shop full of kiosks from reconnecting in the same millisecond after a restart.
+    var delay = Math.min(MAX_BACKOFF_MS, backoff * (0.8 + Math.random() * 0.4));
+    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  // A swap brought regions with topics the socket does not carry yet: resubscribe quietly
+  // (the new regions were just fetched, so there is nothing to refresh).
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    var missing = pageTopics().some(function (topic) { return subscribed.indexOf(topic) < 0; });
+    if (!missing) return;
+    var old = socket;
+    socket = null;
+    old.close(1000);
+    connect();
+  });
+
+  window.addEventListener("online", function () {
+    if (reconnectTimer) {
+      clearTimeout(reconnectTimer);
+      reconnectTimer = null;
+      backoff = MIN_BACKOFF_MS;
+      connect();
+    }
+  });
+  function markLeaving() {
+    leaving = true;
+    // A download or a cancelled navigation leaves the page in place: forget it soon.
+    setTimeout(function () { leaving = false; }, 3000);
+  }
+  window.addEventListener("beforeunload", markLeaving);
+  window.addEventListener("pagehide", markLeaving);
+  window.addEventListener("pageshow", function (event) {
+    // Back from the bfcache: the old socket is dead and the page may be stale.
+    if (event.persisted) {
+      leaving = false;
+      missedEvents = true;
+      if (!socket) connect();
+    }
+  });
+
+  // The bell's drop-down closes when one clicks elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.bell-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  window.appLive = {
+    refreshAll: refreshAll,
+    state: function () { return body.dataset.liveState || "connecting"; },
+  };
+
+  setState("connecting");
+  connect();
+})();

@@ -1,0 +1,73 @@
+"""Two people, two pages: a supervisor's department board and an operator's kiosk follow each
+other's changes without reload, and both come back after a server restart."""
+import pytest
+from playwright.sync_api import expect
+
+from app.models import Task
+from app.realtime import events
+from app.realtime.hub import HUB
+from app.utils.timeutil import utcnow
+from factories import DepartmentFactory, TaskFactory, UserFactory, WorkOrderFactory
+from integration.live_support import session_cookie
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def open_as(app, page_factory, live_server):
+    def _open(user, path, viewport=(1280, 900)):
+        page = page_factory(viewport=viewport)
+        name, value = session_cookie(app, user.id).split("=", 1)
+        page.context.add_cookies([{"name": name, "value": value, "url": live_server.url}])
+        page.goto(path)
+        expect(page.locator("body")).to_have_attribute("data-live-state", "open")
+        return page
+
+    return _open
+
+
+def change(db, task_id, event, **values):
+    """What a task service does: change the row, publish, commit."""
+    task = db.session.get(Task, task_id)
+    for name, value in values.items():
+        setattr(task, name, value)
+    task.version += 1
+    events.publish(event, task=task)
+    db.session.commit()
+
+
+def test_board_and_kiosk_follow_each_other_and_resync_after_a_restart(db, open_as, screenshot_dir):
+    department = DepartmentFactory(code="printing", name="印刷车间")
+    supervisor = UserFactory(name="印刷主管", roles=["supervisor"], departments=[department])
+    operator = UserFactory(name="刘师傅", roles=["operator"], departments=[department])
+    work_order = WorkOrderFactory(approval_status="approved", status="in_progress")
+    first = TaskFactory(work_order=work_order, step__work_order=work_order, department=department,
+                        content="印刷：彩盒A").id
+    second = TaskFactory(work_order=work_order, step__work_order=work_order, department=department,
+                         content="印刷：彩盒B").id
+    board = open_as(supervisor, "/board/printing")
+    kiosk = open_as(operator, "/kiosk", viewport=(1024, 768))
+    mine = kiosk.locator("#kiosk-mine")
+    expect(mine).not_to_contain_text("印刷：彩盒A")
+
+    # The supervisor assigns → the operator's kiosk shows it without reload.
+    change(db, first, "task.assigned", operator_id=operator.id)
+    expect(mine).to_contain_text("印刷：彩盒A", timeout=1000)
+
+    # The operator completes it → the board's counts change.
+    change(db, first, "task.completed", status="completed", completed_quantity=1000, completed_at=utcnow())
+    expect(board.locator(".board-stat-completed .num")).to_have_text("1", timeout=1000)
+    expect(board.locator(".board-stat-pending .num")).to_have_text("1")
+
+    # A restart: both pages lose their socket, show the banner, come back and catch up on what
+    # happened while they were down.
+    HUB.close_all(1012, "server restart")
+    expect(board.locator("#live-banner")).to_be_visible()
+    expect(kiosk.locator("#live-banner")).to_be_visible()
+    change(db, second, "task.assigned", operator_id=operator.id)
+
+    expect(kiosk.locator("#live-banner")).to_be_hidden(timeout=5000)
+    expect(board.locator("#live-banner")).to_be_hidden(timeout=5000)
+    expect(mine).to_contain_text("印刷：彩盒B")
+    expect(board.locator(".board-column-pending")).to_contain_text("刘师傅")
+    kiosk.screenshot(path=f"{screenshot_dir}/live-kiosk-after-resync.png")

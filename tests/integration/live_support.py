@@ -1,0 +1,199 @@
+"""Helpers for the WebSocket tests and bench/ws_bench.py: sockets, logins, a real gunicorn."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlsplit
+
+import simple_websocket
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def session_cookie(app, user_id: int) -> str:
+    """A signed Flask session that logs ``user_id`` in (what the login page would set)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={serializer.dumps({'_user_id': str(user_id), '_fresh': True})}"
+
+
+def _cookie_from(response) -> str | None:
+    jar = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or ():
+        jar.load(header)
+    morsel = jar.get("session")
+    return f"session={morsel.value}" if morsel else None
+
+
+def http_login(base_url: str, username: str, password: str) -> str:
+    """Log in through GET/POST /login (with its CSRF token) and return the session cookie."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", "/login")
+    page = connection.getresponse()
+    html = page.read().decode()
+    cookie = _cookie_from(page)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    body = urlencode({"csrf_token": token, "username": username, "password": password})
+    connection.request("POST", "/login", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": f"{base_url}/login",
+    })
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 302, f"login failed with {response.status}"
+    return _cookie_from(response)
+
+
+def http_request(base_url: str, method: str, path: str, cookie: str | None = None, headers: dict | None = None):
+    """(status, body, the session cookie to use from now on)."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request(method, path, headers={**({"Cookie": cookie} if cookie else {}), **(headers or {})})
+    response = connection.getresponse()
+    body = response.read().decode()
+    connection.close()
+    return response.status, body, _cookie_from(response) or cookie
+
+
+def csrf_for(base_url: str, cookie: str) -> tuple[str, str]:
+    """(CSRF token, session cookie holding it) as a page's <meta name="csrf-token"> gives them."""
+    _, page, cookie = http_request(base_url, "GET", "/notifications", cookie=cookie)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1), cookie
+
+
+def ws_url(base_url: str, query: dict | None = None) -> str:
+    url = base_url.replace("http://", "ws://") + "/ws"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def connect(base_url: str, cookie: str | None = None, origin: str | None = "same", query: dict | None = None):
+    """A WebSocket client; ``origin="same"`` sends the Origin a browser on this site would send.
+
+    simple-websocket sends ``Host`` without the port, so the matching Origin has no port either.
+    """
+    headers = {}
+    if cookie:
+        headers["Cookie"] = cookie
+    if origin == "same":
+        origin = "http://" + urlsplit(base_url).hostname
+    if origin:
+        headers["Origin"] = origin
+    return simple_websocket.Client.connect(ws_url(base_url, query), headers=headers)
+
+
+def receive(ws, timeout: float = 5.0) -> dict | None:
+    raw = ws.receive(timeout=timeout)
+    return json.loads(raw) if raw is not None else None
+
+
+def receive_until(ws, predicate, timeout: float = 5.0) -> dict | None:
+    """The first message matching ``predicate`` within ``timeout`` seconds (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        message = receive(ws, remaining)
+        if message is None:
+            return None
+        if predicate(message):
+            return message
+    return None
+
+
+def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return predicate()
+
+
+class Gunicorn:
+    """``gunicorn -k gthread`` serving ``app:create_app()`` on a free port, as production runs it."""
+
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 16, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        self.command = [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-k", "gthread",
+            "--workers", str(workers), "--threads", str(threads), "--no-control-socket", "--graceful-timeout", "1",
+            "-b", f"127.0.0.1:{self.port}", "app:create_app()",
+        ]
+        self.env = {
+            **os.environ, "DATABASE_URL": database_url, "METRICS_ENABLED": "0",
+            "SECRET_KEY": "live-test-secret-key-0123456789abcdef", **(extra_env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
+        if not wait_for(self._ready, timeout=30, interval=0.2):
+            self.stop()
+            raise RuntimeError(f"gunicorn did not start:\n{self.output()}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{self.output()}")
+        try:
+            return http_request(self.url, "GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        result = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
+        return [int(pid) for pid in result.stdout.split()]
+
+    def output(self) -> str:
+        with open(self.log.name, encoding="utf-8", errors="replace") as handle:
+            return handle.read()[-5000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __exit__(self, *exc):
+        self.stop()
+        os.unlink(self.log.name)
+
+
+def create_schema_and_user(database_url: str, username: str, roles=("operator",), name: str = "测试用户") -> int:
+    """Tables (db.create_all, as the integrator's migration would) and one user with the factory password."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from app import models as m
+    from app.extensions import db
+    from factories import PASSWORD_HASH
+
+    engine = create_engine(database_url)
+    db.metadata.create_all(engine)
+    with Session(engine) as session:
+        user = m.User(username=username, name=name, password_hash=PASSWORD_HASH, is_active=True)
+        user.roles = [session.query(m.Role).filter_by(code=code).one_or_none() or m.Role(code=code, name=code)
+                      for code in roles]
+        session.add(user)
+        session.commit()
+        user_id = user.id
+    engine.dispose()
+    return user_id

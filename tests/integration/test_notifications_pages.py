@@ -1,0 +1,170 @@
+"""通知中心, the bell and the drop-down: access, own-only, filters, read state, texts."""
+from datetime import datetime, timedelta
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Notification
+from app.notifications.routes import relative_time
+from app.utils.timeutil import utcnow
+from factories import NotificationFactory, TaskFactory, UserFactory, WorkOrderFactory
+
+ROLES = ["admin", "salesperson", "maker", "supervisor", "operator", "designer"]
+HTMX = {"HX-Request": "true"}
+
+
+def own_notification(user):
+    return NotificationFactory(recipient=user).id
+
+
+ROUTES = [
+    ("GET", lambda user: "/notifications", 200),
+    ("GET", lambda user: "/notifications/bell", 200),
+    ("GET", lambda user: "/notifications/latest", 200),
+    ("POST", lambda user: "/notifications/read-all", 303),
+    ("POST", lambda user: f"/notifications/{own_notification(user)}/read", 303),
+]
+
+
+@pytest.mark.parametrize("method,path,expected", ROUTES)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_reaches_its_own_notifications(client, login_as, role, method, path, expected):
+    user = login_as(role)
+    response = client.open(path(user), method=method)
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("method,path,expected", ROUTES)
+def test_anonymous_is_sent_to_the_login(client, db, method, path, expected):
+    response = client.open(path(UserFactory()), method=method)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_someone_elses_notification_is_not_found_and_stays_unread(client, login_as):
+    login_as("maker")
+    theirs = NotificationFactory(recipient=UserFactory())
+
+    response = client.post(f"/notifications/{theirs.id}/read", headers=HTMX)
+
+    assert response.status_code == 404
+    assert unquote(response.headers["X-Message"]) == "通知不存在"
+    assert client.application.extensions["sqlalchemy"].session.get(Notification, theirs.id).is_read is False
+
+
+def test_the_list_shows_only_mine_with_links_and_relative_times(client, login_as):
+    user = login_as("maker")
+    work_order = WorkOrderFactory()
+    task = TaskFactory()
+    NotificationFactory(recipient=user, title="任务通知", task_id=task.id, work_order_id=task.work_order_id,
+                        created_at=utcnow() - timedelta(minutes=5))
+    NotificationFactory(recipient=user, title="施工单通知", work_order_id=work_order.id,
+                        created_at=utcnow() - timedelta(hours=3))
+    NotificationFactory(recipient=UserFactory(), title="别人的通知")
+
+    html = client.get("/notifications").get_data(as_text=True)
+
+    assert "任务通知" in html and "施工单通知" in html and "别人的通知" not in html
+    assert f"next=/tasks/{task.id}" in html and f"/workorders/{work_order.id}" in html
+    assert "5分钟前" in html and "3小时前" in html
+
+
+def test_filters_by_read_state_and_type(client, login_as):
+    user = login_as("maker")
+    NotificationFactory(recipient=user, title="未读的审核", type="approval_passed")
+    NotificationFactory(recipient=user, title="已读的审核", type="approval_passed", is_read=True)
+    NotificationFactory(recipient=user, title="未读的任务", type="task_assigned")
+
+    unread = client.get("/notifications?read=unread").get_data(as_text=True)
+    read = client.get("/notifications?read=read").get_data(as_text=True)
+    by_type = client.get("/notifications?type=task_assigned", headers=HTMX).get_data(as_text=True)
+    nonsense = client.get("/notifications?read=maybe&type=nope&page=x").get_data(as_text=True)
+
+    assert ("未读的审核" in unread, "已读的审核" in unread, "未读的任务" in unread) == (True, False, True)
+    assert ("未读的审核" in read, "已读的审核" in read, "未读的任务" in read) == (False, True, False)
+    assert ("未读的审核" in by_type, "未读的任务" in by_type) == (False, True)
+    assert not by_type.lstrip().startswith("<!doctype")  # the htmx partial only
+    assert all(title in nonsense for title in ("未读的审核", "已读的审核", "未读的任务"))
+
+
+def test_empty_state(client, login_as):
+    login_as("operator")
+    assert "暂无通知" in client.get("/notifications").get_data(as_text=True)
+    assert "暂无通知" in client.get("/notifications/latest").get_data(as_text=True)
+
+
+def test_mark_one_read_by_htmx_tells_the_regions_to_refresh(client, login_as, db):
+    user = login_as("maker")
+    notification_id = NotificationFactory(recipient=user).id
+
+    response = client.post(f"/notifications/{notification_id}/read", headers=HTMX)
+
+    assert (response.status_code, response.headers["HX-Trigger"]) == (200, "notifications-changed")
+    row = db.session.get(Notification, notification_id)
+    assert row.is_read is True and row.read_at is not None
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_target(client, login_as, db):
+    user = login_as("operator")
+    notification_id = NotificationFactory(recipient=user).id
+
+    response = client.post(f"/notifications/{notification_id}/read?next=/tasks/9")
+    evil = client.post(f"/notifications/{notification_id}/read?next=//evil.example/")
+
+    assert (response.status_code, response.headers["Location"]) == (303, "/tasks/9")
+    assert evil.headers["Location"] == "/notifications"
+    assert db.session.get(Notification, notification_id).is_read is True
+
+
+def test_mark_all_read_only_touches_mine(client, login_as, db):
+    user = login_as("maker")
+    for _ in range(2):
+        NotificationFactory(recipient=user)
+    NotificationFactory(recipient=user, is_read=True)
+    theirs = NotificationFactory(recipient=UserFactory())
+
+    response = client.post("/notifications/read-all", headers=HTMX)
+
+    assert unquote(response.headers["X-Message"]) == "已将 2 条通知标记为已读"
+    assert db.session.scalar(select(Notification.is_read).where(Notification.id == theirs.id)) is False
+    mine = db.session.scalars(select(Notification.is_read).where(Notification.recipient_id == user.id)).all()
+    assert mine == [True, True, True]
+
+
+@pytest.mark.parametrize("count,badge", [(0, None), (5, "5"), (99, "99"), (120, "99+")])
+def test_the_bell_badge(client, login_as, count, badge):
+    user = login_as("supervisor")
+    for _ in range(count):
+        NotificationFactory(recipient=user)
+    html = client.get("/notifications/bell").get_data(as_text=True)
+    assert 'id="bell-count"' in html and f'data-live="user:{user.id}"' in html
+    if badge is None:
+        assert "hidden" in html
+    else:
+        assert f">{badge}</span>" in html and "hidden" not in html
+
+
+def test_every_page_carries_the_bell_with_the_count_and_the_socket_url(client, login_as):
+    user = login_as("maker")
+    NotificationFactory(recipient=user)
+    html = client.get("/notifications").get_data(as_text=True)
+    assert ">1</span>" in html
+    assert 'data-live-url="ws://' in html and '/ws">' in html
+    assert "连接已断开，正在重连…" in html
+
+
+def test_the_drop_down_lists_the_latest_eight(client, login_as):
+    user = login_as("maker")
+    for number in range(10):
+        NotificationFactory(recipient=user, title=f"通知{number:02d}", created_at=utcnow() - timedelta(minutes=number))
+    html = client.get("/notifications/latest").get_data(as_text=True)
+    assert [f"通知{n:02d}" in html for n in range(10)] == [True] * 8 + [False] * 2
+
+
+@pytest.mark.parametrize("seconds,text", [(5, "刚刚"), (59, "刚刚"), (60, "1分钟前"), (3599, "59分钟前"),
+                                          (3600, "1小时前"), (86399, "23小时前"), (86400, "1天前"), (29 * 86400, "29天前")])
+def test_relative_time(app, seconds, text):
+    now = datetime(2026, 11, 20, 8, 0, 0)
+    with app.test_request_context():
+        assert relative_time(now - timedelta(seconds=seconds), now) == text

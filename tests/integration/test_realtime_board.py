@@ -1,0 +1,130 @@
+"""GET /board/<code>: who may watch it, the token link, and what the columns hold."""
+import re
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditLog, Setting
+from app.services import board as board_service
+from app.utils.timeutil import plant_today, utcnow
+from factories import DepartmentFactory, TaskFactory, UserFactory, WorkOrderFactory
+
+
+@pytest.fixture()
+def departments(db):
+    parent = DepartmentFactory(code="production", name="生产部")
+    child = DepartmentFactory(code="printing", name="印刷车间", parent=parent)
+    other = DepartmentFactory(code="packing", name="包装车间")
+    return parent, child, other
+
+
+@pytest.mark.parametrize("role,member_of,expected", [
+    ("operator", "production", 200),
+    ("operator", "packing", 403),
+    ("operator", "printing", 403),  # a child's member does not watch the parent's board
+    ("supervisor", "packing", 200),  # supervisors see every department, read-only
+    ("admin", None, 200),
+    ("maker", None, 403),
+    ("salesperson", None, 403),
+    ("designer", None, 403),
+])
+def test_who_may_watch_a_board(client, login_as, departments, role, member_of, expected):
+    by_code = {d.code: d for d in departments}
+    login_as(role, departments=[by_code[member_of]] if member_of else [])
+    assert client.get("/board/production").status_code == expected
+
+
+def test_anonymous_without_a_token_goes_to_the_login(client, departments):
+    response = client.get("/board/production")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_an_unknown_department_is_not_found(client, login_as, departments):
+    login_as("admin")
+    assert client.get("/board/nope").status_code == 404
+
+
+def test_the_token_link_opens_the_board_without_login(client, db, departments):
+    token = board_service.issue_token(None, departments[0])
+    db.session.commit()
+
+    page = client.get(f"/board/production?token={token}")
+    wrong = client.get("/board/production?token=guess", headers={"HX-Request": "true"})
+    other_board = client.get(f"/board/packing?token={token}")
+
+    assert page.status_code == 200
+    assert "生产部 · 生产看板" in page.get_data(as_text=True)
+    assert (wrong.status_code, unquote(wrong.headers["X-Message"])) == (403, "看板链接无效或已被撤销，请联系管理员")
+    assert other_board.status_code == 403
+
+
+def test_the_token_page_is_live_through_its_own_socket_url(client, db, departments):
+    parent, child, _ = departments
+    token = board_service.issue_token(None, parent)
+    db.session.commit()
+    html = client.get(f"/board/production?token={token}").get_data(as_text=True)
+    assert f'data-live="dept:{parent.id} dept:{child.id}"' in html
+    assert f"/ws?board=production&amp;token={token}" in html
+    assert f'hx-get="/board/production?token={token}"' in html
+
+
+def test_admin_issues_and_revokes_the_token_with_an_audit_trail(client, login_as, db, departments):
+    login_as("admin")
+    issued = client.post("/board/production/token")
+    token = db.session.get(Setting, "board_token:production").value
+    page = client.get("/board/production").get_data(as_text=True)
+    revoked = client.post("/board/production/token/revoke")
+
+    assert (issued.status_code, issued.headers["Location"]) == (303, "/board/production")
+    assert f"token={token}" in page
+    assert revoked.status_code == 303
+    assert db.session.get(Setting, "board_token:production") is None
+    assert client.get(f"/board/production?token={token}").status_code == 403
+    actions = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ["board_token_issue", "board_token_revoke"]
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor", "maker"])
+def test_only_admins_manage_the_token(client, login_as, db, departments, role):
+    login_as(role, departments=[departments[0]])
+    assert client.post("/board/production/token").status_code == 403
+    assert client.post("/board/production/token/revoke").status_code == 403
+    assert db.session.get(Setting, "board_token:production") is None
+    assert "看板链接" not in client.get("/board/production").get_data(as_text=True)
+
+
+def test_the_columns(client, login_as, db, departments):
+    parent, child, other = departments
+    operator = UserFactory(name="刘师傅")
+    on_time = WorkOrderFactory(delivery_date=plant_today() + timedelta(days=5))
+    late = WorkOrderFactory(delivery_date=plant_today() - timedelta(days=1))
+
+    def task(content, status, department=child, work_order=on_time, **kwargs):
+        return TaskFactory(content=content, status=status, department=department, work_order=work_order,
+                           step__work_order=work_order, **kwargs)
+
+    task("印刷进行中", "in_progress", operator=operator)
+    task("设备坏了", "paused", pause_reason="equipment", pause_note="滚筒异响")
+    task("排队等待", "pending", department=parent)
+    task("早该交了", "in_progress", work_order=late)
+    task("今天做完", "completed", completed_at=utcnow())
+    task("前天做完", "completed", completed_at=utcnow() - timedelta(days=2))
+    task("别的部门", "in_progress", department=other)
+    task("还是草稿", "draft")
+    login_as("supervisor")
+
+    html = client.get("/board/production", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    sections = dict(re.findall(r'board-column-(\w+)".*?>(.*?)</section>', html, re.S))
+    assert "印刷进行中" in sections["in_progress"] and "刘师傅" in sections["in_progress"]
+    assert "设备坏了" in sections["paused"] and "设备故障（滚筒异响）" in sections["paused"]
+    assert "排队等待" in sections["pending"] and "待认领" in sections["pending"]
+    assert "早该交了" in sections["overdue"] and "早该交了" not in sections["in_progress"]
+    assert "今天做完" in sections["completed"] and "前天做完" not in html
+    assert "别的部门" not in html and "还是草稿" not in html
+    totals = re.findall(r'board-stat-(\w+)"><span class="num">(\d+)</span>', html)
+    assert totals == [("in_progress", "1"), ("paused", "1"), ("pending", "1"), ("overdue", "1"), ("completed", "1")]
+    assert html.lstrip().startswith('<div id="board"')  # the live region alone for htmx
