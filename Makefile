@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
 
-.PHONY: run test test-postgres test-sqlite install translations translations-update lint bench clean
+.PHONY: run test test-postgres test-sqlite install translations translations-update bench bench-ws clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ test-postgres: $(STAMP) translations
 
 test-sqlite: $(STAMP) translations
 	TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print numbers (no pass/fail on timing): approval with 100 drafts, /kiosk at 50,000 tasks.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+# WebSocket fan-out: 300 sockets over 2 gunicorn workers on PostgreSQL; delivery latency and memory.
+bench-ws: $(STAMP)
+	$(BIN)/python bench/ws_bench.py
 
 clean:
 	rm -rf $(VENV) instance/workorders.db test-artifacts .pytest_cache
