@@ -60,7 +60,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
-            _skipped_for_backend.append(item.nodeid)
+
+
+def pytest_collection_finish(session):
+    """Only tests that remain selected (not those deselected with -m "not postgres") were skipped."""
+    if BACKEND != "postgresql":
+        _skipped_for_backend.extend(item.nodeid for item in session.items if "postgres" in item.keywords)
 
 
 def pytest_terminal_summary(terminalreporter):
