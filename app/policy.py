@@ -152,6 +152,20 @@ RULES: dict[str, Callable] = {
     # obj is a Customer: makers and admins order for anyone, a salesperson for their own customers
     "workorder.order_for": lambda user, customer: user.has_role("admin", "maker") or (
         user.has_role("salesperson") and customer is not None and customer.salesperson_id == user.id),
+    # master data (issue 3); obj is a Customer: admins edit every customer, a salesperson their own
+    "customer.edit": lambda user, customer: user.is_admin or (
+        user.has_role("salesperson") and customer is not None and customer.salesperson_id == user.id),
+    "customer.assign_salesperson": _roles("admin"),
+    # task centre, statistics and exports (issue 8); bulk actions are offered to these roles, and each
+    # task is still checked by the service that acts on it
+    "task.bulk_supervise": _roles("admin", "supervisor"),
+    "task.bulk_drafts": _roles("admin", "maker", "salesperson"),
+    "export.tasks": _roles(*DESK_ROLES),
+    "export.workorders": _roles(*DESK_ROLES),
+    "stats.collaboration": _roles("admin", "supervisor"),
+    "stats.assignments": _roles("admin", "supervisor"),
+    # obj is a Department: supervisors see every department's tasks (read-only), so every report
+    "report.department": _roles("admin", "supervisor"),
 }
 
 
