@@ -5,6 +5,7 @@ from sqlalchemy import text
 from app.extensions import csrf, db
 from app.main import bp
 from app.policy import can, landing_endpoint
+from app.services import statistics
 
 
 @bp.route("/")
@@ -12,7 +13,8 @@ from app.policy import can, landing_endpoint
 def index():
     if not can(current_user, "dashboard.view"):
         return redirect(url_for(landing_endpoint(current_user)))
-    return render_template("main/index.html")
+    return render_template("main/index.html", board=statistics.dashboard(current_user),
+                           completed_params=statistics.completed_params)
 
 
 @bp.route("/healthz")

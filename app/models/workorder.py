@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, Text,
-    UniqueConstraint,
+    UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.enums import PRIORITY_RANK
 from app.extensions import db
 from app.models.base import TimestampMixin
 from app.models.catalog import Customer, Material, Plate, Product
@@ -25,11 +26,21 @@ work_order_plates = Table(
 )
 
 
+# 紧急 → 低 as a number, in SQL. A query that sorts by it must use this very text (unbound literals)
+# for the database to read the order from ix_work_orders_priority_rank instead of sorting every task.
+PRIORITY_RANK_SQL = (
+    "CASE {column} " + " ".join(f"WHEN '{key}' THEN {rank}" for key, rank in PRIORITY_RANK.items()) + " ELSE 1 END"
+)
+
+
 class WorkOrder(TimestampMixin, db.Model):
     __tablename__ = "work_orders"
     __table_args__ = (
         Index("ix_work_orders_approval_status_status", "approval_status", "status"),
         Index("ix_work_orders_delivery_date_status", "delivery_date", "status"),
+        # The task centre's 优先级 sort (most urgent first, then by delivery date).
+        Index("ix_work_orders_priority_rank", text(f"({PRIORITY_RANK_SQL.format(column='priority')}) DESC"),
+              "delivery_date", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)

@@ -1,11 +1,116 @@
-from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+"""数据统计, 协作统计, 分派历史 and the downloads (xlsx, csv, pdf); thin views over the services."""
+from __future__ import annotations
 
-from app.reports import bp
-from app.views import not_ready
+from urllib.parse import quote
+
+from flask import Response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import Department
+from app.policy import require
+from app.reports import bp, charts
+from app.reports.forms import StatsFilterForm
+from app.services import exports, statistics, task_queries
+from app.services.errors import Invalid, NotFound
+from app.tasks.centre import parse_filters as parse_task_filters
+from app.workorders.forms import FilterForm as WorkOrderFilterForm
+
+
+def _stats_form(with_operators: bool = False) -> StatsFilterForm:
+    options = task_queries.filter_options()
+    return StatsFilterForm(request.args).with_options(options.departments,
+                                                      options.operators if with_operators else ())
+
+
+def _filtered(template: str, action: str, build, with_operators: bool = False, **context):
+    """A statistics page: the figures for valid filters, or the form with its errors (400)."""
+    require(current_user, action)
+    form = _stats_form(with_operators)
+    query = {key: value for key, value in request.args.items() if key != "page" and value}
+    try:
+        filters = form.to_filters()
+    except Invalid:
+        return render_template(template, form=form, data=None, query=query, **context), 400
+    return render_template(template, form=form, data=build(filters), filters=filters, query=query,
+                           rate=exports.format_rate, hours=exports.format_hours, days=exports.format_days, **context)
 
 
 @bp.route("/stats")
 @login_required
 def stats():
-    return not_ready(_l("数据统计"), _l("这里将显示完成量、部门任务、操作员排行等统计图表。"), "stats.view")
+    def build(filters):
+        figures = statistics.statistics(current_user, filters)
+        return {"figures": figures, "charts": {"completions": charts.completions(figures.series),
+                                               "departments": charts.departments(figures.departments),
+                                               "ranking": charts.ranking(figures.ranking)}}
+
+    return _filtered("reports/stats.html", "stats.view", build)
+
+
+@bp.route("/stats/collaboration")
+@login_required
+def collaboration():
+    def build(filters):
+        rows = statistics.operator_rows(current_user, filters, with_workload=True)
+        return {"rows": rows, "summary": statistics.team_summary(rows)}
+
+    return _filtered("reports/collaboration.html", "stats.collaboration", build, with_operators=True)
+
+
+@bp.route("/stats/assignments")
+@login_required
+def assignments():
+    page = request.args.get("page", "1")
+    return _filtered("reports/assignments.html", "stats.assignments",
+                     lambda filters: statistics.assignment_history(filters, int(page) if page.isdigit() else 1),
+                     with_operators=True)
+
+
+# ---------------------------------------------------------------- downloads
+
+def _download(content: bytes, title: str, extension: str, mimetype: str) -> Response:
+    name = exports.file_name(title, extension)
+    response = Response(content, mimetype=mimetype)
+    # An ASCII name for old clients, the Chinese one (RFC 5987) for everyone else.
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"export.{extension}\"; filename*=UTF-8''{quote(name)}")
+    return response
+
+
+@bp.route("/exports/tasks.xlsx")
+@login_required
+def export_tasks():
+    require(current_user, "export.tasks")
+    _form, filters = parse_task_filters(request.args, task_queries.filter_options())
+    return _download(exports.task_workbook(current_user, filters), "任务列表", "xlsx", exports.XLSX_MIMETYPE)
+
+
+@bp.route("/exports/workorders.xlsx")
+@login_required
+def export_workorders():
+    require(current_user, "export.workorders")
+    filters = WorkOrderFilterForm(request.args).to_filters()
+    return _download(exports.work_order_workbook(current_user, filters), "施工单列表", "xlsx", exports.XLSX_MIMETYPE)
+
+
+@bp.route("/exports/completions.csv")
+@login_required
+def export_completions():
+    require(current_user, "stats.view")
+    filters = _stats_form().to_filters()
+    return _download(exports.completions_csv(current_user, filters), "完成统计", "csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/exports/departments/<int:department_id>.pdf")
+@login_required
+def export_department(department_id: int):
+    require(current_user, "report.department")
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise NotFound(_l("部门不存在"), code="department_not_found")
+    require(current_user, "report.department", department)
+    filters = _stats_form().to_filters()
+    report = statistics.department_report(current_user, department, filters.period)
+    return _download(exports.department_pdf(report), f"部门报表_{department.name}", "pdf", "application/pdf")

@@ -2,7 +2,6 @@ from urllib.parse import quote
 
 from flask import after_this_request, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
@@ -14,7 +13,7 @@ from app.services.errors import Invalid
 from app.tasks import bp
 from app.tasks.forms import parse_action_form, parse_version
 from app.utils.http import is_htmx
-from app.views import not_ready, render_page
+from app.views import render_page
 
 ACTIONS = {
     "claim": task_service.claim,
@@ -27,12 +26,6 @@ ACTIONS = {
 }
 # The event the kiosk's lists and the task page listen for, to re-fetch after a move or a lost race.
 REFRESH_EVENT = "kiosk-refresh"
-
-
-@bp.route("/tasks")
-@login_required
-def index():
-    return not_ready(_l("任务中心"), _l("这里将按角色列出任务，支持筛选、搜索和批量操作。"), "task.list")
 
 
 @bp.route("/tasks/<int:task_id>")

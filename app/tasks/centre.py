@@ -1,0 +1,171 @@
+"""任务中心 /tasks: every task the viewer may see, filtered in the URL, and bulk actions on a selection.
+
+The list is one region (``#task-list``, div rows) that the filter form, the status tabs, the
+pagination and live updates re-fetch through this same route; the bulk panel posts to
+``/tasks/bulk`` and shows one result per task.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import BooleanField, DateField, Form, SelectField, StringField
+
+from app.enums import Priority, TaskStatus, TaskType
+from app.extensions import db
+from app.policy import can, require
+from app.services import bulk_tasks, task_queries
+from app.services.errors import Invalid
+from app.tasks import bp
+from app.utils.http import is_htmx, safe_next
+from app.utils.timeutil import plant_today
+from app.views import render_page
+
+# Sent after a bulk action: the list region re-fetches itself.
+LIST_REFRESH_EVENT = "tasks-refresh"
+ALL = [("", _l("全部"))]
+
+
+class TaskFilterForm(Form):
+    """The list's GET filters, reflected in the URL. A value that does not parse is ignored."""
+
+    q = StringField(_l("搜索"), render_kw={"placeholder": _l("任务编号、施工单号、任务内容")})
+    work_order = StringField(_l("施工单号"), render_kw={"placeholder": "SG…"})
+    status = SelectField(_l("状态"), validate_choice=False,
+                         choices=ALL + list(task_queries.STATUS_LABELS.items()) + TaskStatus.choices())
+    department = SelectField(_l("部门"), validate_choice=False)
+    operator = SelectField(_l("操作员"), validate_choice=False)
+    priority = SelectField(_l("优先级"), choices=ALL + Priority.choices(), validate_choice=False)
+    task_type = SelectField(_l("任务类型"), choices=ALL + TaskType.choices(), validate_choice=False)
+    process_id = SelectField(_l("工序"), validate_choice=False)
+    date_by = SelectField(_l("日期类型"), choices=list(task_queries.DATE_FIELDS.items()), default="created",
+                          validate_choice=False)
+    date_from = DateField(_l("日期从"))
+    date_to = DateField(_l("日期至"))
+    overdue = BooleanField(_l("仅看逾期"))
+    drafts = SelectField(_l("草稿任务"), choices=list(task_queries.DRAFT_CHOICES.items()), validate_choice=False)
+    sort = SelectField(_l("排序"), choices=list(task_queries.SORT_LABELS.items()), default="-created",
+                       validate_choice=False)
+    per_page = SelectField(_l("每页"), choices=[(str(n), str(n)) for n in task_queries.PAGE_SIZES],
+                           default=str(task_queries.PAGE_SIZES[0]), validate_choice=False)
+
+    def with_options(self, options: task_queries.FilterOptions) -> TaskFilterForm:
+        none = [(task_queries.NONE, _("未分派"))]
+        self.department.choices = ALL + none + [(str(d.id), d.name) for d in options.departments]
+        self.operator.choices = ALL + [(task_queries.NONE, _("未分配"))] + [(str(u.id), u.name) for u in options.operators]
+        self.process_id.choices = ALL + [(str(p.id), p.name) for p in options.processes]
+        return self
+
+    def to_filters(self) -> task_queries.TaskFilters:
+        def known(field) -> str:
+            return field.data if field.data in dict(field.choices) else ""
+
+        process = known(self.process_id)
+        return task_queries.TaskFilters(
+            q=(self.q.data or "").strip()[:100], work_order=(self.work_order.data or "").strip()[:20],
+            status=known(self.status), department=known(self.department), operator=known(self.operator),
+            priority=known(self.priority), task_type=known(self.task_type),
+            process_id=int(process) if process else None, date_by=known(self.date_by) or "created",
+            date_from=self.date_from.data, date_to=self.date_to.data, overdue=bool(self.overdue.data),
+            drafts=known(self.drafts), sort=known(self.sort) or "-created",
+        )
+
+    @property
+    def page_size(self) -> int:
+        value = self.per_page.data or ""
+        return int(value) if value.isdigit() and int(value) in task_queries.PAGE_SIZES else task_queries.PAGE_SIZES[0]
+
+
+def parse_filters(args, options: task_queries.FilterOptions) -> tuple[TaskFilterForm, task_queries.TaskFilters]:
+    """The task centre's filters from query parameters (the list and its Excel export share them)."""
+    form = TaskFilterForm(args).with_options(options)
+    filters = form.to_filters()
+    # A value that does not parse (a bad date) is ignored, not reported: the field just shows empty.
+    for field in form:
+        field.errors = []
+    return form, filters
+
+
+@bp.route("/tasks")
+@login_required
+def index():
+    require(current_user, "task.list")
+    options = task_queries.filter_options()
+    form, filters = parse_filters(request.args, options)
+    page_number = request.args.get("page", "1")
+    page = task_queries.list_tasks(current_user, filters, int(page_number) if page_number.isdigit() else 1,
+                                   form.page_size)
+    query = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_page("tasks/index.html", "tasks/_list.html", form=form, page=page, query=query,
+                       bulk=_bulk_panel(options), today=plant_today())
+
+
+# ---------------------------------------------------------------- bulk actions
+
+# action → the policy action that offers it (each task is then checked by its own service)
+BULK_ACTIONS = {"assign": "task.bulk_supervise", "cancel": "task.bulk_supervise",
+                "edit_drafts": "task.bulk_drafts", "delete_drafts": "task.bulk_drafts"}
+
+
+@bp.route("/tasks/bulk", methods=["POST"])
+@login_required
+def bulk():
+    action = request.form.get("action", "")
+    if action not in BULK_ACTIONS:
+        raise Invalid(_l("请选择批量操作"), code="action_missing")
+    user = current_user._get_current_object()
+    require(user, BULK_ACTIONS[action])
+    try:
+        outcome = _run(action, user, request.form)
+    except Invalid as error:
+        if not (error.fields and is_htmx()):
+            raise
+        db.session.rollback()
+        return _panel(errors=error.fields, values=request.form.to_dict()), 422
+    db.session.commit()
+    if not is_htmx():
+        flash(outcome.summary, "warning" if outcome.failed else "success")
+        for result in outcome.results:
+            if not result.ok:
+                flash(f"{result.number or result.task_id}：{result.message}", "warning")
+        return redirect(safe_next(request.form.get("next"), url_for("tasks.index")))
+    return _panel(outcome=outcome), 200, {"X-Message": quote(outcome.summary), "HX-Trigger": LIST_REFRESH_EVENT}
+
+
+def _run(action: str, user, form) -> bulk_tasks.BulkOutcome:
+    task_ids = [int(value) for value in form.getlist("task_ids") if value.strip().isdigit()]
+    if action == "assign":
+        operator = form.get("operator_id", "").strip()
+        return bulk_tasks.assign(user, task_ids, int(operator) if operator.isdigit() else None)
+    if action == "cancel":
+        return bulk_tasks.cancel(user, task_ids, form.get("reason", ""))
+    if action == "delete_drafts":
+        return bulk_tasks.delete_drafts(user, task_ids)
+    return bulk_tasks.edit_drafts(user, task_ids, _draft_changes(form))
+
+
+def _draft_changes(form) -> bulk_tasks.DraftChanges:
+    """Empty fields stay as they are; the quantity, when given, is a whole number ≥ 0."""
+    raw = form.get("quantity", "").strip()
+    if raw and not raw.isdigit():
+        message = _l("数量必须是不小于0的整数")
+        raise Invalid(message, code="invalid_quantity", fields={"quantity": message})
+    return bulk_tasks.DraftChanges(int(raw) if raw else None, form.get("requirements", "").strip() or None,
+                                   form.get("notes", "").strip() or None)
+
+
+def _panel(**state) -> str:
+    return render_template("tasks/_list_bulk.html", bulk=_bulk_panel(task_queries.filter_options(), **state))
+
+
+def _bulk_panel(options: task_queries.FilterOptions, **state) -> dict | None:
+    """What the bulk panel offers this viewer, or None when they may do no bulk action."""
+    supervise, drafts = can(current_user, "task.bulk_supervise"), can(current_user, "task.bulk_drafts")
+    if not (supervise or drafts):
+        return None
+    operators = bulk_tasks.assignable_operators(current_user, options.operators) if supervise else []
+    return {"supervise": supervise, "drafts": drafts, "operators": operators, "errors": {}, "values": {},
+            "outcome": None, **state}
