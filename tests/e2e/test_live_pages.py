@@ -71,3 +71,20 @@ def test_board_and_kiosk_follow_each_other_and_resync_after_a_restart(db, open_a
     expect(mine).to_contain_text("印刷：彩盒B")
     expect(board.locator(".board-column-pending")).to_contain_text("刘师傅")
     kiosk.screenshot(path=f"{screenshot_dir}/live-kiosk-after-resync.png")
+
+
+def test_task_centre_follows_a_completion_made_elsewhere(db, open_as):
+    department = DepartmentFactory(code="diecut", name="模切车间")
+    supervisor = UserFactory(name="模切主管", roles=["supervisor"], departments=[department])
+    operator = UserFactory(name="王师傅", roles=["operator"], departments=[department])
+    work_order = WorkOrderFactory(approval_status="approved", status="in_progress")
+    task_id = TaskFactory(work_order=work_order, step__work_order=work_order, department=department,
+                          operator=operator, status="in_progress", content="模切：彩盒A").id
+    page = open_as(supervisor, "/tasks")
+    row = page.locator(f"#task-row-{task_id}")
+    expect(row).to_contain_text("进行中")
+
+    change(db, task_id, "task.completed", status="completed", completed_quantity=1000, completed_at=utcnow())
+
+    expect(row).to_contain_text("已完成", timeout=1500)
+    expect(page.locator('.status-tabs [data-status="completed"] .count')).to_have_text("1")
