@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
-BENCHMARKS = ["bench/approve_bench.py", "bench/kiosk_bench.py"]
+BENCHMARKS = ["bench/approve_bench.py", "bench/kiosk_bench.py", "bench/tasks_bench.py"]
 
 
 def main() -> int:
