@@ -3,6 +3,8 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 
+from app.utils.memo import translated_texts
+
 
 class LabeledEnum(StrEnum):
     """A string enum whose members carry a translatable label.
@@ -13,7 +15,7 @@ class LabeledEnum(StrEnum):
 
     @property
     def label(self) -> str:
-        return str(type(self).labels[self.value])
+        return type(self).label_of(self.value)
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
@@ -25,9 +27,18 @@ class LabeledEnum(StrEnum):
 
     @classmethod
     def label_of(cls, value: str | None) -> str:
+        """The label in the request's language, translated once per request (a page repeats them per row)."""
         if value is None:
             return ""
-        return str(cls.labels.get(value, value))
+        label = cls.labels.get(value)
+        if label is None:
+            return value
+        translated = translated_texts()
+        key = (cls, value)
+        text = translated.get(key)
+        if text is None:
+            text = translated[key] = str(label)
+        return text
 
 
 def _enum(name: str, labels: dict[str, object]) -> type[LabeledEnum]:

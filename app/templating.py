@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app import enums
 from app.policy import can
+from app.utils.memo import translated_texts
 from app.utils.timeutil import plant_today
 
 # (endpoint, label, policy action) in the order the top navigation shows them.
@@ -30,10 +31,18 @@ NAVIGATION = [
 
 
 def due_status(delivery: date | None, today: date | None = None) -> tuple[str, str]:
-    """(css class, text) — 逾期 / 今天到期 / 明天到期 / N天后到期."""
+    """(css class, text) — 逾期 / 今天到期 / 明天到期 / N天后到期; each distinct one worded once per request."""
     if delivery is None:
         return "", ""
     days = (delivery - (today or plant_today())).days
+    worded = translated_texts()
+    status = worded.get(("due", days))
+    if status is None:
+        status = worded[("due", days)] = _due_status(days)
+    return status
+
+
+def _due_status(days: int) -> tuple[str, str]:
     if days < 0:
         return "due-overdue", _("逾期 %(days)s 天", days=-days)
     if days == 0:

@@ -6,6 +6,7 @@ import time
 from flask import flash, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models import User
@@ -24,7 +25,8 @@ def init_login(app) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
+        # Every request needs the user's roles and departments: one query rather than three.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.roles), joinedload(User.departments)])
         return user if user is not None and user.is_active else None
 
     @login_manager.unauthorized_handler

@@ -156,7 +156,7 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
         },
         "work_order": db.session.get(WorkOrder, work_order_id) if work_order_id else None,
     }
-    plant = settings.all_values()  # one query: the identity map would not keep the rows for a second get
+    plant = settings.all_values()
     board["idle_seconds"] = plant["kiosk_idle_logout_seconds"]
     mine_ids = my_open_task_ids(user, work_order_id)
     claimable_ids, total = [], 0

@@ -27,6 +27,7 @@ from app.realtime import events
 from app.services import audit
 from app.services import settings as settings_service
 from app.services.errors import NotFound
+from app.utils.memo import forget_translated_texts
 from app.utils.timeutil import plant_today, utcnow
 
 BELL_LATEST = 8
@@ -106,8 +107,13 @@ def approver_ids_of(work_order) -> set[int]:
 
 @contextmanager
 def _plant_language():
+    """Notifications are stored in the plant's language, whatever the language of the request."""
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        yield
+        forget_translated_texts()
+        try:
+            yield
+        finally:
+            forget_translated_texts()
 
 
 def _actor_name(actor) -> str:

@@ -1,6 +1,7 @@
 """Plant settings stored in the database (DOMAIN.md §2), effective immediately."""
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -20,13 +21,23 @@ SETTINGS = {
 def get(key: str):
     if key not in SETTINGS:
         raise KeyError(key)
-    row = db.session.get(Setting, key)
-    return SETTINGS[key][0] if row is None else row.value
+    return all_values()[key]
 
 
 def all_values() -> dict:
+    """Every setting, read once per request (a kiosk page needs three of them, the idle check one)."""
+    if has_request_context() and "plant_settings" in g:
+        return dict(g.plant_settings)
     stored = {row.key: row.value for row in db.session.scalars(db.select(Setting))}
-    return {key: stored.get(key, spec[0]) for key, spec in SETTINGS.items()}
+    values = {key: stored.get(key, spec[0]) for key, spec in SETTINGS.items()}
+    if has_request_context():
+        g.plant_settings = values
+    return dict(values)
+
+
+def _forget_cached_values() -> None:
+    if has_request_context():
+        g.pop("plant_settings", None)
 
 
 def _validate(key: str, value):
@@ -55,6 +66,7 @@ def update(actor, changes: dict) -> dict:
             row.value = value
         if before[key] != value:
             audit.record(actor, "setting", None, "update", detail={"key": key, "before": before[key], "after": value})
+    _forget_cached_values()
     return clean
 
 

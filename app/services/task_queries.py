@@ -99,9 +99,18 @@ class TaskFilters:
         return self.status == "draft" or self.drafts in ("include", "only")
 
     @property
-    def follows_creation(self) -> bool:
-        """Filters whose matches lie together in creation order (a 施工单's tasks, a period)."""
-        return bool(self.work_order.strip() or self.q.strip() or self.date_from or self.date_to)
+    def collect_limit(self) -> int:
+        """Up to how many matches are collected first and then sorted, rather than found by walking
+        the list in sort order (see ``list_tasks``).
+
+        A 施工单号 or a period matches tasks that lie together in creation order, possibly at the
+        far end, so walking may read most of the table: collecting is cheaper unless the matches are
+        very many. A search matches task numbers (together) and task texts (spread all over): walking
+        finds a page of spread matches after a few rows, so only a few matches are collected.
+        """
+        if self.work_order.strip() or self.date_from or self.date_to:
+            return 5_000
+        return 1_000 if self.q.strip() else 0
 
 
 def utc_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
@@ -280,10 +289,6 @@ def _indexed_with_status(where: Where, filters: TaskFilters) -> bool:
     return not where.needs_work_order and not any(unindexed)
 
 
-# Up to this many matches are collected first and then sorted (see ``list_tasks``).
-COLLECTED = 5_000
-
-
 def _loaded_tasks(where: Where, sort: str, *, collect_first: bool = False):
     """Tasks with everything a row shows, in one query: the 施工单, step, process, department, operator."""
     statement = select(Task).join(WorkOrder, Task.work_order_id == WorkOrder.id)
@@ -307,7 +312,8 @@ def list_tasks(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_S
     The database would read a page in sort order (newest first: backwards along the primary key)
     until it has found enough matches, assuming they are spread evenly. The matches of a 施工单号,
     a number search or a period lie together in creation order, possibly at the far end: when
-    the counts say they are few, they are collected first (a materialized CTE) and then sorted.
+    the counts say they are few (``TaskFilters.collect_limit``), they are collected first (a
+    materialized CTE) and then sorted.
     """
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
     where = visibility(user) + filter_conditions(filters)
@@ -315,7 +321,7 @@ def list_tasks(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_S
     total = _total(counts, filters.status)
     page = min(max(1, page), max(1, -(-total // per_page)))
     statement = _loaded_tasks(where + status_condition(filters), filters.sort,
-                              collect_first=filters.follows_creation and total <= COLLECTED)
+                              collect_first=total <= filters.collect_limit)
     items = list(db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique())
     return TaskPage(items, total, page, per_page, counts)
 

@@ -26,6 +26,8 @@ from app.views import render_page
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"
+# Filters whose values are checked against the choices of task_queries.filter_options().
+CHOSEN_FILTERS = ("department", "operator", "process_id")
 ALL = [("", _l("全部"))]
 
 
@@ -61,7 +63,7 @@ class TaskFilterForm(Form):
 
     def to_filters(self) -> task_queries.TaskFilters:
         def known(field) -> str:
-            return field.data if field.data in dict(field.choices) else ""
+            return field.data if field.choices is not None and field.data in dict(field.choices) else ""
 
         process = known(self.process_id)
         return task_queries.TaskFilters(
@@ -79,9 +81,15 @@ class TaskFilterForm(Form):
         return int(value) if value.isdigit() and int(value) in task_queries.PAGE_SIZES else task_queries.PAGE_SIZES[0]
 
 
-def parse_filters(args, options: task_queries.FilterOptions) -> tuple[TaskFilterForm, task_queries.TaskFilters]:
-    """The task centre's filters from query parameters (the list and its Excel export share them)."""
-    form = TaskFilterForm(args).with_options(options)
+def parse_filters(args, options: task_queries.FilterOptions | None) -> tuple[TaskFilterForm, task_queries.TaskFilters]:
+    """The task centre's filters from query parameters (the list and its Excel export share them).
+
+    A department, operator or process is checked against ``options``, the choices the form offers;
+    without them (no such filter asked for) those filters stay empty.
+    """
+    form = TaskFilterForm(args)
+    if options is not None:
+        form.with_options(options)
     filters = form.to_filters()
     # A value that does not parse (a bad date) is ignored, not reported: the field just shows empty.
     for field in form:
@@ -93,7 +101,10 @@ def parse_filters(args, options: task_queries.FilterOptions) -> tuple[TaskFilter
 @login_required
 def index():
     require(current_user, "task.list")
-    options = task_queries.filter_options()
+    # The list region re-fetched alone (filters, tabs, pages, live updates) shows neither the
+    # filter form nor the bulk panel: their choices are loaded only to check a filter that uses them.
+    needs_options = not is_htmx() or any(request.args.get(name) for name in CHOSEN_FILTERS)
+    options = task_queries.filter_options() if needs_options else None
     form, filters = parse_filters(request.args, options)
     page_number = request.args.get("page", "1")
     page = task_queries.list_tasks(current_user, filters, int(page_number) if page_number.isdigit() else 1,
@@ -161,11 +172,12 @@ def _panel(**state) -> str:
     return render_template("tasks/_list_bulk.html", bulk=_bulk_panel(task_queries.filter_options(), **state))
 
 
-def _bulk_panel(options: task_queries.FilterOptions, **state) -> dict | None:
-    """What the bulk panel offers this viewer, or None when they may do no bulk action."""
+def _bulk_panel(options: task_queries.FilterOptions | None, **state) -> dict | None:
+    """What the bulk panel offers this viewer, or None when they may do no bulk action (without
+    ``options``: only whether the rows get check boxes)."""
     supervise, drafts = can(current_user, "task.bulk_supervise"), can(current_user, "task.bulk_drafts")
     if not (supervise or drafts):
         return None
-    operators = bulk_tasks.assignable_operators(current_user, options.operators) if supervise else []
+    operators = bulk_tasks.assignable_operators(current_user, options.operators) if supervise and options else []
     return {"supervise": supervise, "drafts": drafts, "operators": operators, "errors": {}, "values": {},
             "outcome": None, **state}

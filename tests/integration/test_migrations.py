@@ -39,15 +39,29 @@ def migrated(app):
         context.pop()
 
 
-def _expression_indexes() -> list:
+def _made_only_elsewhere(index) -> bool:
+    """An index the models create on another database only (``Index.ddl_if(dialect=…)``)."""
+    condition = getattr(index, "_ddl_if", None)
+    return condition is not None and condition.dialect not in (None, _db.engine.dialect.name)
+
+
+def _indexes_compared_by_definition() -> list:
+    """Expression indexes, and those with an index method (PostgreSQL's trigram indexes): Alembic
+    compares neither reliably (it reflects expressions with casts added on PostgreSQL, not at all
+    on SQLite, and ignores methods and operator classes)."""
     return [index for table in _db.metadata.tables.values() for index in table.indexes
-            if any(not isinstance(expression, Column) for expression in index.expressions)]
+            if not _made_only_elsewhere(index)
+            and (any(not isinstance(expression, Column) for expression in index.expressions)
+                 or index.dialect_options["postgresql"]["using"])]
 
 
 def _is_compared_by_alembic(obj, name, type_, reflected, compare_to) -> bool:
-    # Alembic cannot compare an expression index reliably (PostgreSQL reflects it with casts added,
-    # SQLite not at all): _index_definitions_differences compares those through the database itself.
-    return not (type_ == "index" and name in {index.name for index in _expression_indexes()})
+    # _index_definitions_differences compares the others through the database itself; Alembic does
+    # not know that an index is made on one database only.
+    if type_ != "index":
+        return True
+    return name not in {index.name for index in _indexes_compared_by_definition()} and not (
+        not reflected and _made_only_elsewhere(obj))
 
 
 def _schema_differences() -> list:
@@ -58,12 +72,12 @@ def _schema_differences() -> list:
 
 
 def _index_definitions_differences() -> list:
-    """Each expression index as migrated vs. as the models create it, both as the database stores it."""
+    """Each such index as migrated vs. as the models create it, both as the database stores it."""
     definition = ("SELECT pg_get_indexdef(to_regclass(:name))" if _db.engine.dialect.name == "postgresql"
                   else "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name")
     differences = []
     with _db.engine.connect() as connection:
-        for index in _expression_indexes():
+        for index in _indexes_compared_by_definition():
             probe = f"{index.name}_probe"
             transaction = connection.begin()
             migrated = connection.scalar(text(definition), {"name": index.name})
