@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.auth import bp as auth_bp
     from app.board import bp as board_bp
     from app.dispatch import bp as dispatch_bp
@@ -73,6 +74,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, main_bp, workorders_bp, tasks_bp, kiosk_bp, supervision_bp, dispatch_bp,
-        notifications_bp, reports_bp, admin_bp, board_bp, realtime_bp,
+        notifications_bp, reports_bp, admin_bp, board_bp, realtime_bp, api_bp,
     ):
         app.register_blueprint(blueprint)

@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app import models as m
+from app.services import api_tokens
 from app.utils.timeutil import plant_today
 
 factory.Faker._DEFAULT_LOCALE = "zh_CN"
@@ -278,3 +279,16 @@ class AuthFailureFactory(Base):
         model = m.AuthFailure
 
     key = "pw:user:nobody"
+
+
+class ApiTokenFactory(Base):
+    """A token whose secret is known to the test: ``ApiTokenFactory(owner=user, secret="…")``."""
+
+    class Meta:
+        model = m.ApiToken
+        exclude = ("secret",)
+
+    secret = factory.Sequence(lambda n: f"wot_test_secret_{n}")
+    name = factory.Sequence(lambda n: f"令牌{n}")
+    owner = factory.SubFactory(UserFactory)
+    token_hash = factory.LazyAttribute(lambda token: api_tokens.hash_secret(token.secret))

@@ -1,4 +1,5 @@
 """All models, importable from one place (and registered with the metadata for Alembic)."""
+from app.models.api import ApiToken
 from app.models.catalog import Customer, Material, Plate, PlateProduct, Product, ProductMaterial, ProductProcess
 from app.models.dispatch import AssignmentRule
 from app.models.org import Department, Process, Role, User, department_processes, user_departments, user_roles
@@ -9,7 +10,7 @@ from app.models.workorder import (
 )
 
 __all__ = [
-    "ApprovalLog", "AssignmentRule", "AuditLog", "AuthFailure", "Counter", "Customer", "Department",
+    "ApiToken", "ApprovalLog", "AssignmentRule", "AuditLog", "AuthFailure", "Counter", "Customer", "Department",
     "Material", "Notification", "Plate", "PlateProduct", "Process", "Product", "ProductMaterial",
     "ProductProcess", "Role", "Setting", "Task", "TimeLog", "User", "WorkOrder", "WorkOrderMaterial",
     "WorkOrderProduct", "WorkOrderStep", "department_processes", "user_departments", "user_roles",

@@ -75,6 +75,11 @@ def routes(w):
                             {"operator_task_cap": "8", "kiosk_idle_logout_seconds": "120",
                              "notification_retention_days": "30"}, 303),
         "audit": (ADMIN, "GET", "/admin/audit", None, 200),
+        "api_tokens_list": (ADMIN, "GET", "/admin/api-tokens", None, 200),
+        "api_token_new": (ADMIN, "GET", "/admin/api-tokens/new", None, 200),
+        "api_token_create": (ADMIN, "POST", "/admin/api-tokens", {"name": "ERP", "owner_id": w.owner.id}, 200),
+        # no token exists: the access check comes first, then the admin is told it is not found
+        "api_token_revoke": (ADMIN, "POST", "/admin/api-tokens/999/revoke", {}, 404),
     }
 
 

@@ -42,9 +42,13 @@ def test_not_found_for_htmx_is_a_fragment_with_a_toast_message(client):
 
 
 def test_not_found_under_api_is_json(client):
-    response = client.get("/api/v1/no-such-thing")
+    response = client.get("/api/no-such-thing")
     assert (response.status_code, response.get_json()) == (
         404, {"error": {"code": "http_404", "message": NOT_FOUND}})
+    # /api/v1 answers in the API's own error format (app.api.errors)
+    response = client.get("/api/v1/no-such-thing")
+    assert (response.status_code, response.get_json()) == (
+        404, {"error": {"code": "not_found", "reason": "not_found", "message": "接口不存在", "fields": {}}})
 
 
 @pytest.fixture()

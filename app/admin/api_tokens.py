@@ -1,0 +1,66 @@
+"""API 令牌 (/admin/api-tokens): create a token for a user (its secret shown once), list, revoke."""
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+
+from app.admin import bp
+from app.admin.common import attach_errors, commit_and_finish, render
+from app.extensions import db
+from app.policy import require
+from app.services import api_tokens
+from app.services.errors import Invalid
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("名称"), description=_l("用途，例如：ERP 同步、扫码枪 3 号"))
+    owner_id = SelectField(_l("所属用户"), validate_choice=False,
+                           description=_l("令牌以该用户的身份和权限访问 API"))
+
+
+@bp.route("/admin/api-tokens")
+@login_required
+def api_tokens_list():
+    require(current_user, "admin.access")
+    return render("admin/api_tokens/index.html", title=_("API 令牌"), tokens=api_tokens.list_tokens())
+
+
+def _token_form_page(form, status=200):
+    form.owner_id.choices = [("", "—")] + [(str(u.id), f"{u.name}（{u.username}）") for u in api_tokens.owner_options()]
+    return render("admin/form_page.html", "admin/api_tokens/_form.html", status, title=_("新建 API 令牌"), form=form,
+                  back=url_for("admin.api_tokens_list"))
+
+
+@bp.route("/admin/api-tokens/new")
+@login_required
+def api_token_new():
+    require(current_user, "admin.access")
+    return _token_form_page(ApiTokenForm(formdata=None))
+
+
+@bp.route("/admin/api-tokens", methods=["POST"])
+@login_required
+def api_token_create():
+    require(current_user, "admin.access")
+    form = ApiTokenForm()
+    try:
+        created = api_tokens.create(current_user, form.data)
+    except Invalid as error:
+        db.session.rollback()
+        attach_errors(form, error)
+        return _token_form_page(form, 422)
+    db.session.commit()
+    # Rendered, not flashed: the secret must not travel in the session cookie or survive a reload.
+    html, status = render("admin/form_page.html", "admin/api_tokens/_created.html", title=_("API 令牌已创建"),
+                          token=created.token, secret=created.secret, back=url_for("admin.api_tokens_list"))
+    return html, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/admin/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def api_token_revoke(token_id: int):
+    require(current_user, "admin.access")
+    token = api_tokens.revoke(current_user, token_id)
+    return commit_and_finish(_("已吊销令牌：%(name)s", name=token.name), "admin.api_tokens_list")

@@ -1,0 +1,94 @@
+"""API tokens (issue 9): created and revoked by an admin, stored as the SHA-256 of their secret.
+
+The secret is 32 random bytes, so a plain (unsalted) hash is enough: nothing is guessable, and the
+lookup by hash is one indexed equality. The secret is returned once by ``create`` and never again.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import ApiToken, User
+from app.services import audit
+from app.services.errors import Conflict
+from app.services.master_data import FieldErrors, get_or_404, required_text
+from app.utils.timeutil import utcnow
+
+# Prefix of every secret: recognisable in logs and by secret scanners.
+PREFIX = "wot_"
+NAME_MAX = 100
+# last_used_at is written at most this often per token, not on every request.
+USE_RECORD_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Created:
+    token: ApiToken
+    secret: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def list_tokens() -> list[ApiToken]:
+    """Every token, active ones first, newest first."""
+    return list(db.session.scalars(
+        select(ApiToken).options(joinedload(ApiToken.owner), joinedload(ApiToken.created_by))
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+    ))
+
+
+def owner_options() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name, User.id)))
+
+
+def get_token(token_id: int) -> ApiToken:
+    return get_or_404(ApiToken, token_id, _l("API 令牌不存在"))
+
+
+def create(actor, data: dict) -> Created:
+    errors = FieldErrors()
+    name = required_text(errors, data, "name", _l("名称"), NAME_MAX)
+    owner_id = data.get("owner_id")
+    owner = db.session.get(User, int(owner_id)) if str(owner_id or "").isdigit() else None
+    if owner is None or not owner.is_active:
+        errors["owner_id"] = _l("请选择启用的用户")
+    errors.raise_if_any()
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, owner_id=owner.id, token_hash=hash_secret(secret), created_by_id=actor.id)
+    db.session.add(token)
+    db.session.flush()
+    audit.record(actor, "api_token", token.id, "create", detail={"name": name, "owner": owner.username})
+    return Created(token, secret)
+
+
+def revoke(actor, token_id: int) -> ApiToken:
+    token = get_token(token_id)
+    if token.is_revoked:
+        raise Conflict(_l("该令牌已吊销"), code="already_revoked")
+    token.revoked_at = utcnow()
+    audit.record(actor, "api_token", token.id, "revoke",
+                 detail={"name": token.name, "owner": token.owner.username})
+    return token
+
+
+def authenticate(secret: str) -> User | None:
+    """The active owner of the active token with this secret, or None."""
+    token = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.owner)).where(ApiToken.token_hash == hash_secret(secret)))
+    if token is None or token.is_revoked or not token.owner.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= USE_RECORD_INTERVAL:
+        # Its own short transaction: a GET never commits, and a refused write rolls back.
+        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        db.session.commit()
+    return token.owner
