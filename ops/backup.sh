@@ -6,6 +6,7 @@
 #   RETENTION_DAYS delete backups older than this (default 30)
 # Writes BACKUP_DIR/<stamp>/{db.dump,uploads.tar.gz,SHA256SUMS} and prints the folder.
 set -euo pipefail
+umask 077  # the dump holds password hashes and customer data: owner only
 : "${DATABASE_URL:?DATABASE_URL must point at the PostgreSQL database}"
 app_dir="$(cd "$(dirname "$0")/.." && pwd)"
 upload_dir="${UPLOAD_FOLDER:-$app_dir/instance/uploads}"

@@ -21,6 +21,9 @@ timeout = 60
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "10"))
 keepalive = 5
 max_requests = 0  # restarting a worker would drop every kiosk's socket
+# gunicorn would create its control socket under $HOME (/opt/workorder, not writable by the service)
+# and log a permission error; systemctl reload/restart is how the plant is managed.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
