@@ -1,14 +1,14 @@
 """tasks: trigram indexes for the task centre's search (PostgreSQL only)
 
 Revision ID: 0005_task_search_trgm
-Revises: 0002_priority_rank
+Revises: 0003_api_tokens
 Create Date: 2026-11-29 09:45:00
 
 """
 from alembic import op
 
 revision = '0005_task_search_trgm'
-down_revision = '0002_priority_rank'
+down_revision = '0003_api_tokens'
 branch_labels = None
 depends_on = None
 
