@@ -39,9 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every table with the metadata)
     from app.auth.session import init_login
     from app.errors.handlers import register_error_handlers
+    from app.security import init_security_headers
     from app.templating import register_template_helpers
 
     init_login(app)
+    init_security_headers(app)
     register_error_handlers(app)
     register_template_helpers(app)
     _register_blueprints(app)
@@ -50,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
 
-    if app.config["METRICS_ENABLED"] and not app.config.get("TESTING"):
+    if app.config["METRICS_ENABLED"]:
         from app.metrics import init_metrics
 
         init_metrics(app)

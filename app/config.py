@@ -34,6 +34,10 @@ def _development_secret() -> str:
     return path.read_text().strip()
 
 
+def _split(value: str) -> list[str]:
+    return value.replace(",", " ").split()
+
+
 def load_config(overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     production = overrides.get("PRODUCTION", os.environ.get("APP_ENV", "development") == "production")
@@ -72,6 +76,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_WINDOW_SECONDS": 300,
         "BEHIND_PROXY": os.environ.get("BEHIND_PROXY", "1" if production else "0") == "1",
         "METRICS_ENABLED": os.environ.get("METRICS_ENABLED", "1") == "1",
+        # Who may scrape /metrics: client addresses (after ProxyFix) and/or a bearer token.
+        "METRICS_ALLOW": _split(os.environ.get("METRICS_ALLOW", "127.0.0.1 ::1")),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # CSP frame-ancestors for the TV board (/board/...), e.g. "https://signage.example.com"; unset = DENY.
+        "BOARD_FRAME_ANCESTORS": os.environ.get("BOARD_FRAME_ANCESTORS", ""),
     }
     config.update(overrides)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

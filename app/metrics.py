@@ -1,15 +1,135 @@
-"""Prometheus metrics at /metrics (request count and latency per endpoint, /ws excluded)."""
+"""Prometheus metrics at /metrics.
+
+- request count and latency per endpoint (prometheus-flask-exporter, grouped by URL rule; /ws and
+  static files are not counted)
+- ``workorder_websocket_connections``: open WebSockets (app/realtime/socket.py)
+- ``workorder_event_delivery_seconds``: from an event's creation (publish) to its send on a socket
+- ``workorder_open_tasks``: open tasks by status and department, counted by the database at scrape time
+- ``workorder_db_pool_checked_out``: database connections in use
+
+Several gunicorn workers: with PROMETHEUS_MULTIPROC_DIR set (ops/gunicorn.conf.py does it), every worker
+writes its samples to files there and any worker's /metrics sums them; gauges of live state count only
+living workers (``livesum``; the child_exit hook forgets a dead worker's files).
+
+Access: only clients whose address is in METRICS_ALLOW (default 127.0.0.1 and ::1; CIDR ranges allowed)
+or that send ``Authorization: Bearer <METRICS_TOKEN>`` when a token is configured.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
 import os
+import time
+from datetime import datetime, timezone
 
+from flask import Flask, current_app, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter import PrometheusMetrics
-from prometheus_flask_exporter.multiprocess import GunicornPrometheusMetrics
+from sqlalchemy import event, func, select
 
-from app.extensions import csrf
+from app.enums import OPEN_TASK_STATUSES
+from app.extensions import db
+
+# Registered in no registry of their own: the /metrics view gathers them (see _scrape_registry).
+WEBSOCKETS_OPEN = Gauge("workorder_websocket_connections", "Open WebSocket connections (/ws)",
+                        multiprocess_mode="livesum", registry=None)
+EVENT_DELIVERY = Histogram("workorder_event_delivery_seconds",
+                           "Time from an event's creation to its send on a WebSocket",
+                           buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=None)
+DB_POOL_CHECKED_OUT = Gauge("workorder_db_pool_checked_out", "Database connections checked out of the pool",
+                            multiprocess_mode="livesum", registry=None)
+PROCESS_METRICS = (WEBSOCKETS_OPEN, EVENT_DELIVERY, DB_POOL_CHECKED_OUT)
 
 
-def init_metrics(app):
-    exporter = GunicornPrometheusMetrics if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else PrometheusMetrics
-    metrics = exporter(app, path="/metrics", excluded_paths=["^/ws", "^/static/"], group_by="url_rule")
-    csrf.exempt("prometheus_flask_exporter.prometheus_metrics")
+def observe_event_delivery(created_at: float | None) -> None:
+    """Record one send of an event created at ``created_at`` (a Unix time; None when unknown)."""
+    if created_at is not None:
+        EVENT_DELIVERY.observe(max(0.0, time.time() - created_at))
+
+
+def event_created_at(payload: dict) -> float | None:
+    """The Unix time of an event payload's ``at`` (naive UTC, app/realtime/events.py)."""
+    try:
+        return datetime.fromisoformat(payload["at"]).replace(tzinfo=timezone.utc).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class OpenTasksCollector:
+    """Open tasks by status and department: one grouped COUNT per scrape, served by the tasks indexes."""
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        from app.models import Department, Task
+
+        family = GaugeMetricFamily("workorder_open_tasks", "Open tasks by status and department",
+                                   labels=["status", "department"])
+        rows = db.session.execute(
+            select(Task.status, Department.code, func.count())
+            .outerjoin(Department, Department.id == Task.department_id)
+            .where(Task.status.in_(OPEN_TASK_STATUSES))
+            .group_by(Task.status, Department.code)
+        )
+        for status, department, count in rows:
+            family.add_metric([status, department or ""], count)
+        yield family
+
+
+def _multiprocess() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def _scrape_registry(app: Flask) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if _multiprocess():
+        MultiProcessCollector(registry)  # every worker's request and process metrics, summed
+    else:
+        registry.register(app.extensions["metrics"].registry)
+    registry.register(OpenTasksCollector())
+    return registry
+
+
+def _client_allowed() -> bool:
+    token = current_app.config.get("METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        client = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(allowed, strict=False)
+               for allowed in current_app.config.get("METRICS_ALLOW", ()))
+
+
+def _count_pool_checkouts() -> None:
+    event.listen(db.engine, "checkout", lambda *_: DB_POOL_CHECKED_OUT.inc())
+    event.listen(db.engine, "checkin", lambda *_: DB_POOL_CHECKED_OUT.dec())
+
+
+def init_metrics(app: Flask) -> PrometheusMetrics:
+    # A registry per app, so that several apps in one process (tests) do not collide.
+    registry = CollectorRegistry()
+    if not _multiprocess():
+        for metric in PROCESS_METRICS:
+            registry.register(metric)
+    metrics = PrometheusMetrics(app, path=None, registry=registry, excluded_paths=["^/ws", "^/static/"],
+                                group_by="url_rule")
     app.extensions["metrics"] = metrics
+    with app.app_context():
+        _count_pool_checkouts()
+
+    @app.route("/metrics")
+    @metrics.do_not_track()
+    def prometheus_metrics():
+        from flask_babel import gettext as _
+
+        if not _client_allowed():
+            return _("无权访问监控指标"), 403, {"Content-Type": "text/plain; charset=utf-8"}
+        return generate_latest(_scrape_registry(app)), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
     return metrics

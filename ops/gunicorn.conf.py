@@ -11,6 +11,8 @@ Raise WEB_THREADS when you add screens; add workers only with cores. Events reac
 through PostgreSQL LISTEN/NOTIFY, so the socket a page holds may live in any worker.
 """
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -30,9 +32,29 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "app:create_app()"
 
 
+def on_starting(server):
+    """Prometheus multiprocess mode: every worker writes its samples under PROMETHEUS_MULTIPROC_DIR and
+    /metrics sums them. Start from an empty directory (old files would add a previous run's counts);
+    without the variable (systemd sets it) use a fresh temporary one, inherited by the workers."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        server.temporary_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+            prefix="workorder-metrics-")
+        return
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
 def child_exit(server, worker):
     """Prometheus multiprocess mode: forget the metrics files of a worker that has gone."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_flask_exporter.multiprocess import GunicornPrometheusMetrics
+    from prometheus_client import multiprocess
 
-        GunicornPrometheusMetrics.mark_process_dead_on_child_exit(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    temporary = getattr(server, "temporary_metrics_dir", None)
+    if temporary:
+        shutil.rmtree(temporary, ignore_errors=True)

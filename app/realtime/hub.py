@@ -13,10 +13,19 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from app.metrics import event_created_at
 from app.realtime import events
 
 QUEUE_SIZE = 64
 RESYNC = {"type": "resync"}
+
+
+class EventMessage(dict):
+    """An event as one client receives it; ``created_at`` (Unix time, not sent) feeds the delivery metric."""
+
+    def __init__(self, created_at: float | None, **fields):
+        super().__init__(**fields)
+        self.created_at = created_at
 
 
 @dataclass(frozen=True)
@@ -106,9 +115,10 @@ class Hub:
             for channel in events.channels_of(payload):
                 for connection in self._by_channel.get(channel, ()):
                     matched.setdefault(connection, []).append(channel)
+        created_at = event_created_at(payload)
         for connection, channels in matched.items():
-            connection.offer({"type": "event", "event": payload.get("type"), "id": payload.get("id"),
-                              "topics": sorted(channels)})
+            connection.offer(EventMessage(created_at, type="event", event=payload.get("type"), id=payload.get("id"),
+                                          topics=sorted(channels)))
         return len(matched)
 
     def broadcast(self, message) -> None:

@@ -24,7 +24,8 @@ from wsproto.events import Ping
 
 from app.extensions import db, sock
 from app.realtime import listener, topics
-from app.realtime.hub import HUB, Close, Connection
+from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
+from app.realtime.hub import HUB, Close, Connection, EventMessage
 from app.services import board as board_service
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,11 @@ def socket(ws):
     db.session.remove()
     connection = Connection(user_id, channels)
     HUB.register(connection)
+    WEBSOCKETS_OPEN.inc()
     try:
         serve(ws, connection)
     finally:
+        WEBSOCKETS_OPEN.dec()
         HUB.unregister(connection)
 
 
@@ -129,6 +132,8 @@ def serve(ws, connection: Connection) -> None:
             return
         if message is not None:
             ws.send(json.dumps(message))
+            if isinstance(message, EventMessage):
+                observe_event_delivery(message.created_at)
 
 
 def _ping(ws) -> None:

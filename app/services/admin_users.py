@@ -16,11 +16,10 @@ from app.services.master_data import (
     DELETE_RACE, FieldErrors, ListQuery, check_unique, flush_or_conflict, get_or_404, ids, optional_text, paginate,
     record_change, required_text, search_clause, snapshot, text,
 )
+from app.services.passwords import password_problem
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
 PIN_PATTERN = re.compile(r"^\d{4,6}$")
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_RULE = _l("至少8位，不能全是数字")
 PIN_RULE = _l("4到6位数字")
 OWN_ADMIN_ROLE = _l("不能移除自己的管理员角色")
 OWN_DEACTIVATION = _l("不能停用自己的账号")
@@ -102,8 +101,9 @@ def _validate(data: dict, user: User | None, actor) -> tuple[dict, FieldErrors]:
         if wanted else []
 
     password, pin = text(data, "password"), text(data, "pin")
-    if password and (len(password) < PASSWORD_MIN_LENGTH or password.isdigit()):
-        errors["password"] = _l("密码至少8位，且不能全是数字")
+    problem = password and password_problem(password, clean["username"])
+    if problem:
+        errors["password"] = problem
     if pin and not PIN_PATTERN.match(pin):
         errors["pin"] = _l("PIN 必须是4到6位数字")
     clean["password"], clean["pin"] = password, pin

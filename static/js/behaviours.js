@@ -1,0 +1,50 @@
+/* Small page behaviours declared with data- attributes, so templates need no inline handlers
+ * (the Content-Security-Policy forbids them, and htmx runs with allowEval off):
+ *
+ *   data-remove-closest="<selector>"  click removes the closest matching ancestor;
+ *                                     data-then-trigger="<event>" then fires <event> on <body>
+ *   data-submit-on-change             a change submits the element's form
+ *   data-confirm="<question>"         a form asks before it is submitted
+ *   data-print                        click opens the print dialog
+ *   #bell-menu / #bell-panel          the panel loads ("bell-refresh") when opened, and reloads on
+ *                                     live events only while it is open
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (evt) {
+    var remover = evt.target.closest("[data-remove-closest]");
+    if (remover) {
+      var doomed = remover.closest(remover.getAttribute("data-remove-closest"));
+      var follow = remover.getAttribute("data-then-trigger");
+      if (doomed) doomed.remove();
+      if (follow && window.htmx) htmx.trigger(document.body, follow);
+      return;
+    }
+    if (evt.target.closest("[data-print]")) window.print();
+  });
+
+  document.addEventListener("change", function (evt) {
+    var field = evt.target.closest("[data-submit-on-change]");
+    if (field && field.form) field.form.requestSubmit();
+  });
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) evt.preventDefault();
+  });
+
+  // The notifications bell. "toggle" does not bubble: listen in the capture phase.
+  function refreshOpenBell() {
+    var menu = document.getElementById("bell-menu");
+    var panel = document.getElementById("bell-panel");
+    if (menu && panel && menu.open && window.htmx) htmx.trigger(panel, "bell-refresh");
+  }
+  document.addEventListener("toggle", function (evt) {
+    if (evt.target.id === "bell-menu") refreshOpenBell();
+  }, true);
+  document.addEventListener("live-refresh", function (evt) {
+    if (evt.target.id === "bell-panel") refreshOpenBell();
+  });
+  document.addEventListener("notifications-changed", refreshOpenBell);
+})();
