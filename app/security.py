@@ -3,7 +3,8 @@
 The Content-Security-Policy allows only our own scripts and style sheets: templates carry no inline
 <script>, no on* / hx-on handlers, and htmx runs with allowEval off (base.html's htmx-config), so
 neither 'unsafe-inline' nor 'unsafe-eval' is needed for scripts. Inline style *attributes* stay allowed
-(style-src-attr): progress bars set their width from the server, which is data, not code.
+(style-src-attr): progress bars set their width from the server, which is data, not code. Images may
+also be data: URLs (the API documentation's icons); an image cannot run code.
 """
 from flask import Flask, Response, request
 
@@ -12,7 +13,7 @@ _STATIC_POLICY = (
     "script-src 'self'",
     "style-src 'self'",
     "style-src-attr 'unsafe-inline'",
-    "img-src 'self'",
+    "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

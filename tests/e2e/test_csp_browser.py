@@ -78,7 +78,7 @@ def test_desk_pages_run_under_the_policy(demo, watched_page, db):
     for path in ("/workorders", f"/workorders/{work_order_id}", f"/workorders/{work_order_id}/print", "/tasks",
                  "/stats", "/admin/users", "/admin/users/new", "/admin/processes", "/admin/products/new",
                  "/admin/plates", "/admin/settings", "/admin/audit", "/notifications", "/dispatch/rules",
-                 "/dispatch/pool", "/board/printing", "/"):
+                 "/dispatch/pool", "/board/printing", "/admin/api-tokens", "/admin/api-tokens/new", "/"):
         page.goto(path)
         assert (path, watched_page.check(page)) == (path, [])
 
@@ -142,4 +142,12 @@ def test_deleting_a_dispatch_rule_asks_first_under_the_policy(demo, watched_page
     page.wait_for_load_state("networkidle")
     assert questions == ["确定删除该分派规则吗？"]
     assert page.get_by_role("button", name="删除").count() == before
+    assert watched_page.check(page) == []
+
+
+def test_api_documentation_renders_under_the_policy(demo, watched_page):
+    page = watched_page()
+    _log_in(page, "admin")
+    page.goto("/api/docs")
+    expect(page.locator(".opblock-summary-description", has_text="认领任务")).to_have_count(1)
     assert watched_page.check(page) == []
