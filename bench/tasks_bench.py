@@ -4,10 +4,10 @@
 
 Without DATABASE_URL it starts a throwaway PostgreSQL cluster from the local binaries (as the
 test suite does). On a given database it needs empty tables (or --reset to drop and recreate
-them). The plant is built with bulk inserts: the preset processes and departments, 80
-operators, a maker and a salesperson, 5,000 施工单 of 10 tasks each (every tenth still a
-draft), most tasks finished history. Then ANALYZE, and every filter combination below is
-requested through the Flask test client as four viewers (admin, supervisor, operator, maker);
+them). The plant is ``flask demo --scale 1`` (app/scale_demo.py: bulk inserts, 200 people, 5,000
+施工单 of 10 tasks each, every tenth still waiting for approval, 90 days of mostly finished
+history). Then every filter combination below is requested through the Flask test client as
+four viewers (admin, supervisor, operator, maker);
 the time is the whole request inside the server, and the query count comes from a
 ``before_cursor_execute`` listener. It prints p50 / p95 per combination; timing is reported,
 never asserted (DESIGN.md §6).
@@ -16,128 +16,33 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import sys
 import time
-from datetime import timedelta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-WORK_ORDERS = 5_000
-TASKS_PER_WORK_ORDER = 10
-OPERATORS = 80
-TASK_STATES = [("completed", 75), ("pending", 10), ("in_progress", 6), ("paused", 3), ("cancelled", 6)]
-TASK_TYPES = ["plate_making", "cutting", "printing", "foiling", "embossing", "die_cutting", "packaging", "general"]
-WORDS = ["彩盒面纸", "说明书", "手提袋", "不干胶", "画册", "吊牌", "礼盒", "展示架", "信封", "海报"]
 
+def build_plant() -> dict:
+    """The scaled demo plant (``flask demo --scale 1``); return the ids the combinations need."""
+    from sqlalchemy import select
 
-def build_plant(seed: int = 11) -> dict:
-    """Bulk-insert the plant; return the ids the combinations need."""
-    from sqlalchemy import insert, select, text
-
-    from app.enums import OPEN_TASK_STATUSES
+    from app import scale_demo
     from app.extensions import db
-    from app.models import (
-        Customer, Department, Process, Role, Task, User, WorkOrder, WorkOrderStep, user_departments, user_roles,
-    )
-    from app.seed import seed_presets
-    from app.utils.timeutil import plant_today, utcnow
+    from app.models import User
+    from app.seed import load_demo, seed_presets
 
-    rng = random.Random(seed)
-    now, today = utcnow(), plant_today()
     seed_presets()
-    db.session.flush()
-    roles = {r.code: r.id for r in db.session.scalars(select(Role))}
-    departments = db.session.scalars(select(Department).where(Department.parent_id.is_not(None))).all()
-    processes = db.session.scalars(select(Process).order_by(Process.sort_order)).all()
-
-    def add_users(rows, role):
-        ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows))
-        db.session.execute(insert(user_roles), [{"user_id": i, "role_id": roles[role]} for i in ids])
-        return ids
-
-    def person(username, name, number):
-        return {"username": username, "name": name, "employee_no": number, "is_active": True, "password_hash": "",
-                "created_at": now, "updated_at": now}
-
-    operators = add_users([person(f"bench_op{i}", f"操作员{i}", f"B{i:04d}") for i in range(OPERATORS)], "operator")
-    members = {d.id: [] for d in departments}
-    for index, user_id in enumerate(operators):
-        members[departments[index % len(departments)].id].append(user_id)
-    db.session.execute(insert(user_departments), [{"user_id": u, "department_id": d}
-                                                  for d, users in members.items() for u in users])
-    (admin,) = add_users([person("bench_admin", "管理员", "BA01")], "admin")
-    (supervisor,) = add_users([person("bench_sup", "主管", "BS01")], "supervisor")
-    db.session.execute(insert(user_departments), [{"user_id": supervisor, "department_id": departments[0].id}])
-    (maker,) = add_users([person("bench_maker", "制单员", "BM01")], "maker")
-    (sales,) = add_users([person("bench_sales", "业务员", "BY01")], "salesperson")
-    customers = list(db.session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), [
-        {"name": f"基准客户{i}", "salesperson_id": sales if i % 4 == 0 else None, "created_at": now,
-         "updated_at": now, "contact_person": "", "phone": "", "email": "", "address": "", "notes": ""}
-        for i in range(40)]))
-
-    orders = []
-    for n in range(WORK_ORDERS):
-        draft = n % 10 == 0
-        orders.append({
-            "number": f"SG2026{n // 9999 + 1:02d}{n % 9999 + 1:04d}", "customer_id": customers[n % len(customers)],
-            "approval_status": "pending" if draft else "approved",
-            "status": "pending" if draft else rng.choice(["in_progress"] * 6 + ["completed"] * 3 + ["paused"]),
-            "priority": rng.choice(["low", "normal", "normal", "high", "urgent"]),
-            "order_date": today - timedelta(days=rng.randint(30, 200)),
-            "delivery_date": today + timedelta(days=rng.randint(-60, 40)), "production_quantity": 1000,
-            "created_by_id": maker if n % 5 == 0 else None, "created_at": now - timedelta(days=rng.randint(0, 200)),
-            "updated_at": now, "cmyk_colors": [], "other_colors": [], "notes": "", "approval_comment": "",
-            "cancel_reason": "", "task_counter": TASKS_PER_WORK_ORDER, "version": 1, "spoilage_quantity": 0,
-            "total_amount": 0, "printing_type": "none",
-        })
-    order_ids = list(db.session.scalars(insert(WorkOrder).returning(WorkOrder.id, sort_by_parameter_order=True),
-                                        orders))
-    steps_per_order = 5
-    step_ids = list(db.session.scalars(insert(WorkOrderStep).returning(WorkOrderStep.id, sort_by_parameter_order=True), [
-        {"work_order_id": o, "process_id": processes[s * 3].id, "sequence": s * 10, "status": "in_progress",
-         "created_at": now, "updated_at": now} for o in order_ids for s in range(steps_per_order)]))
-
-    states = [state for state, weight in TASK_STATES for _ in range(weight)]
-    held = dict.fromkeys(operators, 0)
-    tasks = []
-    for o_index, order in enumerate(orders):
-        for t in range(TASKS_PER_WORK_ORDER):
-            status = "draft" if order["approval_status"] != "approved" else rng.choice(states)
-            department = rng.choice(departments)
-            operator = None
-            if status != "draft" and (status != "pending" or rng.random() < 0.3):
-                operator = rng.choice(members[department.id])
-                if status in OPEN_TASK_STATUSES:
-                    if held[operator] >= 10:
-                        operator, status = None, "pending"
-                    else:
-                        held[operator] += 1
-            created = order["created_at"] + timedelta(hours=rng.randint(0, 48))
-            tasks.append({
-                "number": f"T{order['number']}-{t + 1:02d}", "work_order_id": order_ids[o_index],
-                "step_id": step_ids[o_index * steps_per_order + t % steps_per_order],
-                "task_type": TASK_TYPES[t % len(TASK_TYPES)],
-                "content": f"{rng.choice(WORDS)} {order['number']} 第{t + 1}项", "target_quantity": 1000,
-                "completed_quantity": 1000 if status == "completed" else rng.randint(0, 900),
-                "defective_quantity": rng.randint(0, 20), "status": status,
-                "department_id": None if status == "draft" else department.id, "operator_id": operator,
-                "created_at": created, "updated_at": created + timedelta(hours=rng.randint(1, 300)),
-                "completed_at": created + timedelta(days=rng.randint(1, 20)) if status == "completed" else None,
-                "version": 1, "production_requirements": "", "notes": "", "pause_note": "", "cancel_reason": "",
-                "completion_reason": "", "auto_complete": False,
-            })
-    for start in range(0, len(tasks), 5000):
-        db.session.execute(insert(Task), tasks[start:start + 5000])
+    load_demo()
     db.session.commit()
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
-    busiest = max(held, key=held.get)
-    return {"admin": admin, "supervisor": supervisor, "operator": busiest, "maker": maker,
-            "department": departments[0].id, "parent_department": departments[0].parent_id,
-            "process": processes[6].id, "operator_filter": busiest}
+    built = scale_demo.build(1)
+    users = dict(db.session.execute(
+        select(User.username, User.id).where(User.username.in_(("admin", "sup_cutting")))).all())
+    return {"admin": users["admin"], "supervisor": users["sup_cutting"], "operator": built["operator"],
+            "maker": built["maker"], "department": built["department"],
+            "parent_department": built["parent_department"], "process": built["process"],
+            "operator_filter": built["operator"]}
 
 
 def combinations(ids: dict) -> list[tuple[str, str]]:

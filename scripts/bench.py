@@ -1,4 +1,5 @@
-"""`make bench`: start a throwaway PostgreSQL cluster and run each benchmark on its own database."""
+"""`make bench`: start a throwaway PostgreSQL cluster and run each benchmark on its own database
+(the last one, bench/load_bench.py, is the locust load run and its ramp)."""
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
-BENCHMARKS = ["bench/approve_bench.py", "bench/kiosk_bench.py", "bench/tasks_bench.py"]
+BENCHMARKS = ["bench/approve_bench.py", "bench/kiosk_bench.py", "bench/tasks_bench.py", "bench/load_bench.py"]
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, and_, case, cast, extract, func, literal_column, or_, select, union
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app import policy
 from app.enums import OPEN_TASK_STATUSES, ApprovalStatus, TaskAction, TaskStatus, WorkOrderStatus
@@ -687,7 +687,8 @@ def _operator_loads(user, department_ids: list[int], start_of_today: datetime) -
     statement = (select(User).join(user_roles, user_roles.c.user_id == User.id)
                  .join(Role, Role.id == user_roles.c.role_id)
                  .where(Role.code == "operator", User.is_active.is_(True))
-                 .options(lazyload(User.roles), lazyload(User.departments)))
+                 # The table lists each operator's departments: one query for all, not one per row.
+                 .options(lazyload(User.roles), selectinload(User.departments)))
     if not user.is_admin:
         statement = statement.where(User.id.in_(select(user_departments.c.user_id).where(
             user_departments.c.department_id.in_(department_ids or [-1]))))

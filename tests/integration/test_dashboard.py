@@ -123,3 +123,27 @@ def test_the_dashboard_is_the_same_after_a_live_refresh(client, sign_in, busy_wo
     sign_in(busy_world.admin)
     html = client.get("/", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'id="dash-plant" data-live="all"' in html and 'hx-select="#dash-plant"' in html
+
+
+def test_the_operator_table_costs_the_same_queries_for_any_number_of_operators(client, sign_in, busy_world):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    def queries() -> int:
+        db.session.expire_all()  # a real request starts with an empty session
+        statements = []
+        listener = lambda *args: statements.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    sign_in(busy_world.admin)
+    before = queries()
+    for _ in range(5):
+        f.UserFactory(roles=["operator"], departments=[busy_world.printing])
+    db.session.commit()
+    assert queries() == before

@@ -102,3 +102,23 @@ def test_non_htmx_assign_redirects_back(client, login, world):
     response = client.post(f"/tasks/{world.task.id}/assign",
                            data={"operator_id": world.operator.id, "version": 1, "next": "/supervisor"})
     assert (response.status_code, response.headers["Location"]) == (302, "/supervisor")
+
+
+def test_unassigned_column_shows_the_oldest_and_links_to_the_rest(client, login, world, monkeypatch):
+    from app.supervision import board_data
+
+    monkeypatch.setattr(board_data, "UNASSIGNED_SHOWN", 1)
+    later = f.TaskFactory(step=world.print_step, department=world.printing, status="pending", number="T-LATER")
+    running = f.TaskFactory(step=world.print_step, department=world.printing, operator=world.operator,
+                            status="in_progress", number="T-RUN")
+    db.session.commit()
+    login(world.supervisor)
+
+    html = client.get(f"/supervisor?department={world.printing.id}").get_data(as_text=True)
+
+    assert f'data-task-id="{world.task.id}"' in html and f'data-task-id="{later.id}"' not in html
+    assert 'data-load="unassigned">2<' in html and 'data-count="pending"><div class="num">2<' in html
+    assert "还有 1 个未分配任务，在任务中心查看" in html
+    assert f'href="/tasks?department={world.printing.id}&amp;operator=none&amp;status=open"' in html
+    card = html[html.index(f'data-task-id="{running.id}"'):]
+    assert f'<option value="{world.operator.id}" selected>' in card[:card.index("</select>")]

@@ -1,0 +1,216 @@
+"""HTTP load: the four personas of locustfile.py against gunicorn (2 workers) on PostgreSQL.
+
+    DATABASE_URL=postgresql://… .venv/bin/python bench/load_bench.py [--scale 1] [--users 100]
+        [--seconds 60] [--ramp-seconds 30] [--ramp-step 100] [--ramp-limit 1000] [--no-ramp]
+
+Without DATABASE_URL it starts a throwaway PostgreSQL cluster. The database must be empty: the
+schema is created and the plant loaded as `flask demo --scale N` does (bulk inserts), then
+``gunicorn -k gthread --workers 2`` serves it and locust runs headless in its own process
+(never imported here: it monkey-patches with gevent). Users start at 5 per second and log in;
+the statistics are reset once all run. First the steady run (100 users, 60 s):
+requests per second, p50/p95/p99 and errors per endpoint, and locust's SLA verdict. Then the
+ramp: 100, 200, 300 … users for 30 s each until p95 passes 500 ms; the saturation throughput is
+the best requests per second seen. Everything, with the load average of the machine before and
+after each run, goes to bench-results/load-<UTC time>.json. Numbers are reported; the exit code
+is locust's SLA verdict of the steady run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+SATURATION_P95_MS = 500
+SPAWN_RATE = 5  # users per second: each login hashes a password or PIN on purpose
+# Users think for 2–15 s between requests; with gunicorn's 2 s keep-alive the server closes idle
+# connections just as the client reuses them ("connection reset by peer"). In production nginx holds
+# the clients' connections, so the bench keeps them open longer than a user's pause instead.
+GUNICORN_ENV = {"GUNICORN_CMD_ARGS": "--keep-alive 30"}
+THREADS_PER_WORKER = 16
+
+
+def load_plant(url: str, scale: float) -> dict:
+    """Schema, presets, demo logins and the scaled plant, as `flask demo --scale` builds them."""
+    from app import create_app, scale_demo
+    from app.extensions import db
+    from app.seed import load_demo, seed_presets
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False,
+                      "SECRET_KEY": "load-bench-secret-key-not-for-production"})
+    with app.app_context():
+        db.create_all()
+        seed_presets()
+        load_demo()
+        db.session.commit()
+        started = time.perf_counter()
+        counts = scale_demo.build(scale)
+        counts["seconds"] = round(time.perf_counter() - started, 1)
+        db.engine.dispose()
+    return counts
+
+
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def run_locust(base_url: str, users: int, seconds: int, spawn_rate: float, sla: dict | None = None) -> dict:
+    """One headless locust run in its own process; its JSON summary plus exit code and load average.
+
+    The users start at ``spawn_rate`` per second and log in; the statistics are reset once all are
+    running, so the figures are ``seconds`` of steady work (a shift's logins are not its load).
+    """
+    with tempfile.NamedTemporaryFile(prefix="locust-", suffix=".json", delete=False) as handle:
+        summary_path = handle.name
+    env = {**os.environ, "LOAD_SUMMARY_JSON": summary_path, **(sla or {})}
+    command = [os.path.join(os.path.dirname(sys.executable), "locust"), "-f", os.path.join(ROOT, "locustfile.py"),
+               "--headless", "--only-summary", "--reset-stats", "-u", str(users), "-r", str(spawn_rate),
+               "-t", f"{seconds + math.ceil(users / spawn_rate)}s",
+               "--stop-timeout", "5", "--host", base_url, "--loglevel", "WARNING"]
+    before = load_average()
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=seconds + 120)
+    try:
+        with open(summary_path, encoding="utf-8") as handle:
+            result = json.load(handle)
+    except (OSError, ValueError):
+        raise RuntimeError(f"locust wrote no summary (exit {finished.returncode}):\n{finished.stderr[-3000:]}")
+    finally:
+        os.unlink(summary_path)
+    result.update(exit_code=finished.returncode, seconds=seconds, users=users, load_before=before,
+                  load_after=load_average())
+    return result
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server, base_url: str, users: int, seconds: int, **kwargs) -> dict:
+    """run_locust, plus the app's CPU time per request: on a shared machine the latencies grow with
+    the other load, the CPU cost of a request does not (it is what sizes a dedicated server)."""
+    pids = server.worker_pids()
+    before = cpu_seconds(pids)
+    result = run_locust(base_url, users, seconds, **kwargs)
+    requests = result["all_requests"]["requests"]
+    result["app_cpu_ms_per_request"] = round((cpu_seconds(pids) - before) * 1000 / requests, 1) if requests else None
+    return result
+
+
+def print_run(title: str, result: dict) -> None:
+    print(f"--- {title}: {result['users']} users, {result['seconds']} s "
+          f"(load average before {result['load_before']}, after {result['load_after']})")
+    print(f"{'endpoint':<48}{'reqs':>7}{'err':>5}{'rps':>7}{'avg':>7}{'p50':>6}{'p95':>6}{'p99':>6}")
+    for row in [*result["endpoints"], result["total"]]:
+        name = f"{row['method'] or ''} {row['name']}".strip()
+        print(f"{name[:47]:<48}{row['requests']:>7}{row['failures']:>5}{row['rps']:>7.1f}{row['avg_ms']:>7.1f}"
+              f"{row['p50_ms']:>6.0f}{row['p95_ms']:>6.0f}{row['p99_ms']:>6.0f}")
+    if result["conflicts"]:
+        print("expected conflicts (409): " + ", ".join(f"{k} {v}" for k, v in sorted(result["conflicts"].items())))
+    for error in result["errors"][:10]:
+        print(f"error: {error['method']} {error['name']}: {error['error']} × {error['occurrences']}")
+    print(f"app CPU per request (both workers, whole run incl. logins): {result['app_cpu_ms_per_request']} ms")
+    verdict = "; ".join(result["sla"]["failed"]) or "met"
+    print(f"SLA (errors ≤ {result['sla']['max_errors']}, p95 < {result['sla']['p95_ms']} ms, "
+          f"average < {result['sla']['avg_ms']} ms): {verdict}")
+
+
+def ramp(server, step: int, seconds: int, limit: int) -> dict:
+    """More users each round until p95 passes SATURATION_P95_MS; the best throughput is the saturation."""
+    rounds = []
+    users = step
+    while users <= limit:
+        result = measured(server, server.url, users, seconds, spawn_rate=SPAWN_RATE,
+                            sla={"LOAD_SLA_P95_MS": "1e9", "LOAD_SLA_AVG_MS": "1e9", "LOAD_SLA_MAX_ERRORS": "1000000000"})
+        total = result["total"]
+        rounds.append({"users": users, "rps": total["rps"], "p50_ms": total["p50_ms"], "p95_ms": total["p95_ms"],
+                       "p99_ms": total["p99_ms"], "avg_ms": total["avg_ms"], "errors": total["failures"],
+                       "requests": total["requests"], "load_before": result["load_before"],
+                       "load_after": result["load_after"], "app_cpu_ms_per_request": result["app_cpu_ms_per_request"]})
+        print(f"ramp {users:>5} users: {total['rps']:>7.1f} req/s, p50 {total['p50_ms']:.0f} ms, "
+              f"p95 {total['p95_ms']:.0f} ms, p99 {total['p99_ms']:.0f} ms, {total['failures']} errors, "
+              f"app CPU {result['app_cpu_ms_per_request']} ms/request "
+              f"(load {result['load_after']})", flush=True)
+        if total["p95_ms"] > SATURATION_P95_MS:
+            break
+        users += step
+    best = max(rounds, key=lambda r: r["rps"])
+    print(f"saturation: {best['rps']:.1f} req/s at {best['users']} users "
+          f"(p95 passed {SATURATION_P95_MS} ms at {rounds[-1]['users']} users)"
+          if rounds[-1]["p95_ms"] > SATURATION_P95_MS else
+          f"p95 stayed under {SATURATION_P95_MS} ms up to {rounds[-1]['users']} users; best {best['rps']:.1f} req/s")
+    return {"rounds": rounds, "saturation_rps": best["rps"], "saturation_users": best["users"]}
+
+
+def run(url: str, args) -> int:
+    from integration.live_support import Gunicorn
+
+    counts = load_plant(url, args.scale)
+    print(f"plant (scale {args.scale}): {counts['work_orders']} 施工单, {counts['tasks']} tasks, "
+          f"{counts['people']} people, {counts['time_logs']} time logs in {counts['seconds']} s", flush=True)
+    report = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+              "plant": counts, "gunicorn": {"workers": 2, "threads": THREADS_PER_WORKER}}
+    with Gunicorn(url, workers=2, threads=THREADS_PER_WORKER, extra_env=GUNICORN_ENV) as server:
+        steady = measured(server, server.url, args.users, args.seconds, spawn_rate=SPAWN_RATE)
+        print_run("steady", steady)
+        report["steady"] = steady
+        if not args.no_ramp:
+            report["ramp"] = ramp(server, args.ramp_step, args.ramp_seconds, args.ramp_limit)
+        if steady["errors"]:  # what the server said about them (5xx tracebacks, worker timeouts)
+            report["gunicorn_log_tail"] = server.output()
+    os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
+    path = os.path.join(ROOT, "bench-results", f"load-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, ensure_ascii=False, indent=2)
+    print(f"summary written to {os.path.relpath(path, ROOT)}")
+    return steady["exit_code"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--ramp-step", type=int, default=100)
+    parser.add_argument("--ramp-seconds", type=int, default=30)
+    parser.add_argument("--ramp-limit", type=int, default=1000)
+    parser.add_argument("--no-ramp", action="store_true")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    cluster = None
+    if not url:
+        from pgcluster import ThrowawayCluster, find_bin_dir
+
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            print("需要 PostgreSQL：请设置 DATABASE_URL / set DATABASE_URL to a PostgreSQL database", file=sys.stderr)
+            return 2
+        cluster = ThrowawayCluster(bin_dir)
+        cluster.start()
+        url = cluster.create_database("load_bench")
+    elif url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        return run(url, args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

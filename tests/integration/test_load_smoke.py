@@ -1,0 +1,37 @@
+"""CI smoke load: the personas of locustfile.py, 20 users for 20 s against gunicorn (2 workers)
+on PostgreSQL with a small scaled plant; fails when locust's SLA check fails.
+
+Locust runs in its own process (it monkey-patches with gevent on import), through the same
+runner as `make bench` (bench/load_bench.py).
+"""
+import os
+import sys
+
+import pytest
+
+from app import scale_demo
+from app.seed import load_demo, seed_presets
+from integration.live_support import Gunicorn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
+from load_bench import GUNICORN_ENV, run_locust  # noqa: E402
+
+pytestmark = pytest.mark.postgres
+
+SCALE = 0.05  # 250 施工单, 2,500 tasks: enough work for every persona
+
+
+def test_twenty_users_for_twenty_seconds_meet_the_sla(db, database_url):
+    seed_presets()
+    load_demo()
+    db.session.commit()
+    scale_demo.build(SCALE)
+    db.session.remove()
+    with Gunicorn(database_url, workers=2, extra_env=GUNICORN_ENV) as server:
+        result = run_locust(server.url, users=20, seconds=20, spawn_rate=5)
+    total = result["total"]
+    print(f"smoke load: {total['requests']} requests, {total['rps']} req/s, average {total['avg_ms']} ms, "
+          f"p95 {total['p95_ms']} ms, conflicts {result['conflicts']}, load average {result['load_after']}")
+    assert result["errors"] == []
+    assert {entry["name"] for entry in result["endpoints"]} >= {"/kiosk?region=claimable", "/supervisor", "/tasks/[id]/claim"}
+    assert (result["sla"]["failed"], result["exit_code"]) == ([], 0)
