@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs the whole suite twice: against PostgreSQL, then against SQLite.
+# Runs the whole suite twice: against PostgreSQL, then against SQLite, each pass spread over up to
+# four pytest-xdist workers (each worker starts its own throwaway cluster and browser). A full run
+# (no arguments) then fails if line coverage of app/ over both passes is below 90%.
 # REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (set by CI) turn a missing server or browser into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+
+workers=$(( $(nproc) < 4 ? $(nproc) : 4 ))
+# One given database cannot be shared by several workers.
+[ -n "${TEST_DATABASE_URL:-}" ] && workers=0
+PYTEST=("$BIN/python" -m pytest -p no:cacheprovider -n "$workers" --cov=app --cov-append --cov-report=)
+"$BIN/python" -m coverage erase
 
 echo "=== 测试 1/2: PostgreSQL ==="
 if [ -z "${TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
@@ -13,9 +21,16 @@ if [ -z "${TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/de
   fi
   echo "!!! PostgreSQL 不可用：跳过 PostgreSQL 测试 (no PostgreSQL binaries found) !!!"
 else
-  "$BIN/python" -m pytest -p no:cacheprovider "$@"
+  "${PYTEST[@]}" "$@"
 fi
 
 echo "=== 测试 2/2: SQLite ==="
 # PostgreSQL-only tests (NOTIFY, row-lock races, pg_dump) ran in the first pass; here they are deselected, not skipped.
-TEST_DB=sqlite TEST_DATABASE_URL= "$BIN/python" -m pytest -p no:cacheprovider -m "not postgres" "$@"
+TEST_DB=sqlite TEST_DATABASE_URL= "${PYTEST[@]}" -m "not postgres" "$@"
+
+echo "=== 覆盖率 / line coverage of app/ ==="
+if [ $# -eq 0 ]; then
+  "$BIN/python" -m coverage report --skip-covered --fail-under=90
+else
+  "$BIN/python" -m coverage report --skip-covered
+fi
