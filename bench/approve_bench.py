@@ -20,6 +20,8 @@ from datetime import timedelta
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from pgdatabase import postgres_database  # noqa: E402
+
 ARTWORKS = 25       # CTP 25 + PRT 25
 PRODUCT_LINES = 49  # PACK 49, plus one general LAM_G task: 100 drafts
 
@@ -118,29 +120,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    cluster = None
-    if not url:
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        from pgcluster import ThrowawayCluster, find_bin_dir
-
-        bin_dir = find_bin_dir()
-        if bin_dir is None:
-            print("需要 PostgreSQL：请设置 DATABASE_URL / set DATABASE_URL to a PostgreSQL database", file=sys.stderr)
-            return 2
-        cluster = ThrowawayCluster(bin_dir)
-        cluster.start()
-        url = cluster.create_database("approve_bench")
-    elif url.startswith(("postgres://", "postgresql://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    if not url.startswith("postgresql"):
-        print("这个基准只在 PostgreSQL 上运行 / this benchmark runs on PostgreSQL only", file=sys.stderr)
-        return 2
-    try:
+    with postgres_database("approve_bench") as url:
         timings = run(url, args.runs)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     ordered = sorted(timings)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
     print(f"approve 100 draft tasks (dispatch included), {len(timings)} runs:")

@@ -30,6 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+from pgdatabase import postgres_database  # noqa: E402
+
 SATURATION_P95_MS = 500
 SPAWN_RATE = 5  # users per second: each login hashes a password or PIN on purpose
 # Users think for 2–15 s between requests; with gunicorn's 2 s keep-alive the server closes idle
@@ -191,25 +193,8 @@ def main() -> int:
     parser.add_argument("--ramp-limit", type=int, default=1000)
     parser.add_argument("--no-ramp", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    cluster = None
-    if not url:
-        from pgcluster import ThrowawayCluster, find_bin_dir
-
-        bin_dir = find_bin_dir()
-        if bin_dir is None:
-            print("需要 PostgreSQL：请设置 DATABASE_URL / set DATABASE_URL to a PostgreSQL database", file=sys.stderr)
-            return 2
-        cluster = ThrowawayCluster(bin_dir)
-        cluster.start()
-        url = cluster.create_database("load_bench")
-    elif url.startswith(("postgres://", "postgresql://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    try:
+    with postgres_database("load_bench") as url:
         return run(url, args)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

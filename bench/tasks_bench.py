@@ -23,6 +23,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from pgdatabase import postgres_database  # noqa: E402
+
 
 def build_plant() -> dict:
     """The scaled demo plant (``flask demo --scale 1``); return the ids the combinations need."""
@@ -148,29 +150,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--reset", action="store_true", help="drop and recreate every table first")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    cluster = None
-    if not url:
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        from pgcluster import ThrowawayCluster, find_bin_dir
-
-        bin_dir = find_bin_dir()
-        if bin_dir is None:
-            print("需要 PostgreSQL：请设置 DATABASE_URL / set DATABASE_URL to a PostgreSQL database", file=sys.stderr)
-            return 2
-        cluster = ThrowawayCluster(bin_dir)
-        cluster.start()
-        url = cluster.create_database("tasks_bench")
-    elif url.startswith(("postgres://", "postgresql://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    if not url.startswith("postgresql"):
-        print("这个基准只在 PostgreSQL 上运行 / this benchmark runs on PostgreSQL only", file=sys.stderr)
-        return 2
-    try:
+    with postgres_database("tasks_bench") as url:
         return run(url, args.requests, args.reset)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ def _sample_get_paths() -> list[str]:
     paths = set()
     for rule in application.url_map.iter_rules():
         if "GET" in rule.methods and rule.endpoint not in NOT_PAGES:
-            values = {name: SAMPLE_ARGUMENTS.get(type(rule._converters[name]).__name__, SAMPLE_TEXT)
-                      for name in rule.arguments}
+            # Arguments with a default in the rule (not in the path) have no converter and need no value.
+            values = {name: SAMPLE_ARGUMENTS.get(type(converter).__name__, SAMPLE_TEXT)
+                      for name, converter in rule._converters.items()}
             paths.add(adapter.build(rule.endpoint, values, method="GET"))
     return sorted(paths)
 
