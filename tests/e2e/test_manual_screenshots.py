@@ -124,9 +124,11 @@ def test_work_order_list_form_and_drafts(demo, page_factory, shoot):
     page.get_by_label("客户", exact=True).select_option(label="青禾文化传媒")
     page.get_by_label("生产数量").fill("2000")
     page.get_by_role("button", name="添加产品").click()
-    page.locator("#product-lines .product-line select").first.select_option(label="PR001 宣传册")
-    page.wait_for_load_state("networkidle")
+    product = page.locator("#product-lines .product-line select").first
+    product.wait_for()
     # Choosing the product ticks its default processes.
+    with page.expect_response(re.compile(r"/workorders/form/prefill$")):
+        product.select_option(label="PR001 宣传册")
     expect(page.get_by_label("印刷", exact=True)).to_be_checked()
     expect(page.get_by_label("包装", exact=True)).to_be_checked()
     page.locator("#product-lines").scroll_into_view_if_needed()

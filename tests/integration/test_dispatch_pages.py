@@ -132,3 +132,14 @@ def test_pool_lists_and_dispatches_with_per_task_results(client, login, world):
     assert unquote(response.headers["X-Message"]) == "已分派 1 个，失败 1 个"
     assert "已分派到 印刷车间" in html and "任务已分派到 印刷车间" in html
     assert reload(world.pool_task).department_id == world.printing.id
+
+
+def test_pool_pages_hold_fifty_tasks_each_and_link_to_each_other(client, login, world):
+    for index in range(60):
+        f.TaskFactory(step=world.print_step, department=None, number=f"T-POOL-{index:02d}")
+    db.session.commit()
+    login(world.supervisor)
+    first = client.get("/dispatch/pool").get_data(as_text=True)
+    second = client.get("/dispatch/pool?page=2").get_data(as_text=True)
+    assert (first.count('class="card pool-task"'), second.count('class="card pool-task"')) == (50, 11)
+    assert 'href="/dispatch/pool?page=2"' in first and 'href="/dispatch/pool?page=1"' in second
