@@ -42,11 +42,9 @@ class Card:
         return self.actions[0] if self.actions else None
 
 
-def _ranked(*columns):
-    """Task ids (and ``columns``) urgent first, then by due date: rank narrow rows, load few."""
-    rank = case(PRIORITY_RANK, value=WorkOrder.priority, else_=1)
-    return (select(Task.id, *columns).join(WorkOrder, Task.work_order_id == WorkOrder.id)
-            .order_by(rank.desc(), WorkOrder.delivery_date, Task.id))
+def _urgent_first():
+    """The kiosk's order: urgent 施工单 first, then by due date (then by task id)."""
+    return case(PRIORITY_RANK, value=WorkOrder.priority, else_=1).desc(), WorkOrder.delivery_date
 
 
 def load_in_order(ids: list[int]) -> list[Task]:
@@ -65,33 +63,37 @@ def load_in_order(ids: list[int]) -> list[Task]:
 
 
 def my_open_task_ids(user, work_order_id: int | None = None) -> list[int]:
-    statement = _ranked().where(Task.operator_id == user.id, Task.status.in_(OPEN_TASK_STATUSES))
+    # Task ids only: rank narrow rows, load few.
+    statement = (select(Task.id).join(WorkOrder, Task.work_order_id == WorkOrder.id)
+                 .where(Task.operator_id == user.id, Task.status.in_(OPEN_TASK_STATUSES))
+                 .order_by(*_urgent_first(), Task.id))
     if work_order_id:
         statement = statement.where(Task.work_order_id == work_order_id)
     return list(db.session.scalars(statement))
 
 
-def _claimable_filter(user, work_order_id: int | None):
-    conditions = [
-        Task.department_id.in_(user.department_ids or [-1]),
-        Task.operator_id.is_(None),
-        Task.status == "pending",
-        WorkOrder.approval_status == "approved",
-        WorkOrder.status.in_(("pending", "in_progress")),
-    ]
-    if work_order_id:
-        conditions.append(Task.work_order_id == work_order_id)
-    return conditions
-
-
 def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) -> tuple[list[int], int]:
     """One page of the pending unassigned tasks of the user's departments, and their total.
 
-    A department may have thousands of candidates: they are ranked as bare ids (the total rides
-    along as a window count), and only the page's rows are loaded whole afterwards.
+    A department may have thousands of candidates. They are gathered first from the tasks (a
+    materialized CTE) and only then joined to their 施工单 and ranked as bare ids, the total riding
+    along as a window count; ranking from the 施工单 side instead (the priority index) visits every
+    open 施工单 and its tasks, three times slower at 50,000 tasks. Only the page's rows are loaded
+    whole afterwards.
     """
-    statement = (_ranked(func.count().over().label("total")).where(*_claimable_filter(user, work_order_id))
-                 .limit(CLAIMABLE_PAGE_SIZE).offset((max(page, 1) - 1) * CLAIMABLE_PAGE_SIZE))
+    conditions = [Task.department_id.in_(user.department_ids or [-1]), Task.operator_id.is_(None),
+                  Task.status == "pending"]
+    if work_order_id:
+        conditions.append(Task.work_order_id == work_order_id)
+    candidates = (select(Task.id, Task.work_order_id).where(*conditions).cte("candidates")
+                  .prefix_with("MATERIALIZED", dialect="postgresql"))
+    statement = (
+        select(candidates.c.id, func.count().over().label("total"))
+        .join(WorkOrder, candidates.c.work_order_id == WorkOrder.id)
+        .where(WorkOrder.approval_status == "approved", WorkOrder.status.in_(("pending", "in_progress")))
+        .order_by(*_urgent_first(), candidates.c.id)
+        .limit(CLAIMABLE_PAGE_SIZE).offset((max(page, 1) - 1) * CLAIMABLE_PAGE_SIZE)
+    )
     rows = db.session.execute(statement).all()
     return [row.id for row in rows], rows[0].total if rows else 0
 
