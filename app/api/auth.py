@@ -6,7 +6,7 @@ from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.api.errors import api_error
+from app.errors.handlers import json_error
 from app.extensions import csrf
 from app.services import api_tokens
 
@@ -26,15 +26,15 @@ def authenticate():
     if header is not None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            return api_error(401, _l("认证信息格式错误，应为 Authorization: Bearer <令牌>"), reason="malformed_token")
+            return json_error(401, _l("认证信息格式错误，应为 Authorization: Bearer <令牌>"), reason="malformed_token")
         user = api_tokens.authenticate(secret.strip())
         if user is None:
-            return api_error(401, _l("API 令牌无效或已吊销"), reason="invalid_token")
+            return json_error(401, _l("API 令牌无效或已吊销"), reason="invalid_token")
         # Flask-Login's current_user for this request only: nothing is written to the session.
         g._login_user = user
         return None
     if not current_user.is_authenticated:
-        return api_error(401, _l("请先登录，或使用 API 令牌（Authorization: Bearer <令牌>）"))
+        return json_error(401, _l("请先登录，或使用 API 令牌（Authorization: Bearer <令牌>）"))
     if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     return None

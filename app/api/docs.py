@@ -10,7 +10,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
 from app.api import bp
-from app.api.errors import api_error
+from app.errors.handlers import json_error
 from app.api.resources import DEPARTMENT, ERROR, NOTIFICATION, TASK, TASK_DETAIL, WORK_ORDER, WORK_ORDER_DETAIL
 from app.api.spec import INT32_MAX, OPERATIONS, PATH_PARAMETER
 
@@ -59,10 +59,10 @@ def unknown(unknown: str):
     try:
         _operation_map().bind("api").match(request.path, method=request.method)
     except MethodNotAllowed:
-        return api_error(405, _l("不支持该操作"))
+        return json_error(405, _l("不支持该操作"))
     except Exception:  # noqa: BLE001 — NotFound: no operation has this path
         pass
-    return api_error(404, _l("接口不存在"))
+    return json_error(404, _l("接口不存在"))
 
 
 @functools.cache

@@ -6,17 +6,14 @@ specific code (``claimed``, ``stale``, ``task_not_found`` …); ``message`` is t
 """
 from __future__ import annotations
 
-from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.errors.handlers import GENERIC_MESSAGES
+from app.errors.handlers import GENERIC_MESSAGES, json_error
 from app.extensions import db
 from app.services.errors import DomainError, Invalid
 
-CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests", 500: "server_error"}
 # Validation refused by a service answers 422 like a body that breaks its schema; 400 is for what
 # cannot be read at all (not JSON).
 DOMAIN_STATUS = {"invalid": 422}
@@ -30,27 +27,20 @@ class Unprocessable(Invalid):
     status = 422
 
 
-def api_error(status: int, message, *, reason: str | None = None, fields: dict | None = None):
-    code = CODES.get(status, "server_error" if status >= 500 else "invalid")
-    body = {"code": code, "message": str(message), "reason": reason or code,
-            "fields": {name: str(text) for name, text in (fields or {}).items()}}
-    return jsonify(error=body), status
-
-
 def register_error_handlers(bp) -> None:
     @bp.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
         status = error.status if isinstance(error, (BadRequest, Unprocessable)) else \
             DOMAIN_STATUS.get(error.kind, error.status)
-        return api_error(status, error.message, reason=error.code, fields=error.fields)
+        return json_error(status, error.message, reason=error.code, fields=error.fields, details=error.details)
 
     @bp.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return api_error(403, _l("缺少或无效的 CSRF 令牌：浏览器会话的写操作需要 X-CSRFToken 请求头"), reason="csrf")
+        return json_error(403, _l("缺少或无效的 CSRF 令牌：浏览器会话的写操作需要 X-CSRFToken 请求头"), reason="csrf")
 
     @bp.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
         status = error.code or 500
-        return api_error(status, GENERIC_MESSAGES.get(status, GENERIC_MESSAGES[500]))
+        return json_error(status, GENERIC_MESSAGES.get(status, GENERIC_MESSAGES[500]))

@@ -195,4 +195,5 @@ ERROR = obj({"error": obj({
     "message": {"type": "string", "description": "中文错误信息"},
     "reason": {"type": "string", "description": "更具体的原因代码，如 claimed、stale"},
     "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "字段 → 错误信息"},
+    "details": array({"type": "string"}, description="逐条列出的问题（如审核前检查发现的缺项）"),
 }, required=("code", "message", "reason", "fields"))}, required=("error",))

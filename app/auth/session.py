@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import time
 
-from flask import flash, jsonify, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy.orm import joinedload
 
+from app.errors.handlers import json_error
 from app.extensions import db, login_manager
 from app.models import User
 from app.services import settings as settings_service
@@ -32,7 +33,7 @@ def init_login(app) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         if is_api_request():
-            return jsonify(error={"code": "unauthenticated", "message": str(_l("请先登录"))}), 401
+            return json_error(401, _l("请先登录"))
         # A kiosk page, or any page on a device that has shown the kiosk login (its terminal cookie).
         kiosk = request.path.startswith(KIOSK_PATHS) or request.cookies.get(TERMINAL_COOKIE)
         target = url_for("auth.kiosk_login" if kiosk else "auth.login", next=request.full_path.rstrip("?"))
@@ -55,7 +56,7 @@ def init_login(app) -> None:
             session.pop("kiosk_last_seen", None)
             message = _l("由于长时间未操作，已自动退出，请重新登录")
             if is_api_request():
-                return jsonify(error={"code": "session_expired", "message": str(message)}), 401
+                return json_error(401, message, reason="session_expired")
             target = url_for("auth.kiosk_login")
             if is_htmx():
                 return "", 401, {"HX-Redirect": target}

@@ -30,16 +30,29 @@ TITLES = {
 }
 
 
-def error_response(status: int, message: str, *, code: str = "error", details: list | None = None,
+# The stable ``code`` of a JSON error, by status: what a client switches on.
+JSON_ERROR_CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                    405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
+                    429: "too_many_requests", 500: "server_error"}
+
+
+def json_error(status: int, message, *, reason: str | None = None, fields: dict | None = None,
+               details: list | None = None):
+    """Every JSON error, the API's and the rest: ``{"error": {"code", "message", "reason", "fields"}}``,
+    plus ``details`` when there are some. ``reason`` is the more specific code (``claimed``, ``stale`` …)."""
+    code = JSON_ERROR_CODES.get(status, "server_error" if status >= 500 else "invalid")
+    body = {"code": code, "message": str(message), "reason": reason or code,
+            "fields": {name: str(text) for name, text in (fields or {}).items()}}
+    if details:
+        body["details"] = [str(detail) for detail in details]
+    return jsonify(error=body), status
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details: list | None = None,
                    fields: dict | None = None):
     details = details or []
     if is_api_request():
-        body = {"code": code, "message": message}
-        if details:
-            body["details"] = details
-        if fields:
-            body["fields"] = fields
-        return jsonify(error=body), status
+        return json_error(status, message, reason=code, fields=fields, details=details)
     if is_htmx():
         # htmx does not swap error responses; base.html shows X-Message in a toast.
         html = render_template("errors/_message.html", message=message, details=details)
@@ -62,7 +75,7 @@ def register_error_handlers(app) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         message = str(GENERIC_MESSAGES.get(status, error.description or GENERIC_MESSAGES[500]))
-        return error_response(status, message, code=f"http_{status}")
+        return error_response(status, message)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -70,4 +83,4 @@ def register_error_handlers(app) -> None:
         app.logger.exception("unhandled error")
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
-        return error_response(500, str(GENERIC_MESSAGES[500]), code="server_error")
+        return error_response(500, str(GENERIC_MESSAGES[500]))

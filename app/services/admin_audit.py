@@ -19,7 +19,7 @@ OBJECT_TYPES = {
     "user": _l("用户"), "department": _l("部门"), "process": _l("工序"), "customer": _l("客户"),
     "product": _l("产品"), "material": _l("物料"), "plate": _l("版型"), "setting": _l("系统设置"),
     "task": _l("任务"), "work_order": _l("施工单"), "step": _l("施工单工序"), "material_line": _l("物料行"),
-    "assignment_rule": _l("分派规则"), "notification": _l("通知"),
+    "assignment_rule": _l("分派规则"), "notification": _l("通知"), "api_token": _l("API 令牌"),
 }
 ACTIONS = {
     "create": _l("新建"), "update": _l("修改"), "delete": _l("删除"), "activate": _l("启用"),
@@ -28,7 +28,7 @@ ACTIONS = {
     "withdraw": _l("撤回审核"), "release": _l("下达"), "skip": _l("跳过"), "reopen": _l("重新打开"),
     "purge": _l("清理"), "purchase_status": _l("采购状态"), "draft_add": _l("新增草稿任务"),
     "draft_update": _l("修改草稿任务"), "draft_delete": _l("删除草稿任务"),
-    "board_token_issue": _l("生成看板链接"), "board_token_revoke": _l("撤销看板链接"),
+    "board_token_issue": _l("生成看板链接"), "board_token_revoke": _l("撤销看板链接"), "revoke": _l("吊销"),
 }
 # object type → (model, the column that names a row of it)
 NAMED_BY = {

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import cached_property
 
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -33,18 +34,18 @@ class Board:
     cap: int
     unassigned: Column
     operators: list[Column]
-    _options: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def _option_tags(self) -> dict[int, tuple[str, Markup]]:
+        return {column.operator.id: (column.operator.name, Markup('<option value="{}">{}</option>').format(
+            column.operator.id, column.operator.name)) for column in self.operators}
 
     def operator_options(self, selected: int | None) -> Markup:
         """The <option>s of a card's operator <select>, escaped once per board rather than once per card
         (hundreds of cards × dozens of operators made escaping the bulk of the page's time)."""
-        if not self._options:
-            self._options = {c.operator.id: Markup('<option value="{}">{}</option>').format(c.operator.id, c.operator.name)
-                             for c in self.operators}
         return Markup("").join(
-            Markup('<option value="{}" selected>{}</option>').format(key, column.operator.name)
-            if key == selected else option
-            for (key, option), column in zip(self._options.items(), self.operators))
+            Markup('<option value="{}" selected>{}</option>').format(operator_id, name) if operator_id == selected
+            else option for operator_id, (name, option) in self._option_tags.items())
 
 
 def board_departments(user) -> list[Department]:

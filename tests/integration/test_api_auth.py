@@ -24,7 +24,11 @@ def bearer(user) -> dict:
 def error_of(response) -> tuple:
     body = response.get_json()
     assert response.mimetype == "application/json"
-    assert set(body["error"]) == {"code", "message", "reason", "fields"}
+    error = dict(body["error"])
+    # ``details`` lists a refusal's problems one by one, and is left out when there are none.
+    details = error.pop("details", ["—"])
+    assert set(error) == {"code", "message", "reason", "fields"}
+    assert details and all(isinstance(detail, str) and detail for detail in details)
     return response.status_code, body["error"]["code"], body["error"]["message"]
 
 
@@ -192,6 +196,9 @@ def test_revoking_a_token_ends_its_access_and_is_audited(db, client, login_as):
         [(admin.id, "revoke", {"name": "扫码枪 3 号", "owner": owner.username})]
     listing = client.get("/admin/api-tokens").get_data(as_text=True)
     assert "已吊销" in listing
+    # The audit page names what was done, and to what, in Chinese.
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "API 令牌" in audit_page and "吊销" in audit_page and ">revoke<" not in audit_page
 
     again = client.post(f"/admin/api-tokens/{token.id}/revoke", headers={"HX-Request": "true"})
     assert again.status_code == 409

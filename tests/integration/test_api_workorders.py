@@ -135,6 +135,7 @@ def test_refused_creations_write_nothing(seeded, client):
         plant, order_date=today.isoformat(), delivery_date=(today - timedelta(days=1)).isoformat()))
     assert error_of(response) == (422, "invalid", "请检查表单中标出的错误")
     assert response.get_json()["error"]["fields"] == {"delivery_date": "交货日期不能早于下单日期"}
+    assert response.get_json()["error"]["details"] == ["交货日期不能早于下单日期"]
     response = client.post("/api/v1/workorders", headers=headers, json=body_of(plant, customer_id=999999))
     assert response.get_json()["error"]["fields"] == {"customer_id": "请选择客户"}
     response = client.post("/api/v1/workorders", headers=headers, json=body_of(plant, priority="asap"))

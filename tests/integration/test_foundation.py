@@ -42,10 +42,10 @@ def test_not_found_for_htmx_is_a_fragment_with_a_toast_message(client):
 
 
 def test_not_found_under_api_is_json(client):
+    # Every JSON error has one shape (app.errors.handlers.json_error); /api/v1 words its own messages.
     response = client.get("/api/no-such-thing")
     assert (response.status_code, response.get_json()) == (
-        404, {"error": {"code": "http_404", "message": NOT_FOUND}})
-    # /api/v1 answers in the API's own error format (app.api.errors)
+        404, {"error": {"code": "not_found", "reason": "not_found", "message": NOT_FOUND, "fields": {}}})
     response = client.get("/api/v1/no-such-thing")
     assert (response.status_code, response.get_json()) == (
         404, {"error": {"code": "not_found", "reason": "not_found", "message": "接口不存在", "fields": {}}})
@@ -82,7 +82,7 @@ def test_unexpected_error_for_htmx_and_api(failing_client):
     assert "<html" not in response.get_data(as_text=True)
     response = failing_client.get("/api/v1/boom")
     assert (response.status_code, response.get_json()) == (
-        500, {"error": {"code": "server_error", "message": SERVER_ERROR}})
+        500, {"error": {"code": "server_error", "reason": "server_error", "message": SERVER_ERROR, "fields": {}}})
 
 
 def _html_lang(response) -> str:
