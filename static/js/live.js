@@ -63,7 +63,9 @@
   function onMessage(event) {
     var message;
     try { message = JSON.parse(event.data); } catch (e) { return; }
-    if (message.type === "event" && message.topics) {
+    if (message.type === "hello") {
+      welcomed();
+    } else if (message.type === "event" && message.topics) {
       regions().forEach(function (el) { if (wants(el, message)) refresh(el); });
     } else if (message.type === "resync") {
       refreshAll();
@@ -90,12 +92,6 @@
     subscribed = pageTopics();
     var ws = new WebSocket(socketUrl(subscribed));
     socket = ws;
-    ws.onopen = function () {
-      backoff = MIN_BACKOFF_MS;
-      setState("open");
-      if (missedEvents) refreshAll();
-      missedEvents = false;
-    };
     ws.onmessage = onMessage;
     ws.onclose = function (event) {
       if (socket !== ws) return; // replaced on purpose (new topics)
@@ -109,6 +105,15 @@
       if (leaving) setTimeout(dropped, 3000);
       else dropped();
     };
+  }
+
+  // The server says hello once it has subscribed this socket: only from then on can no event be
+  // missed, so that is when the page counts as live and catches up on what it missed while down.
+  function welcomed() {
+    backoff = MIN_BACKOFF_MS;
+    setState("open");
+    if (missedEvents) refreshAll();
+    missedEvents = false;
   }
 
   function dropped() {

@@ -1,4 +1,5 @@
 """End to end on PostgreSQL with gunicorn running 2 workers: a change reaches sockets on both."""
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,21 +37,28 @@ def cookie(server):
 
 
 def open_on_both_workers(server, cookie, wanted=8):
-    """Open sockets until both workers hold some (the kernel picks the accepting worker).
+    """Open sockets until each worker holds half of ``wanted``.
 
-    Never more than 12: even if all landed on one worker, its 16 threads could still answer (a
-    handshake waiting for a free thread would block the test forever).
+    The kernel picks the accepting worker, and a worker still booting accepts none: keep trying for
+    a while, closing the sockets a worker does not need, so that no worker ever runs out of threads
+    (a handshake waiting for a free thread would stall the test).
     """
-    sockets, workers = [], set()
+    per_worker = wanted // 2
+    kept: dict[int, list] = {}
+    deadline = time.monotonic() + 30
     with ThreadPoolExecutor(4) as pool:
-        while len(sockets) < 12 and (len(sockets) < wanted or len(workers) < 2):
-            batch = list(pool.map(lambda _: connect(server.url, cookie=cookie), range(4)))
-            for ws in batch:
-                hello = receive(ws)
-                workers.add(hello["server"])
-                sockets.append((hello["server"], ws))
-    assert len(workers) == 2, "every socket landed on one worker"
-    return sockets
+        while time.monotonic() < deadline:
+            for ws in pool.map(lambda _: connect(server.url, cookie=cookie), range(4)):
+                worker_sockets = kept.setdefault(receive(ws)["server"], [])
+                if len(worker_sockets) < per_worker:
+                    worker_sockets.append(ws)
+                else:
+                    ws.close()
+            if len(kept) == 2 and all(len(sockets) == per_worker for sockets in kept.values()):
+                break
+            time.sleep(0.2)
+    assert len(kept) == 2, "every socket landed on one worker for 30 s"
+    return [(worker, ws) for worker, sockets in kept.items() for ws in sockets]
 
 
 def close(sockets):
