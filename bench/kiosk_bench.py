@@ -5,9 +5,13 @@
 The database must be empty (or pass --reset to drop and recreate every table). The plant is
 built with bulk inserts: the preset processes and departments, 60 operators, 2,000 施工单 of
 25 tasks — a plant some months into production, so most tasks are finished history and the
-open work is a few thousand tasks; nobody holds more than the cap. Then ANALYZE (what
+open work is a few thousand tasks; nobody holds more than the cap. Then VACUUM ANALYZE (what
 autovacuum does after a bulk load), and the busiest operator's /kiosk is requested through
 the Flask test client; the per-request wall time is the whole request inside the server.
+
+It is measured twice: as a kiosk sees it while its cards are unchanged (their HTML comes from
+the card cache, app/kiosk/cards.py), and with every card rendered anew (the cache emptied before
+each request), the worst case right after a change to every card on the screen.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from app.models import (  # noqa: E402
     Customer, Department, Process, Role, Task, User, WorkOrder, WorkOrderStep, user_departments, user_roles,
 )
 from app.enums import OPEN_TASK_STATUSES  # noqa: E402
-from app.kiosk.cards import claimable_task_ids  # noqa: E402
+from app.kiosk.cards import RENDERED_CARDS, claimable_task_ids  # noqa: E402
 from app.seed import seed_presets  # noqa: E402
 from app.services import settings  # noqa: E402
 from app.utils.timeutil import plant_today, utcnow  # noqa: E402
@@ -117,8 +121,8 @@ def build_plant(task_count: int, seed: int = 7) -> int:
         db.session.execute(insert(Task), tasks[start:start + 5000])
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
 
     # Measure the busiest operator: the one holding the most open tasks.
     return db.session.execute(
@@ -128,7 +132,7 @@ def build_plant(task_count: int, seed: int = 7) -> int:
     ).scalar_one()
 
 
-def measure(app, operator_id: int, requests: int) -> tuple[list[float], int, int]:
+def measure(app, operator_id: int, requests: int, before_each=lambda: None) -> tuple[list[float], int, int]:
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(operator_id)
@@ -143,6 +147,7 @@ def measure(app, operator_id: int, requests: int) -> tuple[list[float], int, int
     queries.clear()
     timings = []
     for _ in range(requests):
+        before_each()
         started = time.perf_counter()
         response = client.get("/kiosk")
         timings.append((time.perf_counter() - started) * 1000)
@@ -175,13 +180,15 @@ def main() -> None:
             Task.operator_id == operator_id, Task.status.in_(OPEN_TASK_STATUSES)))
         claimable = claimable_task_ids(db.session.get(User, operator_id))[1]
 
-    timings, queries, size = measure(app, operator_id, args.requests)
-    timings.sort()
-    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-    print(f"GET /kiosk × {len(timings)} (operator holding {held} open tasks, {claimable} claimable; "
-          f"{queries} queries, {size // 1024} KB):")
-    print(f"  p50 {statistics.median(timings):.1f} ms   p95 {p95:.1f} ms   max {timings[-1]:.1f} ms   "
-          f"(target p95 < 30 ms on PostgreSQL: {'met' if p95 < 30 else 'NOT met'})")
+    for title, before_each in (("cards unchanged", lambda: None),
+                               ("every card rendered anew", RENDERED_CARDS.clear)):
+        timings, queries, size = measure(app, operator_id, args.requests, before_each)
+        timings.sort()
+        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+        print(f"GET /kiosk × {len(timings)}, {title} (operator holding {held} open tasks, {claimable} claimable; "
+              f"{queries} queries, {size // 1024} KB):")
+        print(f"  p50 {statistics.median(timings):.1f} ms   p95 {p95:.1f} ms   max {timings[-1]:.1f} ms   "
+              f"(target p95 < 30 ms on PostgreSQL: {'met' if p95 < 30 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ class Task(TimestampMixin, db.Model):
         Index("ix_tasks_department_status", "department_id", "status"),
         Index("ix_tasks_operator_status", "operator_id", "status"),
         Index("ix_tasks_status_updated", "status", "updated_at"),
+        # The kiosk's 可认领 list: a department's unassigned pending tasks, read from the index alone.
+        Index("ix_tasks_claimable", "department_id", "work_order_id", postgresql_include=["id"],
+              postgresql_where=text("operator_id IS NULL AND status = 'pending'"),
+              sqlite_where=text("operator_id IS NULL AND status = 'pending'")),
         _trigram_index("number"),
         _trigram_index("content"),
     )

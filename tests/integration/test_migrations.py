@@ -45,14 +45,21 @@ def _made_only_elsewhere(index) -> bool:
     return condition is not None and condition.dialect not in (None, _db.engine.dialect.name)
 
 
+def _has_options_alembic_ignores(index) -> bool:
+    """An index method or operator class (the trigram indexes), INCLUDE columns, or a WHERE clause."""
+    postgresql, sqlite = index.dialect_options["postgresql"], index.dialect_options["sqlite"]
+    return bool(postgresql["using"] or postgresql["include"]) or (
+        postgresql["where"] is not None or sqlite["where"] is not None)
+
+
 def _indexes_compared_by_definition() -> list:
-    """Expression indexes, and those with an index method (PostgreSQL's trigram indexes): Alembic
-    compares neither reliably (it reflects expressions with casts added on PostgreSQL, not at all
-    on SQLite, and ignores methods and operator classes)."""
+    """Expression indexes, and those with options Alembic ignores: it compares none of them reliably
+    (it reflects expressions with casts added on PostgreSQL and not at all on SQLite, and does not
+    compare methods, operator classes, INCLUDE or partial-index predicates)."""
     return [index for table in _db.metadata.tables.values() for index in table.indexes
             if not _made_only_elsewhere(index)
             and (any(not isinstance(expression, Column) for expression in index.expressions)
-                 or index.dialect_options["postgresql"]["using"])]
+                 or _has_options_alembic_ignores(index))]
 
 
 def _is_compared_by_alembic(obj, name, type_, reflected, compare_to) -> bool:
