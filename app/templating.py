@@ -1,4 +1,4 @@
-"""What every template may call: the policy, enum labels, due status, navigation."""
+"""What every template may call: the policy, enum labels, due status, navigation, cached fragments."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,9 +8,12 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from app import enums
 from app.policy import can
+from app.utils.lru import LRU
 from app.utils.memo import translated_texts
 from app.utils.timeutil import plant_today
 
@@ -62,6 +65,29 @@ def navigation_for(user) -> list[tuple[str, str]]:
     return items
 
 
+# Live pages fetch their lists again on every change nearby while most items in them are unchanged
+# (a kiosk's cards, the 主管看板's): the HTML of each is kept here, ~0.5-4 KB, so at most ~30 MB.
+RENDERED_FRAGMENTS = LRU(8192)
+
+
+def cached_fragment(key: tuple | None, render, *args) -> Markup:
+    """``render(*args)``, or what it gave earlier for the same ``key`` in this session, language and day.
+
+    ``key`` must hold every value the fragment shows (None: render, keep nothing). The session is
+    part of the key because fragments carry its CSRF token (which never expires,
+    WTF_CSRF_TIME_LIMIT = None); the token is made first so that a new session's first fragments
+    are not filed under no token at all.
+    """
+    if key is None:
+        return render(*args)
+    generate_csrf()
+    key = (key, str(get_locale()), plant_today(), session["csrf_token"])
+    html = RENDERED_FRAGMENTS.get(key)
+    if html is None:
+        html = RENDERED_FRAGMENTS.put(key, render(*args))
+    return html
+
+
 def register_template_helpers(app) -> None:
     app.jinja_env.globals.update(
         can=lambda action, obj=None: can(current_user, action, obj),
@@ -69,6 +95,7 @@ def register_template_helpers(app) -> None:
         due_status=due_status,
         navigation_for=navigation_for,
         current_locale=lambda: str(get_locale()),
+        cached_fragment=cached_fragment,
     )
     app.jinja_env.filters.update(
         date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",

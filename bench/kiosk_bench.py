@@ -10,7 +10,7 @@ autovacuum does after a bulk load), and the busiest operator's /kiosk is request
 the Flask test client; the per-request wall time is the whole request inside the server.
 
 It is measured twice: as a kiosk sees it while its cards are unchanged (their HTML comes from
-the card cache, app/kiosk/cards.py), and with every card rendered anew (the cache emptied before
+the fragment cache, app/templating.py), and with every card rendered anew (the cache emptied before
 each request), the worst case right after a change to every card on the screen.
 """
 from __future__ import annotations
@@ -33,7 +33,8 @@ from app.models import (  # noqa: E402
     Customer, Department, Process, Role, Task, User, WorkOrder, WorkOrderStep, user_departments, user_roles,
 )
 from app.enums import OPEN_TASK_STATUSES  # noqa: E402
-from app.kiosk.cards import RENDERED_CARDS, claimable_task_ids  # noqa: E402
+from app.kiosk.cards import claimable_task_ids  # noqa: E402
+from app.templating import RENDERED_FRAGMENTS  # noqa: E402
 from app.seed import seed_presets  # noqa: E402
 from app.services import settings  # noqa: E402
 from app.utils.timeutil import plant_today, utcnow  # noqa: E402
@@ -181,7 +182,7 @@ def main() -> None:
         claimable = claimable_task_ids(db.session.get(User, operator_id))[1]
 
     for title, before_each in (("cards unchanged", lambda: None),
-                               ("every card rendered anew", RENDERED_CARDS.clear)):
+                               ("every card rendered anew", RENDERED_FRAGMENTS.clear)):
         timings, queries, size = measure(app, operator_id, args.requests, before_each)
         timings.sort()
         p95 = timings[max(0, int(len(timings) * 0.95) - 1)]

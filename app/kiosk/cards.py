@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import session
-from flask_babel import get_locale, get_translations
-from flask_wtf.csrf import generate_csrf
+from flask_babel import get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import case, func, select
@@ -17,8 +15,6 @@ from app.models import Process, Task, WorkOrder, WorkOrderStep
 from app import policy
 from app.services import capacity, settings
 from app.services import tasks as task_service
-from app.utils.lru import LRU
-from app.utils.timeutil import plant_today
 
 # What a card shows of its 施工单 (and what blocker() reads): the rest stays unloaded.
 CARD_WORK_ORDER_COLUMNS = (WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date, WorkOrder.status,
@@ -49,12 +45,12 @@ class Card:
         """Everything tasks/_task_card.html shows of this card, or None when it shows a submitted form.
 
         Two cards with the same key render the same HTML (for one language, day and session: see
-        ``cached_card``), so the key must grow with every value the template reads.
+        ``app.templating.cached_fragment``), so the key must grow with every value the template reads.
         """
         if self.errors or self.values or self.open_panel:
             return None
         task, work_order = self.task, self.task.work_order
-        return (task.id, task.version, task.status, task.number, task.content, task.step.process.name,
+        return ("kiosk", task.id, task.version, task.status, task.number, task.content, task.step.process.name,
                 task.completed_quantity, task.target_quantity, task.defective_quantity, task.pause_reason,
                 task.pause_note, task.production_requirements, work_order.number, work_order.priority,
                 work_order.delivery_date, tuple(self.actions), str(self.reason or ""), self.waiting_for,
@@ -208,29 +204,6 @@ def _scanned_card(task_id: int, user) -> Card | None:
     if task is None or not policy.can(user, "task.view", task):
         return None
     return card_for(task, user, highlighted=True)
-
-
-# A kiosk region is fetched again on every change in the operator's departments, and most of its
-# cards have not changed: their HTML is reused. ~4 KB each, so at most ~16 MB per process.
-RENDERED_CARDS = LRU(4096)
-
-
-def cached_card(card: Card, render) -> Markup:
-    """``render(card)``, or the HTML it gave for an identical card earlier in this session and day.
-
-    The session is part of the key because the card's forms carry its CSRF token (which never
-    expires, WTF_CSRF_TIME_LIMIT = None); the token is made first so that a new session's first
-    cards are not filed under no token at all.
-    """
-    key = card.render_key()
-    if key is None:
-        return render(card)
-    generate_csrf()
-    key = (key, str(get_locale()), plant_today(), session["csrf_token"])
-    html = RENDERED_CARDS.get(key)
-    if html is None:
-        html = RENDERED_CARDS.put(key, render(card))
-    return html
 
 
 def memoized_gettext():

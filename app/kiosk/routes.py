@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.kiosk import bp
-from app.kiosk.cards import cached_card, kiosk_board, memoized_gettext
+from app.kiosk.cards import kiosk_board, memoized_gettext
 from app.models import Task, WorkOrder
 from app.policy import DESK_ROLES, can, require
 from app.services.errors import NotFound
@@ -30,8 +30,7 @@ def index():
     region = region if region in REGIONS else None
     context = kiosk_board(user, region=region, work_order_id=_int_arg("wo"), highlight=_int_arg("highlight"),
                           page=_int_arg("page") or 1)
-    return render_page("kiosk/index.html", REGIONS.get(region), gettext=memoized_gettext(), cached_card=cached_card,
-                       **context)
+    return render_page("kiosk/index.html", REGIONS.get(region), gettext=memoized_gettext(), **context)
 
 
 @bp.route("/scan")

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from functools import cached_property
 
-from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from app import policy
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
-from app.models import Department, Task, User, WorkOrder, WorkOrderStep
+from app.models import Department, Process, Task, User, WorkOrder, WorkOrderStep
 from app.services import settings
 from app.services.operator_selection import department_operators, operator_loads
 from app.utils.timeutil import utcnow
@@ -35,17 +33,12 @@ class Board:
     unassigned: Column
     operators: list[Column]
 
-    @cached_property
-    def _option_tags(self) -> dict[int, tuple[str, Markup]]:
-        return {column.operator.id: (column.operator.name, Markup('<option value="{}">{}</option>').format(
-            column.operator.id, column.operator.name)) for column in self.operators}
-
-    def operator_options(self, selected: int | None) -> Markup:
-        """The <option>s of a card's operator <select>, escaped once per board rather than once per card
-        (hundreds of cards × dozens of operators made escaping the bulk of the page's time)."""
-        return Markup("").join(
-            Markup('<option value="{}" selected>{}</option>').format(operator_id, name) if operator_id == selected
-            else option for operator_id, (name, option) in self._option_tags.items())
+    def card_key(self, task: Task) -> tuple:
+        """Everything a card of this board shows: its HTML is reused while this is unchanged
+        (app.templating.cached_fragment); the operators' <option>s are not in the card (board.js)."""
+        return ("board", self.department.id, task.id, task.version, task.status, task.operator_id,
+                task.operator.name if task.operator else None, task.number, task.content,
+                task.step.process.name, task.work_order.number, task.completed_quantity, task.target_quantity)
 
 
 def board_departments(user) -> list[Department]:
@@ -60,14 +53,19 @@ def board_departments(user) -> list[Department]:
 # and links to the task centre for the rest (at 5,000 施工单 the page was 1.1–1.7 MB and took over a
 # second to render with all of them).
 UNASSIGNED_SHOWN = 50
+BOARD_CARD_COLUMNS = (Task.id, Task.version, Task.status, Task.number, Task.content, Task.work_order_id, Task.step_id,
+                      Task.operator_id, Task.completed_quantity, Task.target_quantity)
 
 
 def build_board(department: Department) -> Board:
     in_department = (Task.department_id == department.id, Task.status.in_(OPEN_TASK_STATUSES),
                      WorkOrder.approval_status == "approved")
+    # Hundreds of cards: load only what a card shows (Board.card_key).
     cards = (select(Task).join(WorkOrder, WorkOrder.id == Task.work_order_id)
-             .options(joinedload(Task.work_order), joinedload(Task.step).joinedload(WorkOrderStep.process),
-                      joinedload(Task.operator))
+             .options(load_only(*BOARD_CARD_COLUMNS), joinedload(Task.work_order).load_only(WorkOrder.number),
+                      joinedload(Task.step).load_only(WorkOrderStep.process_id)
+                      .joinedload(WorkOrderStep.process).load_only(Process.name),
+                      joinedload(Task.operator).load_only(User.name))
              .where(*in_department).order_by(Task.id))
     assigned = list(db.session.scalars(cards.where(Task.operator_id.is_not(None))))
     waiting = list(db.session.scalars(cards.where(Task.operator_id.is_(None)).limit(UNASSIGNED_SHOWN)))

@@ -58,6 +58,22 @@
     if (!evt.detail.successful && boardRoot() && boardRoot().contains(evt.detail.elt)) { refresh(); }
   });
 
+  // ---- every card's operator <select>: the board sends the options once, in a <template>
+  function fillOperatorOptions(root) {
+    root.querySelectorAll("select[data-options-from]").forEach(function (select) {
+      var source = document.getElementById(select.getAttribute("data-options-from"));
+      if (!source) { return; }
+      var chosen = select.value;
+      var options = source.content.cloneNode(true).querySelectorAll("option");
+      if (chosen && !Array.prototype.some.call(options, function (option) { return option.value === chosen; })) { return; }
+      while (select.options.length > 1) { select.remove(1); }  // keep 未分配, then the board's order
+      options.forEach(function (option) { select.appendChild(option); });
+      select.value = chosen;
+      select.removeAttribute("data-options-from");
+    });
+  }
+  htmx.onLoad(fillOperatorOptions);
+
   // ---- the select + 分配 button (no dragging needed)
   document.addEventListener("submit", function (evt) {
     var form = evt.target.closest && evt.target.closest("form.sv-assign");

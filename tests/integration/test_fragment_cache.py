@@ -1,4 +1,5 @@
-"""A kiosk card's HTML is reused only while everything it shows is unchanged (app/kiosk/cards.py)."""
+"""The HTML of a kiosk card or a 主管看板 card is reused only while everything it shows is unchanged
+(Card.render_key, Board.card_key, app.templating.cached_fragment)."""
 import re
 from datetime import timedelta
 
@@ -6,7 +7,7 @@ import pytest
 
 import factories as f
 from app.extensions import db as _db
-from app.kiosk.cards import RENDERED_CARDS
+from app.templating import RENDERED_FRAGMENTS
 from app.services import settings
 from app.utils.lru import LRU
 from integration.test_foundation import variant_app
@@ -19,7 +20,7 @@ FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture()
 def world(db):
-    RENDERED_CARDS.clear()
+    RENDERED_FRAGMENTS.clear()
     world = build_world()
     world.running = f.TaskFactory(step=world.print_step, department=world.printing, operator=world.operator,
                                   status="in_progress", number="TSG2026110001-03", content="印刷：进行中",
@@ -33,9 +34,9 @@ def world(db):
     return world
 
 
-def kiosk(client) -> str:
-    """The kiosk page without its CSRF tokens."""
-    response = client.get("/kiosk")
+def kiosk(client, url="/kiosk") -> str:
+    """The page without its CSRF tokens."""
+    response = client.get(url)
     assert response.status_code == 200
     return SIGNED_TOKEN.sub("TOKEN", response.get_data(as_text=True))
 
@@ -70,13 +71,43 @@ CHANGES = {
 def test_a_changed_card_is_rendered_anew_and_matches_an_uncached_render(client, login, world, change):
     login(world.operator, kiosk=True)
     before = kiosk(client)
-    assert len(RENDERED_CARDS) == 3  # the running and paused tasks (mine) and world.task (claimable)
+    assert len(RENDERED_FRAGMENTS) == 3  # the running and paused tasks (mine) and world.task (claimable)
 
     change(world)
     _db.session.commit()
     cached = kiosk(client)
-    RENDERED_CARDS.clear()
+    RENDERED_FRAGMENTS.clear()
     fresh = kiosk(client)
+
+    assert cached == fresh
+    assert cached != before
+
+
+BOARD_CHANGES = {
+    "task content": lambda w: setattr(w.running, "content", "印刷：改过的内容"),
+    "good quantity": lambda w: setattr(w.running, "completed_quantity", 121),
+    "target quantity": lambda w: setattr(w.running, "target_quantity", 600),
+    "status": lambda w: setattr(w.running, "status", "paused"),
+    "version": lambda w: setattr(w.running, "version", w.running.version + 1),
+    "operator": lambda w: setattr(w.running, "operator", w.other_operator),
+    "operator name": lambda w: setattr(w.operator, "name", "刘师傅二"),
+    "施工单 number": lambda w: setattr(w.work_order, "number", "SG2026119999"),
+    "process name": lambda w: setattr(w.print_step.process, "name", "胶印"),
+}
+
+
+@pytest.mark.parametrize("change", BOARD_CHANGES.values(), ids=BOARD_CHANGES.keys())
+def test_a_changed_board_card_is_rendered_anew_and_matches_an_uncached_render(client, login, world, change):
+    login(world.supervisor)
+    board = f"/supervisor?department={world.printing.id}"
+    before = kiosk(client, board)
+    assert len(RENDERED_FRAGMENTS) == 3  # world.task (未分配), the running and paused tasks
+
+    change(world)
+    _db.session.commit()
+    cached = kiosk(client, board)
+    RENDERED_FRAGMENTS.clear()
+    fresh = kiosk(client, board)
 
     assert cached == fresh
     assert cached != before
@@ -86,7 +117,7 @@ def test_an_unchanged_page_is_served_from_the_cache_and_equals_an_uncached_rende
     login(world.operator, kiosk=True)
     first = kiosk(client)
     cached = kiosk(client)
-    RENDERED_CARDS.clear()
+    RENDERED_FRAGMENTS.clear()
     assert cached == first == kiosk(client)
 
 
@@ -95,7 +126,7 @@ def test_each_language_has_its_own_cards(client, login, world):
     assert ">报工</summary>" in kiosk(client)
     client.get("/kiosk?lang=en")
     english = kiosk(client)
-    RENDERED_CARDS.clear()
+    RENDERED_FRAGMENTS.clear()
     assert kiosk(client) == english
     assert ">报工</summary>" not in english
     assert ">Report Work</summary>" in english
