@@ -254,45 +254,56 @@ class CompletionTotals:
         return rate(self.defective, self.quantity + self.defective)
 
 
-def _completion_columns():
-    """Per group: completed tasks, quantity, defective, timed tasks, average working time."""
+def _completions_by_operator(user, filters: StatsFilters) -> list:
+    """Tasks completed in the period per operator (None: tasks nobody held): how many, their quantity
+    and defective quantity, how many have closed work periods and those periods' seconds.
+
+    One query serves both the totals and the ranking (each would aggregate every time log of the
+    plant: half the time of the statistics page).
+    """
     worked = (
         select(TimeLog.task_id, func.sum(seconds_between(TimeLog.started_at, TimeLog.ended_at)).label("seconds"))
         .where(TimeLog.ended_at.is_not(None)).group_by(TimeLog.task_id).subquery()
     )
-    columns = (func.count(Task.id), func.coalesce(func.sum(Task.completed_quantity), 0),
-               func.coalesce(func.sum(Task.defective_quantity), 0), func.count(worked.c.task_id),
-               func.avg(worked.c.seconds))
-    return worked, columns
+    return db.session.execute(
+        task_queries.select_tasks(_completed_in(filters, user), Task.operator_id, func.count(Task.id),
+                                  func.coalesce(func.sum(Task.completed_quantity), 0),
+                                  func.coalesce(func.sum(Task.defective_quantity), 0), func.count(worked.c.task_id),
+                                  func.sum(worked.c.seconds))
+        .outerjoin(worked, worked.c.task_id == Task.id).group_by(Task.operator_id)
+    ).all()
 
 
-def completion_totals(user, filters: StatsFilters) -> CompletionTotals:
-    worked, columns = _completion_columns()
-    statement = task_queries.select_tasks(_completed_in(filters, user), *columns).outerjoin(
-        worked, worked.c.task_id == Task.id)
-    tasks, quantity, defective, timed, average = db.session.execute(statement).one()
-    return CompletionTotals(tasks, int(quantity), int(defective), timed, float(average) if average is not None else None)
+def _average(seconds, timed: int) -> float | None:
+    return float(seconds) / timed if timed else None
 
 
-def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False) -> list[OperatorRow]:
+def completion_totals(user, filters: StatsFilters, completed: list | None = None) -> CompletionTotals:
+    completed = _completions_by_operator(user, filters) if completed is None else completed
+    timed = sum(row[4] for row in completed)
+    return CompletionTotals(sum(row[1] for row in completed), sum(int(row[2]) for row in completed),
+                            sum(int(row[3]) for row in completed), timed,
+                            _average(sum(row[5] or 0 for row in completed), timed))
+
+
+def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False,
+                  completed: list | None = None) -> list[OperatorRow]:
     """Operators ranked by completed quantity in the period (then by tasks, then name).
 
     With ``with_workload`` (协作统计) also their open tasks now and their working time in the
     period, and operators who completed nothing but hold or worked on tasks appear too.
+    ``completed`` is what ``_completions_by_operator`` gave, when the caller already has it.
     """
-    held = Where.on_tasks(Task.operator_id == filters.operator_id) if filters.operator_id else Where()
-    worked, columns = _completion_columns()
-    completed = db.session.execute(
-        task_queries.select_tasks(_completed_in(filters, user) + held, Task.operator_id, *columns)
-        .outerjoin(worked, worked.c.task_id == Task.id)
-        .where(Task.operator_id.is_not(None)).group_by(Task.operator_id)
-    ).all()
+    completed = _completions_by_operator(user, filters) if completed is None else completed
     rows: dict[int, dict] = {}
-    for operator_id, tasks, quantity, defective, timed, average in completed:
+    for operator_id, tasks, quantity, defective, timed, seconds in completed:
+        if operator_id is None or (filters.operator_id and operator_id != filters.operator_id):
+            continue
         rows[operator_id] = dict(completed_tasks=tasks, completed_quantity=int(quantity),
                                  defective_quantity=int(defective), timed_tasks=timed,
-                                 average_work_seconds=float(average) if average is not None else None)
+                                 average_work_seconds=_average(seconds, timed))
     if with_workload:
+        held = Where.on_tasks(Task.operator_id == filters.operator_id) if filters.operator_id else Where()
         scope = task_queries.visibility(user) + filters.department_where()
         _add_open_tasks(rows, scope + held)
         _add_work_periods(rows, scope, filters)
@@ -397,8 +408,10 @@ class Statistics:
 
 
 def statistics(user, filters: StatsFilters) -> Statistics:
-    return Statistics(filters, completion_totals(user, filters), completions_over_time(user, filters),
-                      tasks_by_department(user, filters), operator_rows(user, filters), lead_time(user, filters))
+    completed = _completions_by_operator(user, filters)
+    return Statistics(filters, completion_totals(user, filters, completed), completions_over_time(user, filters),
+                      tasks_by_department(user, filters), operator_rows(user, filters, completed=completed),
+                      lead_time(user, filters))
 
 
 @dataclass(frozen=True)
@@ -744,5 +757,6 @@ def department_report(user, department: Department, period: Period) -> Departmen
                                                                              lazyload(User.departments)))
         .order_by(WorkOrder.delivery_date, Task.id).limit(OVERDUE_LISTED)
     ))
-    return DepartmentReport(department, period, counts, completion_totals(user, filters),
-                            operator_rows(user, filters)[:TOP_IN_REPORT], overdue, overdue_total)
+    completed = _completions_by_operator(user, filters)
+    return DepartmentReport(department, period, counts, completion_totals(user, filters, completed),
+                            operator_rows(user, filters, completed=completed)[:TOP_IN_REPORT], overdue, overdue_total)
