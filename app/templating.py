@@ -14,7 +14,7 @@ from markupsafe import Markup
 from app import enums
 from app.policy import can
 from app.utils.lru import LRU
-from app.utils.memo import translated_texts
+from app.utils.memo import per_request, translated_texts
 from app.utils.timeutil import plant_today
 
 # (endpoint, label, policy action) in the order the top navigation shows them.
@@ -80,12 +80,20 @@ def cached_fragment(key: tuple | None, render, *args) -> Markup:
     """
     if key is None:
         return render(*args)
-    generate_csrf()
-    key = (key, str(get_locale()), plant_today(), session["csrf_token"])
+    key = (key, *_fragment_scope())
     html = RENDERED_FRAGMENTS.get(key)
     if html is None:
         html = RENDERED_FRAGMENTS.put(key, render(*args))
     return html
+
+
+def _fragment_scope() -> tuple:
+    """This request's language, plant day and session: the part of a fragment's key all its fragments share."""
+    scope = per_request("fragment_scope")
+    if not scope:
+        generate_csrf()
+        scope["key"] = (str(get_locale()), plant_today(), session["csrf_token"])
+    return scope["key"]
 
 
 def register_template_helpers(app) -> None:
