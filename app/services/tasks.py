@@ -25,6 +25,7 @@ from app.models import AuditLog, Task, TimeLog, User, WorkOrder, WorkOrderMateri
 from app.realtime import events
 from app.services import audit, capacity, notifications, settings
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.loading import name_only
 from app.utils.timeutil import utcnow
 
 STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
@@ -47,7 +48,8 @@ def get_task(task_id: int) -> Task:
     task = db.session.scalar(
         select(Task)
         .options(joinedload(Task.work_order), joinedload(Task.step).joinedload(WorkOrderStep.process),
-                 joinedload(Task.operator), joinedload(Task.department))
+                 name_only(joinedload(Task.operator)),
+                 joinedload(Task.department))
         .where(Task.id == task_id)
     )
     if task is None:

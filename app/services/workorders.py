@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import enums, policy
@@ -30,6 +30,7 @@ from app.services import approval_check, audit, design_files, notifications, num
 from app.services import dispatch as dispatch_service
 from app.services import task_generation as generation
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.loading import name_only
 from app.utils.timeutil import plant_today, utcnow
 
 STALE_MESSAGE = _l("施工单已被其他人更新，请刷新后重试")
@@ -139,24 +140,19 @@ def get(work_order_id: int) -> WorkOrder:
     return work_order
 
 
-def _name_only(user_path):
-    """A user the page shows by name: not their roles and departments (two more queries each time)."""
-    return user_path.options(lazyload(User.roles), lazyload(User.departments))
-
-
 _STEP_TASKS = selectinload(WorkOrder.steps).selectinload(WorkOrderStep.tasks)
 # Built once: assembling these loader options took a tenth of the page's time.
 DETAIL_LOADING = (
-    joinedload(WorkOrder.customer).options(_name_only(joinedload(Customer.salesperson))),
-    _name_only(joinedload(WorkOrder.created_by)), _name_only(joinedload(WorkOrder.approved_by)),
+    joinedload(WorkOrder.customer).options(name_only(joinedload(Customer.salesperson))),
+    name_only(joinedload(WorkOrder.created_by)), name_only(joinedload(WorkOrder.approved_by)),
     selectinload(WorkOrder.products).joinedload(WorkOrderProduct.product),
     selectinload(WorkOrder.materials).joinedload(WorkOrderMaterial.material),
     selectinload(WorkOrder.plates),
     selectinload(WorkOrder.steps).joinedload(WorkOrderStep.process),
     selectinload(WorkOrder.steps).joinedload(WorkOrderStep.department),
-    _STEP_TASKS.joinedload(Task.department), _name_only(_STEP_TASKS.joinedload(Task.operator)),
+    _STEP_TASKS.joinedload(Task.department), name_only(_STEP_TASKS.joinedload(Task.operator)),
     _STEP_TASKS.joinedload(Task.plate),
-    selectinload(WorkOrder.approval_logs).options(_name_only(joinedload(ApprovalLog.user))),
+    selectinload(WorkOrder.approval_logs).options(name_only(joinedload(ApprovalLog.user))),
 )
 
 
@@ -170,7 +166,7 @@ def get_for_detail(work_order_id: int) -> WorkOrder:
 
 def audit_trail(work_order: WorkOrder, limit: int = 100) -> list[AuditLog]:
     return list(db.session.scalars(
-        select(AuditLog).options(_name_only(joinedload(AuditLog.user))).where(AuditLog.work_order_id == work_order.id)
+        select(AuditLog).options(name_only(joinedload(AuditLog.user))).where(AuditLog.work_order_id == work_order.id)
         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
     ))
 
