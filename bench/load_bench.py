@@ -1,7 +1,7 @@
 """HTTP load: the four personas of locustfile.py against gunicorn (2 workers) on PostgreSQL.
 
     DATABASE_URL=postgresql://… .venv/bin/python bench/load_bench.py [--scale 1] [--users 100]
-        [--seconds 60] [--ramp-seconds 30] [--ramp-step 100] [--ramp-limit 1000] [--no-ramp]
+        [--seconds 60] [--ramp-seconds 30] [--ramp-step 100] [--ramp-limit 1000] [--no-ramp] [--ws-sockets 300]
 
 Without DATABASE_URL it starts a throwaway PostgreSQL cluster. The database must be empty: the
 schema is created and the plant loaded as `flask demo --scale N` does (bulk inserts), then
@@ -10,9 +10,11 @@ schema is created and the plant loaded as `flask demo --scale N` does (bulk inse
 the statistics are reset once all run. First the steady run (100 users, 60 s):
 requests per second, p50/p95/p99 and errors per endpoint, and locust's SLA verdict. Then the
 ramp: 100, 200, 300 … users for 30 s each until p95 passes 500 ms; the saturation throughput is
-the best requests per second seen. Everything, with the load average of the machine before and
-after each run, goes to bench-results/load-<UTC time>.json. Numbers are reported; the exit code
-is locust's SLA verdict of the steady run.
+the best requests per second seen. While the steady run is under way, bench/ws_bench.py runs in
+its own process (its own gunicorn, 300 sockets, on its own database of the same server): the
+live-update delivery latency while the HTTP load runs. Everything, with the load average of the
+machine before and after each run, goes to bench-results/load-<UTC time>.json. Numbers are
+reported; the exit code is locust's SLA verdict of the steady run.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -114,6 +117,33 @@ def measured(server, base_url: str, users: int, seconds: int, **kwargs) -> dict:
     return result
 
 
+def fanout_alongside(url: str, delay: float, sockets: int) -> tuple[threading.Thread, dict]:
+    """bench/ws_bench.py started ``delay`` seconds from now, on a new empty database of the same server."""
+    result: dict = {}
+
+    def run() -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        time.sleep(delay)
+        name = "ws_fanout"
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        engine.dispose()
+        ws_url = make_url(url).set(database=name).render_as_string(hide_password=False)
+        finished = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "ws_bench.py"), "--sockets", str(sockets)],
+                                  cwd=ROOT, env={**os.environ, "DATABASE_URL": ws_url}, capture_output=True, text=True,
+                                  timeout=600)
+        result.update(exit_code=finished.returncode, output=finished.stdout.strip().splitlines(),
+                      errors=finished.stderr.strip().splitlines()[-5:] if finished.returncode else [])
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
 def print_run(title: str, result: dict) -> None:
     print(f"--- {title}: {result['users']} users, {result['seconds']} s "
           f"(load average before {result['load_before']}, after {result['load_after']})")
@@ -168,9 +198,17 @@ def run(url: str, args) -> int:
     report = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
               "plant": counts, "gunicorn": {"workers": 2, "threads": THREADS_PER_WORKER}}
     with Gunicorn(url, workers=2, threads=THREADS_PER_WORKER, extra_env=GUNICORN_ENV) as server:
+        fanout = None
+        if args.ws_sockets:  # starts once every user is logged in and working
+            fanout = fanout_alongside(url, args.users / SPAWN_RATE + 5, args.ws_sockets)
         steady = measured(server, server.url, args.users, args.seconds, spawn_rate=SPAWN_RATE)
         print_run("steady", steady)
         report["steady"] = steady
+        if fanout:
+            fanout[0].join()
+            print("--- WebSocket fan-out (bench/ws_bench.py) during the steady run:")
+            print("\n".join(fanout[1].get("output", []) + fanout[1].get("errors", [])))
+            report["websocket_fanout_during_steady"] = fanout[1]
         if not args.no_ramp:
             report["ramp"] = ramp(server, args.ramp_step, args.ramp_seconds, args.ramp_limit)
         if steady["errors"]:  # what the server said about them (5xx tracebacks, worker timeouts)
@@ -192,6 +230,7 @@ def main() -> int:
     parser.add_argument("--ramp-seconds", type=int, default=30)
     parser.add_argument("--ramp-limit", type=int, default=1000)
     parser.add_argument("--no-ramp", action="store_true")
+    parser.add_argument("--ws-sockets", type=int, default=300, help="sockets of the fan-out run beside the steady run (0: none)")
     args = parser.parse_args()
     with postgres_database("load_bench") as url:
         return run(url, args)
