@@ -1,4 +1,4 @@
-"""flask seed / flask demo / flask translate ..."""
+"""flask seed / flask create-admin / flask demo / flask translate ..."""
 from __future__ import annotations
 
 import subprocess
@@ -21,6 +21,26 @@ def register_cli(app) -> None:
         summary = seed_presets()
         db.session.commit()
         click.echo(summary)
+
+    @app.cli.command("create-admin")
+    @click.option("--username", prompt="用户名 / username")
+    @click.option("--name", prompt="姓名 / name")
+    @click.password_option(prompt="密码 / password", confirmation_prompt="再输一次 / again")
+    def create_admin_command(username, name, password):
+        """Create an administrator (a new plant's first one), with the admin pages' checks and audit."""
+        from app.services import admin_users
+        from app.services.errors import Invalid
+
+        if "admin" not in {role.code for role in admin_users.all_roles()}:
+            raise click.ClickException("还没有角色：请先运行 flask seed / no roles yet: run flask seed first")
+        try:
+            user = admin_users.create_user(None, {"username": username, "name": name, "password": password,
+                                                  "roles": ["admin"], "is_active": True})
+        except Invalid as refused:
+            db.session.rollback()
+            raise click.ClickException("；".join(str(problem) for problem in refused.fields.values())) from None
+        db.session.commit()
+        click.echo(f"已创建管理员 / administrator created: {user.username}（{user.name}）")
 
     @app.cli.command("demo")
     @click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
