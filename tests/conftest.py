@@ -102,6 +102,7 @@ def pg_cluster():
 def app(tmp_path_factory):
     from app import create_app
     from app.extensions import db as _db
+    from factories import CHEAP_HASH_METHOD
 
     application = create_app({
         "TESTING": True,
@@ -111,6 +112,7 @@ def app(tmp_path_factory):
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         "METRICS_ENABLED": False,
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
     })
     with application.app_context():
         _db.drop_all()
