@@ -7,6 +7,7 @@ from the local binaries; SQLite with a loud list of what was skipped. With REQUI
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 _cluster: ThrowawayCluster | None = None
+_sqlite_dir: str | None = None
 _skipped_for_backend: list[str] = []
 
 
@@ -41,8 +43,11 @@ def _choose_database_url() -> tuple[str, str]:
             return _cluster.create_database("workorders_test"), "postgresql"
         if REQUIRE_POSTGRES:
             raise pytest.UsageError("REQUIRE_POSTGRES=1 but no PostgreSQL binaries were found")
-    path = os.path.join(tempfile.mkdtemp(prefix="wo-sqlite-"), "test.db")
-    return f"sqlite:///{path}", "sqlite"
+    global _sqlite_dir
+    # In memory (/dev/shm) a commit does not wait for the disk: 0.2 ms instead of ~4 ms, and the
+    # suite commits tens of thousands of times (the throwaway PostgreSQL runs with fsync=off alike).
+    _sqlite_dir = tempfile.mkdtemp(prefix="wo-sqlite-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    return f"sqlite:///{os.path.join(_sqlite_dir, 'test.db')}", "sqlite"
 
 
 DATABASE_URL, BACKEND = _choose_database_url()
@@ -78,6 +83,8 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_unconfigure(config):
     if _cluster is not None:
         _cluster.stop()
+    if _sqlite_dir is not None:
+        shutil.rmtree(_sqlite_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
