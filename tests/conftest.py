@@ -130,11 +130,14 @@ def app(tmp_path_factory):
 def _wipe(database) -> None:
     """Empty every table and restart the ids, as TRUNCATE … RESTART IDENTITY would: on PostgreSQL a
     DELETE of each (small) table costs a quarter of that TRUNCATE, which makes new files for every
-    table and index, and runs after nearly every test."""
-    for table in reversed(database.metadata.sorted_tables):
-        database.session.execute(table.delete())
+    table and index, and runs after nearly every test. Sent there as one script: one round trip."""
+    statements = [f"DELETE FROM {table.name}" for table in reversed(database.metadata.sorted_tables)]
     if BACKEND == "postgresql":
-        database.session.execute(text("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'"))
+        statements.append("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
+        database.session.execute(text("; ".join(statements)))
+    else:
+        for statement in statements:
+            database.session.execute(text(statement))
     database.session.commit()
 
 
@@ -178,20 +181,23 @@ class _PresetSnapshot:
         database.session.commit()
         self.rows = [(table, rows) for table in database.metadata.sorted_tables
                      if (rows := [dict(row) for row in database.session.execute(table.select()).mappings()])]
-        self.sequences = []
+        self.sequences = None
         if BACKEND == "postgresql":
             self.sequences = database.session.execute(text(
-                "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences"
-                " WHERE last_value IS NOT NULL")).all()
+                "SELECT array_agg(format('%I.%I', schemaname, sequencename)), array_agg(last_value)"
+                " FROM pg_sequences WHERE last_value IS NOT NULL")).one()
         database.session.remove()
         _wipe(database)
 
     def restore(self, database) -> None:
         for table, rows in self.rows:
             database.session.execute(table.insert(), rows)
-        for sequence, last_value in self.sequences:
-            database.session.execute(text("SELECT setval(:sequence, :value)"),
-                                     {"sequence": sequence, "value": last_value})
+        if self.sequences:
+            names, values = self.sequences
+            database.session.execute(
+                text("SELECT setval(name::regclass, value) FROM unnest(CAST(:names AS text[]),"
+                     " CAST(:values AS bigint[])) AS sequence(name, value)"),
+                {"names": names, "values": values})
         database.session.commit()
 
 
