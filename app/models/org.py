@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.base import TimestampMixin
 
+
 def hash_secret(secret: str) -> str:
     """A password or PIN hash by the configured method."""
     return generate_password_hash(secret, method=current_app.config["PASSWORD_HASH_METHOD"])
