@@ -81,6 +81,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # CSP frame-ancestors for the TV board (/board/...), e.g. "https://signage.example.com"; unset = DENY.
         "BOARD_FRAME_ANCESTORS": os.environ.get("BOARD_FRAME_ANCESTORS", ""),
+        # werkzeug's method for password and PIN hashes. Only the test suite picks a cheaper one: scrypt
+        # costs ~0.1 s a hash by design, and the suite creates and checks thousands.
+        "PASSWORD_HASH_METHOD": "scrypt",
     }
     config.update(overrides)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -9,7 +9,6 @@ import functools
 from decimal import Decimal
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from app.enums import RoleCode
 from app.extensions import db
@@ -17,6 +16,7 @@ from app.models import (
     AssignmentRule, Customer, Department, Material, Plate, PlateProduct, Process, Product, ProductMaterial,
     ProductProcess, Role, User,
 )
+from app.models.org import hash_secret
 from app.services import settings as settings_service
 
 # sort, code, name, description, is_parallel, plate kinds the process requires
@@ -237,7 +237,7 @@ def load_demo() -> str:
     role_rows = {role.code: role for role in db.session.scalars(select(Role))}
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     processes = {p.code: p for p in db.session.scalars(select(Process))}
-    password_hash = functools.cache(lambda: generate_password_hash(DEMO_PASSWORD))
+    password_hash = functools.cache(lambda: hash_secret(DEMO_PASSWORD))
     users = {spec[0]: _demo_user(*spec, role_rows, departments, password_hash) for spec in DEMO_USERS}
     db.session.flush()
 

@@ -15,11 +15,14 @@ from app.utils.timeutil import plant_today
 
 factory.Faker._DEFAULT_LOCALE = "zh_CN"
 
+# The suite's PASSWORD_HASH_METHOD: a single PBKDF2 round makes hashing and every login check nearly
+# free (production's scrypt costs ~0.1 s each). Checks read the method from the stored hash.
+CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
 # Hashing once keeps the suite fast; every factory user has the password "demo123456" and PIN "1234".
 PASSWORD = "demo123456"
 PIN = "1234"
-PASSWORD_HASH = generate_password_hash(PASSWORD)
-PIN_HASH = generate_password_hash(PIN)
+PASSWORD_HASH = generate_password_hash(PASSWORD, method=CHEAP_HASH_METHOD)
+PIN_HASH = generate_password_hash(PIN, method=CHEAP_HASH_METHOD)
 
 
 class Base(SQLAlchemyModelFactory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, Numeric, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.base import TimestampMixin
+
+
+def hash_secret(secret: str) -> str:
+    """A password or PIN hash by the configured method."""
+    return generate_password_hash(secret, method=current_app.config["PASSWORD_HASH_METHOD"])
+
 
 user_roles = Table(
     "user_roles",
@@ -63,13 +70,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_secret(password)
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     def set_pin(self, pin: str) -> None:
-        self.pin_hash = generate_password_hash(pin)
+        self.pin_hash = hash_secret(pin)
 
     def check_pin(self, pin: str) -> bool:
         return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)

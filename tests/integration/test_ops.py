@@ -71,14 +71,15 @@ def test_backup_wipe_restore_round_trip(pg_cluster, tmp_path):
     from app.seed import load_demo, seed_presets
 
     url = pg_cluster.create_database("backup_drill")
+    import factories
+
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False,
-                      "SECRET_KEY": "x" * 40})
+                      "SECRET_KEY": "x" * 40, "PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD})
     with app.app_context():
         db.create_all()
         seed_presets()
         load_demo()
         db.session.commit()
-        import factories
 
         demo_tasks = db.session.query(factories.m.Task).count()
         for _ in range(5):

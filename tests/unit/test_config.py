@@ -48,6 +48,21 @@ def test_production_with_a_strong_secret_starts(monkeypatch, tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["WTF_CSRF_SSL_STRICT"] is True
 
 
+def test_passwords_and_pins_are_hashed_with_scrypt_unless_configured_otherwise(tmp_path):
+    from app import create_app
+    from app.models import User
+
+    app = create_app({"TESTING": True, "METRICS_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hash.db'}"})
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    user = User(username="zhang")
+    with app.app_context():
+        user.set_password("good-pass-1")
+        user.set_pin("2468")
+    assert user.password_hash.startswith("scrypt:") and user.pin_hash.startswith("scrypt:")
+    assert user.check_password("good-pass-1") and user.check_pin("2468") and not user.check_pin("2469")
+
+
 @pytest.mark.parametrize("given", [
     "postgresql://plant:pw@db.example:5432/plant", "postgres://plant:pw@db.example:5432/plant"])
 def test_postgresql_url_uses_psycopg3(monkeypatch, given):
