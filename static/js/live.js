@@ -43,12 +43,52 @@
     return Object.keys(seen).sort();
   }
 
+  // A change that arrives while its region is being fetched may be missing from that answer, and a
+  // trigger queued on the region would be lost when the answer replaces it (outerHTML): remember it
+  // by id and fetch the new region once it has settled.
+  var inFlight = {};
+  var wantedAgain = {};
+
   function refresh(el) {
     clearTimeout(el._liveTimer);
     el._liveTimer = setTimeout(function () {
-      if (document.body.contains(el)) htmx.trigger(el, "live-refresh");
+      if (!document.body.contains(el)) return;
+      if (el.id && inFlight[el.id]) {
+        wantedAgain[el.id] = true;
+        return;
+      }
+      htmx.trigger(el, "live-refresh");
     }, DEBOUNCE_MS);
   }
+
+  function isLiveRegion(el) {
+    return el && el.id && el.hasAttribute && el.hasAttribute("data-live");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (isLiveRegion(event.detail.elt)) inFlight[event.detail.elt.id] = true;
+  });
+  // The answer is about to replace the region: after the swap its events no longer reach the document.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isLiveRegion(event.detail.elt)) delete inFlight[event.detail.elt.id];
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail.elt;
+    if (!isLiveRegion(el) || !inFlight[el.id]) return;
+    delete inFlight[el.id];  // no swap (an error, no answer): nothing will settle, so ask again now
+    if (wantedAgain[el.id]) {
+      delete wantedAgain[el.id];
+      refresh(el);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(wantedAgain).forEach(function (id) {
+      if (inFlight[id]) return;
+      delete wantedAgain[id];
+      var region = document.getElementById(id);
+      if (region) refresh(region);
+    });
+  });
 
   function refreshAll() {
     regions().forEach(refresh);

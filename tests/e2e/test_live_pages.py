@@ -8,7 +8,7 @@ from app.realtime import events
 from app.realtime.hub import HUB
 from app.utils.timeutil import utcnow
 from factories import DepartmentFactory, TaskFactory, UserFactory, WorkOrderFactory
-from integration.live_support import session_cookie
+from integration.live_support import change, session_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +24,6 @@ def open_as(app, page_factory, live_server):
         return page
 
     return _open
-
-
-def change(db, task_id, event, **values):
-    """What a task service does: change the row, publish, commit."""
-    task = db.session.get(Task, task_id)
-    for name, value in values.items():
-        setattr(task, name, value)
-    task.version += 1
-    events.publish(event, task=task)
-    db.session.commit()
 
 
 def test_board_and_kiosk_follow_each_other_and_resync_after_a_restart(db, open_as, screenshot_dir):

@@ -8,7 +8,7 @@ from app.realtime import events
 from app.realtime.hub import HUB
 from app.services import notifications
 from factories import DepartmentFactory, TaskFactory, UserFactory
-from integration.live_support import session_cookie, wait_for
+from integration.live_support import change, session_cookie, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -76,6 +76,33 @@ def test_a_dropped_socket_shows_the_banner_then_reconnects_and_resyncs(db, open_
     expect(banner).to_be_hidden(timeout=5000)
     expect(page.locator("#bell-count")).to_have_text("1")
     expect(page.locator("#notification-list")).to_contain_text("断线期间的通知")
+
+
+def test_a_change_during_a_region_fetch_is_fetched_again_once_the_answer_settles(db, open_as):
+    department = DepartmentFactory(code="printing", name="印刷车间")
+    supervisor = UserFactory(roles=["supervisor"], departments=[department])
+    first = TaskFactory(department=department, status="pending", content="印刷：彩盒A")
+    second = TaskFactory(department=department, status="pending", content="印刷：彩盒B")
+    page = open_as(supervisor, "/board/printing")
+    held = []
+
+    def hold_the_first_answer(route):  # fetched now (before the second change), delivered later
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route("**/board/printing*", hold_the_first_answer)
+    change(db, first.id, "task.started", status="in_progress")
+    while not held:
+        page.wait_for_timeout(50)  # lets Playwright run the route handler
+    change(db, second.id, "task.started", status="in_progress")
+    page.wait_for_timeout(500)  # the second event arrives while the first answer is still held
+    route, answer = held[0]
+    route.fulfill(response=answer)
+
+    expect(page.locator(".board-stat-in_progress .num")).to_have_text("2")
+    expect(page.locator(".board-stat-pending .num")).to_have_text("0")
 
 
 def test_the_tv_board_follows_a_task_change_without_reload(db, open_as, screenshot_dir):

@@ -197,3 +197,16 @@ def create_schema_and_user(database_url: str, username: str, roles=("operator",)
         user_id = user.id
     engine.dispose()
     return user_id
+
+
+def change(db, task_id: int, event: str, **values) -> None:
+    """What a task service does: change the row, publish, commit."""
+    from app.models import Task
+    from app.realtime import events
+
+    task = db.session.get(Task, task_id)
+    for name, value in values.items():
+        setattr(task, name, value)
+    task.version += 1
+    events.publish(event, task=task)
+    db.session.commit()
