@@ -250,6 +250,7 @@ class _Plant:
         paused = status == "paused"
         return {
             "number": f"T{order['number']}-{sequence:02d}", "work_order_id": order_id, "step_id": step_id,
+            "process_id": self.processes[code],
             "task_type": TASK_TYPE_OF.get(code, "general"),
             "content": f"{rng.choice(WORDS)} {order['number']} 第{sequence}项", "target_quantity": target,
             "completed_quantity": done, "defective_quantity": rng.randint(0, target // 50) if done else 0,
