@@ -30,8 +30,10 @@ def _process_of_step(context) -> int:
 class Task(TimestampMixin, db.Model):
     __tablename__ = "tasks"
     # The task centre counts its tasks per status under each filter: an index that holds the
-    # filtered column and the status counts them without reading a row.
+    # filtered column and the status counts them without reading a row (a 施工单 filter such as
+    # the priority reaches the tasks through ix_tasks_work_order_status).
     __table_args__ = (
+        Index("ix_tasks_work_order_status", "work_order_id", "status"),
         Index("ix_tasks_department_status", "department_id", "status"),
         Index("ix_tasks_operator_status", "operator_id", "status"),
         Index("ix_tasks_process_status", "process_id", "status"),
@@ -43,7 +45,7 @@ class Task(TimestampMixin, db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"))
     step_id: Mapped[int] = mapped_column(ForeignKey("work_order_steps.id", ondelete="CASCADE"), index=True)
     # The step's process, copied so that the task centre filters and counts by process without
     # joining the steps. A task never changes step, nor a step its process, so the copy stays right.
