@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import session
+from flask import session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -55,6 +55,15 @@ def _due_status(days: int) -> tuple[str, str]:
     return ("due-soon" if days <= 3 else "due-later"), _("%(days)s天后到期", days=days)
 
 
+def url_for_rows(endpoint: str, argument: str):
+    """``url_for(endpoint, argument=value)`` for every row of a long list: the URL is built once
+    around a marker and each row only puts its own value in (url_for per row took about a third
+    of the rendering of 100 tasks)."""
+    marker = str(2**31 - 1)
+    before, _, after = url_for(endpoint, **{argument: marker}).partition(marker)
+    return lambda value: f"{before}{value}{after}"
+
+
 def navigation_for(user) -> list[tuple[str, str]]:
     if not user.is_authenticated:
         return []
@@ -101,6 +110,7 @@ def register_template_helpers(app) -> None:
         can=lambda action, obj=None: can(current_user, action, obj),
         enums=enums,
         due_status=due_status,
+        url_for_rows=url_for_rows,
         navigation_for=navigation_for,
         current_locale=lambda: str(get_locale()),
         cached_fragment=cached_fragment,

@@ -96,7 +96,8 @@ def build_plant(task_count: int, seed: int = 7) -> int:
     for index in range(task_count):
         order_index = index // TASKS_PER_WORK_ORDER
         order = orders[order_index % len(orders)]
-        step_id = step_ids[(order_index % len(orders)) * STEPS_PER_WORK_ORDER + index % STEPS_PER_WORK_ORDER]
+        step = index % STEPS_PER_WORK_ORDER
+        step_id = step_ids[(order_index % len(orders)) * STEPS_PER_WORK_ORDER + step]
         status = "draft" if order["approval_status"] != "approved" else rng.choice(states)
         department = rng.choice(departments)
         members = operators_by_department[department.id]
@@ -110,7 +111,8 @@ def build_plant(task_count: int, seed: int = 7) -> int:
                     open_held[operator_id] += 1
         tasks.append({
             "number": f"T{order['number']}-{index % TASKS_PER_WORK_ORDER + 1:02d}",
-            "work_order_id": order_ids[order_index % len(orders)], "step_id": step_id, "task_type": "general",
+            "work_order_id": order_ids[order_index % len(orders)], "step_id": step_id,
+            "process_id": processes[step * 3].id, "task_type": "general",
             "content": f"基准任务 {index}", "target_quantity": 1000,
             "completed_quantity": 1000 if status == "completed" else rng.randint(0, 900), "defective_quantity": 0,
             "status": status, "department_id": None if status == "draft" else department.id,

@@ -72,7 +72,6 @@ TASK_RESULT = obj({"message": TEXT, "task": TASK_DETAIL}, required=("message", "
 
 
 def task_json(task) -> dict:
-    step = task.step
     return {
         "id": task.id, "number": task.number, "status": task.status,
         "status_label": TaskStatus.label_of(task.status), "task_type": task.task_type,
@@ -81,7 +80,7 @@ def task_json(task) -> dict:
         "defective_quantity": task.defective_quantity, "progress_percent": task.progress_percent,
         "work_order": {"id": task.work_order.id, "number": task.work_order.number,
                        "priority": task.work_order.priority, "delivery_date": _day(task.work_order.delivery_date)},
-        "process": _ref(step.process if step else None), "department": _ref(task.department),
+        "process": _ref(task.process), "department": _ref(task.department),
         "operator": _ref(task.operator), "pause_reason": task.pause_reason, "version": task.version,
         "created_at": _time(task.created_at), "updated_at": _time(task.updated_at),
         "started_at": _time(task.started_at), "completed_at": _time(task.completed_at),

@@ -117,7 +117,7 @@ TASK_STATUS_COLUMN = 12
 def task_workbook(user, filters: task_queries.TaskFilters) -> bytes:
     ensure_exportable(task_queries.count_tasks(user, filters))
     rows = (([
-        task.number, task.work_order.number, task.step.process.name, TaskType.label_of(task.task_type), task.content,
+        task.number, task.work_order.number, task.process.name, TaskType.label_of(task.task_type), task.content,
         task.department.name if task.department else "", task.operator.name if task.operator else "",
         task.target_quantity, task.completed_quantity, task.defective_quantity, task.progress_percent,
         Priority.label_of(task.work_order.priority), TaskStatus.label_of(task.status), task.work_order.delivery_date,

@@ -231,6 +231,7 @@ def insert_drafts(work_order: WorkOrder, specs: Sequence[TaskSpec], step_ids: di
             "number": f"T{work_order.number}-{sequence:02d}",
             "work_order_id": work_order.id,
             "step_id": step_ids[spec.process_id],
+            "process_id": spec.process_id,
             "task_type": spec.task_type,
             "content": spec.content,
             "target_quantity": spec.target_quantity,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import Column, inspect, text
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.exc import IntegrityError
@@ -128,6 +128,19 @@ def test_migrations_match_the_models(migrated, fresh_url):
     migrated(fresh_url)
     assert _schema_differences() == []
     assert _index_definitions_differences() == []
+
+
+def test_the_process_of_existing_tasks_is_copied_from_their_steps(migrated, fresh_url):
+    migrated(fresh_url)
+    tasks = [TaskFactory(), TaskFactory()]
+    _db.session.commit()
+    expected = {task.id: task.step.process_id for task in tasks}
+    assert len(set(expected.values())) == 2
+    _db.session.rollback()  # the read above holds locks that would block the migration's ALTER TABLE
+    downgrade(revision="0006_task_claimable")
+    upgrade()
+    with _db.engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT id, process_id FROM tasks")).all()) == expected
 
 
 def test_migrated_database_allows_one_open_period_per_task_and_operator(migrated, fresh_url):

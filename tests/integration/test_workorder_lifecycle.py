@@ -402,6 +402,21 @@ def test_drafts_are_edited_added_bulk_edited_and_bulk_deleted_with_per_item_resu
     assert len(tasks_of(work_order.id)) == 6
 
 
+def test_every_task_carries_the_process_of_its_step_however_it_was_made(plant):
+    """The task centre filters by the process copied onto each task: creating a 施工单, adding a
+    process by an edit and adding a draft by hand all copy it."""
+    work_order = create(plant.maker, plant.work_order_input())
+    service.update(plant.maker, work_order.id, work_order.version,
+                   plant.edit_input(work_order, processes=("PRT", "UV", "DIE", "PACK")), confirm_sync=True)
+    db.session.commit()
+    step = next(s for s in fresh(work_order.id).steps if s.process.code == "DIE")
+    service.add_draft(plant.sales, work_order.id, step.id, quantity=20, content="加印样张")
+    db.session.commit()
+    tasks = tasks_of(work_order.id)
+    assert [t.process.code for t in tasks] == ["CTP", "CTP", "PRT", "DIE", "PACK", "PACK", "UV", "DIE"]
+    assert [t.process_id for t in tasks] == [t.step.process_id for t in tasks]
+
+
 def test_draft_editing_is_refused_after_approval_with_the_reason(plant):
     work_order = approved(plant)
     task = tasks_of(work_order.id)[0]
