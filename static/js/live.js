@@ -44,20 +44,18 @@
   }
 
   // A change that arrives while its region is being fetched may be missing from that answer, and a
-  // trigger queued on the region would be lost when the answer replaces it (outerHTML): remember it
-  // by id and fetch the new region once it has settled.
-  var inFlight = {};
-  var wantedAgain = {};
+  // trigger htmx queues on the region is lost when the answer replaces it (outerHTML). So each
+  // region's latest change and latest request are timed, by region id: a region that settles with
+  // a change newer than its request is fetched again. (No in-flight flag: an answer swapped into a
+  // replaced region fires its events where the document never hears them.)
+  var changedAt = {};
+  var requestedAt = {};
 
   function refresh(el) {
+    if (el.id) changedAt[el.id] = performance.now();
     clearTimeout(el._liveTimer);
     el._liveTimer = setTimeout(function () {
-      if (!document.body.contains(el)) return;
-      if (el.id && inFlight[el.id]) {
-        wantedAgain[el.id] = true;
-        return;
-      }
-      htmx.trigger(el, "live-refresh");
+      if (document.body.contains(el)) htmx.trigger(el, "live-refresh");
     }, DEBOUNCE_MS);
   }
 
@@ -66,28 +64,12 @@
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (isLiveRegion(event.detail.elt)) inFlight[event.detail.elt.id] = true;
+    if (isLiveRegion(event.detail.elt)) requestedAt[event.detail.elt.id] = performance.now();
   });
-  // The answer is about to replace the region: after the swap its events no longer reach the document.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (isLiveRegion(event.detail.elt)) delete inFlight[event.detail.elt.id];
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var el = event.detail.elt;
-    if (!isLiveRegion(el) || !inFlight[el.id]) return;
-    delete inFlight[el.id];  // no swap (an error, no answer): nothing will settle, so ask again now
-    if (wantedAgain[el.id]) {
-      delete wantedAgain[el.id];
-      refresh(el);
-    }
-  });
-  document.addEventListener("htmx:afterSettle", function () {
-    Object.keys(wantedAgain).forEach(function (id) {
-      if (inFlight[id]) return;
-      delete wantedAgain[id];
-      var region = document.getElementById(id);
-      if (region) refresh(region);
-    });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = event.target;  // the region the answer put in place (detail.elt may be the replaced one)
+    if (!isLiveRegion(region) || !document.body.contains(region)) return;
+    if ((changedAt[region.id] || 0) > (requestedAt[region.id] || 0)) refresh(region);
   });
 
   function refreshAll() {
