@@ -17,7 +17,6 @@ figure from ``workorders.visible_to``.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -34,6 +33,7 @@ from app.models import (
 )
 from app.services import settings, task_queries
 from app.services import workorders as workorder_queries
+from app.services.loading import name_only
 from app.services.operator_selection import operator_loads
 from app.services.task_queries import Where
 from app.utils.timeutil import plant_now, plant_today, plant_zone
@@ -266,10 +266,10 @@ def _completions_by_operator(user, filters: StatsFilters) -> list:
         .where(TimeLog.ended_at.is_not(None)).group_by(TimeLog.task_id).subquery()
     )
     return db.session.execute(
-        task_queries.select_tasks(_completed_in(filters, user), Task.operator_id, func.count(Task.id),
-                                  func.coalesce(func.sum(Task.completed_quantity), 0),
-                                  func.coalesce(func.sum(Task.defective_quantity), 0), func.count(worked.c.task_id),
-                                  func.sum(worked.c.seconds))
+        task_queries.select_tasks(_completed_in(filters, user), Task.operator_id, func.count(Task.id).label("tasks"),
+                                  func.coalesce(func.sum(Task.completed_quantity), 0).label("quantity"),
+                                  func.coalesce(func.sum(Task.defective_quantity), 0).label("defective"),
+                                  func.count(worked.c.task_id).label("timed"), func.sum(worked.c.seconds).label("seconds"))
         .outerjoin(worked, worked.c.task_id == Task.id).group_by(Task.operator_id)
     ).all()
 
@@ -280,10 +280,10 @@ def _average(seconds, timed: int) -> float | None:
 
 def completion_totals(user, filters: StatsFilters, completed: list | None = None) -> CompletionTotals:
     completed = _completions_by_operator(user, filters) if completed is None else completed
-    timed = sum(row[4] for row in completed)
-    return CompletionTotals(sum(row[1] for row in completed), sum(int(row[2]) for row in completed),
-                            sum(int(row[3]) for row in completed), timed,
-                            _average(sum(row[5] or 0 for row in completed), timed))
+    timed = sum(row.timed for row in completed)
+    return CompletionTotals(sum(row.tasks for row in completed), sum(int(row.quantity) for row in completed),
+                            sum(int(row.defective) for row in completed), timed,
+                            _average(sum(row.seconds or 0 for row in completed), timed))
 
 
 def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False,
@@ -505,8 +505,7 @@ def assignment_history(filters: StatsFilters, page: int = 1, per_page: int = 20)
         involved.c.operator_id.is_not(None))) or 0
     page = min(max(1, page), max(1, -(-total // per_page)))
     entries = list(db.session.scalars(
-        select(AuditLog).where(*conditions).options(joinedload(AuditLog.user).options(
-            lazyload(User.roles), lazyload(User.departments)))
+        select(AuditLog).where(*conditions).options(name_only(joinedload(AuditLog.user)))
         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ))
     return History(_history_rows(entries), total, tasks, departments, operators, page, per_page)
@@ -517,7 +516,7 @@ def _history_rows(entries: list[AuditLog]) -> list[HistoryRow]:
     tasks = {t.id: t for t in db.session.scalars(
         select(Task).where(Task.id.in_(task_ids)).options(
             joinedload(Task.work_order).load_only(WorkOrder.number), joinedload(Task.department),
-            joinedload(Task.operator).options(lazyload(User.roles), lazyload(User.departments))))}
+            name_only(joinedload(Task.operator))))}
     user_ids = {e.detail.get(key) for e in entries for key in ("from_operator_id", "to_operator_id")}
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids - {None}))).all())
     departments = {d.id: d.name for d in _departments().values()}
@@ -753,8 +752,7 @@ def department_report(user, department: Department, period: Period) -> Departmen
     overdue_total = db.session.scalar(task_queries.select_tasks(late, func.count())) or 0
     overdue = list(db.session.scalars(
         task_queries.select_tasks(late, Task)
-        .options(joinedload(Task.work_order), joinedload(Task.operator).options(lazyload(User.roles),
-                                                                             lazyload(User.departments)))
+        .options(joinedload(Task.work_order), name_only(joinedload(Task.operator)))
         .order_by(WorkOrder.delivery_date, Task.id).limit(OVERDUE_LISTED)
     ))
     completed = _completions_by_operator(user, filters)

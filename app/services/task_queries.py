@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, literal_column, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.enums import OPEN_TASK_STATUSES, TaskStatus
 from app.extensions import db
@@ -19,6 +19,7 @@ from app.models.workorder import PRIORITY_RANK_SQL
 from app.models import Department, Process, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.policy import with_descendants
 from app.services import workorders as workorder_queries
+from app.services.loading import name_only
 from app.utils.timeutil import plant_today, plant_zone
 
 PAGE_SIZES = (20, 50, 100)
@@ -309,8 +310,7 @@ def _loaded_tasks(where: Where, sort: str, limit: int, offset: int = 0, *, colle
     return select(Task).join(page, page.c.id == Task.id).join(WorkOrder, Task.work_order_id == WorkOrder.id).options(
         contains_eager(Task.work_order), joinedload(Task.process),
         joinedload(Task.department),
-        # A row needs the operator's name only, not their roles and departments.
-        joinedload(Task.operator).options(lazyload(User.roles), lazyload(User.departments)),
+        name_only(joinedload(Task.operator)),
     ).order_by(*order)
 
 
