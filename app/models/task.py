@@ -27,13 +27,18 @@ def _process_of_step(context) -> int:
     return context.connection.scalar(select(WorkOrderStep.process_id).where(WorkOrderStep.id == step_id))
 
 
+WORK_ORDER_FILTER_COLUMNS = ["department_id", "operator_id", "process_id", "created_at", "completed_at"]
+
+
 class Task(TimestampMixin, db.Model):
     __tablename__ = "tasks"
     # The task centre counts its tasks per status under each filter: an index that holds the
     # filtered column and the status counts them without reading a row (a 施工单 filter such as
-    # the priority reaches the tasks through ix_tasks_work_order_status).
+    # the priority reaches the tasks through ix_tasks_work_order_status). A maker or salesperson
+    # sees the tasks of their own 施工单: that index also holds the columns their usual filters read,
+    # so their counts go 施工单 by 施工单 instead of reading every task.
     __table_args__ = (
-        Index("ix_tasks_work_order_status", "work_order_id", "status"),
+        Index("ix_tasks_work_order_status", "work_order_id", "status", postgresql_include=WORK_ORDER_FILTER_COLUMNS),
         Index("ix_tasks_department_status", "department_id", "status"),
         Index("ix_tasks_operator_status", "operator_id", "status"),
         Index("ix_tasks_process_status", "process_id", "status"),
