@@ -1,5 +1,6 @@
-"""The HTML of a kiosk card or a 主管看板 card is reused only while everything it shows is unchanged
-(Card.render_key, Board.card_key, app.templating.cached_fragment)."""
+"""The HTML of a kiosk card, a 主管看板 card or a task centre row is reused only while everything it
+shows is unchanged (Card.render_key, Board.card_key, app.tasks.centre.row_key,
+app.templating.cached_fragment)."""
 import re
 from datetime import timedelta
 
@@ -111,6 +112,56 @@ def test_a_changed_board_card_is_rendered_anew_and_matches_an_uncached_render(cl
 
     assert cached == fresh
     assert cached != before
+
+
+TASK_ROW_CHANGES = {
+    "task number": lambda w: setattr(w.running, "number", "TSG2026110001-99"),
+    "task content": lambda w: setattr(w.running, "content", "印刷：改过的内容"),
+    "task type": lambda w: setattr(w.running, "task_type", "die_cutting"),
+    "status": lambda w: setattr(w.running, "status", "paused"),
+    "good quantity": lambda w: setattr(w.running, "completed_quantity", 121),
+    "target quantity": lambda w: setattr(w.running, "target_quantity", 600),
+    "defective quantity": lambda w: setattr(w.running, "defective_quantity", 4),
+    "process name": lambda w: setattr(w.print_step.process, "name", "胶印"),
+    "department name": lambda w: setattr(w.printing, "name", "印刷二车间"),
+    "department": lambda w: setattr(w.running, "department", w.die_cutting),
+    "operator": lambda w: setattr(w.running, "operator", w.other_operator),
+    "operator name": lambda w: setattr(w.operator, "name", "刘师傅二"),
+    "施工单 number": lambda w: setattr(w.work_order, "number", "SG2026119999"),
+    "施工单 priority": lambda w: setattr(w.work_order, "priority", "urgent"),
+    "delivery date": lambda w: setattr(w.work_order, "delivery_date", w.work_order.delivery_date + timedelta(days=2)),
+}
+
+
+@pytest.mark.parametrize("change", TASK_ROW_CHANGES.values(), ids=TASK_ROW_CHANGES.keys())
+def test_a_changed_task_centre_row_is_rendered_anew_and_matches_an_uncached_render(client, login, world, change):
+    login(world.admin)
+    before = kiosk(client, "/tasks")
+    assert len(RENDERED_FRAGMENTS) == before.count('id="task-row-') == 4
+
+    change(world)
+    _db.session.commit()
+    cached = kiosk(client, "/tasks")
+    RENDERED_FRAGMENTS.clear()
+    fresh = kiosk(client, "/tasks")
+
+    assert cached == fresh
+    assert cached != before
+
+
+def test_a_row_cached_for_one_viewer_is_not_shown_to_a_viewer_with_other_rights(client, login, world):
+    """The supervisor's rows have check boxes (bulk actions) and 施工单 links; an operator's have
+    neither. Both in one browser session, one after the other: the rows' key, not the session, tells them apart."""
+    url = f"/tasks?department={world.printing.id}"
+    login(world.supervisor)
+    supervisor = kiosk(client, url)
+    login(world.operator)
+    operator = kiosk(client, url)
+    check_box = f'name="task_ids" value="{world.running.id}"'
+    link = f'href="/workorders/{world.work_order.id}"'
+    assert f'id="task-row-{world.running.id}"' in supervisor and f'id="task-row-{world.running.id}"' in operator
+    assert check_box in supervisor and link in supervisor
+    assert check_box not in operator and link not in operator
 
 
 def test_an_unchanged_page_is_served_from_the_cache_and_equals_an_uncached_render(client, login, world):
