@@ -3,9 +3,10 @@
     DATABASE_URL=postgresql://… .venv/bin/python bench/load_bench.py [--scale 1] [--users 100]
         [--seconds 60] [--ramp-seconds 30] [--ramp-step 100] [--ramp-limit 1000] [--no-ramp] [--ws-sockets 300]
 
-Without DATABASE_URL it starts a throwaway PostgreSQL cluster. The database must be empty: the
-schema is created and the plant loaded as `flask demo --scale N` does (bulk inserts), then
-``gunicorn -k gthread --workers 2`` serves it and locust runs headless in its own process
+Without DATABASE_URL it starts a throwaway PostgreSQL cluster. In an empty database the schema is
+created and the plant loaded as `flask demo --scale N` does (bulk inserts); a database that already
+holds it (an earlier run's) is used as it is. Then ``gunicorn -k gthread --workers 2`` serves it
+with production's settings (ops/gunicorn.conf.py, metrics on) and locust runs headless in its own process
 (never imported here: it monkey-patches with gevent). Users start at 5 per second and log in;
 the statistics are reset once all run. First the steady run (100 users, 60 s):
 requests per second, p50/p95/p99 and errors per endpoint, and locust's SLA verdict. Then the
@@ -40,26 +41,37 @@ SPAWN_RATE = 5  # users per second: each login hashes a password or PIN on purpo
 # Users think for 2–15 s between requests; with gunicorn's 2 s keep-alive the server closes idle
 # connections just as the client reuses them ("connection reset by peer"). In production nginx holds
 # the clients' connections, so the bench keeps them open longer than a user's pause instead.
-GUNICORN_ENV = {"GUNICORN_CMD_ARGS": "--keep-alive 30"}
+# Production's settings (ops/gunicorn.conf.py, metrics on) apart from the worker count and threads.
+GUNICORN_CONFIG = os.path.join(ROOT, "ops", "gunicorn.conf.py")
+GUNICORN_ENV = {"GUNICORN_CMD_ARGS": "--keep-alive 30", "METRICS_ENABLED": "1"}
 THREADS_PER_WORKER = 16
 
 
 def load_plant(url: str, scale: float) -> dict:
-    """Schema, presets, demo logins and the scaled plant, as `flask demo --scale` builds them."""
+    """Schema, presets, demo logins and the scaled plant, as `flask demo --scale` builds them; a
+    database already holding the plant (an earlier run's) is used as it is."""
+    from sqlalchemy import func, select
+
     from app import create_app, scale_demo
     from app.extensions import db
+    from app.models import Task, TimeLog, User, WorkOrder
     from app.seed import load_demo, seed_presets
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False,
                       "SECRET_KEY": "load-bench-secret-key-not-for-production"})
     with app.app_context():
         db.create_all()
-        seed_presets()
-        load_demo()
-        db.session.commit()
-        started = time.perf_counter()
-        counts = scale_demo.build(scale)
-        counts["seconds"] = round(time.perf_counter() - started, 1)
+        if scale_demo.already_built():
+            count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+            counts = {"work_orders": count(WorkOrder), "tasks": count(Task), "people": count(User),
+                      "time_logs": count(TimeLog), "seconds": 0, "reused": True}
+        else:
+            seed_presets()
+            load_demo()
+            db.session.commit()
+            started = time.perf_counter()
+            counts = scale_demo.build(scale)
+            counts["seconds"] = round(time.perf_counter() - started, 1)
         db.engine.dispose()
     return counts
 
@@ -197,7 +209,7 @@ def run(url: str, args) -> int:
           f"{counts['people']} people, {counts['time_logs']} time logs in {counts['seconds']} s", flush=True)
     report = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
               "plant": counts, "gunicorn": {"workers": 2, "threads": THREADS_PER_WORKER}}
-    with Gunicorn(url, workers=2, threads=THREADS_PER_WORKER, extra_env=GUNICORN_ENV) as server:
+    with Gunicorn(url, workers=2, threads=THREADS_PER_WORKER, extra_env=GUNICORN_ENV, config=GUNICORN_CONFIG) as server:
         fanout = None
         if args.ws_sockets:  # starts once every user is logged in and working
             fanout = fanout_alongside(url, args.users / SPAWN_RATE + 5, args.ws_sockets)

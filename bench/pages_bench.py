@@ -32,6 +32,7 @@ PAGES = [
     ("sup_cutting", "/dispatch/pool", False),
     ("sup_cutting", "/tasks?status=pending&operator=none", True),
     ("sales1", "/", False),
+    ("admin", "/", False),
     ("sales1", "/tasks", False),
     ("sales1", "/tasks?status=open", True),
     ("admin", "/tasks?q=SG", True),

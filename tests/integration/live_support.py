@@ -125,14 +125,15 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
 class Gunicorn:
     """``gunicorn -k gthread`` serving ``app:create_app()`` on a free port, as production runs it."""
 
-    def __init__(self, database_url: str, workers: int = 2, threads: int = 16, extra_env: dict | None = None):
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 16, extra_env: dict | None = None,
+                 config: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
         self.command = [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-k", "gthread",
             "--workers", str(workers), "--threads", str(threads), "--no-control-socket", "--graceful-timeout", "1",
-            "-b", f"127.0.0.1:{self.port}", "app:create_app()",
+            "-b", f"127.0.0.1:{self.port}", *(["-c", config] if config else []), "app:create_app()",
         ]
         self.env = {
             **os.environ, "DATABASE_URL": database_url, "METRICS_ENABLED": "0",

@@ -23,9 +23,8 @@ def server(pg_cluster, tmp_path_factory):
     user_id = create_schema_and_user(url, "metrics_admin", roles=("admin",))
     metrics_dir = tmp_path_factory.mktemp("metrics")
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # left by a previous run: must be wiped
-    gunicorn = Gunicorn(url, workers=2, threads=8,
+    gunicorn = Gunicorn(url, workers=2, threads=8, config=os.path.join("ops", "gunicorn.conf.py"),
                         extra_env={"METRICS_ENABLED": "1", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
-    gunicorn.command[1:1] = ["--config", os.path.join("ops", "gunicorn.conf.py")]
     with gunicorn:
         yield gunicorn, metrics_dir, user_id
 
