@@ -32,6 +32,22 @@ def test_board_shows_counts_columns_and_loads(client, login, world):
     assert "黄师傅" not in html
 
 
+def test_a_task_held_by_someone_of_another_department_gets_that_persons_column(client, login, world):
+    """黄师傅 (模切车间) still holds a 印刷车间 task, e.g. one moved here after he claimed it."""
+    f.TaskFactory(step=world.print_step, department=world.printing, operator=world.outsider, status="in_progress",
+                  number="T-ELSEWHERE", content="印刷：外部门在做")
+    db.session.commit()
+    login(world.supervisor)
+
+    html = client.get(f"/supervisor?department={world.printing.id}").get_data(as_text=True)
+
+    column = html.split(f'data-drop-operator="{world.outsider.id}"', 1)[1].split("</section>", 1)[0]
+    assert 'aria-label="黄师傅"' in html
+    assert "T-ELSEWHERE" in column and "印刷：外部门在做" in column
+    assert f'<option value="{world.outsider.id}" selected>黄师傅</option>' in column
+    assert f'data-load="{world.outsider.id}">1/10<' in column
+
+
 def test_supervisor_defaults_to_a_led_department_and_cannot_open_another(client, login, world):
     login(world.supervisor)
     assert f'data-live="dept:{world.printing.id}"' in client.get("/supervisor").get_data(as_text=True)
