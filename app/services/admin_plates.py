@@ -12,6 +12,7 @@ from app.enums import PLATE_CODE_PREFIX, FoilingType, PlateKind
 from app.extensions import db
 from app.models import Plate, PlateProduct, Product, Task, work_order_plates
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.locking import for_update
 from app.services.master_data import (
     DELETE_RACE, FieldErrors, ListQuery, flush_or_conflict, ids, integer, optional_text, paginate, record_change,
     required_text, search_clause, snapshot, text,
@@ -154,7 +155,7 @@ def new_version(actor, plate: Plate) -> Plate:
     if plate.kind != "artwork":
         raise Invalid(_l("只有图稿有版本"), code="plate_not_artwork")
     versions = db.session.scalars(
-        select(Plate.version).where(Plate.base_code == plate.base_code).with_for_update()).all()
+        for_update(select(Plate.version).where(Plate.base_code == plate.base_code))).all()
     number = max(versions) + 1
     copy = Plate(kind=plate.kind, base_code=plate.base_code, version=number,
                  code=Plate.full_code(plate.base_code, number), name=plate.name,

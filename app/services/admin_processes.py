@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Process, Product, ProductProcess, WorkOrderStep
 from app.services import audit
 from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.locking import for_update
 from app.services.master_data import (
     DELETE_RACE, FieldErrors, ListQuery, check_unique, decimal, flush_or_conflict, get_or_404, integer,
     optional_text, paginate, record_change, required_text, search_clause, snapshot, text,
@@ -127,7 +128,7 @@ def reorder(actor, process_ids: list[int]) -> None:
     numbered 1, 2, 3 … so no two processes share a position and every other process keeps its place."""
     if not process_ids or len(set(process_ids)) != len(process_ids):
         raise Invalid(_l("排序数据无效，请刷新后重试"), code="reorder_invalid")
-    catalogue = list(db.session.scalars(select(Process).order_by(Process.sort_order, Process.id).with_for_update()))
+    catalogue = list(db.session.scalars(for_update(select(Process).order_by(Process.sort_order, Process.id))))
     posted = {process_id: index for index, process_id in enumerate(process_ids)}
     slots = [index for index, process in enumerate(catalogue) if process.id in posted]
     if len(slots) != len(process_ids):

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Task, User
 from app.services import settings
 from app.services.errors import Conflict
+from app.services.locking import for_update
 
 
 def cap_message(count: int, cap: int) -> str:
@@ -33,7 +34,7 @@ def ensure_below_cap(operator_id: int, adding: int = 1) -> int:
     to the same operator run this check one after the other and cannot both slip under the cap.
     SQLite ignores FOR UPDATE, so there the check is best effort (the accepted fallback).
     """
-    db.session.execute(select(User.id).where(User.id == operator_id).with_for_update())
+    db.session.execute(for_update(select(User.id).where(User.id == operator_id)))
     count = open_task_count(operator_id)
     cap = settings.get("operator_task_cap")
     if count + adding > cap:

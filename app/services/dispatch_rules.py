@@ -14,6 +14,7 @@ from app.models import AssignmentRule, Department, Process, department_processes
 from app.services import audit, settings
 from app.services.dispatch import choose_department, department_loads, eligible_rules
 from app.services.errors import Invalid, NotFound
+from app.services.locking import for_update
 
 PRIORITY_RANGE = (0, 100)
 
@@ -114,7 +115,7 @@ def delete_rule(actor, rule: AssignmentRule) -> None:
 def reorder(actor, process: Process, rule_ids: list[int]) -> None:
     """Priorities rewritten 100, 99, … in the dragged order; the list must be the process's rules."""
     rules = {rule.id: rule for rule in db.session.scalars(
-        select(AssignmentRule).where(AssignmentRule.process_id == process.id).with_for_update())}
+        for_update(select(AssignmentRule).where(AssignmentRule.process_id == process.id)))}
     if sorted(rule_ids) != sorted(rules):
         raise Invalid(_l("规则列表已变化，请刷新后重试"), code="rules_changed")
     for offset, rule_id in enumerate(rule_ids):

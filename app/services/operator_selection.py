@@ -18,6 +18,7 @@ from app.models import AssignmentRule, Role, Task, User
 from app.models.org import user_departments, user_roles
 from app.services import audit, capacity, notifications, settings
 from app.services.errors import Conflict
+from app.services.locking import for_update
 
 
 def department_operators(department_id: int) -> list[User]:
@@ -66,7 +67,7 @@ def choose_operator(rule: AssignmentRule, loads: dict[int, int] | None = None) -
 
 def _next_in_rotation(rule: AssignmentRule, available: list[int]) -> int:
     last = db.session.scalar(
-        select(AssignmentRule.round_robin_last_user_id).where(AssignmentRule.id == rule.id).with_for_update()
+        for_update(select(AssignmentRule.round_robin_last_user_id).where(AssignmentRule.id == rule.id))
     )
     chosen = next((user_id for user_id in available if last is None or user_id > last), available[0])
     rule.round_robin_last_user_id = chosen

@@ -26,6 +26,7 @@ from app.realtime import events
 from app.services import audit, capacity, notifications, settings
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.loading import name_only
+from app.services.locking import for_update
 from app.utils.timeutil import utcnow
 
 STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
@@ -248,11 +249,11 @@ def complete_plate_tasks(plate, actor) -> list[Task]:
 
     Only tasks of approved 施工单: drafts are evaluated by the 施工单 service at approval time.
     """
-    tasks = db.session.scalars(
+    tasks = db.session.scalars(for_update(
         select(Task).join(WorkOrder, Task.work_order_id == WorkOrder.id)
         .where(Task.plate_id == plate.id, Task.task_type == "plate_making", Task.status.in_(OPEN_TASK_STATUSES),
                WorkOrder.approval_status == "approved")
-        .order_by(Task.id).with_for_update(of=Task).execution_options(populate_existing=True)
+        .order_by(Task.id), of=Task).execution_options(populate_existing=True)
     ).all()
     for task in tasks:
         _transition(task, task.version, actor, "auto_complete", status="completed",
@@ -270,9 +271,9 @@ def mark_material(line: WorkOrderMaterial, status: str, actor) -> list[Task]:
     order = PurchaseStatus.values()
     if status not in order:
         raise Invalid(_l("采购状态无效"), fields={"purchase_status": _l("采购状态无效")})
-    line = db.session.scalar(
+    line = db.session.scalar(for_update(
         select(WorkOrderMaterial).options(joinedload(WorkOrderMaterial.work_order))
-        .where(WorkOrderMaterial.id == line.id).with_for_update(of=WorkOrderMaterial)
+        .where(WorkOrderMaterial.id == line.id), of=WorkOrderMaterial)
         .execution_options(populate_existing=True)
     )
     if line.work_order.status == "cancelled":
@@ -297,11 +298,11 @@ def mark_material(line: WorkOrderMaterial, status: str, actor) -> list[Task]:
 
 def _apply_cut_quantity(line: WorkOrderMaterial, actor) -> list[Task]:
     match = re.search(r"\d+", line.usage or "")
-    tasks = db.session.scalars(
+    tasks = db.session.scalars(for_update(
         select(Task).join(WorkOrder, Task.work_order_id == WorkOrder.id)
         .where(Task.material_line_id == line.id, Task.task_type == "cutting", Task.status.in_(OPEN_TASK_STATUSES),
                WorkOrder.approval_status == "approved")
-        .order_by(Task.id).with_for_update(of=Task).execution_options(populate_existing=True)
+        .order_by(Task.id), of=Task).execution_options(populate_existing=True)
     ).all()
     for task in tasks:
         quantity = int(match.group()) if match else task.completed_quantity
@@ -322,9 +323,9 @@ def refresh_step_and_work_order(step: WorkOrderStep, actor) -> None:
 
     The step row is locked first so two tasks finishing at once cannot both miss each other.
     """
-    step = db.session.scalar(
+    step = db.session.scalar(for_update(
         select(WorkOrderStep).options(joinedload(WorkOrderStep.process), joinedload(WorkOrderStep.work_order))
-        .where(WorkOrderStep.id == step.id).with_for_update(of=WorkOrderStep)
+        .where(WorkOrderStep.id == step.id), of=WorkOrderStep)
         .execution_options(populate_existing=True)
     )
     statuses = set(db.session.scalars(select(Task.status).where(Task.step_id == step.id, Task.status != "draft")))
@@ -350,7 +351,7 @@ def refresh_step_and_work_order(step: WorkOrderStep, actor) -> None:
 
 def _refresh_work_order(work_order: WorkOrder, actor) -> None:
     work_order = db.session.scalar(
-        select(WorkOrder).where(WorkOrder.id == work_order.id).with_for_update()
+        for_update(select(WorkOrder).where(WorkOrder.id == work_order.id))
         .execution_options(populate_existing=True)
     )
     if work_order.status not in ("pending", "in_progress"):

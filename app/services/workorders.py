@@ -31,6 +31,7 @@ from app.services import dispatch as dispatch_service
 from app.services import task_generation as generation
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.loading import name_only
+from app.services.locking import for_update
 from app.utils.timeutil import plant_today, utcnow
 
 STALE_MESSAGE = _l("施工单已被其他人更新，请刷新后重试")
@@ -757,7 +758,7 @@ def _for_each_draft(work_order, task_ids, apply, not_draft_message, done_message
     if len(ids) > MAX_BULK:
         raise Invalid(_l("一次最多处理 %(max)s 个任务", max=MAX_BULK), code="too_many")
     found = {task.id: task for task in db.session.scalars(
-        select(Task).where(Task.id.in_(ids), Task.work_order_id == work_order.id).with_for_update()
+        for_update(select(Task).where(Task.id.in_(ids), Task.work_order_id == work_order.id))
     )}
     items = []
     for task_id in ids:
@@ -876,7 +877,7 @@ def may_edit_drafts(user, work_order: WorkOrder) -> bool:
 def _lock(work_order_id: int, version: int | None = None) -> WorkOrder:
     """The 施工单 row, locked for this transaction (PostgreSQL; SQLite serialises writers anyway)."""
     work_order = db.session.scalar(
-        select(WorkOrder).where(WorkOrder.id == work_order_id).with_for_update()
+        for_update(select(WorkOrder).where(WorkOrder.id == work_order_id))
         .execution_options(populate_existing=True)
     )
     if work_order is None:
@@ -1203,7 +1204,7 @@ def _settle_steps(work_order: WorkOrder, actor=None, *, notify: bool = False) ->
 def _open_tasks(work_order: WorkOrder, statuses: Iterable[str], *, lock: bool = True) -> list[Task]:
     statement = select(Task).where(Task.work_order_id == work_order.id, Task.status.in_(tuple(statuses))) \
         .order_by(Task.id).execution_options(populate_existing=True)
-    return list(db.session.scalars(statement.with_for_update() if lock else statement))
+    return list(db.session.scalars(for_update(statement) if lock else statement))
 
 
 def _close_time_logs(task_ids: list[int]) -> None:

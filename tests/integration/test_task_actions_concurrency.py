@@ -71,3 +71,23 @@ def test_simultaneous_claims_by_one_operator_respect_the_cap(app, db):
     assert {message for status, message in results if status == 409} == {"已达任务上限 3/3"}
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Task).where(Task.operator_id == world.operator.id)) == 3
+
+
+def test_reports_finishing_steps_of_one_work_order_at_once_all_succeed(app, db):
+    """Each report refers to the 施工单 (its audit row: FOR KEY SHARE) before it locks the 施工单 to roll
+    its step up; with FOR UPDATE those locks deadlocked and PostgreSQL failed all but one (a 500)."""
+    world = build_world()
+    steps = [f.WorkOrderStepFactory(work_order=world.work_order, sequence=40 + i, status="in_progress",
+                                    process=f.ProcessFactory(code=f"P{i}", name=f"工序{i}", sort_order=40 + i))
+             for i in range(6)]
+    tasks = [f.TaskFactory(step=step, department=world.printing, operator=world.operator, status="in_progress",
+                           target_quantity=100) for step in steps]
+    client_requests = [(logged_in_client(app, world.operator), f"/tasks/{task.id}/report",
+                        {"version": task.version, "good": 100, "defective": 0}) for task in tasks]
+
+    results = race(app, client_requests)
+
+    assert [status for status, _ in results] == [200] * 6, results
+    db.session.expire_all()
+    assert [reload(task).status for task in tasks] == ["completed"] * 6
+    assert [reload(step).status for step in steps] == ["completed"] * 6
