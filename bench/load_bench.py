@@ -224,7 +224,9 @@ def run(url: str, args) -> int:
         if not args.no_ramp:
             report["ramp"] = ramp(server, args.ramp_step, args.ramp_seconds, args.ramp_limit)
         if steady["errors"]:  # what the server said about them (5xx tracebacks, worker timeouts)
-            report["gunicorn_log_tail"] = server.output()
+            report["gunicorn_log_tail"] = server.output(access_log=False)
+            print("--- the server's log without its access lines (the errors' tracebacks):")
+            print(report["gunicorn_log_tail"])
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     path = os.path.join(ROOT, "bench-results", f"load-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json")
     with open(path, "w", encoding="utf-8") as handle:

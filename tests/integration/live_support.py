@@ -122,6 +122,10 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
     return predicate()
 
 
+# gunicorn's default access log format: '127.0.0.1 - - [29/Nov/2026:15:41:25 +0000] "GET / HTTP/1.1" 200 …'
+ACCESS_LOG_LINE = re.compile(r'^\S+ - \S+ \[[^\]]+\] "')
+
+
 class Gunicorn:
     """``gunicorn -k gthread`` serving ``app:create_app()`` on a free port, as production runs it."""
 
@@ -160,9 +164,13 @@ class Gunicorn:
         result = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
         return [int(pid) for pid in result.stdout.split()]
 
-    def output(self) -> str:
+    def output(self, access_log: bool = True) -> str:
+        """The end of what the server printed (without the access log's lines: its errors)."""
         with open(self.log.name, encoding="utf-8", errors="replace") as handle:
-            return handle.read()[-5000:]
+            text = handle.read()
+        if not access_log:
+            text = "".join(line for line in text.splitlines(keepends=True) if not ACCESS_LOG_LINE.match(line))
+        return text[-5000:]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
