@@ -81,8 +81,9 @@ def act(task_id: int, action: str):
     headers = {"X-Message": quote(outcome.message)}
     if outcome.moved:
         headers["HX-Trigger"] = REFRESH_EVENT
-    # The commit expired the task: read it again whole (one query) rather than attribute by attribute.
-    card = card_for(task_service.get_task(outcome.task.id), user)
+    # The commit expired the task: read it again whole (one query) rather than attribute by attribute
+    # (even outcome.task.id would have reloaded it first).
+    card = card_for(task_service.get_task(task_id), user)
     return render_template("tasks/_task_card.html", card=card), 200, headers
 
 
