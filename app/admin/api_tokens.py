@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 
 from app.admin import bp
 from app.admin.common import attach_errors, commit_and_finish, render
@@ -12,6 +12,7 @@ from app.extensions import db
 from app.policy import require
 from app.services import api_tokens
 from app.services.errors import Invalid
+from app.utils.fields import SelectField
 
 
 class ApiTokenForm(FlaskForm):

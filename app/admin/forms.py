@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField, SelectMultipleField,
+    BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectMultipleField,
     StringField, TextAreaField,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,6 +16,7 @@ from app.services.admin_processes import PLATE_KINDS
 from app.services.admin_users import PIN_RULE
 from app.services.passwords import PASSWORD_RULE
 from app.services.settings import SETTINGS
+from app.utils.fields import SelectField
 
 ALL = ("", _l("全部"))
 YES_NO = [ALL, ("1", _l("是")), ("0", _l("否"))]

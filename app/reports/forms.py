@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField
+from wtforms import DateField, Form
 
 from app.services import statistics
 from app.services.errors import Invalid
+from app.utils.fields import SelectField
 
 ALL = [("", _l("全部"))]
 BAD_DATE = _l("请输入有效日期（年-月-日）")

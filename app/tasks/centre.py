@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import BooleanField, DateField, Form, SelectField, StringField
+from wtforms import BooleanField, DateField, Form, StringField
 
 from app.enums import Priority, TaskStatus, TaskType
 from app.extensions import db
@@ -23,6 +23,7 @@ from app.tasks import bp
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import plant_today
 from app.views import render_page
+from app.utils.fields import SelectField
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"

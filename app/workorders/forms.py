@@ -6,7 +6,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, IntegerField, SelectField,
+    BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, IntegerField,
     SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
 from app.services import workorders as service
+from app.utils.fields import SelectField
 
 PLATE_KINDS = ("artwork", "die", "foiling", "embossing")
 NOT_NEGATIVE = _l("不能为负数")
