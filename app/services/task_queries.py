@@ -7,6 +7,7 @@ all start from it, so a list can never show what the detail page would refuse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
@@ -247,7 +248,7 @@ SORT_LABELS = {
 
 @dataclass
 class TaskPage:
-    items: list[Task]
+    items: list  # Task, or TaskRow from list_task_rows
     total: int
     page: int
     per_page: int
@@ -291,12 +292,12 @@ def _indexed_with_status(where: Where, filters: TaskFilters) -> bool:
     return not where.needs_work_order and not any(unindexed)
 
 
-def _loaded_tasks(where: Where, sort: str, limit: int, offset: int = 0, *, collect_first: bool = False):
-    """Tasks with everything a row shows, in one query: the 施工单, process, department, operator.
+def _page_of_ids(where: Where, sort: str, limit: int, offset: int, collect_first: bool):
+    """The ids of one page, in order, as a subquery.
 
-    The rows of the page are chosen first, on the tasks (and the 施工单 when the filters or the
-    order read it) alone; only those rows are then joined to what they show. Joining before
-    the OFFSET would build every skipped row too: page 100 joined 2,000 rows to show 20.
+    They are chosen on the tasks (and the 施工单 when the filters or the order read it) alone;
+    only those rows are then joined to what they show. Joining before the OFFSET would build
+    every skipped row too: page 100 joined 2,000 rows to show 20.
     """
     order = SORTS.get(sort, SORTS["-created"])
     ordered_by = Where(needs_work_order=sort in SORTS_BY_WORK_ORDER)
@@ -306,18 +307,68 @@ def _loaded_tasks(where: Where, sort: str, limit: int, offset: int = 0, *, colle
         rows = select_tasks(ordered_by, Task.id).join(matching, matching.c.id == Task.id)
     else:
         rows = select_tasks(where + ordered_by, Task.id)
-    page = rows.order_by(*order).limit(limit).offset(offset).subquery("page")
+    return rows.order_by(*order).limit(limit).offset(offset).subquery("page")
+
+
+def _loaded_tasks(where: Where, sort: str, limit: int, offset: int = 0, *, collect_first: bool = False):
+    """Tasks with their 施工单, process, department and operator, in one query."""
+    page = _page_of_ids(where, sort, limit, offset, collect_first)
     return select(Task).join(page, page.c.id == Task.id).join(WorkOrder, Task.work_order_id == WorkOrder.id).options(
         contains_eager(Task.work_order), joinedload(Task.process),
         joinedload(Task.department),
         name_only(joinedload(Task.operator)),
-    ).order_by(*order)
+    ).order_by(*SORTS.get(sort, SORTS["-created"]))
+
+
+class TaskRow(NamedTuple):
+    """What a row of the task centre shows of a task: every value, so it is also the row's cache key."""
+
+    id: int
+    number: str
+    status: str
+    task_type: str
+    content: str
+    process_name: str
+    department_name: str | None
+    operator_name: str | None
+    completed_quantity: int
+    target_quantity: int
+    defective_quantity: int
+    work_order_id: int
+    work_order_number: str
+    priority: str
+    delivery_date: date
+
+
+def _task_rows(where: Where, sort: str, limit: int, offset: int = 0, *, collect_first: bool = False):
+    """The page's rows as plain tuples: building 100 ORM tasks with four related objects took
+    ~7 ms of CPU, a quarter of a 100-row page."""
+    page = _page_of_ids(where, sort, limit, offset, collect_first)
+    return (select(Task.id, Task.number, Task.status, Task.task_type, Task.content, Process.name,
+                   Department.name, User.name, Task.completed_quantity, Task.target_quantity,
+                   Task.defective_quantity, WorkOrder.id, WorkOrder.number, WorkOrder.priority,
+                   WorkOrder.delivery_date)
+            .join(page, page.c.id == Task.id).join(WorkOrder, Task.work_order_id == WorkOrder.id)
+            .join(Process, Task.process_id == Process.id)
+            .outerjoin(Department, Task.department_id == Department.id)
+            .outerjoin(User, Task.operator_id == User.id)
+            .order_by(*SORTS.get(sort, SORTS["-created"])))
 
 
 def list_tasks(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_SIZES[0]) -> TaskPage:
-    """One page of what ``user`` sees under ``filters``, with the status counts: two queries.
+    """One page of what ``user`` sees under ``filters`` (ORM tasks), with the status counts: two queries."""
+    return _list(user, filters, page, per_page,
+                 lambda statement: list(db.session.scalars(statement).unique()), _loaded_tasks)
 
-    The database would read a page in sort order (newest first: backwards along the primary key)
+
+def list_task_rows(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_SIZES[0]) -> TaskPage:
+    """``list_tasks`` with the page as ``TaskRow`` tuples (the task centre's list)."""
+    return _list(user, filters, page, per_page,
+                 lambda statement: [TaskRow(*row) for row in db.session.execute(statement)], _task_rows)
+
+
+def _list(user, filters: TaskFilters, page: int, per_page: int, fetch, statement_for) -> TaskPage:
+    """The database would read a page in sort order (newest first: backwards along the primary key)
     until it has found enough matches, assuming they are spread evenly. The matches of a 施工单号,
     a number search or a period lie together in creation order, possibly at the far end: when
     the counts say they are few (``TaskFilters.collect_limit``), they are collected first (a
@@ -328,9 +379,8 @@ def list_tasks(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_S
     counts = _status_counts(where, filters)
     total = _total(counts, filters.status)
     page = min(max(1, page), max(1, -(-total // per_page)))
-    statement = _loaded_tasks(where + status_condition(filters), filters.sort, per_page, (page - 1) * per_page,
-                              collect_first=total <= filters.collect_limit)
-    items = list(db.session.scalars(statement).unique())
+    items = fetch(statement_for(where + status_condition(filters), filters.sort, per_page, (page - 1) * per_page,
+                                collect_first=total <= filters.collect_limit))
     return TaskPage(items, total, page, per_page, counts)
 
 
