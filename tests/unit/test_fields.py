@@ -3,10 +3,11 @@ import pytest
 import wtforms
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
+from wtforms.validators import InputRequired
 
 from app.utils.fields import SelectField
 
-CHOICES = [("", "全部"), ("3", "印刷车间"), ("<b>", 'A & "B"'), ("7", "")]
+CHOICES = [("", "全部"), ("3", "印刷车间"), ("<b>", 'A & "B"'), ("7", ""), (True, "是")]
 
 
 class Quick(Form):
@@ -17,10 +18,25 @@ class Plain(Form):
     field = wtforms.SelectField(choices=CHOICES, validate_choice=False)
 
 
-@pytest.mark.parametrize("data", [{}, {"field": "3"}, {"field": "<b>"}, {"field": "none of them"}])
+class Required(Form):
+    quick = SelectField(choices=CHOICES, validators=[InputRequired()])
+    plain = wtforms.SelectField(choices=CHOICES, validators=[InputRequired()])
+    quick_numbers = SelectField(choices=[(1, "一"), (2, "二")], coerce=int, default=2)
+    plain_numbers = wtforms.SelectField(choices=[(1, "一"), (2, "二")], coerce=int, default=2)
+
+
+@pytest.mark.parametrize("data", [{}, {"field": "3"}, {"field": "<b>"}, {"field": "True"}, {"field": "none of them"}])
 def test_quick_select_renders_what_wtforms_renders(data):
     quick, plain = Quick(MultiDict(data)).field, Plain(MultiDict(data)).field
-    assert quick(class_="wide") == plain(class_="wide")
+    assert quick(class_="wide", data_x="1") == plain(class_="wide", data_x="1")
+
+
+def test_required_and_coerced_selects_render_as_wtforms_does():
+    form = Required()
+    assert str(form.quick()) == str(form.plain()).replace('"plain"', '"quick"')
+    assert '<select id="quick" name="quick" required>' in form.quick()
+    assert str(form.quick_numbers()) == str(form.plain_numbers()).replace("plain_numbers", "quick_numbers")
+    assert '<option selected value="2">二</option>' in form.quick_numbers()
 
 
 def test_selected_option_and_escaping():
