@@ -30,6 +30,7 @@ from app.models import (
     Counter, Customer, Department, Process, Product, Role, Task, TimeLog, User, WorkOrder, WorkOrderProduct,
     WorkOrderStep, user_departments, user_roles,
 )
+from app.services import work_periods
 from app.utils.timeutil import plant_zone, utcnow
 
 WORK_ORDERS = 5_000
@@ -273,6 +274,7 @@ class _Plant:
                 for task_id, task in tasks if task["started_at"] is not None]
         for start in range(0, len(logs), 5000):
             db.session.execute(insert(TimeLog), logs[start:start + 5000])
+        work_periods.recount()
         self.counts["time_logs"] = len(logs)
 
     def summary(self) -> dict:

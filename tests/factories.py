@@ -222,6 +222,12 @@ class TimeLogFactory(Base):
     task = factory.SubFactory(TaskFactory)
     operator = factory.SubFactory(UserFactory)
 
+    @factory.post_generation
+    def worked_seconds(log, create, extracted, **kwargs):
+        """A closed period counts in its task's worked seconds, as app.services.work_periods keeps them."""
+        if log.ended_at is not None:
+            log.task.worked_seconds = (log.task.worked_seconds or 0) + log.duration_seconds
+
 
 class AuditLogFactory(Base):
     class Meta:

@@ -21,7 +21,7 @@ from app.enums import OPEN_TASK_STATUSES, TaskStatus
 from app.extensions import db
 from app.models import Department, Task, User, department_processes
 from app.realtime import events
-from app.services import audit, capacity, notifications
+from app.services import audit, capacity, notifications, work_periods
 from app.services import tasks as task_service
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.utils.timeutil import utcnow
@@ -60,7 +60,7 @@ def assign(task_id: int, operator_id: int, actor: User, version: int, reason: st
     _write(task, version, operator_id=operator.id)
     if task.status == "in_progress":
         # The open work period belonged to the old operator; the new one's starts now.
-        task_service._close_time_logs(task, utcnow())
+        work_periods.close([task.id], utcnow())
         task_service._open_time_log(task)
     action = "assign" if previous_id is None else "reassign"
     _record(actor, task, action, task.status, reason=reason,
@@ -85,7 +85,7 @@ def unassign(task_id: int, actor: User, version: int, reason: str | None = None)
     reason = _started_reason(task, reason, _l("取消已开始任务的分配需要填写原因"))
     previous_status = task.status
     _write(task, version, operator_id=None, status="pending")
-    task_service._close_time_logs(task, utcnow())
+    work_periods.close([task.id], utcnow())
     _record(actor, task, "unassign", previous_status, reason=reason, detail={"from_operator_id": previous_id})
     events.publish("task.updated", task=task, user_ids=[previous_id])
     return task
@@ -105,7 +105,7 @@ def move(task_id: int, department_id: int, actor: User, version: int, reason: st
         raise Invalid(_l("任务已在该部门"), code="same_department", fields={"department_id": _l("任务已在该部门")})
     previous_department, previous_operator, previous_status = task.department_id, task.operator_id, task.status
     _write(task, version, department_id=department.id, operator_id=None, status="pending")
-    task_service._close_time_logs(task, utcnow())
+    work_periods.close([task.id], utcnow())
     _record(actor, task, "move", previous_status, reason=reason,
             detail={"from_department_id": previous_department, "to_department_id": department.id,
                     "from_operator_id": previous_operator})

@@ -23,7 +23,7 @@ from app.enums import OPEN_TASK_STATUSES, PauseReason, PurchaseStatus
 from app.extensions import db
 from app.models import AuditLog, Task, TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderStep
 from app.realtime import events
-from app.services import audit, capacity, notifications, settings
+from app.services import audit, capacity, notifications, settings, work_periods
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.loading import name_only
 from app.services.locking import for_update
@@ -426,7 +426,7 @@ def _transition(task: Task, version: int, actor, action: str, *, status: str, qu
         if status == "in_progress":
             _open_time_log(task)
         if previous == "in_progress":
-            _close_time_logs(task, now)
+            work_periods.close([task.id], now)
         if status in ("in_progress", "completed"):
             _mark_step_started(task, now)
     _record(actor, task, action, previous, quantity_delta=quantity_delta, defective_delta=defective_delta,
@@ -452,13 +452,6 @@ def _open_time_log(task: Task) -> None:
             db.session.add(TimeLog(task_id=task.id, operator_id=task.operator_id, started_at=utcnow()))
     except IntegrityError:
         pass
-
-
-def _close_time_logs(task: Task, now) -> None:
-    db.session.execute(
-        update(TimeLog).where(TimeLog.task_id == task.id, TimeLog.ended_at.is_(None)).values(ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _mark_step_started(task: Task, now) -> None:

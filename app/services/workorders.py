@@ -26,7 +26,7 @@ from app.models import (
     TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, user_roles,
 )
 from app.realtime import events
-from app.services import approval_check, audit, design_files, notifications, numbering
+from app.services import approval_check, audit, design_files, notifications, numbering, work_periods
 from app.services import dispatch as dispatch_service
 from app.services import task_generation as generation
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -561,7 +561,7 @@ def pause(actor, work_order_id: int, version: int, reason: str = "") -> WorkOrde
              reason=_("施工单暂停") + (f"：{reason}" if reason else ""))
         for task in tasks
     ])
-    _close_time_logs([task.id for task in tasks if task.status == "in_progress"])
+    work_periods.close([task.id for task in tasks if task.status == "in_progress"], utcnow())
     for status in ("pending", "in_progress"):
         ids = [task.id for task in tasks if task.status == status]
         if ids:
@@ -629,7 +629,7 @@ def cancel(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
              department_id=task.department_id, from_status=task.status, to_status="cancelled", reason=reason)
         for task in tasks
     ])
-    _close_time_logs([task.id for task in tasks])
+    work_periods.close([task.id for task in tasks], utcnow())
     if tasks:
         db.session.execute(
             update_rows(Task).where(Task.id.in_([task.id for task in tasks])).values(
@@ -1205,12 +1205,6 @@ def _open_tasks(work_order: WorkOrder, statuses: Iterable[str], *, lock: bool = 
     statement = select(Task).where(Task.work_order_id == work_order.id, Task.status.in_(tuple(statuses))) \
         .order_by(Task.id).execution_options(populate_existing=True)
     return list(db.session.scalars(for_update(statement) if lock else statement))
-
-
-def _close_time_logs(task_ids: list[int]) -> None:
-    if task_ids:
-        db.session.execute(update_rows(TimeLog).where(TimeLog.task_id.in_(task_ids), TimeLog.ended_at.is_(None))
-                           .values(ended_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _reach(tasks: Iterable[Task]) -> tuple[set, set]:

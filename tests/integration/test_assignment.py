@@ -1,12 +1,15 @@
 """Assignment service (DOMAIN.md §7): every rule enforced, exact messages, nothing written on refusal."""
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import factories as f
 from app.extensions import db
 from app.models import AuditLog, Notification, TimeLog
 from app.services import assignment
 from app.services.errors import Conflict, Forbidden, Invalid
+from app.utils.timeutil import utcnow
 from kiosk_world import build_world, reload
 
 
@@ -119,10 +122,14 @@ def test_reassigning_a_started_task_needs_a_reason_and_notifies_both(world):
     assert message == "改派已开始的任务需要填写原因"
     assert reload(task).operator_id == world.operator.id
 
+    db.session.execute(update(TimeLog).where(TimeLog.task_id == task.id)
+                       .values(started_at=utcnow() - timedelta(minutes=12)))
+    db.session.commit()
     run("assign", task.id, world.other_operator.id, world.supervisor, task.version, reason="刘师傅请假")
 
     task = reload(task)
     assert (task.operator_id, task.status) == (world.other_operator.id, "in_progress")
+    assert task.worked_seconds == 720  # the first operator's period, closed by the reassignment
     assert audit_rows(task)[-1] == ("reassign", "刘师傅请假",
                                     {"from_operator_id": world.operator.id, "to_operator_id": world.other_operator.id})
     assert notices(world.operator)[-1] == ("task_reassigned", "任务已改派：印刷：彩盒面纸 四色")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db as _db
 from app.models import TimeLog
 from app.utils.timeutil import utcnow
-from factories import TaskFactory, UserFactory
+from factories import TaskFactory, TimeLogFactory, UserFactory
 from integration.test_foundation import variant_app
 
 OPEN_PERIOD_INDEX = "uq_time_logs_open_period"
@@ -141,6 +141,23 @@ def test_the_process_of_existing_tasks_is_copied_from_their_steps(migrated, fres
     upgrade()
     with _db.engine.connect() as connection:
         assert dict(connection.execute(text("SELECT id, process_id FROM tasks")).all()) == expected
+
+
+def test_the_worked_seconds_of_existing_tasks_are_summed_from_their_closed_periods(migrated, fresh_url):
+    migrated(fresh_url)
+    worked, running, untouched = TaskFactory(), TaskFactory(), TaskFactory()
+    started = utcnow().replace(microsecond=0) - timedelta(hours=3)
+    for minutes, offset in ((5, 0), (20, 60)):
+        begins = started + timedelta(minutes=offset)
+        TimeLogFactory(task=worked, started_at=begins, ended_at=begins + timedelta(minutes=minutes))
+    TimeLogFactory(task=running, started_at=started, ended_at=None)
+    _db.session.commit()
+    expected = {worked.id: 1500, running.id: None, untouched.id: None}
+    _db.session.rollback()
+    downgrade(revision="0008_task_work_order_covering")
+    upgrade()
+    with _db.engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT id, worked_seconds FROM tasks")).all()) == expected
 
 
 def test_migrated_database_allows_one_open_period_per_task_and_operator(migrated, fresh_url):

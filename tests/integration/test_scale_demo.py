@@ -76,6 +76,9 @@ def test_time_logs_are_closed_except_the_running_period(db, plant):
         assert (log.ended_at is None) == (task.status == "in_progress"), task.number
         if log.ended_at is not None:
             assert log.started_at <= log.ended_at
+    closed = {log.task_id: log.duration_seconds for log in logs if log.ended_at is not None}
+    worked_seconds = {i: t.worked_seconds for i, t in tasks.items() if t.worked_seconds is not None}
+    assert worked_seconds == closed
 
 
 def test_steps_and_work_orders_roll_up_from_their_tasks(db, plant):

@@ -1,12 +1,15 @@
 """Task actions at the service level: the walk-through, every refusal, double taps, roll-up, automatic completion."""
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import factories as f
 from app.models import AuditLog, Notification, Task, TimeLog
 from app.services import tasks
 from app.services.errors import Conflict, Forbidden, Invalid
+from app.utils.timeutil import utcnow
 from kiosk_world import build_world, reload
 
 
@@ -87,6 +90,30 @@ def test_walk_through_claim_start_pause_resume_report_to_completion(db, world):
     assert notifications_of(world.head_supervisor) == [task_done]
     assert notifications_of(world.other_supervisor) == []
     assert notifications_of(world.creator) == [task_done, ("process_completed", "工序完成：印刷")]
+
+
+def backdate_open_period(task, seconds):
+    from app.extensions import db
+
+    db.session.execute(update(TimeLog).where(TimeLog.task_id == task.id, TimeLog.ended_at.is_(None))
+                       .values(started_at=utcnow() - timedelta(seconds=seconds)))
+    db.session.commit()
+
+
+def test_each_closed_work_period_adds_its_whole_seconds_to_the_task(db, world):
+    task, operator = started(world), world.operator
+    assert reload(task).worked_seconds is None  # no period closed yet
+    backdate_open_period(task, 300)
+    act("pause", task, operator, reason="equipment")
+    assert reload(task).worked_seconds == 300
+    act("resume", task, operator)
+    backdate_open_period(task, 95)
+    act("report", task, operator, good=400)  # a report that does not finish keeps the period open
+    assert reload(task).worked_seconds == 300
+    act("report", task, operator, good=600)
+    assert reload(task).worked_seconds == 395
+    assert sum(log.duration_seconds for log in db.session.scalars(select(TimeLog).where(TimeLog.task_id == task.id))) \
+        == 395
 
 
 def test_completing_the_last_step_completes_the_work_order_and_notifies_the_creator(db, world):

@@ -9,7 +9,7 @@ from app.models import ApprovalLog, AuditLog, Notification, Task, TimeLog, WorkO
 from app.services import settings
 from app.services import workorders as service
 from app.services.errors import Conflict, Forbidden, Invalid
-from app.utils.timeutil import plant_now, plant_today
+from app.utils.timeutil import plant_now, plant_today, utcnow
 from workorder_support import approved, build_plant, create, fresh, task_rows, tasks_of
 
 STALE = "施工单已被其他人更新，请刷新后重试"
@@ -265,13 +265,15 @@ def test_pause_cascades_to_open_tasks_and_resume_restores_them(plant):
     db.session.execute(update(Task).where(Task.id == running.id).values(status="in_progress",
                                                                        operator_id=plant.operator.id))
     db.session.execute(update(Task).where(Task.id == self_paused.id).values(status="paused", pause_reason="equipment"))
-    db.session.add(TimeLog(task_id=running.id, operator_id=plant.operator.id))
+    db.session.add(TimeLog(task_id=running.id, operator_id=plant.operator.id,
+                           started_at=utcnow() - timedelta(minutes=7)))
     db.session.commit()
 
     service.pause(plant.supervisor, work_order.id, work_order.version, "等待客户确认")
     db.session.commit()
     work_order = fresh(work_order.id)
     assert work_order.status == "paused"
+    assert {t.id: t.worked_seconds for t in tasks_of(work_order.id) if t.worked_seconds is not None} == {running.id: 420}
     statuses = {t.id: (t.status, t.status_before_pause) for t in tasks_of(work_order.id)}
     assert statuses[running.id] == ("paused", "in_progress")
     assert statuses[self_paused.id] == ("paused", None)
