@@ -397,14 +397,14 @@ def _ensure_version(task: Task, version: int) -> None:
 
 
 def _compare_and_set(task: Task, version: int, *conditions, **values) -> bool:
+    """Write ``values`` only if the task is still at ``version`` (and ``conditions`` hold); the task
+    object is refreshed from the UPDATE's RETURNING, not by reading the row again."""
     statement = (
         update(Task).where(Task.id == task.id, Task.version == version, *conditions)
-        .values(version=version + 1, **values).execution_options(synchronize_session=False)
+        .values(version=version + 1, **values).returning(Task)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if db.session.execute(statement).rowcount != 1:
-        return False
-    db.session.refresh(task)
-    return True
+    return db.session.scalars(statement).one_or_none() is not None
 
 
 def _transition(task: Task, version: int, actor, action: str, *, status: str, quantity_delta: int | None = None,

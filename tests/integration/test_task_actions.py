@@ -92,6 +92,14 @@ def test_walk_through_claim_start_pause_resume_report_to_completion(db, world):
     assert notifications_of(world.creator) == [task_done, ("process_completed", "工序完成：印刷")]
 
 
+def test_a_won_claim_shows_on_the_task_object_before_the_commit(db, world):
+    """What follows a claim in the same transaction (time log, events, card) reads the task object."""
+    task, version = world.task, world.task.version
+    tasks.claim(task, world.operator, version)
+    assert (task.version, task.operator_id, task.status) == (version + 1, world.operator.id, "pending")
+    db.session.rollback()
+
+
 def backdate_open_period(task, seconds):
     from app.extensions import db
 
