@@ -41,6 +41,8 @@ class WorkOrder(TimestampMixin, db.Model):
         # The task centre's 优先级 sort (most urgent first, then by delivery date).
         Index("ix_work_orders_priority_rank", text(f"({PRIORITY_RANK_SQL.format(column='priority')}) DESC"),
               "delivery_date", "id"),
+        # The 施工单 list's default order (newest first): a page read from the index, not all sorted.
+        Index("ix_work_orders_created", "created_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
