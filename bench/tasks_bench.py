@@ -137,7 +137,7 @@ def run(url: str, requests: int, reset: bool) -> int:
     # a full collection would otherwise walk every object of the app, ~75 ms, inside some request.
     gc.collect()
     gc.freeze()
-    worst = 0.0
+    worst = {False: 0.0, True: 0.0}  # whole page? → the worst p95
     print(f"GET /tasks, {requests} requests per line and column; server time in ms")
     print(f"{'':<33}{'list region (htmx)':>26}{'whole page':>26}")
     print(f"{'viewer':<11}{'combination':<22}" + f"{'p50':>8}{'p95':>8}{'queries':>10}" * 2)
@@ -148,10 +148,12 @@ def run(url: str, requests: int, reset: bool) -> int:
                 timings, queries = measure(app, ids[viewer], query, requests, whole_page=whole_page)
                 ordered = sorted(timings)
                 p95 = percentile(ordered, 0.95)
-                worst = max(worst, p95)
+                worst[whole_page] = max(worst[whole_page], p95)
                 line += f"{statistics.median(ordered):>8.1f}{p95:>8.1f}{queries:>10}"
             print(line)
-    print(f"worst p95 {worst:.1f} ms (target p95 < 50 ms: {'met' if worst < 50 else 'NOT met'})")
+    for whole_page, name in ((False, "list region"), (True, "whole page")):
+        print(f"{name}: worst p95 {worst[whole_page]:.1f} ms "
+              f"(target p95 < 50 ms: {'met' if worst[whole_page] < 50 else 'NOT met'})")
     return 0
 
 
