@@ -372,10 +372,10 @@ def lead_time(user, filters: StatsFilters) -> LeadTime:
     if filters.department_id:
         scope = task_queries.department_scope(filters.department_id)
         conditions.append(WorkOrder.id.in_(select(Task.work_order_id).where(Task.department_id.in_(scope))))
-    on_time = case((plant_date(WorkOrder.completed_at) <= WorkOrder.delivery_date, 1), else_=0)
+    delivered_in_time = case((plant_date(WorkOrder.completed_at) <= WorkOrder.delivery_date, 1), else_=0)
     count, seconds, on_time = db.session.execute(
         select(func.count(), func.sum(whole_seconds_between(WorkOrder.approved_at, WorkOrder.completed_at)),
-               func.coalesce(func.sum(on_time), 0)).where(*conditions)
+               func.coalesce(func.sum(delivered_in_time), 0)).where(*conditions)
     ).one()
     return LeadTime(count, seconds / count if count else None, on_time)
 

@@ -7,8 +7,8 @@ all start from it, so a list can never show what the detail page would refuse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, literal_column, or_, select

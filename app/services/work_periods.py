@@ -50,11 +50,12 @@ def close(task_ids: Iterable[int], now: datetime) -> None:
     )
 
 
-def recount(task_ids: Iterable[int] | None = None) -> None:
-    """Worked seconds summed again from the closed periods (for data written in bulk: the scaled demo)."""
+def recount() -> None:
+    """Every task's worked seconds summed again from its closed periods (the scaled demo writes in bulk)."""
     closed = (TimeLog.task_id == Task.id) & TimeLog.ended_at.is_not(None)
-    statement = update(Task).where(exists().where(closed)).values(worked_seconds=(
-        select(func.sum(whole_seconds_between(TimeLog.started_at, TimeLog.ended_at))).where(closed).scalar_subquery()))
-    if task_ids is not None:
-        statement = statement.where(Task.id.in_(list(task_ids)))
-    db.session.execute(statement.execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Task).where(exists().where(closed)).values(worked_seconds=(
+            select(func.sum(whole_seconds_between(TimeLog.started_at, TimeLog.ended_at))).where(closed)
+            .scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )

@@ -20,10 +20,10 @@ from app.policy import can, require
 from app.services import bulk_tasks, task_queries
 from app.services.errors import Invalid
 from app.tasks import bp
+from app.utils.fields import SelectField
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import plant_today
 from app.views import render_page
-from app.utils.fields import SelectField
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"
