@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from app import enums
 from app.policy import can
+from app.utils.fields import option_tags
 from app.utils.lru import LRU
 from app.utils.memo import per_request, translated_texts
 from app.utils.timeutil import plant_today
@@ -114,6 +115,7 @@ def register_template_helpers(app) -> None:
         navigation_for=navigation_for,
         current_locale=lambda: str(get_locale()),
         cached_fragment=cached_fragment,
+        option_tags=option_tags,
     )
     app.jinja_env.filters.update(
         date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",

@@ -188,5 +188,6 @@ def _bulk_panel(options: task_queries.FilterOptions | None, **state) -> dict | N
     if not (supervise or drafts):
         return None
     operators = bulk_tasks.assignable_operators(current_user, options.operators) if supervise and options else []
-    return {"supervise": supervise, "drafts": drafts, "operators": operators, "errors": {}, "values": {},
+    choices = [("", _("请选择"))] + [(str(o.id), f"{o.name}（{o.department_names}）") for o in operators]
+    return {"supervise": supervise, "drafts": drafts, "operator_choices": choices, "errors": {}, "values": {},
             "outcome": None, **state}

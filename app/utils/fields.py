@@ -6,6 +6,8 @@ from markupsafe import Markup, escape
 from wtforms import widgets
 from wtforms.widgets import html_params
 
+from app.utils.lru import LRU
+
 
 class QuickSelect(widgets.Select):
     """WTForms' select, written in one pass when the choices are plain (value, label) pairs.
@@ -28,11 +30,28 @@ class QuickSelect(widgets.Select):
             if name in self.validation_attrs and name not in kwargs:
                 kwargs[name] = getattr(flags, name)
         coerce, data = field.coerce, field.data
-        options = "".join(
-            f'<option {"selected " if coerce(value) == data else ""}value="{escape(str(value))}">'
-            f'{escape(str(label) or str(value))}</option>'
-            for value, label in choices)
+        options = option_tags(choices, [value for value, _label in choices if coerce(value) == data])
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+# The same long lists of choices (departments, operators, processes) on every page of a kind.
+_RENDERED_OPTIONS = LRU(512)
+
+
+def option_tags(choices: list[tuple], selected: list) -> Markup:
+    """The ``<option>`` tags of plain (value, label) ``choices``, those whose value is in ``selected``
+    marked as WTForms marks them. The tags of a list of choices are written once per process and
+    language (a translated label's hash and equality are its text in the request's language)."""
+    key = tuple(choices)
+    html = _RENDERED_OPTIONS.get(key)
+    if html is None:
+        html = _RENDERED_OPTIONS.put(key, "".join(
+            f'<option value="{escape(str(value))}">{escape(str(label) or str(value))}</option>'
+            for value, label in choices))
+    for value in selected:
+        tag = f'<option value="{escape(str(value))}">'
+        html = html.replace(tag, f'<option selected value="{escape(str(value))}">', 1)
+    return Markup(html)
 
 
 class SelectField(wtforms.SelectField):

@@ -169,5 +169,5 @@ def test_only_the_actions_a_viewer_may_take_are_offered(client, sign_in, world, 
 def test_a_supervisor_is_offered_the_operators_of_their_departments(client, sign_in, world):
     sign_in(world.supervisor)
     html = client.get("/tasks").get_data(as_text=True)
-    offered = re.findall(r'<option value="(\d+)" >([^（]+)（', html)
+    offered = re.findall(r'<option value="(\d+)">([^<（]+)（', html)
     assert {name for _id, name in offered} == {"刘师傅", "杨师傅"}

@@ -51,3 +51,28 @@ def test_an_option_with_attributes_of_its_own_goes_through_wtforms():
         field = SelectField(choices=[wtforms.fields.choices.SelectChoice("1", "一", render_kw={"disabled": True})])
 
     assert WithAttributes().field() == '<select id="field" name="field"><option disabled value="1">一</option></select>'
+
+
+def test_option_tags_are_written_once_and_each_call_marks_its_own_selection():
+    from app.utils.fields import _RENDERED_OPTIONS, option_tags
+
+    choices = [("", "全部"), ("3", "印刷车间"), ("4", "模切车间")]
+    _RENDERED_OPTIONS.clear()
+    assert option_tags(choices, ["3"]) == ('<option value="">全部</option><option selected value="3">印刷车间</option>'
+                                           '<option value="4">模切车间</option>')
+    assert option_tags(list(choices), []) == ('<option value="">全部</option><option value="3">印刷车间</option>'
+                                              '<option value="4">模切车间</option>')
+    assert option_tags(choices, ["4"]).count("selected") == 1
+    assert len(_RENDERED_OPTIONS) == 1
+
+
+def test_option_tags_of_translated_labels_are_kept_per_language(app):
+    from flask_babel import lazy_gettext, refresh
+
+    from app.utils.fields import option_tags
+
+    choices = [("", lazy_gettext("全部")), ("1", "印刷车间")]
+    for language, label in (("zh_Hans_CN", "全部"), ("en", "All"), ("zh_Hans_CN", "全部")):
+        with app.test_request_context(f"/?lang={language}"):
+            refresh()
+            assert option_tags(choices, []) == f'<option value="">{label}</option><option value="1">印刷车间</option>'
