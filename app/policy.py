@@ -13,12 +13,18 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Department
+from app.services import reference
 from app.services.errors import Forbidden
 
 DESK_ROLES = ("admin", "supervisor", "maker", "salesperson", "designer")
 
 
 def department_children_map() -> dict[int, list[int]]:
+    """parent id → its departments' ids, kept while the reference data is unchanged (read only)."""
+    return reference.cached("department_children", _department_children_map)
+
+
+def _department_children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for dept_id, parent_id in db.session.execute(select(Department.id, Department.parent_id)):
         children.setdefault(parent_id, []).append(dept_id)

@@ -30,7 +30,7 @@ from app.models import (
     Counter, Customer, Department, Process, Product, Role, Task, TimeLog, User, WorkOrder, WorkOrderProduct,
     WorkOrderStep, user_departments, user_roles,
 )
-from app.services import work_periods
+from app.services import reference, work_periods
 from app.utils.timeutil import plant_zone, utcnow
 
 WORK_ORDERS = 5_000
@@ -122,6 +122,7 @@ class _Plant:
                      for n, user_id in enumerate(ids)]
             db.session.execute(insert(user_departments), links)
         self.counts["people"] += count
+        reference.replace_version()  # bulk inserts pass by the ORM's flush, which would version them
         return ids
 
     def people(self) -> None:

@@ -1,8 +1,11 @@
 """Plant settings stored in the database (DOMAIN.md §2), effective immediately."""
 from __future__ import annotations
 
+import secrets
+
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Setting
@@ -18,6 +21,10 @@ SETTINGS = {
 }
 
 
+# Stored beside the settings, never shown with them: see app.services.reference.
+REFERENCE_VERSION_KEY = "reference_version"
+
+
 def get(key: str):
     if key not in SETTINGS:
         raise KeyError(key)
@@ -25,17 +32,32 @@ def get(key: str):
 
 
 def all_values() -> dict:
-    """Every setting, read once per request (a kiosk page needs three of them, the idle check one)."""
+    return dict(_stored()[0])
+
+
+def reference_version() -> str | None:
+    """The version of the reference data this request sees (None: not versioned, keep nothing)."""
+    return _stored()[1]
+
+
+def new_reference_version() -> str:
+    """Random rather than counted: a database restored from a backup never meets one it had before."""
+    return secrets.token_hex(8)
+
+
+def _stored() -> tuple[dict, str | None]:
+    """Every setting and the reference version, read once per request (a kiosk page needs three
+    settings, the idle check one, the bell one, and any page of reference data the version)."""
     if has_request_context() and "plant_settings" in g:
-        return dict(g.plant_settings)
-    stored = {row.key: row.value for row in db.session.scalars(db.select(Setting))}
-    values = {key: stored.get(key, spec[0]) for key, spec in SETTINGS.items()}
+        return g.plant_settings
+    stored = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    read = ({key: stored.get(key, spec[0]) for key, spec in SETTINGS.items()}, stored.get(REFERENCE_VERSION_KEY))
     if has_request_context():
-        g.plant_settings = values
-    return dict(values)
+        g.plant_settings = read
+    return read
 
 
-def _forget_cached_values() -> None:
+def forget_cached_values() -> None:
     if has_request_context():
         g.pop("plant_settings", None)
 
@@ -66,11 +88,12 @@ def update(actor, changes: dict) -> dict:
             row.value = value
         if before[key] != value:
             audit.record(actor, "setting", None, "update", detail={"key": key, "before": before[key], "after": value})
-    _forget_cached_values()
+    forget_cached_values()
     return clean
 
 
 def ensure_defaults() -> None:
-    for key, (default, *_rest) in SETTINGS.items():
+    defaults = {key: spec[0] for key, spec in SETTINGS.items()}
+    for key, default in {**defaults, REFERENCE_VERSION_KEY: new_reference_version()}.items():
         if db.session.get(Setting, key) is None:
             db.session.add(Setting(key=key, value=default))

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models.workorder import PRIORITY_RANK_SQL
 from app.models import Department, Process, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.policy import with_descendants
+from app.services import reference
 from app.services import workorders as workorder_queries
 from app.services.loading import name_only
 from app.utils.timeutil import plant_today, plant_zone
@@ -434,7 +435,13 @@ class FilterOptions:
 
 
 def filter_options() -> FilterOptions:
-    """The choices of the task centre's filters: three narrow queries, no ORM objects to build."""
+    """The choices of the task centre's filters, kept while the reference data is unchanged (the
+    caller must not change them)."""
+    return reference.cached("task_filter_options", _filter_options)
+
+
+def _filter_options() -> FilterOptions:
+    """Three narrow queries, no ORM objects to build."""
     rows = db.session.execute(select(Department.id, Department.name, Department.parent_id)
                               .where(Department.is_active.is_(True)).order_by(Department.sort_order, Department.id)).all()
     names = {row.id: row.name for row in rows}

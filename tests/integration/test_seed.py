@@ -1,4 +1,6 @@
 """Preset data (reference §11 with DOMAIN.md §6's 印刷车间 fix) and the demo data: exact and idempotent."""
+import re
+
 from sqlalchemy import func, select
 
 from app.enums import RoleCode
@@ -38,9 +40,10 @@ def test_presets_have_the_reference_counts(seeded):
     assert {role.code: role.name for role in _db.session.scalars(select(Role))} == {
         code: RoleCode.label_of(code) for code in ("admin", "salesperson", "maker", "supervisor", "operator", "designer")
     }
-    assert {row.key: row.value for row in _db.session.scalars(select(Setting))} == {
-        key: spec[0] for key, spec in settings_service.SETTINGS.items()
-    }
+    stored = {row.key: row.value for row in _db.session.scalars(select(Setting))}
+    version = stored.pop(settings_service.REFERENCE_VERSION_KEY)
+    assert stored == {key: spec[0] for key, spec in settings_service.SETTINGS.items()}
+    assert re.fullmatch(r"[0-9a-f]{16}", version)
 
 
 def test_processes_carry_their_flags(seeded):
