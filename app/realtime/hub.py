@@ -9,6 +9,7 @@ makes that client re-fetch all its live regions once it catches up.
 """
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from dataclasses import dataclass
@@ -21,11 +22,20 @@ RESYNC = {"type": "resync"}
 
 
 class EventMessage(dict):
-    """An event as one client receives it; ``created_at`` (Unix time, not sent) feeds the delivery metric."""
+    """An event as the clients subscribed to the same of its channels receive it (one object for
+    all of them, never changed); ``created_at`` (Unix time, not sent) feeds the delivery metric."""
 
     def __init__(self, created_at: float | None, **fields):
         super().__init__(**fields)
         self.created_at = created_at
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The JSON sent, encoded once for all its receivers (an event may go to hundreds of sockets)."""
+        if self._text is None:
+            self._text = json.dumps(self)
+        return self._text
 
 
 @dataclass(frozen=True)
@@ -116,9 +126,14 @@ class Hub:
                 for connection in self._by_channel.get(channel, ()):
                     matched.setdefault(connection, []).append(channel)
         created_at = event_created_at(payload)
+        messages: dict[tuple[str, ...], EventMessage] = {}  # one per set of channels told
         for connection, channels in matched.items():
-            connection.offer(EventMessage(created_at, type="event", event=payload.get("type"), id=payload.get("id"),
-                                          topics=sorted(channels)))
+            topics = tuple(sorted(channels))
+            message = messages.get(topics)
+            if message is None:
+                message = messages[topics] = EventMessage(created_at, type="event", event=payload.get("type"),
+                                                          id=payload.get("id"), topics=list(topics))
+            connection.offer(message)
         return len(matched)
 
     def broadcast(self, message) -> None:

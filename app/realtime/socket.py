@@ -130,10 +130,11 @@ def serve(ws, connection: Connection) -> None:
         if isinstance(message, Close):
             ws.close(message.code, message.reason)
             return
-        if message is not None:
+        if isinstance(message, EventMessage):
+            ws.send(message.text)
+            observe_event_delivery(message.created_at)
+        elif message is not None:
             ws.send(json.dumps(message))
-            if isinstance(message, EventMessage):
-                observe_event_delivery(message.created_at)
 
 
 def _ping(ws) -> None:

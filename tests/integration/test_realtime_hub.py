@@ -1,4 +1,5 @@
 """The per-process hub: subscribe, fan-out, isolation, slow consumers, disconnect cleanup."""
+import json
 import threading
 
 from app.realtime import events
@@ -123,3 +124,20 @@ def test_the_process_hub_listens_to_delivered_events():
     finally:
         HUB.unregister(connection)
 
+
+
+def test_sockets_told_the_same_channels_share_one_message_encoded_once():
+    hub = Hub()
+    kiosks = [Connection(5, {"user:5", "dept:3"}) for _ in range(3)]
+    board = Connection(None, {"dept:3"})
+    for connection in (*kiosks, board):
+        hub.register(connection)
+    hub.dispatch(task_event())
+    (first,), (second,), (third,) = (drain(kiosk) for kiosk in kiosks)
+    (seen_by_board,) = drain(board)
+    assert first is second is third
+    assert first["topics"] == ["dept:3", "user:5"] and seen_by_board["topics"] == ["dept:3"]
+    assert first.text is first.text
+    assert json.loads(first.text) == {"type": "event", "event": "task.updated", "id": "1-1",
+                                      "topics": ["dept:3", "user:5"]}
+    assert json.loads(seen_by_board.text)["topics"] == ["dept:3"]
