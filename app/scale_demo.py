@@ -134,8 +134,8 @@ class _Plant:
         self._add_users("sup", scaled(SUPERVISORS, self.scale, 1), "主管", "supervisor", workshops)
         self.makers = self._add_users("maker", scaled(DESK_PEOPLE, self.scale, 1), "制单员", "maker",
                                       [self.departments["business"]])
-        sales = self._add_users("sales", scaled(DESK_PEOPLE, self.scale, 1), "业务员", "salesperson",
-                                [self.departments["business"]])
+        self.sales = sales = self._add_users("sales", scaled(DESK_PEOPLE, self.scale, 1), "业务员", "salesperson",
+                                             [self.departments["business"]])
         rows = [{"name": f"规模客户{i}", "salesperson_id": sales[i % len(sales)] if i % 2 == 0 else None,
                  "contact_person": "", "phone": "", "email": "", "address": "", "notes": "",
                  "created_at": self.now, "updated_at": self.now}
@@ -281,7 +281,7 @@ class _Plant:
     def summary(self) -> dict:
         busiest = max(self.held, key=self.held.get)
         workshop = self.departments[WORKSHOPS[0]]
-        return {**self.counts, "operator": busiest, "maker": self.makers[0], "department": workshop,
+        return {**self.counts, "operator": busiest, "maker": self.makers[0], "salesperson": self.sales[0], "department": workshop,
                 "parent_department": self.departments["production"], "process": self.processes["PRT"]}
 
 

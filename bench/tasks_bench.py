@@ -7,7 +7,7 @@ test suite does). On a given database it needs empty tables (or --reset to drop 
 them). The plant is ``flask demo --scale 1`` (app/scale_demo.py: bulk inserts, 200 people, 5,000
 施工单 of 10 tasks each, every tenth still waiting for approval, 90 days of mostly finished
 history). Then every filter combination below is requested through the Flask test client as
-four viewers (admin, supervisor, operator, maker), both as the list region htmx re-fetches
+six viewers (admin, supervisor, operator, maker, two salespeople), both as the list region htmx re-fetches
 (filters, tabs, pages, live updates) and as the whole page (a link or a reload); the time is
 the whole request inside the server, and the query count comes from a ``before_cursor_execute``
 listener. It prints p50 / p95 per combination; timing is reported, never asserted (DESIGN.md §6).
@@ -41,11 +41,17 @@ def build_plant() -> dict:
     db.session.commit()
     built = scale_demo.build(1)
     users = dict(db.session.execute(
-        select(User.username, User.id).where(User.username.in_(("admin", "sup_cutting")))).all())
+        select(User.username, User.id).where(User.username.in_(("admin", "sup_cutting", "sales1")))).all())
     return {"admin": users["admin"], "supervisor": users["sup_cutting"], "operator": built["operator"],
-            "maker": built["maker"], "department": built["department"],
+            "maker": built["maker"], "salesperson": built["salesperson"], "sales1": users["sales1"],
+            "department": built["department"],
             "parent_department": built["parent_department"], "process": built["process"],
             "operator_filter": built["operator"]}
+
+
+# A salesperson of the scaled plant sees the 施工单 of 4 of the plant's 40 customers; the demo's sales1
+# those of two customers (few tasks: where the planner once misjudged the visibility condition).
+VIEWERS = ("admin", "supervisor", "operator", "maker", "salesperson", "sales1")
 
 
 def combinations(ids: dict) -> list[tuple[str, str]]:
@@ -141,7 +147,7 @@ def run(url: str, requests: int, reset: bool) -> int:
     print(f"GET /tasks, {requests} requests per line and column; server time in ms")
     print(f"{'':<33}{'list region (htmx)':>26}{'whole page':>26}")
     print(f"{'viewer':<11}{'combination':<22}" + f"{'p50':>8}{'p95':>8}{'queries':>10}" * 2)
-    for viewer in ("admin", "supervisor", "operator", "maker"):
+    for viewer in VIEWERS:
         for name, query in combinations(ids):
             line = f"{viewer:<11}{name:<22}"
             for whole_page in (False, True):
