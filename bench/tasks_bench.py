@@ -145,11 +145,11 @@ def run(url: str, requests: int, reset: bool) -> int:
     gc.freeze()
     worst = {False: 0.0, True: 0.0}  # whole page? → the worst p95
     print(f"GET /tasks, {requests} requests per line and column; server time in ms")
-    print(f"{'':<33}{'list region (htmx)':>26}{'whole page':>26}")
-    print(f"{'viewer':<11}{'combination':<22}" + f"{'p50':>8}{'p95':>8}{'queries':>10}" * 2)
+    print(f"{'':<34}{'list region (htmx)':>26}{'whole page':>26}")
+    print(f"{'viewer':<12}{'combination':<22}" + f"{'p50':>8}{'p95':>8}{'queries':>10}" * 2)
     for viewer in VIEWERS:
         for name, query in combinations(ids):
-            line = f"{viewer:<11}{name:<22}"
+            line = f"{viewer:<12}{name:<22}"
             for whole_page in (False, True):
                 timings, queries = measure(app, ids[viewer], query, requests, whole_page=whole_page)
                 ordered = sorted(timings)
