@@ -80,6 +80,19 @@ def ws_url(base_url: str, query: dict | None = None) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+class Client(simple_websocket.Client):
+    """simple-websocket's client, reading the frames that arrive together with the handshake reply.
+
+    Its handshake takes the reply from one read and parses only the reply; a frame right behind it
+    (the hello, or the close 4401 of an anonymous socket) would wait for the next read, which never
+    comes once the server has closed the connection: the close would be reported as 1005.
+    """
+
+    def _thread(self):
+        self.connected = self._handle_events()
+        super()._thread()
+
+
 def connect(base_url: str, cookie: str | None = None, origin: str | None = "same", query: dict | None = None):
     """A WebSocket client; ``origin="same"`` sends the Origin a browser on this site would send.
 
@@ -92,7 +105,7 @@ def connect(base_url: str, cookie: str | None = None, origin: str | None = "same
         origin = "http://" + urlsplit(base_url).hostname
     if origin:
         headers["Origin"] = origin
-    return simple_websocket.Client.connect(ws_url(base_url, query), headers=headers)
+    return Client.connect(ws_url(base_url, query), headers=headers)
 
 
 def receive(ws, timeout: float = 5.0) -> dict | None:
