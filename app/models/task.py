@@ -27,7 +27,8 @@ def _process_of_step(context) -> int:
     return context.connection.scalar(select(WorkOrderStep.process_id).where(WorkOrderStep.id == step_id))
 
 
-WORK_ORDER_FILTER_COLUMNS = ["department_id", "operator_id", "process_id", "created_at", "completed_at"]
+# The columns a maker's or salesperson's filters read, and the id their pages are ordered by.
+WORK_ORDER_INDEX_COLUMNS = ["department_id", "operator_id", "process_id", "created_at", "completed_at", "id"]
 # What the statistics sum over a period's completed tasks (app.services.statistics).
 COMPLETION_FIGURES = ["operator_id", "department_id", "completed_quantity", "defective_quantity", "worked_seconds"]
 
@@ -38,10 +39,12 @@ class Task(TimestampMixin, db.Model):
     # filtered column and the status counts them without reading a row (a 施工单 filter such as
     # the priority reaches the tasks through ix_tasks_work_order_status). A maker or salesperson
     # sees the tasks of their own 施工单: that index also holds the columns their usual filters read,
-    # so their counts go 施工单 by 施工单 instead of reading every task. The statistics read a
+    # so their counts go 施工单 by 施工单 instead of reading every task, and the id, so that a page
+    # deep in their list is sorted from it too instead of walking back through everyone's tasks
+    # (the planner expects their tasks spread evenly among the newest). The statistics read a
     # period's completed tasks from ix_tasks_status_completed alone.
     __table_args__ = (
-        Index("ix_tasks_work_order_status", "work_order_id", "status", postgresql_include=WORK_ORDER_FILTER_COLUMNS),
+        Index("ix_tasks_work_order_status", "work_order_id", "status", postgresql_include=WORK_ORDER_INDEX_COLUMNS),
         Index("ix_tasks_department_status", "department_id", "status"),
         Index("ix_tasks_operator_status", "operator_id", "status"),
         Index("ix_tasks_process_status", "process_id", "status"),
