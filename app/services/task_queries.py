@@ -271,9 +271,10 @@ def _status_counts(where: Where, filters: TaskFilters) -> dict[str, int]:
 
     When every condition has an index with the status (department, operator, process, creation
     or completion date, drafts), one index-only count per status is about three times cheaper
-    than grouping the rows (measured at 50,000 tasks). Any other condition (text search, task
-    type, 施工单 fields) has to visit the rows anyway, and then a single grouped pass is cheaper
-    than one per status.
+    than grouping the rows (measured at 50,000 tasks). A task type is one range of
+    ix_tasks_task_type_status, which a single grouped pass reads faster than one count per status
+    (1.4 against 1.5 ms for an admin, 1.3 against 8.5 ms for an operator). Any other condition
+    (text search, 施工单 fields) has to visit the rows anyway, and then too one grouped pass is cheaper.
     """
     counts = dict.fromkeys(TaskStatus.values(), 0)
     if _indexed_with_status(where, filters):
