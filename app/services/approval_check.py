@@ -50,7 +50,9 @@ def plate_problems(processes: Iterable, plate_kinds: Iterable[str]) -> list[Prob
     ]
 
 
-def problems(work_order: WorkOrder) -> list[Problem]:
+def problems(work_order: WorkOrder, *, refilled_steps: Iterable[int] = ()) -> list[Problem]:
+    """Every problem at once. ``refilled_steps``: steps that will get drafts before the check
+    really runs (a resubmission fills empty steps), so their emptiness is not listed."""
     found: list[Problem] = []
     if work_order.customer_id is None:
         found.append(Problem("customer_id", _("缺少客户信息")))
@@ -77,11 +79,11 @@ def problems(work_order: WorkOrder) -> list[Problem]:
         for code, message in BEFORE_PRINTING:
             if code in sequence and sequence[code] >= sequence["PRT"]:
                 found.append(Problem("steps", str(message)))
-    found.extend(_empty_steps(work_order))
+    found.extend(_empty_steps(work_order, set(refilled_steps)))
     return found
 
 
-def _empty_steps(work_order: WorkOrder) -> list[Problem]:
+def _empty_steps(work_order: WorkOrder, refilled: set[int]) -> list[Problem]:
     """A step without tasks could never complete, and would hold its 施工单 open forever."""
     if work_order.id is None or not work_order.steps:
         return []
@@ -90,7 +92,7 @@ def _empty_steps(work_order: WorkOrder) -> list[Problem]:
     ).all())
     return [
         Problem("steps", _("工序“%(name)s”没有任务，请添加任务或删除该工序", name=step.process.name))
-        for step in work_order.steps if not counts.get(step.id)
+        for step in work_order.steps if not counts.get(step.id) and step.id not in refilled
     ]
 
 

@@ -151,14 +151,12 @@ def notify_approved(work_order, task_count: int, actor=None) -> list[Notificatio
                   priority="high", work_order=work_order)
 
 
-def notify_rejected(work_order, deleted_count: int, reason: str, actor=None) -> list[Notification]:
-    """审核拒绝 → the creator."""
+def notify_rejected(work_order, reason: str, actor=None) -> list[Notification]:
+    """审核拒绝 → the creator; the drafts and their edits are kept for the resubmission."""
     with _plant_language():
         title = _("施工单 %(number)s 审核拒绝", number=work_order.number)
-        content = _("施工单 %(number)s 审核被拒绝", number=work_order.number)
-        if deleted_count > 0:
-            content += _("，已删除 %(count)s 个草稿任务", count=deleted_count)
-        content += _("。")
+        content = _("施工单 %(number)s 审核被拒绝，草稿任务和修改均已保留，修改后可重新提交审核。",
+                    number=work_order.number)
         if reason:
             content += _("拒绝原因：%(reason)s", reason=reason)
     return notify(_without([work_order.created_by_id], actor), "approval_rejected", title, content,
@@ -206,13 +204,13 @@ def notify_task_cancelled(task, reason: str, actor=None) -> list[Notification]:
 
 
 def notify_task_completed(task, actor=None) -> list[Notification]:
-    """任务完成 → the supervisors of the task's department and the 施工单's creator."""
+    """任务完成 → the supervisors of the task's department. The creator is not told of each task:
+    工序完成 and 施工单完成 tell them of the work (DOMAIN.md §9)."""
     with _plant_language():
         title = _("任务完成：%(content)s", content=task.content)
         content = _('任务 "%(content)s" 已完成（施工单：%(number)s）', content=task.content,
                     number=task.work_order.number)
-    recipients = supervisor_ids_of([task.department_id]) | {task.work_order.created_by_id}
-    return notify(_without(recipients, actor), "task_completed", title, content, task=task)
+    return notify(_without(supervisor_ids_of([task.department_id]), actor), "task_completed", title, content, task=task)
 
 
 def notify_step_completed(step, actor=None) -> list[Notification]:

@@ -413,7 +413,7 @@ def submit(actor, work_order_id: int, version: int) -> WorkOrder:
 
 
 def resubmit(actor, work_order_id: int, version: int) -> WorkOrder:
-    """已拒绝 → 待审核, first restoring every draft the rejection deleted (reference §13 #9)."""
+    """已拒绝 → 待审核; a step left without any task gets its drafts again (DOMAIN.md §4)."""
     work_order = _lock(work_order_id, version)
     if work_order.approval_status != "rejected":
         raise _wrong_approval(_l("只有被拒绝的施工单才能重新提交审核"), work_order)
@@ -465,7 +465,8 @@ def approve(actor, work_order_id: int, version: int, comment: str = "") -> WorkO
 
 
 def reject(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
-    """待审核 → 已拒绝 with a reason; the drafts are deleted (a resubmission restores them)."""
+    """待审核 → 已拒绝 with a reason. The drafts and every manual edit stay (DOMAIN.md §3): the
+    maker fixes what the reason names and resubmits, without redoing the rest."""
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_l("审核拒绝时，必须填写拒绝原因"), fields={"reason": _l("请填写拒绝原因")},
@@ -474,18 +475,14 @@ def reject(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
     if work_order.approval_status != "pending":
         raise _wrong_approval(_l("只有待审核的施工单可以审核"), work_order)
     _advance_version(work_order, version)
-    deleted = db.session.execute(
-        delete(Task).where(Task.work_order_id == work_order.id, Task.status == "draft")
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
     now = utcnow()
     work_order.approval_status = "rejected"
     work_order.approved_by_id, work_order.approved_at, work_order.approval_comment = actor.id, now, reason
     db.session.add(ApprovalLog(work_order_id=work_order.id, action="reject", user_id=actor.id, comment=reason,
                                created_at=now))
     audit.record(actor, "work_order", work_order.id, "reject", work_order_id=work_order.id, from_status="pending",
-                 to_status="rejected", reason=reason, detail={"drafts_deleted": deleted})
-    notifications.notify_rejected(work_order, deleted, reason, actor)
+                 to_status="rejected", reason=reason)
+    notifications.notify_rejected(work_order, reason, actor)
     _announce(work_order, "rejected")
     return work_order
 
@@ -841,11 +838,11 @@ def available_actions(user, work_order: WorkOrder, problems: list[str] | None = 
     if approval == "draft" and can("workorder.submit"):
         add("submit", style="btn-primary", blocked=blocked)
     if approval == "rejected" and can("workorder.submit"):
-        add("resubmit", style="btn-primary", confirm=_("确定要重新提交审核吗？"))
+        add("resubmit", style="btn-primary", confirm=_("确定要重新提交审核吗？"), blocked=blocked)
     if approval == "pending" and can("workorder.approve"):
         add("approve", style="btn-primary", reason_label=_("审核意见"), blocked=blocked)
         add("reject", style="btn-danger", reason_label=_("拒绝原因"), reason_required=True,
-            confirm=_("确定要拒绝该施工单吗？草稿任务将被删除。"))
+            confirm=_("确定要拒绝该施工单吗？草稿任务和修改将保留，修改后可重新提交审核。"))
     if approval == "approved" and status not in ("completed", "cancelled") and can("workorder.withdraw"):
         started = started_task_count(work_order)
         add("withdraw", reason_label=_("撤回原因"),
@@ -870,7 +867,12 @@ def approval_problems(user, work_order: WorkOrder) -> list[str]:
         policy.can(user, "workorder.submit", work_order) or policy.can(user, "workorder.approve", work_order)
     ):
         return []
-    return [problem.message for problem in approval_check.problems(work_order)]
+    refilled: set[int] = set()
+    if work_order.approval_status == "rejected":
+        # Resubmitting fills an empty step first: its emptiness is no problem of the resubmission.
+        refilled_processes = {spec.process_id for spec in _drafts_of_empty_steps(work_order)}
+        refilled = {step.id for step in work_order.steps if step.process_id in refilled_processes}
+    return [problem.message for problem in approval_check.problems(work_order, refilled_steps=refilled)]
 
 
 def may_edit_drafts(user, work_order: WorkOrder) -> bool:
@@ -1148,9 +1150,7 @@ def _plan(work_order: WorkOrder, resolved: _Resolved) -> generation.SyncPlan:
 def _submit(actor, work_order: WorkOrder, *, resubmitting: bool) -> None:
     """→ 待审核, after restoring missing drafts and passing the approval check; approvers are told."""
     if resubmitting:
-        specs = generation.generate(_shape_of(work_order))
-        plan = generation.plan_sync(_existing_tasks(work_order), specs, specs)
-        generation.insert_drafts(work_order, plan.add, _step_ids(work_order))
+        generation.insert_drafts(work_order, _drafts_of_empty_steps(work_order), _step_ids(work_order))
     approval_check.check(work_order)
     previous = work_order.approval_status
     now = utcnow()
@@ -1160,6 +1160,24 @@ def _submit(actor, work_order: WorkOrder, *, resubmitting: bool) -> None:
     audit.record(actor, "work_order", work_order.id, action, work_order_id=work_order.id,
                  from_status=previous, to_status="pending")
     notifications.notify_approval_requested(work_order, actor)
+
+
+def _empty_step_ids(work_order: WorkOrder) -> set[int]:
+    with_tasks = set(db.session.scalars(select(Task.step_id).where(Task.work_order_id == work_order.id).distinct()))
+    return {step.id for step in work_order.steps if step.id not in with_tasks}
+
+
+def _drafts_of_empty_steps(work_order: WorkOrder) -> list[generation.TaskSpec]:
+    """What a resubmission adds: the generated drafts of each step that has no task at all.
+
+    Drafts kept through the rejection — edited, added or deleted by hand — are the maker's work
+    and stay as they are; only a step left empty (e.g. rejected before drafts were kept) is filled.
+    """
+    empty_ids = _empty_step_ids(work_order)
+    empty = {step.process_id for step in work_order.steps if step.id in empty_ids}
+    if not empty:
+        return []
+    return [spec for spec in generation.generate(_shape_of(work_order)) if spec.process_id in empty]
 
 
 def _complete_confirmed_plate_tasks(actor, work_order: WorkOrder, released: list[Task]) -> None:

@@ -71,15 +71,11 @@ def test_approved_without_tasks_or_comment_says_only_that(db, plant):
     assert stored(db)[0][3] == '施工单 SG2026110001 已通过审核，状态已变更为"进行中"。'
 
 
-def test_rejected_tells_the_creator_with_deleted_drafts_and_reason(db, plant):
-    notifications.notify_rejected(plant["work_order"], 3, "数量有误", actor=plant["people"]["production_sup"])
+def test_rejected_tells_the_creator_that_the_drafts_are_kept_and_the_reason(db, plant):
+    notifications.notify_rejected(plant["work_order"], "数量有误", actor=plant["people"]["production_sup"])
     assert stored(db) == [("制单员甲", "approval_rejected", "施工单 SG2026110001 审核拒绝",
-                           "施工单 SG2026110001 审核被拒绝，已删除 3 个草稿任务。拒绝原因：数量有误", "high")]
-
-
-def test_rejected_without_deleted_drafts(db, plant):
-    notifications.notify_rejected(plant["work_order"], 0, "数量有误")
-    assert stored(db)[0][3] == "施工单 SG2026110001 审核被拒绝。拒绝原因：数量有误"
+                           "施工单 SG2026110001 审核被拒绝，草稿任务和修改均已保留，修改后可重新提交审核。"
+                           "拒绝原因：数量有误", "high")]
 
 
 def test_a_creator_who_decides_is_not_told_about_it(db, plant):
@@ -130,10 +126,11 @@ def test_cancelling_an_unassigned_task_notifies_nobody(db, plant):
     assert stored(db) == []
 
 
-def test_completion_tells_the_department_supervisors_and_the_creator(db, plant):
+def test_completion_tells_the_department_supervisors_not_the_creator(db, plant):
     notifications.notify_task_completed(plant["task"], actor=plant["people"]["operator"])
-    # 印刷主管 leads 印刷车间; 生产主管 leads it through its parent; not 包装主管, not the inactive one.
-    assert names(db) == sorted(["制单员甲", "生产主管", "印刷主管"])
+    # 印刷主管 leads 印刷车间; 生产主管 leads it through its parent; not 包装主管, not the inactive one;
+    # not the creator, who hears of 工序完成 and 施工单完成 instead (DOMAIN.md §9).
+    assert names(db) == sorted(["生产主管", "印刷主管"])
     assert {row[1:] for row in stored(db)} == {("task_completed", "任务完成：印刷：彩盒A",
                                                '任务 "印刷：彩盒A" 已完成（施工单：SG2026110001）', "normal")}
 
@@ -163,8 +160,7 @@ def test_notify_announces_one_event_for_its_recipients(db, plant):
     [pending] = db.session.info[events._PENDING]
     people = plant["people"]
     assert pending.payload["type"] == "notification"
-    assert pending.payload["user_ids"] == sorted(p.id for p in (people["maker"], people["production_sup"],
-                                                                people["printing_sup"]))
+    assert pending.payload["user_ids"] == sorted(p.id for p in (people["production_sup"], people["printing_sup"]))
 
 
 # --- 交货期预警 ---------------------------------------------------------------------------

@@ -89,7 +89,8 @@ def test_walk_through_claim_start_pause_resume_report_to_completion(db, world):
     assert notifications_of(world.supervisor) == [task_done]
     assert notifications_of(world.head_supervisor) == [task_done]
     assert notifications_of(world.other_supervisor) == []
-    assert notifications_of(world.creator) == [task_done, ("process_completed", "工序完成：印刷")]
+    # The creator hears of the step, not of each task (DOMAIN.md §9).
+    assert notifications_of(world.creator) == [("process_completed", "工序完成：印刷")]
 
 
 def test_a_won_claim_shows_on_the_task_object_before_the_commit(db, world):
@@ -134,7 +135,9 @@ def test_completing_the_last_step_completes_the_work_order_and_notifies_the_crea
     work_order = reload(world.work_order)
     assert work_order.status == "completed" and work_order.completed_at is not None
     assert reload(world.die_step).status == "completed"
-    assert notifications_of(world.creator)[-1] == ("workorder_completed", "施工单完成：SG2026110001")
+    assert notifications_of(world.creator) == [("process_completed", "工序完成：印刷"),
+                                               ("process_completed", "工序完成：模切"),
+                                               ("workorder_completed", "施工单完成：SG2026110001")]
     assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.object_type == "work_order", AuditLog.action == "complete")) == 1
 

@@ -72,7 +72,7 @@ def test_walk_through_over_http(db, client, login, world):
     assert (task.status, task.completed_quantity, task.defective_quantity) == ("completed", 1000, 12)
     assert reload(world.print_step).status == "completed"
     recipients = set(db.session.scalars(select(Notification.recipient_id).where(Notification.type == "task_completed")))
-    assert recipients == {world.supervisor.id, world.head_supervisor.id, world.creator.id}
+    assert recipients == {world.supervisor.id, world.head_supervisor.id}
 
 
 def test_the_loser_of_a_claim_is_told_who_won_and_its_lists_refresh(db, client, login, world):

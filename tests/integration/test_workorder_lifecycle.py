@@ -121,17 +121,18 @@ def test_reject_then_resubmit_then_approve_yields_the_full_task_set(plant):
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.approval_status, work_order.approval_comment) == ("rejected", "颜色需与客户确认")
-    assert tasks_of(work_order.id) == []
+    assert task_rows(work_order.id) == drafts  # the drafts stay (DOMAIN.md §3)
     rejected = db.session.scalar(select(Notification).where(Notification.type == "approval_rejected"))
     assert (rejected.recipient_id, rejected.title) == (plant.maker.id, f"施工单 {work_order.number} 审核拒绝")
-    assert "已删除 7 个草稿任务" in rejected.content and "拒绝原因：颜色需与客户确认" in rejected.content
+    assert rejected.content == (f"施工单 {work_order.number} 审核被拒绝，草稿任务和修改均已保留，修改后可重新提交审核。"
+                                "拒绝原因：颜色需与客户确认")
 
     service.resubmit(plant.maker, work_order.id, work_order.version)
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.approval_status, work_order.approval_comment) == ("pending", "")
     assert task_rows(work_order.id) == drafts
-    assert [t.number for t in tasks_of(work_order.id)] == [f"T{work_order.number}-{i:02d}" for i in range(8, 15)]
+    assert [t.number for t in tasks_of(work_order.id)] == [f"T{work_order.number}-{i:02d}" for i in range(1, 8)]
 
     service.approve(plant.supervisor, work_order.id, work_order.version)
     db.session.commit()
