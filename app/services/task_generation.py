@@ -155,6 +155,7 @@ class SyncPlan:
 
     delete_ids: list[int] = field(default_factory=list)
     add: list[TaskSpec] = field(default_factory=list)
+    deleted: list[ExistingTask] = field(default_factory=list)  # the drafts behind ``delete_ids``, to name them
     # task id → column values that follow the edit (only where the user had not changed them)
     updates: dict[int, dict] = field(default_factory=dict)
 
@@ -191,6 +192,7 @@ def plan_sync(existing: Iterable[ExistingTask], before: Sequence[TaskSpec], afte
         )
         if removable:
             plan.delete_ids.append(task.id)
+            plan.deleted.append(task)
         else:
             kept.append(task)
     kept_keys = {task.key for task in kept}

@@ -1327,11 +1327,44 @@ def product_defaults(product_id: int | None) -> Product | None:
     )
 
 
+@dataclass(frozen=True)
+class DraftLine:
+    """One draft the sync preview names: its process, text and quantity (and number once it exists)."""
+    process: str
+    content: str
+    quantity: int
+    number: str = ""
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What saving an edit does to the drafts, task by task (DOMAIN.md §4: the user confirms it)."""
+    deleted: list[DraftLine]
+    added: list[DraftLine]
+    updated: int
+
+
+def describe_plan(plan: generation.SyncPlan | None) -> PlanPreview | None:
+    if plan is None:
+        return None
+    names = {process.id: process.name for process in _by_id(
+        Process, {task.process_id for task in plan.deleted} | {spec.process_id for spec in plan.add}).values()}
+    numbers = dict(db.session.execute(select(Task.id, Task.number).where(Task.id.in_(plan.delete_ids))).all()) \
+        if plan.delete_ids else {}
+    return PlanPreview(
+        deleted=[DraftLine(names.get(task.process_id, ""), task.content, task.target_quantity,
+                           numbers.get(task.id, "")) for task in plan.deleted],
+        added=[DraftLine(names.get(spec.process_id, ""), spec.content, spec.target_quantity) for spec in plan.add],
+        updated=len(plan.updates),
+    )
+
+
 @dataclass
 class FormCheck:
     plate_problems: list[approval_check.Problem]
     plan: generation.SyncPlan | None
     step_count: int = 0
+    preview: PlanPreview | None = None
 
 
 def form_check(actor, data: WorkOrderInput, work_order_id: int | None = None) -> FormCheck:
@@ -1345,7 +1378,7 @@ def form_check(actor, data: WorkOrderInput, work_order_id: int | None = None) ->
             plan = preview(actor, work_order_id, data)
         except (Invalid, Forbidden, NotFound):
             plan = None
-    return FormCheck(approval_check.plate_problems(processes, kinds), plan, len(data.steps))
+    return FormCheck(approval_check.plate_problems(processes, kinds), plan, len(data.steps), describe_plan(plan))
 
 
 @dataclass

@@ -191,7 +191,7 @@ def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, 
         if form.customer_id.data or work_order else service.FormCheck([], None)
     return render_template(
         "workorders/form.html", form=form, work_order=work_order, options=options, plan=plan, check=check,
-        refusal=refusal, field_errors=field_errors, plate_kinds=PLATE_KINDS,
+        refusal=refusal, field_errors=field_errors, plate_kinds=PLATE_KINDS, plan_preview=service.describe_plan(plan),
     ), status
 
 

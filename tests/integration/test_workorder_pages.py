@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Task, WorkOrder
 from app.utils.timeutil import plant_today
 from factories import ProductMaterialFactory, ProductProcessFactory
-from workorder_support import WALK_THROUGH_PROCESSES, approved, build_plant, create, fresh, task_rows, tasks_of
+from workorder_support import approved, build_plant, create, form_data, fresh, task_rows, tasks_of
 
 HTMX = {"HX-Request": "true"}
 
@@ -19,39 +19,6 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture()
 def plant(seeded):
     return build_plant(seeded)
-
-
-def form_data(plant, processes=WALK_THROUGH_PROCESSES, plates=None, products=None, intent="draft",
-              work_order=None, **overrides) -> MultiDict:
-    """What the browser posts for a 施工单 (the edit form carries the saved line ids)."""
-    plates = [plant.artwork, plant.die] if plates is None else plates
-    products = [(plant.brochure, 800), (plant.poster, 300)] if products is None else products
-    data = MultiDict({
-        "customer_id": str(plant.customer.id), "priority": "normal", "order_date": plant_today().isoformat(),
-        "delivery_date": (plant_today() + timedelta(days=10)).isoformat(), "production_quantity": "500",
-        "spoilage_quantity": "0", "printing_type": "front", "other_colors": "528C，金色", "notes": "",
-        "intent": intent,
-    })
-    saved_lines = fresh(work_order.id).products if work_order else []
-    for index, (product, quantity) in enumerate(products):
-        data[f"products-{index}-product_id"] = str(product.id)
-        data[f"products-{index}-quantity"] = str(quantity)
-        if index < len(saved_lines):
-            data[f"products-{index}-line_id"] = str(saved_lines[index].id)
-    for index, code in enumerate(processes):
-        process = plant.process(code)
-        data[f"steps-{index}-process_id"] = str(process.id)
-        data[f"steps-{index}-selected"] = "y"
-        data[f"steps-{index}-sequence"] = str(process.sort_order)
-    for plate in plates:
-        data.add(f"{plate.kind}_ids", str(plate.id))
-    for color in ("C", "M", "Y", "K"):
-        data.add("cmyk_colors", color)
-    if work_order is not None:
-        data["version"] = str(fresh(work_order.id).version)
-    for key, value in overrides.items():
-        data[key] = value
-    return data
 
 
 def message_of(response) -> str:
