@@ -187,9 +187,26 @@ def can(user, action: str, obj=None) -> bool:
     return bool(rule(user, obj))
 
 
+# Why an action is refused, said to the person refused (a 403 names the rule, not just "no").
+REFUSALS = {
+    "workorder.list": _l("施工单只对管理员、业务员、制单员、部门主管和设计员开放"),
+    "workorder.create": _l("只有管理员、制单员和业务员可以新建施工单"),
+    "workorder.view": _l("您只能查看自己创建的施工单或自己负责客户的施工单"),
+    "workorder.edit": _l("只有该施工单的制单人、该客户的业务员或管理员可以修改施工单"),
+    "workorder.submit": _l("只有该施工单的制单人、该客户的业务员或管理员可以提交审核"),
+    "workorder.edit_drafts": _l("只有该施工单的制单人、该客户的业务员或管理员可以编辑草稿任务"),
+    "workorder.approve": _l("只有管理员、部门主管和该客户的业务员可以审核施工单"),
+    "workorder.withdraw": _l("只有审核人、该施工单的制单人或该客户的业务员可以撤回审核"),
+    "workorder.control": _l("只有管理员、部门主管和该客户的业务员可以暂停、恢复或取消施工单"),
+    "workorder.delete": _l("只有该施工单的制单人或管理员可以删除施工单"),
+    "workorder.materials": _l("只有管理员、部门主管和该施工单的编辑人可以更新物料状态"),
+    "workorder.order_for": _l("只能为自己负责的客户创建或修改施工单"),
+}
+
+
 def require(user, action: str, obj=None) -> None:
     if not can(user, action, obj):
-        raise Forbidden(_l("您没有权限执行此操作"), code="forbidden")
+        raise Forbidden(REFUSALS.get(action, _l("您没有权限执行此操作")), code="forbidden")
 
 
 def landing_endpoint(user) -> str:

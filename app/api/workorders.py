@@ -16,7 +16,7 @@ from app.enums import ApprovalStatus, Priority, PrintingType, WorkOrderStatus
 from app.extensions import db
 from app.policy import require
 from app.services import workorders as service
-from app.workorders.routes import TRANSITIONS
+from app.workorders.routes import TRANSITIONS, transition_message
 
 TAG = "施工单"
 TEXT_MAX = 1000
@@ -130,7 +130,7 @@ def _input(body: dict) -> service.WorkOrderInput:
 
 def _register_transition(action: str) -> None:
     """POST /workorders/{id}/<action>: the page's transition, guarded by the same policy action."""
-    policy_action, call, message = TRANSITIONS[action]
+    policy_action, call = TRANSITIONS[action][:2]
     text_field = {"approve": "comment", "reject": "reason"}.get(action)
 
     def transition(work_order_id: int, body: dict):
@@ -139,7 +139,7 @@ def _register_transition(action: str) -> None:
         require(current_user, policy_action, work_order)
         call(work_order.id, body["version"], body.get(text_field, "") if text_field else "")
         db.session.commit()
-        return {"message": str(message), "work_order": work_order_detail_json(service.get_for_detail(work_order_id))}
+        return {"message": transition_message(action, work_order_id), "work_order": work_order_detail_json(service.get_for_detail(work_order_id))}
 
     transition.__name__ = f"work_order_{action}"
     operation(bp, "POST", f"/workorders/{{work_order_id}}/{action}", summary=TRANSITION_SUMMARIES[action], tag=TAG,

@@ -464,6 +464,24 @@ def approve(actor, work_order_id: int, version: int, comment: str = "") -> WorkO
     return work_order
 
 
+def approval_message(work_order_id: int) -> str:
+    """What approving did, truthfully: how many tasks went to departments and how many wait in
+    the 待分派 pool (auto-dispatch off, or no rule fits) for a supervisor to dispatch."""
+    dispatched, pooled = db.session.execute(
+        select(func.count(Task.department_id),
+               func.count(Task.id).filter(Task.department_id.is_(None), Task.status == "pending"))
+        .where(Task.work_order_id == work_order_id, Task.status != "draft")
+    ).one()
+    if dispatched and pooled:
+        return _("审核通过：%(dispatched)s 个任务已分派到部门，%(pooled)s 个任务进入待分派，等待主管分派",
+                 dispatched=dispatched, pooled=pooled)
+    if pooled:
+        return _("审核通过：%(count)s 个任务进入待分派，等待主管分派", count=pooled)
+    if dispatched:
+        return _("审核通过：%(count)s 个任务已分派到部门", count=dispatched)
+    return _("审核通过")
+
+
 def reject(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
     """待审核 → 已拒绝 with a reason. The drafts and every manual edit stay (DOMAIN.md §3): the
     maker fixes what the reason names and resubmits, without redoing the rest."""

@@ -26,13 +26,13 @@ from app.workorders.forms import (
     WorkOrderForm,
 )
 
-# action → (policy action, call, success message)
+# action → (policy action, call, success message: a text, or a function of the 施工单 id that says what happened)
 TRANSITIONS = {
     "submit": ("workorder.submit", lambda wo, v, reason: service.submit(current_user, wo, v), _l("已提交审核")),
     "resubmit": ("workorder.submit", lambda wo, v, reason: service.resubmit(current_user, wo, v),
                  _l("已重新提交审核")),
     "approve": ("workorder.approve", lambda wo, v, reason: service.approve(current_user, wo, v, reason),
-                _l("审核通过，任务已分派")),
+                service.approval_message),
     "reject": ("workorder.approve", lambda wo, v, reason: service.reject(current_user, wo, v, reason),
                _l("已拒绝审核")),
     "withdraw": ("workorder.withdraw", lambda wo, v, reason: service.withdraw(current_user, wo, v, reason),
@@ -45,6 +45,11 @@ TRANSITIONS = {
     "delete": ("workorder.delete", lambda wo, v, reason: service.delete_work_order(current_user, wo, v),
                _l("施工单已删除")),
 }
+
+
+def transition_message(action: str, work_order_id: int) -> str:
+    message = TRANSITIONS[action][2]
+    return message(work_order_id) if callable(message) else str(message)
 
 
 # ---------------------------------------------------------------- list
@@ -370,16 +375,17 @@ def _render_detail(work_order_id: int, message: str = "", status: int = 200, **e
 def transition(work_order_id: int, action: str):
     work_order = service.get(work_order_id)
     require(current_user, "workorder.view", work_order)
-    policy_action, call, message = TRANSITIONS[action]
+    policy_action, call = TRANSITIONS[action][:2]
     require(current_user, policy_action, work_order)
     call(work_order.id, _version(request.form.get("version")), request.form.get("reason", ""))
     db.session.commit()
+    message = transition_message(action, work_order_id)
     if action == "delete":
-        flash(str(message), "success")
+        flash(message, "success")
         if is_htmx():
             return "", 200, {"HX-Redirect": url_for("workorders.index")}
         return redirect(url_for("workorders.index"), 303)
-    return _render_detail(work_order_id, str(message))
+    return _render_detail(work_order_id, message)
 
 
 @bp.route("/workorders/<int:work_order_id>/materials/<int:line_id>/status", methods=["POST"])

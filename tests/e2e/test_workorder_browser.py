@@ -71,7 +71,7 @@ def test_create_submit_and_approve_through_the_pages(seeded, page_factory, scree
     page.locator("summary", has_text="通过审核").click()
     page.get_by_label("审核意见（可选）").fill("同意生产")
     page.locator("#wo-actions form").get_by_role("button", name="通过审核").click()
-    page.locator("#toasts").get_by_text("审核通过，任务已分派").wait_for()
+    page.locator("#toasts").get_by_text("审核通过：7 个任务已分派到部门").wait_for()
     assert "已通过" in page.locator("#wo-detail .page-head").inner_text()
     assert page.locator("tr.task-row.is-draft").count() == 0
     departments = {}

@@ -76,7 +76,7 @@ def test_a_revoked_token_and_a_deactivated_owner_are_refused(db, client):
 def test_a_token_has_its_owners_permissions_not_more(db, client):
     operator = UserFactory(roles=["operator"])
     response = client.get("/api/v1/workorders", headers=bearer(operator))
-    assert error_of(response) == (403, "forbidden", "您没有权限执行此操作")
+    assert error_of(response) == (403, "forbidden", "施工单只对管理员、业务员、制单员、部门主管和设计员开放")
 
 
 # ---------------------------------------------------------------- the browser session and CSRF

@@ -109,7 +109,7 @@ def test_create_submit_and_approve_release_the_tasks(seeded, client):
     assert (response.status_code, response.get_json()["message"]) == (200, "已提交审核")
     version = response.get_json()["work_order"]["version"]
     response = client.post(f"{url}/approve", json={"version": version, "comment": "同意"}, headers=sales)
-    assert (response.status_code, response.get_json()["message"]) == (200, "审核通过，任务已分派")
+    assert (response.status_code, response.get_json()["message"]) == (200, "审核通过：7 个任务已分派到部门")
     approved_detail = response.get_json()["work_order"]
     assert (approved_detail["approval_status"], approved_detail["status"], approved_detail["approved_by"]["name"],
             approved_detail["approval_comment"]) == ("approved", "in_progress", "王业务", "同意")

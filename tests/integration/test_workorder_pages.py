@@ -164,7 +164,7 @@ def test_approve_over_htmx_returns_the_region_with_a_toast_and_dispatches(plant,
     response = client.post(f"/workorders/{work_order.id}/approve", headers=HTMX,
                            data={"version": work_order.version, "reason": "可以生产"})
     assert response.status_code == 200
-    assert message_of(response) == "审核通过，任务已分派"
+    assert message_of(response) == "审核通过：7 个任务已分派到部门"
     assert 'id="wo-detail"' in response.get_data(as_text=True)
     assert {row[5] for row in task_rows(work_order.id)} == {"design", "printing", "die_cutting", "packaging"}
 
