@@ -6,6 +6,8 @@
  *   data-submit-on-change             a change submits the element's form
  *   data-confirm="<question>"         a form asks before it is submitted
  *   data-print                        click opens the print dialog
+ *   <dialog data-modal>               opens (modal, in view, first field focused) when htmx swaps
+ *                                     content into it; data-close-dialog inside closes it
  *   #bell-menu / #bell-panel          the panel loads ("bell-refresh") when opened, and reloads on
  *                                     live events only while it is open
  */
@@ -22,7 +24,41 @@
       return;
     }
     if (evt.target.closest("[data-print]")) window.print();
+    var closer = evt.target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) closer.closest("dialog").close();
   });
+
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var dialog = evt.detail.target;
+    if (!dialog.matches || !dialog.matches("dialog[data-modal]")) return;
+    if (!dialog.open) dialog.showModal();
+    var first = dialog.querySelector("input:not([type=hidden]), textarea, select");
+    if (first) first.focus();
+  });
+
+  // A live region holding an open modal waits: re-fetching it would throw away what is being typed.
+  // It refreshes once the dialog closes. ("close" does not bubble: listen in the capture phase.)
+  // Both before the request and, for one already on its way when the dialog opened, before the swap.
+  function deferredLiveRefresh(region, cause) {
+    if (!cause || cause.type !== "live-refresh" || !region || !region.querySelector) return false;
+    if (!region.querySelector("dialog[data-modal][open]")) return false;
+    region.setAttribute("data-live-deferred", "");
+    return true;
+  }
+  document.addEventListener("htmx:confirm", function (evt) {
+    if (deferredLiveRefresh(evt.detail.elt, evt.detail.triggeringEvent)) evt.preventDefault();
+  });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var config = evt.detail.requestConfig;
+    if (deferredLiveRefresh(evt.detail.elt, config && config.triggeringEvent)) evt.detail.shouldSwap = false;
+  });
+  document.addEventListener("close", function (evt) {
+    if (!evt.target.matches || !evt.target.matches("dialog[data-modal]")) return;
+    var region = evt.target.closest("[data-live-deferred]");
+    if (!region) return;
+    region.removeAttribute("data-live-deferred");
+    if (window.htmx) htmx.trigger(region, "live-refresh");
+  }, true);
 
   document.addEventListener("change", function (evt) {
     var field = evt.target.closest("[data-submit-on-change]");

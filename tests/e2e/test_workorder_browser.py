@@ -96,3 +96,52 @@ def test_an_open_work_order_page_follows_an_approval_made_elsewhere(seeded, page
     db.session.commit()
     expect(page.locator("#wo-detail .page-head")).to_contain_text("已通过", timeout=1500)
     expect(page.locator("tr.task-row.is-draft")).to_have_count(0)
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["x"] >= 0 and box["y"] >= 0 and \
+        box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"]
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_factory, screenshot_dir, viewport):
+    plant = build_plant(seeded)
+    work_order = create(plant.maker, plant.work_order_input())
+    last = service.get(work_order.id).steps[-1].tasks[-1]
+    page = page_factory(viewport=viewport)
+    log_in(page, "maker1")
+    page.goto(f"/workorders/{work_order.id}")
+    edit = page.get_by_role("button", name=f"编辑草稿任务 {last.number}")
+    edit.scroll_into_view_if_needed()
+    edit.click()
+
+    editor = page.locator("#draft-editor")
+    expect(editor).to_be_visible()
+    expect(editor.get_by_role("heading")).to_have_text(f"编辑草稿任务 {last.number}")
+    quantity = editor.get_by_label("数量")
+    expect(quantity).to_be_focused()
+    assert in_viewport(page, quantity) and in_viewport(page, editor.get_by_role("button", name="保存"))
+    page.screenshot(path=f"{screenshot_dir}/workorder-draft-editor-{viewport[0]}.png")
+
+    quantity.fill("777")
+    editor.get_by_role("button", name="保存").click()
+    page.locator("#toasts").get_by_text("草稿任务已保存").wait_for()
+    expect(page.locator("#draft-editor")).to_be_hidden()
+    expect(page.locator(f"#task-row-{last.id}")).to_contain_text("777")
+
+    # A change made elsewhere meanwhile does not throw the open editor away; 取消 closes it without
+    # saving, and then the page catches up.
+    page.get_by_role("button", name=f"编辑草稿任务 {last.number}").click()
+    expect(page.locator("#draft-editor")).to_be_visible()
+    page.locator("#draft-editor").get_by_label("数量").fill("5")
+    step = service.get(work_order.id).steps[0]
+    service.add_draft(plant.sales, work_order.id, step.id, quantity=3, content="补做样张")
+    db.session.commit()
+    page.wait_for_timeout(1000)
+    expect(page.locator("#draft-editor").get_by_label("数量")).to_have_value("5")
+    page.locator("#draft-editor").get_by_role("button", name="取消").click()
+    expect(page.locator("#draft-editor")).to_be_hidden()
+    expect(page.locator("tr.task-row", has_text="补做样张")).to_have_count(1)
+    expect(page.locator(f"#task-row-{last.id}")).to_contain_text("777")
