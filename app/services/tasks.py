@@ -58,17 +58,20 @@ def get_task(task_id: int) -> Task:
     return task
 
 
+def work_order_stop(work_order_status: str) -> str | None:
+    """Why a task of a 施工单 in this production status cannot be acted on, or None."""
+    return {"paused": _("施工单已暂停"), "cancelled": _("施工单已取消"), "completed": _("施工单已完成")} \
+        .get(work_order_status)
+
+
 def blocker(task: Task) -> str | None:
     """Why nobody can act on this task right now, or None. Cards show the same text."""
     work_order = task.work_order
     if task.status == "draft" or work_order.approval_status != "approved":
         return _("等待审核：施工单尚未审核通过")
-    if work_order.status == "paused":
-        return _("施工单已暂停")
-    if work_order.status == "cancelled":
-        return _("施工单已取消")
-    if work_order.status == "completed":
-        return _("施工单已完成")
+    stopped = work_order_stop(work_order.status)
+    if stopped:
+        return stopped
     if task.status == "cancelled":
         return _("任务已取消")
     return None

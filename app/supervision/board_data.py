@@ -13,6 +13,8 @@ from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import Department, Process, Task, User, WorkOrder
 from app.services import settings
+from app.services.capacity import cap_message
+from app.services.tasks import work_order_stop
 from app.services.operator_selection import department_operators, operator_loads
 from app.utils.timeutil import utcnow
 
@@ -31,6 +33,12 @@ class BoardCard(NamedTuple):
     target_quantity: int
     process_name: str
     work_order_number: str
+    work_order_status: str
+
+    @property
+    def blocked(self) -> str | None:
+        """Why no supervisor can assign this task now (its 施工单 is paused, cancelled, finished)."""
+        return work_order_stop(self.work_order_status)
 
 
 @dataclass
@@ -39,6 +47,14 @@ class Column:
     load: int = 0
     tasks: list[BoardCard] = field(default_factory=list)
     total: int = 0  # the unassigned column shows only the first UNASSIGNED_SHOWN of them
+    cap: int = 0
+
+    @property
+    def refusal(self) -> str:
+        """Why no task can be dropped on this operator now: at the cap (DOMAIN.md §7), or ''."""
+        if self.operator is None or self.load < self.cap:
+            return ""
+        return cap_message(self.load, self.cap)
 
 
 @dataclass
@@ -70,7 +86,8 @@ def board_departments(user) -> list[Department]:
 UNASSIGNED_SHOWN = 50
 BOARD_CARD_COLUMNS = (Task.id, Task.version, Task.status, Task.number, Task.content, Task.operator_id,
                       User.name.label("operator_name"), Task.completed_quantity, Task.target_quantity,
-                      Process.name.label("process_name"), WorkOrder.number.label("work_order_number"))
+                      Process.name.label("process_name"), WorkOrder.number.label("work_order_number"),
+                      WorkOrder.status.label("work_order_status"))
 
 
 def build_board(department: Department) -> Board:
@@ -94,7 +111,8 @@ def build_board(department: Department) -> Board:
         operators += db.session.scalars(select(User).options(load_only(User.name)).where(User.id.in_(others))
                                         .order_by(User.id))
     loads = operator_loads(operator.id for operator in operators)
-    columns = {operator.id: Column(operator, loads.get(operator.id, 0)) for operator in operators}
+    cap = settings.get("operator_task_cap")
+    columns = {operator.id: Column(operator, loads.get(operator.id, 0), cap=cap) for operator in operators}
     for task in assigned:
         columns[task.operator_id].tasks.append(task)
     unassigned = Column(None, tasks=waiting, total=sum(n for _, without_operator, n in counted if without_operator))
@@ -105,4 +123,4 @@ def build_board(department: Department) -> Board:
         Task.department_id == department.id, Task.status == "completed", Task.completed_at >= start_of_day)) or 0
     total = sum(n for _, _, n in counted) + counts["completed_today"]
     rate = round(counts["completed_today"] * 100 / total) if total else 0
-    return Board(department, counts, rate, settings.get("operator_task_cap"), unassigned, list(columns.values()))
+    return Board(department, counts, rate, cap, unassigned, list(columns.values()))

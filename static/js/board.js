@@ -31,10 +31,22 @@
     input.focus();
   }
 
+  // Why this card may not go to this column, or "": its 施工单 is stopped, or the operator is at
+  // the cap. The server renders both reasons; the board never sends a move that must fail.
+  function refusal(card, column) {
+    if (card.getAttribute("data-operator") === column.getAttribute("data-drop-operator")) { return ""; }
+    return card.getAttribute("data-blocked") || column.getAttribute("data-refusal") || "";
+  }
+
   function moveCard(card, column) {
     var target = column.getAttribute("data-drop-operator");
     var current = card.getAttribute("data-operator");
     if (target === current) { return; }
+    var refused = refusal(card, column);
+    if (refused) {
+      if (window.appToast) { window.appToast(refused, "error"); }
+      return;
+    }
     var send = function (reason) {
       var form = card.querySelector("form.sv-assign");
       var values = { version: card.getAttribute("data-version"), reason: reason || "" };
@@ -90,22 +102,28 @@
   document.addEventListener("dragstart", function (evt) {
     var card = evt.target.closest && evt.target.closest(".sv-card");
     if (!card) { return; }
+    if (card.hasAttribute("data-blocked")) { evt.preventDefault(); return; }
     dragged = card;
     card.classList.add("dragging");
     evt.dataTransfer.effectAllowed = "move";
     evt.dataTransfer.setData("text/plain", card.getAttribute("data-task-id"));
   });
+  // A refused column gets no drop event (dropEffect none): the card let go over it says why at dragend.
+  var refusedUnder = "";
   document.addEventListener("dragend", function () {
     if (dragged) { dragged.classList.remove("dragging"); }
+    if (dragged && refusedUnder && window.appToast) { window.appToast(refusedUnder, "error"); }
     dragged = null;
+    refusedUnder = "";
     clearTargets();
   });
   document.addEventListener("dragover", function (evt) {
     var column = dragged && evt.target.closest && evt.target.closest(".sv-column");
+    if (dragged) { refusedUnder = column ? refusal(dragged, column) : ""; }
     if (!column) { return; }
     evt.preventDefault();
-    evt.dataTransfer.dropEffect = "move";
-    highlight(column);
+    evt.dataTransfer.dropEffect = refusedUnder ? "none" : "move";
+    highlight(column, dragged);
   });
   document.addEventListener("drop", function (evt) {
     var column = dragged && evt.target.closest && evt.target.closest(".sv-column");
@@ -116,12 +134,19 @@
     moveCard(card, column);
   });
 
-  function highlight(column) {
+  // The column under a dragged card is marked before the drop: a target, or refused (with why).
+  function highlight(column, card) {
     clearTargets();
-    column.classList.add("drop-target");
+    var refused = refusal(card, column);
+    column.classList.add(refused ? "drop-refused" : "drop-target");
+    if (refused) { column.setAttribute("title", refused); }
   }
   function clearTargets() {
     document.querySelectorAll(".sv-column.drop-target").forEach(function (c) { c.classList.remove("drop-target"); });
+    document.querySelectorAll(".sv-column.drop-refused").forEach(function (c) {
+      c.classList.remove("drop-refused");
+      c.removeAttribute("title");
+    });
   }
 
   // ---- pointer events (touch screens and pens)
@@ -129,7 +154,7 @@
   document.addEventListener("pointerdown", function (evt) {
     if (evt.pointerType === "mouse") { return; }
     var card = evt.target.closest && evt.target.closest(".sv-card");
-    if (!card || evt.target.closest("select, button, a, input")) { return; }
+    if (!card || card.hasAttribute("data-blocked") || evt.target.closest("select, button, a, input")) { return; }
     touch = { card: card, x: evt.clientX, y: evt.clientY, ghost: null, id: evt.pointerId };
   });
   document.addEventListener("pointermove", function (evt) {
@@ -145,7 +170,7 @@
     touch.ghost.style.left = (evt.clientX - 20) + "px";
     touch.ghost.style.top = (evt.clientY - 20) + "px";
     var column = columnAt(evt.clientX, evt.clientY);
-    if (column) { highlight(column); } else { clearTargets(); }
+    if (column) { highlight(column, touch.card); } else { clearTargets(); }
   });
   function endTouch(evt, drop) {
     if (!touch || evt.pointerId !== touch.id) { return; }

@@ -126,3 +126,65 @@ def test_touch_drag_with_pointer_events(world, page_factory):
 
     expect(page.locator(f'[data-load="{world.operator.id}"]')).to_have_text("1/10")
     assert reload(world.task).operator_id == world.operator.id
+
+
+def assign_requests(page):
+    sent = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.method == "POST" and "/tasks/" in request.url else None)
+    return sent
+
+
+def test_a_task_of_a_paused_work_order_offers_no_control_and_cannot_be_dragged(world, page_factory):
+    from app.extensions import db
+
+    world.work_order.status = "paused"
+    world.task.status = "paused"
+    db.session.commit()
+    page = page_factory()
+    desk_login(page, world.supervisor)
+    sent = assign_requests(page)
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+    expect(card.locator(".sv-blocked")).to_have_text("施工单已暂停")
+    expect(card.get_by_label("操作员")).to_have_count(0)
+    expect(card.get_by_role("button", name="分配")).to_have_count(0)
+
+    card.drag_to(column(page, world.operator.id))
+
+    page.wait_for_timeout(500)
+    expect(column(page).locator(card)).to_have_count(1)
+    assert sent == [] and reload(world.task).operator_id is None
+
+
+def test_an_operator_at_the_cap_is_marked_as_refused_before_the_drop(world, page_factory, screenshot_dir):
+    import factories as f
+    from app.extensions import db
+    from app.services import settings
+
+    settings.update(world.admin, {"operator_task_cap": 1})
+    f.TaskFactory(step=world.print_step, department=world.printing, operator=world.operator, status="pending",
+                  number="T-HELD")
+    db.session.commit()
+    page = page_factory()
+    desk_login(page, world.supervisor)
+    sent = assign_requests(page)
+    full = column(page, world.operator.id)
+    expect(full).to_have_attribute("data-refusal", "已达任务上限 1/1")
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+    expect(card.locator(f'option[value="{world.operator.id}"]')).to_be_disabled()
+
+    card.locator(".sv-card-title .tag").hover()
+    page.mouse.down()
+    box = full.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40, steps=8)
+    expect(full).to_have_class(re.compile(r"\bdrop-refused\b"))
+    expect(full).not_to_have_class(re.compile(r"\bdrop-target\b"))
+    page.screenshot(path=f"{screenshot_dir}/supervisor-board-cap.png")
+    page.mouse.up()
+
+    expect(page.locator(".toast")).to_contain_text("已达任务上限 1/1")
+    expect(column(page).locator(card)).to_have_count(1)
+    # The other operator is still a target.
+    card.drag_to(column(page, world.other_operator.id))
+    expect(page.locator(f'[data-load="{world.other_operator.id}"]')).to_have_text("1/1")
+    assert len(sent) == 1 and reload(world.task).operator_id == world.other_operator.id
