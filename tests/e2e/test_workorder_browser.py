@@ -113,7 +113,7 @@ def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_
     page = page_factory(viewport=viewport)
     log_in(page, "maker1")
     page.goto(f"/workorders/{work_order.id}")
-    edit = page.get_by_role("button", name=f"编辑草稿任务 {last.number}")
+    edit = page.locator(f"#task-row-{last.id}").get_by_role("button", name="编辑")
     edit.scroll_into_view_if_needed()
     edit.click()
 
@@ -121,8 +121,8 @@ def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_
     expect(editor).to_be_visible()
     expect(editor.get_by_role("heading")).to_have_text(f"编辑草稿任务 {last.number}")
     quantity = editor.get_by_label("数量")
-    expect(quantity).to_be_focused()
     assert in_viewport(page, quantity) and in_viewport(page, editor.get_by_role("button", name="保存"))
+    expect(quantity).to_be_focused()
     page.screenshot(path=f"{screenshot_dir}/workorder-draft-editor-{viewport[0]}.png")
 
     quantity.fill("777")
@@ -133,7 +133,7 @@ def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_
 
     # A change made elsewhere meanwhile does not throw the open editor away; 取消 closes it without
     # saving, and then the page catches up.
-    page.get_by_role("button", name=f"编辑草稿任务 {last.number}").click()
+    page.locator(f"#task-row-{last.id}").get_by_role("button", name="编辑").click()
     expect(page.locator("#draft-editor")).to_be_visible()
     page.locator("#draft-editor").get_by_label("数量").fill("5")
     step = service.get(work_order.id).steps[0]
