@@ -139,7 +139,8 @@ def _register_transition(action: str) -> None:
         require(current_user, policy_action, work_order)
         call(work_order.id, body["version"], body.get(text_field, "") if text_field else "")
         db.session.commit()
-        return {"message": transition_message(action, work_order_id), "work_order": work_order_detail_json(service.get_for_detail(work_order_id))}
+        return {"message": transition_message(action, work_order_id),
+                "work_order": work_order_detail_json(service.get_for_detail(work_order_id))}
 
     transition.__name__ = f"work_order_{action}"
     operation(bp, "POST", f"/workorders/{{work_order_id}}/{action}", summary=TRANSITION_SUMMARIES[action], tag=TAG,

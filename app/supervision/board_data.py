@@ -14,8 +14,8 @@ from app.extensions import db
 from app.models import Department, Process, Task, User, WorkOrder
 from app.services import settings
 from app.services.capacity import cap_message
-from app.services.tasks import work_order_stop
 from app.services.operator_selection import department_operators, operator_loads
+from app.services.tasks import work_order_stop
 from app.utils.timeutil import utcnow
 
 
