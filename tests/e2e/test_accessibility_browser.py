@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 import factories as f
@@ -37,6 +38,12 @@ RUN_AXE = """async (tags) => {
   return {violations: result.violations.map(brief), incomplete: result.incomplete.map(brief)};
 }"""
 
+REPEATED_IDS = """() => {
+  const seen = {};
+  document.querySelectorAll("[id]").forEach((el) => { seen[el.id] = (seen[el.id] || 0) + 1; });
+  return Object.keys(seen).filter((id) => seen[id] > 1);
+}"""
+
 
 class Audit:
     """Runs axe on the page as it is now; collects the failing findings of every state it was shown."""
@@ -53,6 +60,10 @@ class Audit:
         result = page.evaluate(RUN_AXE, WCAG_21_AA)
         size = page.viewport_size
         where = f"{state} @ {size['width']}×{size['height']}"
+        # axe 4.x no longer counts a repeated id under WCAG 2.1; a label pointing at the wrong field still hurts.
+        repeated = page.evaluate(REPEATED_IDS)
+        if repeated:
+            self.failures.append(f"{where} · ids used more than once: {repeated}")
         for rule in result["incomplete"]:
             print(f"needs review · {where} · {rule['id']} ({rule['impact']}): {rule['help']}")
             for node in rule["nodes"]:
@@ -202,10 +213,14 @@ def test_kiosk_pages_and_panels(shop, page_factory, size):
 
 
 def test_supervisor_board_and_reason_dialog(shop, page_factory):
+    f.NotificationFactory.create_batch(2, recipient=shop.supervisor)
+    _db.session.commit()
     audit = audit_page(page_factory, DESK)
     page = audit.page
     desk_login(page, shop.supervisor.username, f.PASSWORD)
     audit.visit("/supervisor")
+    expect(page.locator("#bell-count")).to_have_text("2")
+    expect(page.locator("#bell-menu > summary")).to_have_accessible_name("通知 2 条未读")
     card = page.locator(f'.sv-card[data-task-id="{shop.started.id}"]')
     card.get_by_label("操作员").select_option(label=shop.operator.name)
     card.get_by_role("button", name="分配").click()
