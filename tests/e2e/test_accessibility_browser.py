@@ -191,9 +191,10 @@ def test_kiosk_pages_and_panels(shop, page_factory, size):
     kiosk_login(page, shop.operator)
     page.locator(".tc-waiting").first.wait_for()
     audit.check("/kiosk")
-    card = page.locator(f"#task-{shop.task.id}")
-    card.get_by_role("button", name="认领").click()
-    page.locator(f"#kiosk-mine #task-{shop.task.id}").wait_for()
+    page.locator(f"#task-{shop.task.id}").get_by_role("button", name="认领").click()
+    card = page.locator(f"#kiosk-mine #task-{shop.task.id}")
+    card.wait_for()
+    expect(page.locator(f"#kiosk-claimable #task-{shop.task.id}")).to_have_count(0)  # both lists refreshed
     card.get_by_role("button", name="开始").click()
     card.locator(".tag.status-in_progress").wait_for()
 
