@@ -76,7 +76,7 @@ def overlaps(a, b):
         and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
 
 
-def test_on_a_phone_a_toast_never_covers_the_report_steppers(shop, page_factory):
+def test_on_a_phone_a_toast_never_covers_the_report_steppers(shop, page_factory, screenshot_dir):
     page = page_factory(viewport=(390, 844))
     kiosk_login(page, shop.operator)
     started = page.locator(f"#task-{shop.started.id}")
@@ -91,6 +91,7 @@ def test_on_a_phone_a_toast_never_covers_the_report_steppers(shop, page_factory)
     page.evaluate("window.appToast('网络连接失败，请检查网络后重试。网络连接失败，请检查网络后重试', 'error')")
     expect(started.locator("details.tc-panel[data-action=report]")).to_have_attribute("open", "")
 
+    page.screenshot(path=f"{screenshot_dir}/kiosk-phone-toast.png")
     viewport_height = page.viewport_size["height"]
     bar_bottom = bar.bounding_box()["y"] + bar.bounding_box()["height"]
     for index in range(steppers.count()):
