@@ -11,7 +11,6 @@ from kiosk_world import build_world, reload
 
 pytestmark = pytest.mark.browser
 
-ACTIVE = "() => document.activeElement"
 # The card's next primary action: the server lists it first.
 PRIMARY = ".tc-actions > form > button, .tc-actions > details > summary"
 
