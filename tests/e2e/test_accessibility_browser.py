@@ -138,7 +138,8 @@ def test_desk_pages_as_admin(demo, page_factory):
                  "/admin/", "/admin/users", f"/admin/users/{user.id}/edit", "/admin/departments",
                  f"/admin/departments/{department.id}/edit", "/admin/processes", "/admin/processes/new",
                  "/admin/customers", "/admin/customers/new", "/admin/products", "/admin/products/new",
-                 "/admin/materials", "/admin/materials/new", "/admin/plates", "/admin/plates/new",
+                 "/admin/materials", "/admin/materials/new", "/admin/plates", "/admin/plates/new?kind=artwork",
+                 "/admin/plates/new",  # without a kind: the error page
                  "/admin/settings", "/admin/audit"]:
         audit.visit(path)
     audit.visit("/admin/users/new")
