@@ -302,9 +302,10 @@ def page_factory(browser, live_server):
     """New isolated browser pages in Chinese, each with its own cookies."""
     contexts = []
 
-    def _new_page(viewport=(1280, 900), locale="zh-CN"):
+    def _new_page(viewport=(1280, 900), locale="zh-CN", **context_options):
         context = browser.new_context(
-            locale=locale, viewport={"width": viewport[0], "height": viewport[1]}, base_url=live_server.url
+            locale=locale, viewport={"width": viewport[0], "height": viewport[1]}, base_url=live_server.url,
+            **context_options,
         )
         contexts.append(context)
         page = context.new_page()

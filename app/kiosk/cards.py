@@ -188,11 +188,15 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
         "held": capacity.open_task_count(user.id) if work_order_id else len(mine),
         "cap": plant["operator_task_cap"], "highlight": highlight, "waiting": waiting_steps(mine + claimable),
     }
+    # A scanned task is shown once, in 扫码结果 on top: a second copy in its list would repeat every id of its card.
+    def listed(tasks):
+        return [task for task in tasks if task.id != highlight]
+
     if region in (None, "mine"):
-        board["my_groups"] = group_by_status(build_cards(mine, user, **known))
+        board["my_groups"] = group_by_status(build_cards(listed(mine), user, **known))
         board["my_count"] = len(mine)
     if region in (None, "claimable"):
-        board["claimable_cards"] = build_cards(claimable, user, **known)
+        board["claimable_cards"] = build_cards(listed(claimable), user, **known)
         board["claimable_total"] = total
     if region in (None, "scanned") and highlight:
         board["scanned"] = _scanned_card(highlight, user)

@@ -3,7 +3,9 @@
  *
  *   data-remove-closest="<selector>"  click removes the closest matching ancestor;
  *                                     data-then-trigger="<event>" then fires <event> on <body>
- *   data-submit-on-change             a change submits the element's form
+ *   data-submit-on-change             a change submits the element's form — except a select's change made
+ *                                     with the arrow keys, which waits for Enter (or the form's button), so
+ *                                     a keyboard user can pass over the options without leaving the page
  *   data-confirm="<question>"         a form asks before it is submitted
  *   data-print                        click opens the print dialog
  *   <dialog data-modal>               opens (modal, in view, first field focused) when htmx swaps
@@ -59,10 +61,23 @@
     region.removeAttribute("data-live-deferred");
     if (window.htmx) htmx.trigger(region, "live-refresh");
   }, true);
+  var keyedSelect = null;  // the select whose value the keyboard is changing
+  document.addEventListener("keydown", function (evt) {
+    var field = evt.target.closest && evt.target.closest("select[data-submit-on-change]");
+    if (!field) return;
+    if (evt.key === "Enter" && field.form) {
+      evt.preventDefault();
+      field.form.requestSubmit();
+    } else {
+      keyedSelect = field;
+    }
+  });
+  document.addEventListener("pointerdown", function () { keyedSelect = null; }, true);
 
   document.addEventListener("change", function (evt) {
     var field = evt.target.closest("[data-submit-on-change]");
-    if (field && field.form) field.form.requestSubmit();
+    if (!field || !field.form || field === keyedSelect) return;
+    field.form.requestSubmit();
   });
 
   document.addEventListener("submit", function (evt) {

@@ -58,12 +58,32 @@
       }
       var empty = column.querySelector(".sv-empty");
       if (empty) { empty.remove(); }
-      column.appendChild(card);
+      column.appendChild(card);  // moving the card takes the focus from it: give it back, in its new column
       card.setAttribute("data-operator", target);
+      var select = card.querySelector("select[name=operator_id]");
+      if (select) { select.value = target; select.focus(); }
       htmx.ajax("POST", url, { source: card, values: values, swap: "none" });
     };
     if (STARTED[card.getAttribute("data-status")] && current) { askReason(send); } else { send(""); }
   }
+
+  // The board re-renders itself (live push, refused move): the focused control of a card is focused again in
+  // the card's new place, so a keyboard user is not sent back to the top of the page.
+  var focusedOnBoard = null;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var active = document.activeElement;
+    var card = active && active.closest && active.closest(".sv-card");
+    if (evt.detail.target === boardRoot() && card && boardRoot().contains(card)) {
+      focusedOnBoard = { task: card.getAttribute("data-task-id"), control: active.tagName.toLowerCase() };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusedOnBoard || !boardRoot()) { return; }
+    var card = boardRoot().querySelector('.sv-card[data-task-id="' + focusedOnBoard.task + '"]');
+    var control = card && card.querySelector(focusedOnBoard.control);
+    focusedOnBoard = null;
+    if (control) { control.focus(); }
+  });
 
   // A refused move (cap, stale card, wrong department) puts the board back as the server has it.
   document.addEventListener("htmx:afterRequest", function (evt) {

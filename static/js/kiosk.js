@@ -1,5 +1,7 @@
-/* Kiosk helpers: +/- quick buttons, a barcode scanner that types anywhere, and open panels that
-   survive a list refresh (a live push must not wipe the numbers an operator is typing). */
+/* Kiosk helpers: +/- quick buttons, a barcode scanner that types anywhere, open panels that survive a list
+   refresh (a live push must not wipe the numbers an operator is typing), and focus that stays with the work:
+   after a card action it lands on that card's next primary action (or its first refused field), never on
+   <body> — the card is replaced by the answer and then often moved to another list by a refresh. */
 (function () {
   "use strict";
 
@@ -15,17 +17,88 @@
     }
   });
 
-  // A keyboard-wedge scanner "types" the code and Enter; when no field has the focus, send it to the scan field.
+  // A keyboard-wedge scanner "types" the code and Enter. Its characters go to the scan field unless the focus is
+  // where typed characters mean something (a text field, a select). Space and Enter are never taken: they press
+  // the focused button or open the focused panel. A letter or digit typed on a button goes to the scan field,
+  // so a code scanned while a card's button has the focus does not end with its Enter pressing that button.
+  var TYPING = /^(INPUT|TEXTAREA|SELECT)$/;
   document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.key.length !== 1 || evt.key === " ") return;
     var active = document.activeElement;
-    var typing = active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
-    if (typing || evt.ctrlKey || evt.metaKey || evt.altKey || evt.key.length !== 1) return;
+    var typing = active && (TYPING.test(active.tagName) || active.isContentEditable);
+    if (typing && !(active.type === "radio" || active.type === "checkbox")) return;
     var field = document.getElementById("scan-code");
     if (field) field.focus();
   });
 
+  // ---- focus after a card action
+  var focusCardId = null;  // the card whose action is under way; cleared when the user acts again
+  var savedFocus = null;   // where the focus was inside a region that a refresh is replacing
+  var PENDING_MS = 3000;   // how long a panel or focus to restore waits for its card to reappear
+
+  function isPostFromCard(evt) {
+    var card = evt.detail.elt.closest && evt.detail.elt.closest(".task-card");
+    return card && evt.detail.requestConfig && evt.detail.requestConfig.verb === "post" ? card : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var card = isPostFromCard(evt);
+    if (card) focusCardId = card.id;
+  });
+  ["keydown", "pointerdown"].forEach(function (name) {
+    document.addEventListener(name, function () { focusCardId = null; savedFocus = null; }, true);
+  });
+
+  function focusable(el) {
+    if (!el.matches("a, button, input, select, textarea, summary, [tabindex]")) el.setAttribute("tabindex", "-1");
+    el.focus();
+    return el;
+  }
+
+  // The card's first refused field; else its next primary action (the server lists it first); else the card.
+  function focusCard(card) {
+    var invalid = card.querySelector('[aria-invalid="true"]');
+    if (invalid) return focusable(invalid);
+    var primary = card.querySelector(".tc-actions > form > button, .tc-actions > details > summary");
+    return focusable(primary || card);
+  }
+
+  // A card that left the page (completed, or no longer mine): the list it was in.
+  function focusWhereCardWas() {
+    var heading = document.querySelector("#kiosk-mine .kiosk-h") || document.querySelector(".kiosk-h");
+    if (heading) focusable(heading);
+  }
+
+  function applyActionFocus() {
+    var card = document.getElementById(focusCardId);
+    if (card) { focusCard(card); } else { focusWhereCardWas(); }
+  }
+
+  // Where the focus is inside a card, as something that survives the card being rendered again.
+  function focusKey(el) {
+    if (el.id) return { id: el.id, at: Date.now() };
+    var card = el.closest(".task-card");
+    if (!card) return null;
+    var all = Array.prototype.slice.call(card.querySelectorAll("button, summary, input, a, select, textarea"));
+    return { card: card.id, index: all.indexOf(el), at: Date.now() };
+  }
+
+  // Returns whether it is done (focused, or given up after a while: the card may have gone for good).
+  function restoreFocus(key) {
+    var el = key.id && document.getElementById(key.id);
+    if (!el && key.card) {
+      var card = document.getElementById(key.card);
+      el = card && card.querySelectorAll("button, summary, input, a, select, textarea")[key.index];
+      if (!el && card) el = card;
+    }
+    if (el && el.offsetParent !== null) {
+      focusable(el);
+      return true;
+    }
+    return Date.now() - key.at > PENDING_MS;
+  }
+
   var openPanels = [];
-  var focusedId = null;
 
   function panelState(panel) {
     var values = {};
@@ -36,13 +109,14 @@
         values[input.name] = input.value;
       }
     });
-    return { card: panel.closest(".task-card").id, action: panel.dataset.action, values: values };
+    return { card: panel.closest(".task-card").id, action: panel.dataset.action, values: values, at: Date.now() };
   }
 
+  // Returns whether the card was there to restore: one list may be swapped before the list the card moved to.
   function restore(state) {
     var card = document.getElementById(state.card);
     var panel = card && card.querySelector('details.tc-panel[data-action="' + state.action + '"]');
-    if (!panel) return;
+    if (!panel) return Date.now() - state.at > PENDING_MS;
     panel.open = true;
     Object.keys(state.values).forEach(function (name) {
       panel.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
@@ -53,6 +127,7 @@
         }
       });
     });
+    return true;
   }
 
   // A live region is replacing itself; a card replaced by its own action's answer starts afresh.
@@ -63,15 +138,19 @@
       openPanels.push(panelState(panel));
     });
     var active = document.activeElement;
-    if (active && active.id && region.contains(active)) focusedId = active.id;
+    if (active && active !== document.body && region.contains(active)) savedFocus = focusKey(active);
   });
 
   document.addEventListener("htmx:afterSwap", function () {
-    if (!openPanels.length && !focusedId) return;
-    openPanels.forEach(restore);
-    openPanels = [];
-    var focused = focusedId && document.getElementById(focusedId);
-    if (focused) focused.focus();
-    focusedId = null;
+    openPanels = openPanels.filter(function (state) { return !restore(state); });
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (focusCardId) {
+      applyActionFocus();
+      savedFocus = null;
+    } else if (savedFocus && restoreFocus(savedFocus)) {
+      savedFocus = null;
+    }
   });
 })();

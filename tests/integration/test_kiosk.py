@@ -186,6 +186,15 @@ def test_a_scanned_task_is_shown_on_top_and_highlighted(client, login, world):
     assert "扫码结果" in scanned and 'class="task-card prio-high highlighted"' in scanned
 
 
+def test_a_scanned_task_is_shown_once_so_its_ids_are_unique(client, login, world):
+    login(world.operator, kiosk=True)
+    html = page(client, f"/kiosk?highlight={world.task.id}")
+    assert html.count(f'id="task-{world.task.id}"') == 1
+    assert f'id="task-{world.task.id}"' in section(html, "scanned")
+    assert f'id="task-{world.task.id}"' not in page(client, f"/kiosk?region=claimable&highlight={world.task.id}",
+                                                    headers={"HX-Request": "true"})
+
+
 # ---------------------------------------------------------------- /scan/<code>
 
 def test_scan_routes_each_code_to_its_page(db, client, login, world):

@@ -112,14 +112,19 @@ def test_report_errors_come_back_inline_with_the_panel_open(db, client, login, w
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert '<details class="tc-panel" data-action="report" open>' in html
-    assert '<span class="field-error">报工后完成数量不能超过目标数量（1000）</span>' in html
-    assert '<span class="field-error">有不良品时请填写不良原因</span>' in html
+    assert (f'<span id="good-{task.id}-error" class="field-error" role="alert">报工后完成数量不能超过目标数量（1000）'
+            '</span>') in html
+    assert (f'<span id="defect_reason-{task.id}-error" class="field-error" role="alert">有不良品时请填写不良原因'
+            '</span>') in html
+    # Each refused field is marked and points at its message (and its help text, if it has one).
+    assert f'class="big-number" aria-invalid="true" aria-describedby="good-{task.id}-error">' in html
+    assert f'aria-invalid="true" aria-describedby="defect_reason-{task.id}-help defect_reason-{task.id}-error">' in html
     assert 'value="1200"' in html  # what the operator typed is kept
     assert reload(task).version == task.version and reload(task).completed_quantity == 0
 
     response = post(client, task, "report", good="abc")
     assert response.status_code == 422
-    assert '<span class="field-error">请输入整数</span>' in response.get_data(as_text=True)
+    assert f'<span id="good-{task.id}-error" class="field-error" role="alert">请输入整数</span>' in response.get_data(as_text=True)
 
 
 def test_without_htmx_an_action_redirects_and_a_refusal_is_a_page(db, client, login, world):
