@@ -72,8 +72,8 @@ def _claim(key: str, kind: str, user_id: int) -> bool:
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = db.session.execute(
         dialect.insert(Submission).values(key=key, kind=kind, user_id=user_id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"]))
-    if inserted.rowcount != 1:
+        .on_conflict_do_nothing(index_elements=["key"]).returning(Submission.key)).first()
+    if inserted is None:
         return False
     db.session.execute(delete(Submission).where(Submission.user_id == user_id,
                                                 Submission.created_at < utcnow() - KEEP_FOR))
