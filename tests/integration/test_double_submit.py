@@ -30,7 +30,8 @@ def world(seeded):
     binding = f.DepartmentFactory(code="xbinding", name="手工车间")
     binding.processes.append(gluing)
     db.session.commit()
-    return {"admin": admin, "customer": customer, "product": product, "cutting": cutting, "gluing": gluing}
+    return {"admin": admin, "customer": customer, "product": product, "cutting": cutting, "gluing": gluing,
+            "binding": binding}
 
 
 def work_order_form(world) -> dict:
@@ -64,7 +65,7 @@ CREATE_FORMS = {
                    lambda w: {"name": "覆膜车间", "code": "laminating", "sort_order": "20", "is_active": "y"}),
     "dispatch_rule": (lambda w: f"/dispatch/rules?process={w['gluing'].id}",
                       lambda w: f"/dispatch/rules/{w['gluing'].id}/rules", AssignmentRule,
-                      lambda w: {"department_id": str(Department.query.filter_by(code="xbinding").one().id),
+                      lambda w: {"department_id": str(w["binding"].id),
                                  "priority": "80", "is_active": "1", "operator_strategy": "manual"}),
     "api_token": ("/admin/api-tokens/new", "/admin/api-tokens", ApiToken,
                   lambda w: {"name": "ERP 同步", "owner_id": str(w["admin"].id)}),
