@@ -9,6 +9,7 @@ import uuid
 from urllib.parse import unquote
 
 import pytest
+from simple_websocket import ConnectionClosed
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -124,6 +125,12 @@ def test_every_surface_answers_503_quickly_while_the_database_is_away_and_recove
                 check_unavailable(name, status, answer_headers, body)
                 slowest = max(slowest, seconds)
         assert slowest < ANSWER_WITHIN_SECONDS, slowest
+        # a page opening its socket now is told to try again later (its live.js reconnects with backoff)
+        late = connect(server.url, cookie=cookie)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                late.receive(timeout=5)
+        assert closed.value.reason == 1013
         print(f"\nslowest answer while the database was away: {slowest * 1000:.0f} ms")
     finally:
         cluster.resume()
