@@ -4,6 +4,7 @@ WebSocket is open. Meanwhile every surface answers within 2 seconds — pages wi
 page, htmx with a toast, the API with ``database_unavailable``, /metrics still answers — and
 afterwards everything works again without a restart: pages, the API, and live events."""
 import json
+import os
 import time
 import uuid
 from urllib.parse import unquote
@@ -31,7 +32,9 @@ def cluster():
     """Its own cluster: stopping it must not take the database of every other test away."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        pytest.skip("needs the PostgreSQL binaries")
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("REQUIRE_POSTGRES=1 but no PostgreSQL binaries to start a cluster of this test's own")
+        pytest.skip("needs the PostgreSQL binaries to start a cluster of its own")
     own = ThrowawayCluster(bin_dir)
     own.start()
     yield own
