@@ -6,6 +6,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
+# How long a new PostgreSQL connection may take before the database counts as away (libpq's minimum).
+DATABASE_CONNECT_TIMEOUT_SECONDS = 2
+
 # Secrets that must never protect a production plant.
 KNOWN_WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
 
@@ -55,7 +58,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            # A pooled connection is tested before use, so one broken by a database restart is replaced
+            # instead of failing the request; a server that does not answer costs at most
+            # connect_timeout (libpq's minimum, 2 s) before the request is answered 503.
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS},
+        },
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads")),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",

@@ -6,6 +6,7 @@
 - ``workorder_event_delivery_seconds``: from an event's creation (publish) to its send on a socket
 - ``workorder_open_tasks``: open tasks by status and department, counted by the database at scrape time
 - ``workorder_db_pool_checked_out``: database connections in use
+- ``workorder_database_up``: 1 when the scrape could query the database (the scrape answers either way)
 
 Several gunicorn workers: with PROMETHEUS_MULTIPROC_DIR set (ops/gunicorn.conf.py does it), every worker
 writes its samples to files there and any worker's /metrics sums them; gauges of live state count only
@@ -30,6 +31,7 @@ from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import event, func, select
 
 from app.enums import OPEN_TASK_STATUSES
+from app.errors.handlers import DATABASE_UNAVAILABLE
 from app.extensions import db
 
 # Registered in no registry of their own: the /metrics view gathers them (see _scrape_registry).
@@ -58,7 +60,11 @@ def event_created_at(payload: dict) -> float | None:
 
 
 class OpenTasksCollector:
-    """Open tasks by status and department: one grouped COUNT per scrape, served by the tasks indexes."""
+    """Open tasks by status and department: one grouped COUNT per scrape, served by the tasks indexes.
+
+    While the database is away the scrape still answers, without the counts and with
+    ``workorder_database_up 0``: the other metrics (the 503s among them) are what one wants to see then.
+    """
 
     def describe(self):
         return []
@@ -68,12 +74,20 @@ class OpenTasksCollector:
 
         family = GaugeMetricFamily("workorder_open_tasks", "Open tasks by status and department",
                                    labels=["status", "department"])
-        rows = db.session.execute(
-            select(Task.status, Department.code, func.count())
-            .outerjoin(Department, Department.id == Task.department_id)
-            .where(Task.status.in_(OPEN_TASK_STATUSES))
-            .group_by(Task.status, Department.code)
-        )
+        try:
+            rows = db.session.execute(
+                select(Task.status, Department.code, func.count())
+                .outerjoin(Department, Department.id == Task.department_id)
+                .where(Task.status.in_(OPEN_TASK_STATUSES))
+                .group_by(Task.status, Department.code)
+            ).all()
+        except DATABASE_UNAVAILABLE:
+            db.session.rollback()
+            rows = None
+        yield GaugeMetricFamily("workorder_database_up", "1 when this scrape could query the database, else 0",
+                                value=0 if rows is None else 1)
+        if rows is None:
+            return
         for status, department, count in rows:
             family.add_metric([status, department or ""], count)
         yield family

@@ -106,6 +106,13 @@ def _fragment_scope() -> tuple:
     return scope["key"]
 
 
+def submission_key_input() -> Markup:
+    """The one-time key of a create form written without WTForms (app/services/submissions.py)."""
+    from app.services.submissions import FIELD_NAME, new_key
+
+    return Markup(f'<input type="hidden" name="{FIELD_NAME}" value="{new_key()}">')
+
+
 def register_template_helpers(app) -> None:
     app.jinja_env.globals.update(
         can=lambda action, obj=None: can(current_user, action, obj),
@@ -116,6 +123,7 @@ def register_template_helpers(app) -> None:
         current_locale=lambda: str(get_locale()),
         cached_fragment=cached_fragment,
         option_tags=option_tags,
+        submission_key_input=submission_key_input,
     )
     app.jinja_env.filters.update(
         date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",

@@ -41,6 +41,10 @@ class ThrowawayCluster:
 
     def start(self) -> None:
         self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server (again, after ``pause``) and wait until it accepts connections."""
         options = (
             f"-F -k {self.socket_dir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=200 -c shared_buffers=128MB "
@@ -53,6 +57,10 @@ class ThrowawayCluster:
                 return
             time.sleep(0.1)
         raise RuntimeError("PostgreSQL did not become ready")
+
+    def pause(self) -> None:
+        """Stop the server and keep its data, as a database restart or outage would (``resume`` ends it)."""
+        self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
 
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", self.socket_dir, "-U", "postgres", name)

@@ -7,15 +7,17 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from app.admin import bp
-from app.admin.common import attach_errors, commit_and_finish, render
+from app.admin.common import attach_errors, commit_and_finish, finished, render
 from app.extensions import db
+from app.models import ApiToken
 from app.policy import require
 from app.services import api_tokens
 from app.services.errors import Invalid
-from app.utils.fields import SelectField
+from app.utils.fields import CreateOnceMixin, SelectField
+from app.views import create_once
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(CreateOnceMixin, FlaskForm):
     name = StringField(_l("名称"), description=_l("用途，例如：ERP 同步、扫码枪 3 号"))
     owner_id = SelectField(_l("所属用户"), validate_choice=False,
                            description=_l("令牌以该用户的身份和权限访问 API"))
@@ -47,12 +49,17 @@ def api_token_create():
     require(current_user, "admin.access")
     form = ApiTokenForm()
     try:
-        created = api_tokens.create(current_user, form.data)
+        outcome = create_once(ApiToken, lambda: api_tokens.create(current_user, form.data),
+                              result_id=lambda created: created.token.id)
     except Invalid as error:
         db.session.rollback()
         attach_errors(form, error)
         return _token_form_page(form, 422)
     db.session.commit()
+    if outcome.replayed:  # the secret was shown to the first post and is not kept: it cannot be shown again
+        return finished(_("该令牌已创建（%(name)s），密钥只在创建时显示一次", name=outcome.record.name),
+                        url_for("admin.api_tokens_list"))
+    created = outcome.record
     # Rendered, not flashed: the secret must not travel in the session cookie or survive a reload.
     html, status = render("admin/form_page.html", "admin/api_tokens/_created.html", title=_("API 令牌已创建"),
                           token=created.token, secret=created.secret, back=url_for("admin.api_tokens_list"))

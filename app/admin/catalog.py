@@ -8,6 +8,7 @@ from app.admin.common import blank_row, commit_and_finish, list_args, list_query
 from app.admin.forms import (
     ALL, CustomerFilter, CustomerForm, MaterialFilter, MaterialForm, ProductFilter, ProductForm, filter_form,
 )
+from app.models import Customer, Material, Product
 from app.policy import can, require
 from app.services import admin_customers, admin_departments, admin_products
 from app.services.errors import NotFound
@@ -63,7 +64,7 @@ def customer_create():
     form = CustomerForm()
     return save(form, lambda: admin_customers.create_customer(current_user, form.data),
                 lambda status: _customer_form_page(form, None, status),
-                lambda c: _("已创建客户：%(name)s", name=c.name), url_for("admin.customers"))
+                lambda c: _("已创建客户：%(name)s", name=c.name), url_for("admin.customers"), creates=Customer)
 
 
 @bp.route("/admin/customers/<int:customer_id>/edit")
@@ -128,7 +129,7 @@ def material_create():
     form = MaterialForm()
     return save(form, lambda: admin_products.create_material(current_user, form.data),
                 lambda status: _material_form_page(form, None, status),
-                lambda m: _("已创建物料：%(name)s", name=m.name), url_for("admin.materials"))
+                lambda m: _("已创建物料：%(name)s", name=m.name), url_for("admin.materials"), creates=Material)
 
 
 @bp.route("/admin/materials/<int:material_id>/edit")
@@ -216,7 +217,7 @@ def product_create():
     form = ProductForm()
     return save(form, lambda: admin_products.create_product(current_user, form.to_input()),
                 lambda status: _product_form_page(form, None, status),
-                lambda p: _("已创建产品：%(name)s", name=p.name), url_for("admin.products"))
+                lambda p: _("已创建产品：%(name)s", name=p.name), url_for("admin.products"), creates=Product)
 
 
 @bp.route("/admin/products/<int:product_id>/edit")

@@ -15,7 +15,7 @@ from app.policy import can
 from app.services.errors import Invalid
 from app.services.master_data import ListQuery
 from app.utils.http import is_htmx
-from app.views import render_page
+from app.views import create_once, render_page
 
 
 def _number(value: str) -> int | None:
@@ -84,10 +84,13 @@ def blank_row(field_list, index: int):
     return field_list.append_entry()
 
 
-def save(form, write, render_form, message, next_url):
-    """Run the service write; a refusal with field errors re-renders the form (422), else commit and go on."""
+def save(form, write, render_form, message, next_url, creates=None):
+    """Run the service write; a refusal with field errors re-renders the form (422), else commit and go on.
+
+    A create names its model in ``creates``: a second post of the same form instance then answers as the
+    first did, with the record the first created (app/services/submissions.py)."""
     try:
-        obj = write()
+        obj = write() if creates is None else create_once(creates, write).record
     except Invalid as error:
         if not error.fields:
             raise

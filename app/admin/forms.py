@@ -16,7 +16,7 @@ from app.services.admin_processes import PLATE_KINDS
 from app.services.admin_users import PIN_RULE
 from app.services.passwords import PASSWORD_RULE
 from app.services.settings import SETTINGS
-from app.utils.fields import SelectField
+from app.utils.fields import CreateOnceMixin, SelectField
 
 ALL = ("", _l("全部"))
 YES_NO = [ALL, ("1", _l("是")), ("0", _l("否"))]
@@ -114,7 +114,7 @@ class AuditFilter(Form):
 
 # ---------------------------------------------------------------- edit forms
 
-class UserForm(FlaskForm):
+class UserForm(CreateOnceMixin, FlaskForm):
     username = StringField(_l("用户名"), description=_l("登录用，3到50个字母、数字、下划线、点或连字符"))
     name = StringField(_l("姓名"))
     employee_no = StringField(_l("工号"), description=_l("工位机登录用，可扫工牌输入"))
@@ -139,7 +139,7 @@ class UserForm(FlaskForm):
         self.pin.description = f"{PIN_RULE}{suffix}"
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(CreateOnceMixin, FlaskForm):
     name = StringField(_l("部门名称"))
     code = StringField(_l("部门编码"), description=_l("2到20个小写字母、数字或下划线，创建后不可修改"))
     parent_id = SelectField(_l("上级部门"), description=_l("最多3级"), validate_choice=False)
@@ -156,7 +156,7 @@ class DepartmentForm(FlaskForm):
             "processes": [str(p.id) for p in department.processes]})
 
 
-class ProcessForm(FlaskForm):
+class ProcessForm(CreateOnceMixin, FlaskForm):
     code = StringField(_l("工序编码"))
     name = StringField(_l("工序名称"))
     description = TextAreaField(_l("工序描述"))
@@ -177,7 +177,7 @@ class ProcessForm(FlaskForm):
         return [(self[f"requires_{kind}"], self[f"{kind}_required"]) for kind in PLATE_KINDS]
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(CreateOnceMixin, FlaskForm):
     name = StringField(_l("客户名称"))
     contact_person = StringField(_l("联系人"))
     phone = StringField(_l("联系电话"))
@@ -187,7 +187,7 @@ class CustomerForm(FlaskForm):
     notes = TextAreaField(_l("备注"))
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(CreateOnceMixin, FlaskForm):
     code = StringField(_l("物料编码"))
     name = StringField(_l("物料名称"))
     specification = StringField(_l("规格"))
@@ -210,7 +210,7 @@ class MaterialRowForm(Form):
     notes = StringField(_l("备注"))
 
 
-class ProductForm(FlaskForm):
+class ProductForm(CreateOnceMixin, FlaskForm):
     code = StringField(_l("产品编码"))
     name = StringField(_l("产品名称"))
     specification = StringField(_l("规格"))
@@ -233,7 +233,7 @@ class PlateProductRowForm(Form):
     imposition_quantity = StringField(_l("拼版数量"), default="1", render_kw={"inputmode": "numeric"})
 
 
-class PlateForm(FlaskForm):
+class PlateForm(CreateOnceMixin, FlaskForm):
     kind = HiddenField()
     name = StringField(_l("名称"))
     cmyk_colors = MultiCheckboxField(_l("CMYK颜色"), choices=[(c, c) for c in CMYK], validate_choice=False)

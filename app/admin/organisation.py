@@ -10,6 +10,7 @@ from app.admin.common import commit_and_finish, list_args, list_query, render, s
 from app.admin.forms import DepartmentFilter, DepartmentForm, ProcessFilter, ProcessForm
 from app.enums import PlateKind
 from app.extensions import db
+from app.models import Department, Process
 from app.policy import require
 from app.services import admin_departments, admin_processes
 from app.services.master_data import ids
@@ -54,7 +55,7 @@ def department_create():
     form = DepartmentForm()
     return save(form, lambda: admin_departments.create_department(current_user, form.data),
                 lambda status: _department_form_page(form, None, status),
-                lambda d: _("已创建部门：%(name)s", name=d.name), url_for("admin.departments"))
+                lambda d: _("已创建部门：%(name)s", name=d.name), url_for("admin.departments"), creates=Department)
 
 
 @bp.route("/admin/departments/<int:department_id>/edit")
@@ -121,7 +122,7 @@ def process_create():
     form = ProcessForm()
     return save(form, lambda: admin_processes.create_process(current_user, form.data),
                 lambda status: _process_form_page(form, None, status),
-                lambda p: _("已创建工序：%(name)s", name=p.name), url_for("admin.processes"))
+                lambda p: _("已创建工序：%(name)s", name=p.name), url_for("admin.processes"), creates=Process)
 
 
 @bp.route("/admin/processes/<int:process_id>/edit")

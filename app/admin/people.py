@@ -7,6 +7,7 @@ from app.admin import bp
 from app.admin.common import commit_and_finish, list_args, list_query, render, save
 from app.admin.forms import ALL, UserFilter, UserForm, filter_form
 from app.enums import RoleCode
+from app.models import User
 from app.policy import require
 from app.services import admin_departments, admin_users as service
 
@@ -48,7 +49,7 @@ def user_create():
     form = UserForm()
     return save(form, lambda: service.create_user(current_user, form.data),
                 lambda status: _form_page(form, None, status),
-                lambda user: _("已创建人员：%(name)s", name=user.name), url_for("admin.users"))
+                lambda user: _("已创建人员：%(name)s", name=user.name), url_for("admin.users"), creates=User)
 
 
 @bp.route("/admin/users/<int:user_id>/edit")

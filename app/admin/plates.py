@@ -8,6 +8,7 @@ from app.admin.common import blank_row, commit_and_finish, finished, list_args, 
 from app.admin.forms import PlateFilter, PlateForm
 from app.enums import PlateKind
 from app.extensions import db
+from app.models import Plate
 from app.policy import require
 from app.services import admin_plates
 from app.services.errors import Invalid
@@ -64,7 +65,7 @@ def plate_create():
     return save(form, lambda: admin_plates.create_plate(current_user, kind, form.data),
                 lambda status: _plate_form_page(form, kind, None, status),
                 lambda p: _("已创建%(kind)s %(code)s", kind=PlateKind.label_of(p.kind), code=p.code),
-                url_for("admin.plates"))
+                url_for("admin.plates"), creates=Plate)
 
 
 @bp.route("/admin/plates/<int:plate_id>/edit")

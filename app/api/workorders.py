@@ -14,8 +14,10 @@ from app.api.spec import (
 )
 from app.enums import ApprovalStatus, Priority, PrintingType, WorkOrderStatus
 from app.extensions import db
+from app.models import WorkOrder
 from app.policy import require
 from app.services import workorders as service
+from app.views import create_once
 from app.workorders.routes import TRANSITIONS, transition_message
 
 TAG = "施工单"
@@ -92,11 +94,13 @@ def work_order_detail(work_order_id: int):
 
 
 @operation(bp, "POST", "/workorders", summary=_l("新建施工单（草稿，可选择立即提交审核）"), tag=TAG, body=CREATE_BODY,
-           response=WORK_ORDER_RESULT, status=201, errors=(403, 409, 422))
+           response=WORK_ORDER_RESULT, status=201, errors=(403, 409, 422),
+           description=_l("请求头 Idempotency-Key（8–100 个字母、数字或 _.:-）使重试安全：同一用户以同一个键再次请求时，"
+                          "不会再建新的施工单，而是返回第一次创建的施工单。"))
 def work_order_create(body: dict):
     require(current_user, "workorder.create")
     submit = body.get("submit", False)
-    work_order = service.create(current_user, _input(body), submit=submit)
+    work_order = create_once(WorkOrder, lambda: service.create(current_user, _input(body), submit=submit)).record
     number = work_order.number
     db.session.commit()
     message = _("施工单 %(number)s 已提交审核", number=number) if submit else \

@@ -10,11 +10,11 @@ from sqlalchemy.orm import joinedload
 from app.dispatch import bp
 from app.enums import OperatorStrategy
 from app.extensions import db
-from app.models import Department, Process, Task, WorkOrder, WorkOrderStep
+from app.models import AssignmentRule, Department, Process, Task, WorkOrder, WorkOrderStep
 from app.policy import require
 from app.services import assignment, dispatch_rules, settings
 from app.services.errors import Invalid, NotFound
-from app.views import render_page
+from app.views import create_once, render_page
 
 POOL_PAGE_SIZE = 50
 
@@ -59,8 +59,11 @@ def _after_rules_change(process_id, message):
 
 
 def _save(process: Process, rule=None):
+    def write():
+        return dispatch_rules.save_rule(current_user, process, request.form, rule)
+
     try:
-        dispatch_rules.save_rule(current_user, process, request.form, rule)
+        write() if rule is not None else create_once(AssignmentRule, write)
     except Invalid as error:
         db.session.rollback()
         values = {**request.form.to_dict(), "process_id": process.id}

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import jsonify, render_template
+from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.services.errors import DomainError
 from app.utils.http import is_api_request, is_htmx
 
@@ -22,18 +24,25 @@ GENERIC_MESSAGES = {
     413: _l("上传的文件太大"),
     429: _l("操作过于频繁，请稍后再试"),
     500: _l("服务器内部错误，请稍后重试；如果问题持续，请联系管理员"),
+    503: _l("数据库暂时不可用，请稍后重试"),
 }
 
 TITLES = {
     400: _l("请求无效"), 401: _l("未登录"), 403: _l("无权访问"), 404: _l("未找到"), 405: _l("不支持的操作"),
     409: _l("操作冲突"), 413: _l("文件太大"), 429: _l("请稍后再试"), 500: _l("服务器错误"),
+    503: _l("暂时无法服务"),
 }
 
 
 # The stable ``code`` of a JSON error, by status: what a client switches on.
 JSON_ERROR_CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                     405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid",
-                    429: "too_many_requests", 500: "server_error"}
+                    429: "too_many_requests", 500: "server_error", 503: "database_unavailable"}
+
+# When the database cannot be reached (stopped, restarting, unreachable, or no free pooled connection):
+# the app answers 503 at once and recovers by itself when the database is back.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 5
 
 
 def json_error(status: int, message, *, reason: str | None = None, fields: dict | None = None,
@@ -77,6 +86,17 @@ def register_error_handlers(app) -> None:
         message = str(GENERIC_MESSAGES.get(status, error.description or GENERIC_MESSAGES[500]))
         return error_response(status, message)
 
+    def database_unavailable(error: Exception):
+        try:
+            db.session.rollback()
+        except DATABASE_UNAVAILABLE:
+            pass
+        app.logger.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else error)
+        return database_unavailable_response()
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         db.session.rollback()
@@ -84,3 +104,21 @@ def register_error_handlers(app) -> None:
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
         return error_response(500, str(GENERIC_MESSAGES[500]))
+
+
+def database_unavailable_response():
+    """503 as a page, a toast or JSON, rendered without the database (no user, no navigation)."""
+    # Flask-Login's template context would load the user from the database: render as nobody.
+    g._login_user = login_manager.anonymous_user()
+    message = str(GENERIC_MESSAGES[503])
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_api_request():
+        body, status = json_error(503, message)
+        body.headers.update(headers)
+        return body, status
+    if is_htmx():
+        html = render_template("errors/_message.html", message=message, details=[])
+        return html, 503, {**headers, "X-Message": quote(message)}
+    html = render_template("errors/unavailable.html", title=TITLES[503], message=message,
+                           retry_seconds=RETRY_AFTER_SECONDS if request.method == "GET" else None)
+    return html, 503, headers

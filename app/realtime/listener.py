@@ -1,9 +1,11 @@
 """One PostgreSQL LISTEN thread per worker process feeds the hub (DESIGN.md §3).
 
 The thread owns its own autocommit psycopg connection (never one from the pool), listens on
-``wo_events`` and hands every notification to ``events.deliver()``. When the connection breaks it
-reconnects with backoff (1 s doubling to 30 s); events sent while it was down are lost, so after
-a reconnect every socket of this process is told to ``resync`` (re-fetch its live regions).
+``wo_events`` and hands every notification to ``events.deliver()``. When the connection breaks (the
+database restarts, or is away for a while) it reconnects with backoff (1 s doubling to 5 s: pages
+should be live again within seconds of the database's return); events sent while it was down are
+lost, so after a reconnect every socket of this process is told to ``resync`` (re-fetch its live
+regions). TCP keepalives and the periodic ``SELECT 1`` find a server that vanished without a word.
 
 It starts lazily, on the first /ws connection of the process (``ensure_started``): a process
 without sockets has nobody to deliver to.
@@ -25,7 +27,9 @@ log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "wo-events-listener"  # how it shows in pg_stat_activity
 HEALTH_CHECK_SECONDS = 15.0
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 5.0
+CONNECT_OPTIONS = {"connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                   "keepalives_count": 3}
 
 
 def conninfo_for(url: URL) -> str:
@@ -57,7 +61,8 @@ class Listener(threading.Thread):
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
 
     def _listen(self) -> None:
-        with psycopg.connect(self.conninfo, autocommit=True, application_name=APPLICATION_NAME) as connection:
+        with psycopg.connect(self.conninfo, autocommit=True, application_name=APPLICATION_NAME,
+                             **CONNECT_OPTIONS) as connection:
             connection.execute(f"LISTEN {events.NOTIFY_CHANNEL}")
             self.connections_made += 1
             self.listening.set()

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wsproto.events import Ping
 
+from app.errors.handlers import DATABASE_UNAVAILABLE
 from app.extensions import db, sock
 from app.realtime import listener, topics
 from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
@@ -41,6 +42,7 @@ SEND_TIMEOUT_SECONDS = 10
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_PING_TIMEOUT = 1011
+CLOSE_TRY_AGAIN_LATER = 1013  # the database is away: the page reconnects with its backoff
 
 
 @bp.record_once
@@ -94,7 +96,12 @@ def _subscription() -> tuple[int | None, set[str]] | None:
 
 @sock.route("/ws", bp=bp)
 def socket(ws):
-    subscription = _subscription()
+    try:
+        subscription = _subscription()
+    except DATABASE_UNAVAILABLE:  # the handshake is done: the error handler's 503 could not reach the page
+        db.session.rollback()
+        ws.close(CLOSE_TRY_AGAIN_LATER, "database unavailable")
+        return
     if subscription is None:
         ws.close(CLOSE_UNAUTHENTICATED, "login required")
         return

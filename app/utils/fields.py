@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import wtforms
+from wtforms import HiddenField
 from markupsafe import Markup, escape
 from wtforms import widgets
 from wtforms.widgets import html_params
@@ -56,3 +57,16 @@ def option_tags(choices: list[tuple], selected: list) -> Markup:
 
 class SelectField(wtforms.SelectField):
     widget = QuickSelect()
+
+
+class CreateOnceMixin:
+    """A create form's one-time key (app/services/submissions.py): new on every blank form, kept when a
+    refused form is shown again, rendered by ``hidden_tag()``. Edit forms that share the class ignore it."""
+
+    submission_key = HiddenField(default=lambda: new_submission_key())
+
+
+def new_submission_key() -> str:
+    from app.services.submissions import new_key  # services import the models; fields must not, at import
+
+    return new_key()

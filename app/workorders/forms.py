@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
 from app.services import workorders as service
-from app.utils.fields import SelectField
+from app.utils.fields import CreateOnceMixin, SelectField
 
 PLATE_KINDS = ("artwork", "die", "foiling", "embossing")
 NOT_NEGATIVE = _l("不能为负数")
@@ -58,7 +58,7 @@ class StepForm(Form):
     department_id = SelectField(_l("生产部门"), coerce=optional_int, validate_choice=False)
 
 
-class WorkOrderForm(FlaskForm):
+class WorkOrderForm(CreateOnceMixin, FlaskForm):
     """The whole 施工单 before approval. Choices are filled by ``fill_choices``."""
 
     version = HiddenField()

@@ -13,13 +13,14 @@ from flask_login import current_user, login_required
 from wtforms import FieldList
 
 from app.extensions import db
+from app.models import WorkOrder
 from app.policy import require
 from app.services import design_files
 from app.services import tasks as task_service
 from app.services import workorders as service
 from app.services.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
-from app.views import render_page
+from app.views import create_once, render_page
 from app.workorders import bp
 from app.workorders.forms import (
     PLATE_KINDS, ApprovedWorkOrderForm, BulkDraftForm, DraftForm, FilterForm, MaterialLineForm, ProductLineForm,
@@ -89,8 +90,8 @@ def create():
     if not form.validate():
         return _render_form(form, None, status=422)
     try:
-        work_order = service.create(current_user, form.to_input(), upload=form.design_file.data,
-                                    submit=_wants_submit())
+        work_order = create_once(WorkOrder, lambda: service.create(
+            current_user, form.to_input(), upload=form.design_file.data, submit=_wants_submit())).record
     except Invalid as error:
         return _form_refused(form, None, error)
     db.session.commit()
