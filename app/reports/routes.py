@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models import Department
-from app.policy import require
+from app.policy import can, require
 from app.reports import bp, charts
 from app.reports.forms import StatsFilterForm
 from app.services import exports, statistics, task_queries
@@ -124,7 +124,9 @@ def export_assignments():
 def choose_department_report():
     """The department report without a department filter: it asks which department (and period)."""
     require(current_user, "report.department")
-    form = _stats_form()
+    form = StatsFilterForm(request.args).with_options(
+        [d for d in task_queries.filter_options().departments if can(current_user, "report.department", d)])
+    form.department.choices = form.department.choices[1:]  # a department must be chosen: no 全部
     chosen = request.args.get("department", "")
     period = {key: value for key, value in request.args.items() if key in ("date_from", "date_to") and value}
     if chosen.isdigit() and chosen in dict(form.department.choices):

@@ -100,3 +100,14 @@ def test_the_department_pdf_embeds_its_chinese_font(client, sign_in, world):
     assert chinese and all("/FontFile2" in descriptor for descriptor in chinese.values()), descriptors
     # Anything else is one of the PDF standard fonts every viewer has (reportlab's default Helvetica).
     assert {name for name in descriptors if name not in chinese} <= {"/Helvetica"}
+
+
+def test_the_department_report_form_offers_only_the_departments_one_may_report_on(client, sign_in, world):
+    from app.policy import can
+
+    sign_in(world.supervisor)
+    page = client.get("/exports/departments").get_data(as_text=True)
+    offered = set(re.findall(r'<option[^>]*value="(\d*)"', page))
+    allowed = {str(d.id) for d in (world.production, world.printing, world.die_cutting, world.design)
+               if can(world.supervisor, "report.department", d)}
+    assert str(world.printing.id) in offered and offered == allowed  # and no 全部: one department is asked for
