@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import String, Text, select
 
 from app.extensions import db
-from app.models import Department, Notification, Task
+from app.models import Task
 from app.services import assignment, tasks
 from workorder_support import approved, build_plant, tasks_of
 
@@ -86,9 +86,8 @@ def plant_in_use(seeded):
 
 def _pages(app, plant, work_order, task) -> list[tuple[str, str]]:
     """(endpoint, path) of every GET page, its arguments filled from the plant."""
-    draft = task  # an approved 施工单 has no draft left: the draft editor answers for the task all the same
     values = {
-        "work_order_id": work_order.id, "task_id": draft.id, "department_id": plant.department("printing").id,
+        "work_order_id": work_order.id, "task_id": task.id, "department_id": plant.department("printing").id,
         "user_id": plant.operator.id, "customer_id": plant.customer.id, "product_id": plant.brochure.id,
         "material_id": plant.paper.id, "plate_id": plant.artwork.id, "process_id": plant.process("PRT").id,
         "code": "printing",
@@ -136,7 +135,8 @@ def test_the_kiosk_task_page_is_english(client, login, plant_in_use):
 def test_the_chosen_language_survives_login_on_desk_and_kiosk(client, plant_in_use):
     plant, _work_order, _task = plant_in_use
     plant.admin.set_password("secret-pass-1")
-    plant.operator.employee_no, _ = "E1001", plant.operator.set_pin("4321")
+    plant.operator.employee_no = "E1001"
+    plant.operator.set_pin("4321")
     db.session.commit()
     client.get("/login?lang=en")
     response = client.post("/login", data={"username": plant.admin.username, "password": "secret-pass-1"},
@@ -147,4 +147,3 @@ def test_the_chosen_language_survives_login_on_desk_and_kiosk(client, plant_in_u
     assert '<html lang="en">' in page
     response = client.post("/kiosk/login", data={"employee_no": "E1001", "pin": "4321"}, follow_redirects=True)
     assert response.status_code == 200 and '<html lang="en">' in response.get_data(as_text=True)
-    assert Notification is not None and Department is not None
