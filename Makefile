@@ -1,11 +1,13 @@
-# The README's commands. `make run` serves the demo plant; `make test` runs the whole suite.
+# The README's commands. `make run` serves the demo plant (on PORT, 5000 unless given: `make run PORT=8080`);
+# `make demo-reset` rebuilds the demo database from nothing; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test test-postgres test-sqlite install translations translations-update bench bench-ws clean
+.PHONY: run demo-reset test test-postgres test-sqlite install translations translations-update bench bench-ws clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +27,15 @@ run: $(STAMP) translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
 	$(BIN)/flask demo
-	@echo "服务地址 / Serving at: http://127.0.0.1:5000"
-	$(BIN)/gunicorn -k gthread --workers 1 --threads 32 --bind 127.0.0.1:5000 \
+	@echo "服务地址 / Serving at: http://127.0.0.1:$(PORT)"
+	$(BIN)/gunicorn -k gthread --workers 1 --threads 32 --bind 127.0.0.1:$(PORT) \
 		--no-control-socket --graceful-timeout 1 --access-logfile - 'app:create_app()'
+
+# The demo database (DATABASE_URL, else instance/workorders.db) dropped and built again; .venv is left alone
+# (not even brought up to date: it must exist).
+demo-reset:
+	@test -x $(BIN)/flask || { echo "先运行 make install / run make install first"; exit 1; }
+	$(BIN)/flask demo --reset
 
 # The whole suite: on PostgreSQL (a throwaway cluster from the local binaries, or
 # TEST_DATABASE_URL), then again on SQLite.

@@ -7,12 +7,18 @@ from app.config import load_config
 from app.extensions import babel, csrf, db, login_manager, migrate, sock
 
 
-def select_locale() -> str:
-    if not has_request_context():
-        return "zh_Hans_CN"
+def remember_language() -> None:
+    """?lang= is kept in the session by every request, also one that only redirects and so never asks
+    the locale selector (a scan, a login): the page it leads to is in the chosen language."""
     requested = request.args.get("lang")
     if requested in ("en", "zh_Hans_CN", "zh"):
         session["lang"] = "zh_Hans_CN" if requested == "zh" else requested
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "zh_Hans_CN"
+    remember_language()
     if session.get("lang"):
         return session["lang"]
     best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
@@ -34,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_language)
     sock.init_app(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)

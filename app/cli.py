@@ -45,13 +45,17 @@ def register_cli(app) -> None:
     @app.cli.command("demo")
     @click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
                   help="Also bulk-load a large plant: 1 = 5,000 施工单, 50,000 tasks, 200 people, 90 days.")
-    def demo_command(scale):
+    @click.option("--reset", is_flag=True,
+                  help="Drop every table of the database first and migrate it again (a fresh demo plant).")
+    def demo_command(scale, reset):
         """Add demo people, master data and 施工单 (idempotent) and print the logins."""
         import time
 
         from app import scale_demo
         from app.seed import load_demo, seed_presets
 
+        if reset:
+            _rebuild_database()
         seed_presets()
         logins = load_demo()
         db.session.commit()
@@ -125,3 +129,16 @@ def untranslated(path: Path) -> list[str]:
         if not all(strings) or message.fuzzy:
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing
+
+
+def _rebuild_database() -> None:
+    """Every table dropped (the migrations' own record too) and the schema migrated again from nothing."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(directory=str(ROOT / "migrations"))
+    click.echo("数据库已重建 / database rebuilt")

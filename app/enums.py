@@ -18,8 +18,9 @@ class LabeledEnum(StrEnum):
         return type(self).label_of(self.value)
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
+    def choices(cls) -> list[tuple[str, object]]:
+        """(value, lazy label) pairs: forms build them once at import, so each must translate when rendered."""
+        return [(m.value, cls.labels[m.value]) for m in cls]
 
     @classmethod
     def values(cls) -> list[str]:

@@ -283,6 +283,11 @@ def load_demo() -> str:
     except ImportError:
         load_demo_work_orders = None
     if load_demo_work_orders is not None:
+        # The history first: finishing its plate-making tasks completes those of every approved 施工单
+        # using the same plate, which the demo's own open 施工单 must not be yet.
+        from app.seed_history import load_demo_history
+
+        load_demo_history()
         load_demo_work_orders()
     return demo_logins_text()
 

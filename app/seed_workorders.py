@@ -54,10 +54,11 @@ def load_demo_work_orders() -> None:
     existing = set(db.session.scalars(select(WorkOrder.notes).where(WorkOrder.notes.like("【演示】%"))))
     for demo in DEMO_WORK_ORDERS:
         if demo.marker not in existing:
-            _make(demo)
+            make_demo_work_order(demo)
 
 
-def _make(demo: DemoWorkOrder) -> None:
+def make_demo_work_order(demo: DemoWorkOrder) -> WorkOrder | None:
+    """The 施工单 taken as far as ``demo.state`` says, or None when something it needs is missing."""
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_((demo.maker, APPROVER, MANAGER))))}
     customer = db.session.scalar(select(Customer).where(Customer.name == demo.customer))
@@ -67,7 +68,7 @@ def _make(demo: DemoWorkOrder) -> None:
     plates = list(db.session.scalars(select(Plate).where(Plate.code.in_(demo.plates))))
     if (demo.maker not in users or customer is None or len(products) != len(demo.products)
             or len(plates) != len(demo.plates)):
-        return
+        return None
     process_ids = []
     for code, _quantity in demo.products:
         for item in products[code].default_processes:
@@ -96,3 +97,4 @@ def _make(demo: DemoWorkOrder) -> None:
     if demo.state == "pause" and manager and work_order.approval_status == "approved":
         service.pause(manager, work_order.id, work_order.version, PAUSE_REASON)
     db.session.flush()
+    return work_order

@@ -136,6 +136,9 @@ def _wipe(database) -> None:
         statements.append("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
         database.session.execute(text("; ".join(statements)))
     else:
+        # AUTOINCREMENT tables keep their highest id in sqlite_sequence (if any exists yet).
+        if database.session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")):
+            statements.append("DELETE FROM sqlite_sequence")
         for statement in statements:
             database.session.execute(text(statement))
     database.session.commit()

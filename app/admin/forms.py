@@ -70,7 +70,7 @@ class ProcessFilter(FilterForm):
     active = SelectField(_l("状态"), choices=ACTIVE)
     builtin = SelectField(_l("内置"), choices=YES_NO)
     parallel = SelectField(_l("可并行"), choices=YES_NO)
-    plate = SelectField(_l("需要的版"), choices=[ALL, *[(k, PlateKind.label_of(k)) for k in PLATE_KINDS]])
+    plate = SelectField(_l("需要的版"), choices=[ALL, *[(k, PlateKind.labels[k]) for k in PLATE_KINDS]])
     sort = SelectField(_l("排序方式"), choices=sort_choices(("sort", _l("排序")), ("code", _l("编码")),
                                                           ("name", _l("名称")), ("hours", _l("标准工时"))))
 

@@ -31,7 +31,7 @@ def login():
             form.form_errors.append(error.message)
             status = error.status
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
             return redirect(safe_next(request.args.get("next"), _landing(user)))
     elif request.method == "POST":
@@ -51,7 +51,7 @@ def kiosk_login():
             form.form_errors.append(error.message)
             status = error.status
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
             session["kiosk_session"] = True
             session["kiosk_last_seen"] = time.time()
@@ -60,6 +60,14 @@ def kiosk_login():
     elif request.method == "POST":
         status = 400
     return _with_terminal_cookie(make_response(render_template("auth/kiosk_login.html", form=form), status), terminal)
+
+
+def _fresh_session() -> None:
+    """A new session at login and logout, in the language the person (or the kiosk's last user) chose."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 def _with_terminal_cookie(response, terminal: str):
@@ -73,6 +81,6 @@ def _with_terminal_cookie(response, terminal: str):
 def logout():
     kiosk = session.get("kiosk_session")
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("您已退出登录"), "info")
     return redirect(url_for("auth.kiosk_login" if kiosk else "auth.login"))

@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.base import NEVER_REUSE_IDS
 from app.models.org import User
 from app.utils.timeutil import utcnow
 
@@ -15,6 +16,7 @@ class ApiToken(db.Model):
     """Only the SHA-256 of the secret is stored: the secret itself is shown once, at creation."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -8,12 +8,13 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, Numeric, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import NEVER_REUSE_IDS, TimestampMixin
 from app.models.org import Process, User
 
 
 class Customer(TimestampMixin, db.Model):
     __tablename__ = "customers"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     contact_person: Mapped[str] = mapped_column(String(50), default="")
@@ -28,6 +29,7 @@ class Customer(TimestampMixin, db.Model):
 
 class Material(TimestampMixin, db.Model):
     __tablename__ = "materials"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -39,6 +41,7 @@ class Material(TimestampMixin, db.Model):
 
 class Product(TimestampMixin, db.Model):
     __tablename__ = "products"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
@@ -68,7 +71,7 @@ class ProductProcess(db.Model):
 
 class ProductMaterial(db.Model):
     __tablename__ = "product_materials"
-    __table_args__ = (UniqueConstraint("product_id", "material_id"),)
+    __table_args__ = (UniqueConstraint("product_id", "material_id"), NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     material_id: Mapped[int] = mapped_column(ForeignKey("materials.id", ondelete="RESTRICT"), index=True)
@@ -86,7 +89,7 @@ class Plate(TimestampMixin, db.Model):
     """图稿 / 刀模 / 烫金版 / 压凸版: one entity distinguished by ``kind``."""
 
     __tablename__ = "plates"
-    __table_args__ = (UniqueConstraint("base_code", "version"),)
+    __table_args__ = (UniqueConstraint("base_code", "version"), NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     base_code: Mapped[str] = mapped_column(String(30))

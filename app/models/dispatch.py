@@ -5,13 +5,13 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import NEVER_REUSE_IDS, TimestampMixin
 from app.models.org import Department, Process
 
 
 class AssignmentRule(TimestampMixin, db.Model):
     __tablename__ = "assignment_rules"
-    __table_args__ = (UniqueConstraint("process_id", "department_id"),)
+    __table_args__ = (UniqueConstraint("process_id", "department_id"), NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), index=True)

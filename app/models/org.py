@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import NEVER_REUSE_IDS, TimestampMixin
 
 
 def hash_secret(secret: str) -> str:
@@ -53,6 +53,7 @@ class Role(db.Model):
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -102,6 +103,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
 class Department(TimestampMixin, db.Model):
     __tablename__ = "departments"
+    __table_args__ = NEVER_REUSE_IDS
     MAX_DEPTH = 3
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +135,7 @@ class Department(TimestampMixin, db.Model):
 
 class Process(TimestampMixin, db.Model):
     __tablename__ = "processes"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(50))

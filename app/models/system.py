@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.base import NEVER_REUSE_IDS
 from app.models.org import User
 from app.utils.timeutil import utcnow
 
@@ -31,6 +32,7 @@ class Notification(db.Model):
     __table_args__ = (
         Index("ix_notifications_recipient_read_created", "recipient_id", "is_read", "created_at"),
         Index("ix_notifications_type_created", "type", "created_at"),
+        NEVER_REUSE_IDS,
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

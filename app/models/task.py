@@ -7,7 +7,7 @@ from sqlalchemy import DDL, JSON, Boolean, DateTime, ForeignKey, Index, Integer,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import NEVER_REUSE_IDS, TimestampMixin
 from app.models.catalog import Plate
 from app.models.org import Department, Process, User
 from app.models.workorder import WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep
@@ -65,6 +65,7 @@ class Task(TimestampMixin, db.Model):
         Index("ix_tasks_id_visibility", "id", postgresql_include=VISIBILITY_COLUMNS).ddl_if(dialect="postgresql"),
         _trigram_index("number"),
         _trigram_index("content"),
+        NEVER_REUSE_IDS,
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import PRIORITY_RANK
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import NEVER_REUSE_IDS, TimestampMixin
 from app.models.catalog import Customer, Material, Plate, Product
 from app.models.org import Department, Process, User
 from app.utils.timeutil import utcnow
@@ -43,6 +43,7 @@ class WorkOrder(TimestampMixin, db.Model):
               "delivery_date", "id"),
         # The 施工单 list's default order (newest first): a page read from the index, not all sorted.
         Index("ix_work_orders_created", "created_at", "id"),
+        NEVER_REUSE_IDS,
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
@@ -96,6 +97,7 @@ class WorkOrder(TimestampMixin, db.Model):
 
 class WorkOrderProduct(db.Model):
     __tablename__ = "work_order_products"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), index=True)
@@ -110,6 +112,7 @@ class WorkOrderProduct(db.Model):
 
 class WorkOrderMaterial(db.Model):
     __tablename__ = "work_order_materials"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
     material_id: Mapped[int] = mapped_column(ForeignKey("materials.id", ondelete="RESTRICT"), index=True)
@@ -131,7 +134,7 @@ class WorkOrderStep(TimestampMixin, db.Model):
     """施工单工序: one process of one 施工单."""
 
     __tablename__ = "work_order_steps"
-    __table_args__ = (UniqueConstraint("work_order_id", "process_id"),)
+    __table_args__ = (UniqueConstraint("work_order_id", "process_id"), NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"))
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="RESTRICT"), index=True)

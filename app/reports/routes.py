@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, render_template, request
+from flask import Response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models import Department
-from app.policy import require
+from app.policy import can, require
 from app.reports import bp, charts
 from app.reports.forms import StatsFilterForm
 from app.services import exports, statistics, task_queries
@@ -101,6 +101,37 @@ def export_completions():
     require(current_user, "stats.view")
     filters = _stats_form().to_filters()
     return _download(exports.completions_csv(current_user, filters), "完成统计", "csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/exports/collaboration.xlsx")
+@login_required
+def export_collaboration():
+    require(current_user, "stats.collaboration")
+    filters = _stats_form(with_operators=True).to_filters()
+    return _download(exports.collaboration_workbook(current_user, filters), "协作统计", "xlsx", exports.XLSX_MIMETYPE)
+
+
+@bp.route("/exports/assignments.xlsx")
+@login_required
+def export_assignments():
+    require(current_user, "stats.assignments")
+    filters = _stats_form(with_operators=True).to_filters()
+    return _download(exports.assignments_workbook(filters), "分派历史", "xlsx", exports.XLSX_MIMETYPE)
+
+
+@bp.route("/exports/departments")
+@login_required
+def choose_department_report():
+    """The department report without a department filter: it asks which department (and period)."""
+    require(current_user, "report.department")
+    form = StatsFilterForm(request.args).with_options(
+        [d for d in task_queries.filter_options().departments if can(current_user, "report.department", d)])
+    form.department.choices = form.department.choices[1:]  # a department must be chosen: no 全部
+    chosen = request.args.get("department", "")
+    period = {key: value for key, value in request.args.items() if key in ("date_from", "date_to") and value}
+    if chosen.isdigit() and chosen in dict(form.department.choices):
+        return redirect(url_for("reports.export_department", department_id=int(chosen), **period))
+    return render_template("reports/department_report.html", form=form, query=period)
 
 
 @bp.route("/exports/departments/<int:department_id>.pdf")

@@ -4,13 +4,18 @@ Every export reads through the same queries as the page it comes from (``task_qu
 ``workorders.list_work_orders``, ``statistics``), so it holds exactly the rows the viewer sees
 under the same filters. Above ``MAX_ROWS`` rows an export is refused with the count, rather
 than cut short silently. Nothing here needs a system package: openpyxl writes the workbooks and
-reportlab draws the PDF with its built-in CID font STSong-Light (Chinese as real text).
+reportlab draws the PDF with WenQuanYi Micro Hei embedded (the file ships in a pip package; the system's
+copy if that is missing), so it prints the same on every machine; without either, the built-in CID font
+STSong-Light, which a viewer must supply.
 """
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +28,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
@@ -150,6 +156,48 @@ def work_order_workbook(user, filters: workorder_queries.ListFilters) -> bytes:
                      rows)
 
 
+COLLABORATION_COLUMNS = [
+    (_l("操作员"), 12), (_l("所属部门"), 20), (_l("期间完成"), 10), (_l("进行中"), 8), (_l("已暂停"), 8),
+    (_l("待开始"), 8), (_l("完成率"), 8), (_l("完成数量"), 10), (_l("不良品数"), 10), (_l("不良品率"), 8),
+    (_l("平均工时"), 10), (_l("期间工时"), 10),
+]
+
+
+def collaboration_workbook(user, filters: statistics.StatsFilters) -> bytes:
+    """协作统计 as its page shows it: one row per operator under the same filters."""
+    operators = statistics.operator_rows(user, filters, with_workload=True)
+    ensure_exportable(len(operators))
+    rows = (([
+        row.operator.name, "、".join(d.name for d in row.operator.departments), row.completed_tasks,
+        row.open_counts["in_progress"], row.open_counts["paused"], row.open_counts["pending"],
+        format_rate(row.completion_rate), row.completed_quantity, row.defective_quantity, format_rate(row.defect_rate),
+        format_hours(row.average_work_seconds), format_hours(row.work_seconds),
+    ], None) for row in operators)
+    return _workbook(_("协作统计"), [str(h) for h, _w in COLLABORATION_COLUMNS],
+                     [w for _h, w in COLLABORATION_COLUMNS], rows)
+
+
+ASSIGNMENT_COLUMNS = [
+    (_l("时间"), 17), (_l("施工单号"), 16), (_l("任务编号"), 20), (_l("动作"), 10), (_l("调整内容"), 36),
+    (_l("当前部门"), 12), (_l("当前操作员"), 12), (_l("操作人"), 12),
+]
+
+
+def assignments_workbook(filters: statistics.StatsFilters) -> bytes:
+    """分派历史 under the page's filters, every row (newest first) instead of one page."""
+    ensure_exportable(statistics.assignment_history(filters, 1, 1).total)
+    history = statistics.assignment_history(filters, 1, MAX_ROWS)
+    rows = (([
+        plant_time(row.entry.at), row.task.work_order.number if row.task else "",
+        row.task.number if row.task else _("任务已删除"), row.action_label, row.change,
+        row.task.department.name if row.task and row.task.department else "",
+        row.task.operator.name if row.task and row.task.operator else "",
+        row.entry.user.name if row.entry.user else _("系统"),
+    ], None) for row in history.rows)
+    return _workbook(_("分派历史"), [str(h) for h, _w in ASSIGNMENT_COLUMNS], [w for _h, w in ASSIGNMENT_COLUMNS],
+                     rows)
+
+
 # ---------------------------------------------------------------- completions.csv
 
 def completions_csv(user, filters: statistics.StatsFilters) -> bytes:
@@ -175,17 +223,38 @@ def format_hours(seconds: float | None) -> str:
 
 # ---------------------------------------------------------------- the department report (PDF)
 
-PDF_FONT = "STSong-Light"
+EMBEDDED_FONT = "WenQuanYiMicroHei"
+FALLBACK_FONT = "STSong-Light"
+SYSTEM_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+def _font_file() -> Path | None:
+    """The TrueType file of WenQuanYi Micro Hei: the pip package's, else the system's (fonts-wqy-microhei)."""
+    try:
+        packaged = Path(str(resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"))
+    except ModuleNotFoundError:
+        packaged = None
+    return next((path for path in (packaged, SYSTEM_FONT_FILE) if path is not None and path.is_file()), None)
+
+
+@functools.cache
+def pdf_font() -> str:
+    """The registered name of the PDF's font: the embedded TrueType one when a file exists."""
+    path = _font_file()
+    if path is not None:
+        pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=0))
+        return EMBEDDED_FONT
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
 
 
 def department_pdf(report: statistics.DepartmentReport) -> bytes:
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
-    title_style = ParagraphStyle("title", fontName=PDF_FONT, fontSize=18, leading=24, spaceAfter=6)
-    heading = ParagraphStyle("heading", fontName=PDF_FONT, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
-    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10, leading=14)
+    font = pdf_font()
+    title_style = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, spaceAfter=6)
+    heading = ParagraphStyle("heading", fontName=font, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
     grid = TableStyle([
-        ("FONT", (0, 0), (-1, -1), PDF_FONT, 9), ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("FONT", (0, 0), (-1, -1), font, 9), ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E3F0FF")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ])
 
@@ -220,7 +289,7 @@ def department_pdf(report: statistics.DepartmentReport) -> bytes:
         story.append(Paragraph(_("期间内没有完成的任务"), body))
     story.append(Paragraph(_("逾期任务（共 %(n)s 个）", n=report.overdue_total), heading))
     if report.overdue:
-        cell = ParagraphStyle("cell", fontName=PDF_FONT, fontSize=9, leading=12)
+        cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=12)
         story.append(table([[_("任务编号"), _("施工单号"), _("工作内容"), _("操作员"), _("交货日期"), _("状态")]] + [
             [task.number, task.work_order.number, Paragraph(task.content, cell),
              task.operator.name if task.operator else _("未分配"), task.work_order.delivery_date.isoformat(),

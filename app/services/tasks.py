@@ -23,7 +23,7 @@ from app.enums import OPEN_TASK_STATUSES, PauseReason, PurchaseStatus
 from app.extensions import db
 from app.models import AuditLog, Task, TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderStep
 from app.realtime import events
-from app.services import audit, capacity, notifications, settings, work_periods
+from app.services import audit, audit_text, capacity, notifications, settings, work_periods
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.loading import name_only
 from app.services.locking import for_update
@@ -81,12 +81,12 @@ def claimed_by_message(holder: User) -> str:
     return _("该任务已被 %(name)s 认领", name=holder.name)
 
 
-def history(task: Task) -> list:
-    """Every audit row of the task, oldest first, with who did it."""
-    return list(db.session.scalars(
+def history(task: Task) -> list[audit_text.Entry]:
+    """Every audit row of the task, oldest first, with who did it, in words."""
+    return audit_text.describe_all(db.session.scalars(
         select(AuditLog).options(joinedload(AuditLog.user)).where(AuditLog.task_id == task.id)
         .order_by(AuditLog.at, AuditLog.id)
-    ))
+    ).all())
 
 
 def time_logs(task: Task) -> list[TimeLog]:

@@ -18,7 +18,7 @@ from sqlalchemy import update as update_rows
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import enums, policy
+from app import policy
 from app.enums import OPEN_TASK_STATUSES, ApprovalStatus, PrintingType, Priority, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import (
@@ -26,7 +26,7 @@ from app.models import (
     TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, user_roles,
 )
 from app.realtime import events
-from app.services import approval_check, audit, design_files, notifications, numbering, work_periods
+from app.services import approval_check, audit, audit_text, design_files, notifications, numbering, work_periods
 from app.services import dispatch as dispatch_service
 from app.services import task_generation as generation
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -165,11 +165,11 @@ def get_for_detail(work_order_id: int) -> WorkOrder:
     return work_order
 
 
-def audit_trail(work_order: WorkOrder, limit: int = 100) -> list[AuditLog]:
-    return list(db.session.scalars(
+def audit_trail(work_order: WorkOrder, limit: int = 100) -> list[audit_text.Entry]:
+    return audit_text.describe_all(db.session.scalars(
         select(AuditLog).options(name_only(joinedload(AuditLog.user))).where(AuditLog.work_order_id == work_order.id)
         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
-    ))
+    ).all())
 
 
 def progress_percent(work_order: WorkOrder) -> int:
@@ -1423,24 +1423,6 @@ def list_filter_options(user) -> FilterOptions:
 
 # ---------------------------------------------------------------- what the detail page shows
 
-AUDIT_LABELS = {
-    "create": _l("创建"), "update": _l("修改"), "submit": _l("提交审核"), "resubmit": _l("重新提交审核"),
-    "approve": _l("通过审核"), "reject": _l("拒绝审核"), "withdraw": _l("撤回审核"), "pause": _l("暂停"),
-    "resume": _l("恢复"), "cancel": _l("取消"), "delete": _l("删除"), "release": _l("转为正式任务"),
-    "dispatch": _l("分派"), "auto_complete": _l("自动完成"), "complete": _l("完成"), "skip": _l("跳过"),
-    "draft_update": _l("修改草稿任务"), "draft_add": _l("添加草稿任务"), "draft_delete": _l("删除草稿任务"),
-}
-OBJECT_LABELS = {"work_order": _l("施工单"), "task": _l("任务"), "step": _l("工序"), "material_line": _l("物料")}
-
-
-def audit_label(action: str) -> str:
-    if action in AUDIT_LABELS:
-        return str(AUDIT_LABELS[action])
-    # The shop floor's task actions have their labels in app.enums (issue 5).
-    task_actions = getattr(enums, "TaskAction", None)
-    return task_actions.label_of(action) if task_actions is not None else action
-
-
 def task_numbers(work_order: WorkOrder) -> dict[int, str]:
     return {task.id: task.number for step in work_order.steps for task in step.tasks}
 
@@ -1457,19 +1439,3 @@ def task_counts(work_order: WorkOrder) -> dict[str, int]:
     return counts
 
 
-_APPROVAL_ACTIONS = {"create", "submit", "resubmit", "approve", "reject", "withdraw", "delete"}
-
-
-def audit_status_labels(row: AuditLog) -> tuple[str, str]:
-    """The from → to of an audit row in words: task, step, approval or production status."""
-    if row.object_type == "task":
-        label_of = TaskStatus.label_of
-    elif row.object_type == "step":
-        label_of = enums.StepStatus.label_of
-    elif row.object_type == "work_order" and row.action in _APPROVAL_ACTIONS:
-        label_of = ApprovalStatus.label_of
-    elif row.object_type == "work_order":
-        label_of = WorkOrderStatus.label_of
-    else:
-        return row.from_status or "", row.to_status or ""
-    return label_of(row.from_status), label_of(row.to_status)

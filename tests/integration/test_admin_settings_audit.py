@@ -83,11 +83,12 @@ def test_audit_filters_by_object_type_user_and_date(client, plant):
 def test_audit_is_paginated_newest_first(client, plant, app):
     now = datetime.utcnow()
     for n in range(app.config["PAGE_SIZE"] + 5):
-        f.AuditLogFactory(object_type="product", object_id=n, action="update", at=now - timedelta(minutes=n))
+        f.AuditLogFactory(object_type="product", object_id=n, action="update", at=now - timedelta(minutes=n),
+                          detail={"after": {"name": f"P{n}"}})
     first = client.get("/admin/audit").get_data(as_text=True)
-    assert "#0<" in first and "#24<" not in first and 'href="/admin/audit?page=2"' in first
+    assert "P0</td>" in first and "P24</td>" not in first and 'href="/admin/audit?page=2"' in first
     second = client.get("/admin/audit?page=2", headers=HTMX).get_data(as_text=True)
-    assert "#24<" in second and "#0<" not in second
+    assert "P24</td>" in second and "P0</td>" not in second
 
 
 def test_landing_page_links_every_area_with_counts(client, plant):

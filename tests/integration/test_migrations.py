@@ -163,3 +163,19 @@ def test_the_worked_seconds_of_existing_tasks_are_summed_from_their_closed_perio
 def test_migrated_database_allows_one_open_period_per_task_and_operator(migrated, fresh_url):
     migrated(fresh_url)
     _assert_one_open_period_per_task_and_operator()
+
+
+def test_ids_are_never_reused_after_the_migration_of_existing_tables(migrated, fresh_url):
+    migrated(fresh_url)
+    _db.session.rollback()
+    downgrade(revision="0013_task_type_index")
+    kept, newest = TaskFactory(), TaskFactory()
+    _db.session.commit()
+    kept_id, newest_id = kept.id, newest.id
+    _db.session.rollback()
+    upgrade()
+    with _db.engine.begin() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM tasks WHERE id = :id"), {"id": kept_id}) == 1
+        connection.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": newest_id})
+    assert TaskFactory().id > newest_id
+    _db.session.commit()

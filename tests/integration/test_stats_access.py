@@ -34,6 +34,9 @@ MATRIX = {
     ("GET", "/exports/workorders.xlsx", None): _answers(DESK),
     ("GET", "/exports/completions.csv", None): _answers(DESK),
     ("GET", "/exports/departments/{department}.pdf", None): _answers(("admin", "supervisor")),
+    ("GET", "/exports/departments", None): _answers(("admin", "supervisor")),
+    ("GET", "/exports/collaboration.xlsx", None): _answers(("admin", "supervisor")),
+    ("GET", "/exports/assignments.xlsx", None): _answers(("admin", "supervisor")),
 }
 
 CASES = [

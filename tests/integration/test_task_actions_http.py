@@ -167,7 +167,7 @@ def test_task_page_shows_the_full_history(db, client, login, world):
     post(client, reload(world.task), "report", good="300", defective="2", defect_reason="刮花", note="")
     html = client.get(f"/tasks/{world.task.id}").get_data(as_text=True)
     assert "操作记录（5 条）" in html
-    for text in ("认领", "待开始 → 进行中", "缺料；等纸", "已暂停 → 进行中", "良品 +300", "不良 +2", "（0 → 300）", "刮花"):
+    for text in ("认领", "待开始 → 进行中", "缺料；等纸", "已暂停 → 进行中", "良品 +300", "不良 +2", "<dt>完成数量</dt><dd>0 ", "刮花"):
         assert text in html, text
     assert "工时记录（2 段）" in html
     assert html.count("刘师傅") >= 3
