@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.observability import current_request_id
 from app.services.errors import DomainError
 from app.utils.http import is_api_request, is_htmx
 
@@ -39,10 +40,12 @@ JSON_ERROR_CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 40
 def json_error(status: int, message, *, reason: str | None = None, fields: dict | None = None,
                details: list | None = None):
     """Every JSON error, the API's and the rest: ``{"error": {"code", "message", "reason", "fields"}}``,
-    plus ``details`` when there are some. ``reason`` is the more specific code (``claimed``, ``stale`` …)."""
+    plus ``details`` when there are some. ``reason`` is the more specific code (``claimed``, ``stale`` …).
+    ``request_id`` is the 错误编号 to quote to the administrator (the same as in the logs)."""
     code = JSON_ERROR_CODES.get(status, "server_error" if status >= 500 else "invalid")
     body = {"code": code, "message": str(message), "reason": reason or code,
-            "fields": {name: str(text) for name, text in (fields or {}).items()}}
+            "fields": {name: str(text) for name, text in (fields or {}).items()},
+            "request_id": current_request_id()}
     if details:
         body["details"] = [str(detail) for detail in details]
     return jsonify(error=body), status
@@ -53,12 +56,17 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
     details = details or []
     if is_api_request():
         return json_error(status, message, reason=code, fields=fields, details=details)
+    # A server-side failure is looked up in the logs by its 错误编号, which the user reads out on the phone.
+    request_id = current_request_id() if status >= 500 else None
     if is_htmx():
         # htmx does not swap error responses; base.html shows X-Message in a toast.
-        html = render_template("errors/_message.html", message=message, details=details)
+        if request_id:
+            message = f"{message}（{_l('错误编号')} {request_id}）"
+        html = render_template("errors/_message.html", message=message, details=details, request_id=request_id)
         return html, status, {"X-Message": quote(message)}
     title = TITLES.get(status, TITLES[500])
-    return render_template("errors/error.html", status=status, title=title, message=message, details=details), status
+    return render_template("errors/error.html", status=status, title=title, message=message, details=details,
+                           request_id=request_id), status
 
 
 def register_error_handlers(app) -> None:
