@@ -1,9 +1,17 @@
 """The deployment files work when run, not merely exist: nginx accepts its config, backups restore."""
+import fcntl
 import os
 import re
 import shutil
+import socket
 import subprocess
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -64,15 +72,35 @@ def _table_fingerprint(url: str) -> dict:
     return {"counts": counts, "tasks_md5": checksum}
 
 
-@pytest.mark.postgres
-def test_backup_wipe_restore_round_trip(pg_cluster, tmp_path):
+PASSWORD = "s3cret-Pass/word"  # the throwaway cluster trusts local connections: any password is accepted
+
+
+def _recording_tools(folder: Path, bin_dir: str) -> Path:
+    """pg_dump, pg_restore and psql that write their arguments to a file, then run the real one."""
+    folder.mkdir()
+    for tool in ("pg_dump", "pg_restore", "psql"):
+        wrapper = folder / tool
+        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{folder}/arguments"\nexec {bin_dir}/{tool} "$@"\n')
+        wrapper.chmod(0o755)
+    return folder
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture()
+def drill(pg_cluster, tmp_path):
+    """A demo plant in its own database, its uploads, and the environment the scripts run with."""
     from app import create_app
     from app.extensions import db
     from app.seed import load_demo, seed_presets
 
-    url = pg_cluster.create_database("backup_drill")
     import factories
 
+    url = pg_cluster.create_database(f"backup_drill_{uuid.uuid4().hex[:8]}")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False,
                       "SECRET_KEY": "x" * 40, "PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD})
     with app.app_context():
@@ -80,8 +108,6 @@ def test_backup_wipe_restore_round_trip(pg_cluster, tmp_path):
         seed_presets()
         load_demo()
         db.session.commit()
-
-        demo_tasks = db.session.query(factories.m.Task).count()
         for _ in range(5):
             factories.TaskFactory()
         db.session.remove()
@@ -89,27 +115,124 @@ def test_backup_wipe_restore_round_trip(pg_cluster, tmp_path):
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     (uploads / "design.pdf").write_bytes(b"%PDF-1.4 demo")
-    before = _table_fingerprint(url)
-    assert before["counts"]["tasks"] == demo_tasks + 5 and before["counts"]["users"] == 17
+    tools = _recording_tools(tmp_path / "tools", pg_cluster.bin_dir)
+    with_password = url.replace("postgresql+psycopg://postgres@", f"postgresql://postgres:{quote(PASSWORD, safe='')}@")
+    env = {**os.environ, "DATABASE_URL": with_password, "UPLOAD_FOLDER": str(uploads),
+           "BACKUP_DIR": str(tmp_path / "backups"), "TEXTFILE_COLLECTOR_DIR": str(tmp_path),
+           "APP_URL": f"http://127.0.0.1:{_closed_port()}", "PATH": f"{tools}:{os.environ['PATH']}"}
+    return SimpleNamespace(url=url, uploads=uploads, env=env, backups=tmp_path / "backups",
+                           arguments=tools / "arguments", textfile=tmp_path / "workorder_backup.prom")
 
-    plain_url = url.replace("postgresql+psycopg://", "postgresql://")
-    env = {**os.environ, "DATABASE_URL": plain_url, "UPLOAD_FOLDER": str(uploads),
-           "BACKUP_DIR": str(tmp_path / "backups"), "PATH": f"{pg_cluster.bin_dir}:{os.environ['PATH']}"}
-    backup = subprocess.run(["bash", str(ROOT / "ops" / "backup.sh")], env=env, capture_output=True, text=True)
-    assert backup.returncode == 0, backup.stderr
-    folder = backup.stdout.strip().splitlines()[-1]
 
+def _run(script: str, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(ROOT / "ops" / script), *args], env=env, capture_output=True, text=True)
+
+
+def _execute(url: str, statement: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    shutil.rmtree(uploads)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar() == 0
+        conn.execute(text(statement))
     engine.dispose()
 
-    restore = subprocess.run(["bash", str(ROOT / "ops" / "restore.sh"), folder], env=env, capture_output=True,
-                             text=True)
+
+@pytest.mark.postgres
+def test_backup_wipe_restore_round_trip_without_a_password_on_any_command_line(drill):
+    before = _table_fingerprint(drill.url)
+    assert before["counts"]["users"] == 17
+
+    backup = _run("backup.sh", drill.env)
+    assert backup.returncode == 0, backup.stderr
+    folder = backup.stdout.strip().splitlines()[-1]
+    assert sorted(os.listdir(drill.backups)) == [".lock", Path(folder).name]
+    metrics = drill.textfile.read_text()
+    assert re.search(r"^workorder_backup_last_success_timestamp_seconds \d{10}$", metrics, re.M)
+    assert re.search(r"^workorder_backup_last_size_bytes [1-9]\d*$", metrics, re.M)
+
+    # After the backup: a newer migration's table, changed rows, a new upload. None of it survives.
+    _execute(drill.url, "CREATE TABLE newer_feature (id integer); DELETE FROM audit_logs; "
+                        "UPDATE tasks SET completed_quantity = completed_quantity + 1")
+    (drill.uploads / "later.pdf").write_bytes(b"later")
+    restore = _run("restore.sh", drill.env, folder)
     assert restore.returncode == 0, restore.stderr
-    assert _table_fingerprint(url) == before
-    assert (uploads / "design.pdf").read_bytes() == b"%PDF-1.4 demo"
+    assert _table_fingerprint(drill.url) == before
+    assert sorted(p.name for p in drill.uploads.iterdir()) == ["design.pdf"]
+    assert (drill.uploads / "design.pdf").read_bytes() == b"%PDF-1.4 demo"
+
+    arguments = drill.arguments.read_text()
+    assert arguments.count("--dbname=postgresql://postgres@/backup_drill_") == 2  # pg_dump and psql
+    assert PASSWORD not in arguments and quote(PASSWORD, safe="") not in arguments
+
+
+@pytest.mark.postgres
+def test_a_failed_backup_leaves_no_folder_and_retention_deletes_only_backups(drill):
+    old = time.time() - 40 * 86400
+    drill.backups.mkdir()
+    for name in ("20200101T000000Z", "keep-me"):
+        (drill.backups / name).mkdir()
+    (drill.backups / "20200102T000000Z.txt").touch()  # not a folder: not a backup either
+    for path in drill.backups.iterdir():
+        os.utime(path, (old, old))
+    failing = {**drill.env, "DATABASE_URL": drill.env["DATABASE_URL"].replace("/backup_drill_", "/no_such_database_")}
+    failed = _run("backup.sh", failing)
+    assert failed.returncode != 0
+    assert sorted(os.listdir(drill.backups)) == [".lock", "20200101T000000Z", "20200102T000000Z.txt", "keep-me"]
+    assert not drill.textfile.exists()
+
+    backup = _run("backup.sh", drill.env)
+    assert backup.returncode == 0, backup.stderr
+    stamp = Path(backup.stdout.strip().splitlines()[-1]).name
+    assert set(os.listdir(drill.backups)) == {".lock", stamp, "20200102T000000Z.txt", "keep-me"}
+
+
+@pytest.mark.postgres
+def test_a_second_backup_waits_for_none_while_one_runs(drill):
+    drill.backups.mkdir()
+    with open(drill.backups / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        refused = _run("backup.sh", drill.env)
+    assert (refused.returncode, os.listdir(drill.backups)) == (75, [".lock"])
+    assert "another backup is running" in refused.stderr
+
+
+class _Healthz(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"status": "ok"}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.postgres
+def test_restore_refuses_while_the_app_answers_and_keeps_everything_when_the_uploads_are_broken(drill):
+    folder = Path(_run("backup.sh", drill.env).stdout.strip().splitlines()[-1])
+    _execute(drill.url, "CREATE TABLE newer_feature (id integer)")
+    changed = _table_fingerprint(drill.url)
+
+    server = HTTPServer(("127.0.0.1", 0), _Healthz)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        refused = _run("restore.sh", {**drill.env, "APP_URL": f"http://127.0.0.1:{server.server_port}"}, str(folder))
+    finally:
+        server.shutdown()
+    assert refused.returncode == 1 and "stop it first" in refused.stderr
+    assert _table_fingerprint(drill.url) == changed
+
+    # A truncated uploads archive (its checksum made to match): nothing is touched.
+    archive = folder / "uploads.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:20])
+    subprocess.run("sha256sum db.dump uploads.tar.gz > SHA256SUMS", shell=True, cwd=folder, check=True)
+    broken = _run("restore.sh", drill.env, str(folder))
+    assert broken.returncode != 0
+    assert _table_fingerprint(drill.url) == changed
+    assert sorted(p.name for p in drill.uploads.parent.iterdir() if p.name.startswith(".restore")) == []
+    assert (drill.uploads / "design.pdf").read_bytes() == b"%PDF-1.4 demo"
+
+
+def test_migrations_run_as_their_own_locked_step_not_on_every_restart():
+    service = (ROOT / "ops" / "systemd" / "workorder.service").read_text()
+    migrate = (ROOT / "ops" / "systemd" / "workorder-migrate.service").read_text()
+    assert "db upgrade" not in service
+    assert "Type=oneshot" in migrate and "ExecStart=/opt/workorder/.venv/bin/flask db upgrade" in migrate
+    assert "pg_advisory_xact_lock" in (ROOT / "migrations" / "env.py").read_text()
