@@ -29,32 +29,116 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def render_nginx_config(folder: Path) -> Path:
+def render_nginx_config(folder: Path, upstream: str = "127.0.0.1:8000", ports: tuple[int, int] = (80, 443)) -> Path:
+    """ops/nginx.conf with its placeholders filled as docs/DEPLOYMENT.md §8.2 does (and other ports)."""
     cert, key = _self_signed_certificate(folder)
     (folder / "logs").mkdir()
+    (folder / "temp").mkdir()
     replacements = {
-        "@RUN_DIR@": str(folder), "@LOG_DIR@": str(folder / "logs"), "@MIME_TYPES@": "/etc/nginx/mime.types",
-        "@UPSTREAM@": "127.0.0.1:8000", "@SERVER_NAME@": "plant.example", "@TLS_CERT@": str(cert),
-        "@TLS_KEY@": str(key), "@APP_DIR@": str(ROOT),
+        "@RUN_DIR@": str(folder), "@LOG_DIR@": str(folder / "logs"), "@TEMP_DIR@": str(folder / "temp"),
+        "@MIME_TYPES@": "/etc/nginx/mime.types", "@UPSTREAM@": upstream, "@SERVER_NAME@": "plant.example",
+        "@TLS_CERT@": str(cert), "@TLS_KEY@": str(key), "@APP_DIR@": str(ROOT),
     }
     config = (ROOT / "ops" / "nginx.conf").read_text()
     for placeholder, value in replacements.items():
         config = config.replace(placeholder, value)
     assert not re.search(r"@[A-Z_]+@", config)
+    http, https = ports
+    config = re.sub(r"listen (\[::\]:)?80;", rf"listen \g<1>{http};", config)
+    config = re.sub(r"listen (\[::\]:)?443 ", rf"listen \g<1>{https} ", config)
     target = folder / "nginx.conf"
     target.write_text(config)
     return target
 
 
-def test_nginx_accepts_the_configuration(tmp_path):
+def _nginx() -> str:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         if os.environ.get("CI"):
             pytest.fail("nginx is not installed (apt-get install nginx)")
         pytest.skip("nginx is not installed")
-    result = subprocess.run([nginx, "-t", "-c", str(render_nginx_config(tmp_path))], capture_output=True, text=True)
+    return nginx
+
+
+def test_nginx_accepts_the_configuration(tmp_path):
+    result = subprocess.run([_nginx(), "-t", "-c", str(render_nginx_config(tmp_path))], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr and "test is successful" in result.stderr
+
+
+def test_nginx_runs_its_workers_as_www_data_on_ipv4_and_ipv6_with_its_own_temporary_folder():
+    config = (ROOT / "ops" / "nginx.conf").read_text()
+    assert re.search(r"^user www-data;$", config, re.M)
+    assert {"listen 80;", "listen [::]:80;", "listen 443 ssl http2;", "listen [::]:443 ssl http2;"} <= {
+        line.strip() for line in config.splitlines()}
+    assert set(re.findall(r"(\w+_temp_path) @TEMP_DIR@/\w+;", config)) == {
+        "client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"}
+
+
+@pytest.fixture()
+def proxied_app(app, db, database_url):
+    """The app as production runs it behind nginx (BEHIND_PROXY), served on a free port."""
+    from werkzeug.serving import make_server
+
+    from .test_foundation import variant_app
+
+    application = variant_app(app, database_url, BEHIND_PROXY=True)
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _get(port: int, path: str, headers: dict, ipv6: bool = False):
+    import http.client
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    connection = http.client.HTTPSConnection("::1" if ipv6 else "127.0.0.1", port, context=context, timeout=10)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def test_nginx_in_front_of_the_app(proxied_app, tmp_path):
+    """HSTS on every answer, static files included; the client cannot choose X-Forwarded-Host; the request id
+    goes through to the app and the access log, which keeps no query strings."""
+    nginx = _nginx()
+    http, https = _closed_port(), _closed_port()
+    config = render_nginx_config(tmp_path, upstream=proxied_app, ports=(http, https))
+    process = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", https), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        host = f"plant.example:{https}"
+        page = _get(https, "/login?token=SECRET-TOKEN", {"Host": host, "X-Forwarded-Host": "evil.example",
+                                                          "X-Request-ID": "phone-call-0001"})
+        static = _get(https, "/static/css/app.css", {"Host": host})
+        own = _get(https, "/login", {"Host": host}, ipv6=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert page.status == 200 and static.status == 200 and own.status == 200
+    for response in (page, static, own):
+        assert response.getheader("Strict-Transport-Security") == "max-age=31536000"
+    csp = page.getheader("Content-Security-Policy")
+    assert f"connect-src 'self' ws://{host} wss://{host};" in csp and "evil.example" not in csp
+    assert page.getheader("X-Request-ID") == "phone-call-0001"
+    assert re.fullmatch(r"[0-9a-f]{32}", own.getheader("X-Request-ID"))
+    assert static.getheader("Cache-Control") == "max-age=604800, public"
+    access_log = (tmp_path / "logs" / "access.log").read_text()
+    assert '"GET /login HTTP/1.1" 200' in access_log and "request_id=phone-call-0001" in access_log
+    assert f"request_id={own.getheader('X-Request-ID')}" in access_log
+    assert "SECRET-TOKEN" not in access_log
 
 
 def _table_fingerprint(url: str) -> dict:
