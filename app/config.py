@@ -100,6 +100,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOG_LEVELS": parse_log_levels(os.environ.get("LOG_LEVELS", "")),
         "LOG_SLOW_REQUEST_MS": float(os.environ.get("LOG_SLOW_REQUEST_MS", "1000")),
         "LOG_SLOW_QUERY_MS": float(os.environ.get("LOG_SLOW_QUERY_MS", "200")),
+        # What ops/backup.sh writes for the node exporter; 系统状态 shows the last backup from it.
+        "BACKUP_METRICS_FILE": os.environ.get("BACKUP_METRICS_FILE", os.path.join(
+            os.environ.get("TEXTFILE_COLLECTOR_DIR", "/var/lib/prometheus/node-exporter"), "workorder_backup.prom")),
     }
     config.update(overrides)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import jsonify, render_template
+from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from app.observability import current_request_id
 from app.services.errors import DomainError
+from app.services.system_status import record_server_error
 from app.utils.http import is_api_request, is_htmx
 
 GENERIC_MESSAGES = {
@@ -91,4 +92,6 @@ def register_error_handlers(app) -> None:
         app.logger.exception("unhandled error")
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
+        record_server_error(current_request_id(), request.method,
+                            request.url_rule.rule if request.url_rule else request.path, error)
         return error_response(500, str(GENERIC_MESSAGES[500]))

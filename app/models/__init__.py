@@ -3,7 +3,7 @@ from app.models.api import ApiToken
 from app.models.catalog import Customer, Material, Plate, PlateProduct, Product, ProductMaterial, ProductProcess
 from app.models.dispatch import AssignmentRule
 from app.models.org import Department, Process, Role, User, department_processes, user_departments, user_roles
-from app.models.system import AuthFailure, Counter, Notification, Setting
+from app.models.system import AuthFailure, Counter, Notification, ServerError, Setting
 from app.models.task import AuditLog, Task, TimeLog
 from app.models.workorder import (
     ApprovalLog, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, work_order_plates,
@@ -12,7 +12,7 @@ from app.models.workorder import (
 __all__ = [
     "ApiToken", "ApprovalLog", "AssignmentRule", "AuditLog", "AuthFailure", "Counter", "Customer", "Department",
     "Material", "Notification", "Plate", "PlateProduct", "Process", "Product", "ProductMaterial",
-    "ProductProcess", "Role", "Setting", "Task", "TimeLog", "User", "WorkOrder", "WorkOrderMaterial",
+    "ProductProcess", "Role", "ServerError", "Setting", "Task", "TimeLog", "User", "WorkOrder", "WorkOrderMaterial",
     "WorkOrderProduct", "WorkOrderStep", "department_processes", "user_departments", "user_roles",
     "work_order_plates",
 ]
