@@ -101,14 +101,14 @@ def configure_logging(app: Flask) -> logging.Handler:
 # ---------------------------------------------------------------- SQL statements of a request
 
 def _before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-    conn.info.setdefault("query_started", []).append(time.perf_counter())
+    conn.info["query_started"] = time.perf_counter()
 
 
 def _after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-    started = conn.info.get("query_started")
-    if not started:
+    started = conn.info.pop("query_started", None)
+    if started is None:
         return
-    elapsed = time.perf_counter() - started.pop()
+    elapsed = time.perf_counter() - started
     if has_request_context():
         count, seconds = request.environ.get(_ENV_SQL, (0, 0.0))
         request.environ[_ENV_SQL] = (count + 1, seconds + elapsed)
@@ -117,8 +117,8 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
 
         threshold = current_app.config.get("LOG_SLOW_QUERY_MS")
         if threshold is not None and elapsed * 1000 > threshold:
-            query_log.warning("slow query", extra={"duration_ms": round(elapsed * 1000, 1),
-                                                   "statement": statement[:1000]})
+            query_log.warning("slow query %.1f ms: %s", elapsed * 1000, statement[:1000],
+                              extra={"event": "slow_query", "duration_ms": round(elapsed * 1000, 1)})
 
 
 _listening = False

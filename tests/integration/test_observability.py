@@ -103,9 +103,10 @@ def test_the_request_line_names_the_route_pattern_the_user_and_the_sql_statement
     assert line["sql_queries"] >= 2 and line["sql_ms"] > 0 and line["duration_ms"] >= line["sql_ms"]
     assert "time" in line and line["level"] == "INFO"
     # LOG_SLOW_QUERY_MS=0: every statement is a slow-query warning with the request's id.
-    slow = [line for line in lines if line["message"] == "slow query"]
+    slow = [line for line in lines if line.get("event") == "slow_query"]
     assert len(slow) == line["sql_queries"]
     assert all(entry["request_id"] == "edit-user-0001" and entry["level"] == "WARNING" for entry in slow)
+    assert any("FROM users" in entry["message"] for entry in slow)
 
 
 def test_a_slow_request_is_logged_as_a_warning(app, db, database_url):
