@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -104,13 +105,12 @@ def _get(port: int, path: str, headers: dict, ipv6: bool = False):
     return response
 
 
-def test_nginx_in_front_of_the_app(proxied_app, tmp_path):
-    """HSTS on every answer, static files included; the client cannot choose X-Forwarded-Host; the request id
-    goes through to the app and the access log, which keeps no query strings."""
-    nginx = _nginx()
+@contextmanager
+def running_nginx(folder: Path, upstream: str):
+    """nginx with ops/nginx.conf in front of ``upstream``; yields its HTTPS port."""
     http, https = _closed_port(), _closed_port()
-    config = render_nginx_config(tmp_path, upstream=proxied_app, ports=(http, https))
-    process = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    config = render_nginx_config(folder, upstream=upstream, ports=(http, https))
+    process = subprocess.Popen([_nginx(), "-c", str(config), "-g", "daemon off;"], stderr=subprocess.PIPE)
     try:
         for _ in range(100):
             try:
@@ -118,14 +118,21 @@ def test_nginx_in_front_of_the_app(proxied_app, tmp_path):
                 break
             except OSError:
                 time.sleep(0.05)
+        yield https
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_nginx_in_front_of_the_app(proxied_app, tmp_path):
+    """HSTS on every answer, static files included; the client cannot choose X-Forwarded-Host; the request id
+    goes through to the app and the access log, which keeps no query strings."""
+    with running_nginx(tmp_path, proxied_app) as https:
         host = f"plant.example:{https}"
         page = _get(https, "/login?token=SECRET-TOKEN", {"Host": host, "X-Forwarded-Host": "evil.example",
                                                           "X-Request-ID": "phone-call-0001"})
         static = _get(https, "/static/css/app.css", {"Host": host})
         own = _get(https, "/login", {"Host": host}, ipv6=True)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
     assert page.status == 200 and static.status == 200 and own.status == 200
     for response in (page, static, own):
@@ -139,6 +146,15 @@ def test_nginx_in_front_of_the_app(proxied_app, tmp_path):
     assert '"GET /login HTTP/1.1" 200' in access_log and "request_id=phone-call-0001" in access_log
     assert f"request_id={own.getheader('X-Request-ID')}" in access_log
     assert "SECRET-TOKEN" not in access_log
+
+
+def test_nginx_answers_with_a_request_id_and_hsts_while_the_app_is_down(tmp_path):
+    with running_nginx(tmp_path, f"127.0.0.1:{_closed_port()}") as https:
+        down = _get(https, "/tasks", {"Host": f"plant.example:{https}", "X-Request-ID": "app-is-down-0001"})
+    assert down.status == 502
+    assert (down.getheader("X-Request-ID"), down.getheader("Strict-Transport-Security")) == (
+        "app-is-down-0001", "max-age=31536000")
+    assert '"GET /tasks HTTP/1.1" 502' in (tmp_path / "logs" / "access.log").read_text()
 
 
 def _table_fingerprint(url: str) -> dict:
