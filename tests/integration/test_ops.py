@@ -330,6 +330,26 @@ def test_restore_refuses_while_the_app_answers_and_keeps_everything_when_the_upl
     assert (drill.uploads / "design.pdf").read_bytes() == b"%PDF-1.4 demo"
 
 
+@pytest.mark.postgres
+def test_two_servers_upgrading_at_once_migrate_the_database_once(pg_cluster):
+    """What two app servers running workorder-migrate together do: both succeed, the schema is built once."""
+    import sys
+
+    from app.services.system_status import migration_heads
+
+    url = pg_cluster.create_database(f"migrate_race_{uuid.uuid4().hex[:8]}")
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "app", "SECRET_KEY": "x" * 40, "METRICS_ENABLED": "0",
+           "PYTHONPATH": str(ROOT)}
+    upgrades = [subprocess.Popen([sys.executable, "-m", "flask", "db", "upgrade"], env=env, cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(process.wait(timeout=300), process.stderr.read()) for process in upgrades]
+    assert [code for code, _ in results] == [0, 0], results
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == migration_heads()
+    engine.dispose()
+
+
 def test_migrations_run_as_their_own_locked_step_not_on_every_restart():
     service = (ROOT / "ops" / "systemd" / "workorder.service").read_text()
     migrate = (ROOT / "ops" / "systemd" / "workorder-migrate.service").read_text()
