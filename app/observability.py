@@ -20,10 +20,11 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,12 +54,17 @@ def current_request_id() -> str | None:
 
 
 def _current_user_fields() -> tuple[int | None, str | None]:
-    # Only a user the request already loaded: a log line must never cost a query (or fail without a database).
-    user = g.get("_login_user") if has_request_context() else None
-    if user is None or not getattr(user, "is_authenticated", False):
+    """The logged-in user's id and roles as already loaded: a log line never costs a query, even after
+    the error handler's rollback has expired every object (and never fails while the database is away)."""
+    if not has_request_context():
         return None, None
-    roles = sorted(getattr(user, "role_codes", ()) or ())
-    return user.id, ",".join(roles) or None
+    user = g.get("_login_user")
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    if state is None or state.identity is None:  # not loaded (yet), or anonymous: the session cookie's id
+        user_id = session.get("_user_id")
+        return (int(user_id) if user_id and user_id.isdigit() else None), None
+    roles = None if "roles" in state.unloaded else ",".join(sorted(role.code for role in user.roles)) or None
+    return state.identity[0], roles
 
 
 class RequestContextFilter(logging.Filter):

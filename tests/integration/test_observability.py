@@ -126,3 +126,36 @@ def test_production_writes_json_and_development_readable_lines(monkeypatch):
     development = load_config({"PRODUCTION": False, "SECRET_KEY": "k" * 40})
     assert development["LOG_FORMAT"] == "console"
     assert development["LOG_LEVELS"] == {"app.realtime": "DEBUG", "app.sql": "WARNING"}
+
+
+def test_a_500_after_the_rollback_logs_the_user_without_a_query(app, db, database_url, make_user):
+    from flask_login import current_user
+
+    application = variant_app(app, database_url, PROPAGATE_UNEXPECTED=False, LOG_FORMAT="json")
+
+    @application.route("/boom-as-user")
+    @application.route("/boom-before-the-user-is-loaded")
+    def boom_as_user():
+        from flask import request
+
+        if request.path == "/boom-as-user":
+            assert current_user.is_authenticated
+        raise RuntimeError("boom")
+
+    user = make_user("supervisor")
+    db.session.commit()
+    buffer = _capture_log(application)
+    with application.test_client() as client:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        responses = [client.get("/boom-as-user"), client.get("/boom-before-the-user-is-loaded")]
+    for response in responses:
+        (error,) = [line for line in _json_lines(buffer)
+                    if line.get("request_id") == response.headers["X-Request-ID"] and line["level"] == "ERROR"]
+        # The rollback expired the loaded user's roles: the line leaves them out rather than load them again;
+        # a user not loaded yet is known by the session's id.
+        assert (error["user_id"], error["role"]) == (user.id, None)
+    from app.extensions import db as _db
+
+    _db.session.remove()
