@@ -155,10 +155,11 @@ def _sockets_by_worker() -> dict[int, int]:
         from prometheus_client.multiprocess import MultiProcessCollector
 
         counts = {}
-        for metric in MultiProcessCollector._read_metrics(glob.glob(os.path.join(directory, "gauge_livesum_*.db"))):
-            if metric.name == "workorder_websocket_connections":
-                for sample in metric.samples:
-                    counts[int(sample.labels["pid"])] = int(sample.value)
+        # The per-worker samples, before the collector sums them (prometheus_client has no public API for it).
+        metrics = MultiProcessCollector._read_metrics(glob.glob(os.path.join(directory, "gauge_livesum_*.db")))
+        sockets = metrics.get("workorder_websocket_connections")
+        for sample in sockets.samples if sockets else ():
+            counts[int(dict(sample.labels)["pid"])] = int(sample.value)
         return dict(sorted(counts.items()))
     from app.realtime.hub import HUB
 

@@ -84,3 +84,21 @@ def test_the_page_refreshes_itself_as_a_live_region(plant):
     region = client.get("/admin/system", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert region.lstrip().startswith('<div id="system-status"') and "<html" not in region
     assert 'hx-trigger="every 10s, live-refresh"' in region and 'data-live="all"' in region
+
+
+def test_sockets_are_counted_per_gunicorn_worker_from_the_metrics_files(tmp_path):
+    """Under gunicorn (PROMETHEUS_MULTIPROC_DIR) every worker's open sockets, each by its pid."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    worker = ("import json, os, sys\n"
+              "from app.metrics import WEBSOCKETS_OPEN\n"
+              "WEBSOCKETS_OPEN.inc(int(sys.argv[1]))\n"
+              "from app.services.system_status import _sockets_by_worker\n"
+              "print(json.dumps([os.getpid(), _sockets_by_worker()]))\n")
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    first, second = (json.loads(subprocess.run([sys.executable, "-c", worker, str(n)], env=env, check=True,
+                                               capture_output=True, text=True).stdout) for n in (3, 2))
+    assert second[1] == {str(first[0]): 3, str(second[0]): 2}
