@@ -47,9 +47,11 @@ def create_app(config: dict | None = None) -> Flask:
     from app.services import reference  # noqa: F401  (versions the reference data every flush changes)
     from app.auth.session import init_login
     from app.errors.handlers import register_error_handlers
+    from app.observability import init_observability
     from app.security import init_security_headers
     from app.templating import register_template_helpers
 
+    init_observability(app)
     init_login(app)
     init_security_headers(app)
     register_error_handlers(app)

@@ -37,6 +37,16 @@ def _development_secret() -> str:
     return path.read_text().strip()
 
 
+def parse_log_levels(text: str) -> dict[str, str]:
+    """``"app.realtime=DEBUG, app.sql=WARNING"`` → ``{"app.realtime": "DEBUG", "app.sql": "WARNING"}``."""
+    levels = {}
+    for item in text.replace(",", " ").split():
+        name, _, level = item.partition("=")
+        if name and level:
+            levels[name] = level.upper()
+    return levels
+
+
 def _split(value: str) -> list[str]:
     return value.replace(",", " ").split()
 
@@ -93,6 +103,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # werkzeug's method for password and PIN hashes. Only the test suite picks a cheaper one: scrypt
         # costs ~0.1 s a hash by design, and the suite creates and checks thousands.
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Logs (app/observability.py): JSON lines in production, readable lines for `make run`.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "console"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_LEVELS": parse_log_levels(os.environ.get("LOG_LEVELS", "")),
+        "LOG_SLOW_REQUEST_MS": float(os.environ.get("LOG_SLOW_REQUEST_MS", "1000")),
+        "LOG_SLOW_QUERY_MS": float(os.environ.get("LOG_SLOW_QUERY_MS", "200")),
+        # What ops/backup.sh writes for the node exporter; 系统状态 shows the last backup from it.
+        "BACKUP_METRICS_FILE": os.environ.get("BACKUP_METRICS_FILE", os.path.join(
+            os.environ.get("TEXTFILE_COLLECTOR_DIR", "/var/lib/prometheus/node-exporter"), "workorder_backup.prom")),
     }
     config.update(overrides)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -7,6 +7,8 @@
 - ``workorder_open_tasks``: open tasks by status and department, counted by the database at scrape time
 - ``workorder_db_pool_checked_out``: database connections in use
 - ``workorder_database_up``: 1 when the scrape could query the database (the scrape answers either way)
+- ``workorder_event_listener_down`` / ``_reconnects_total`` / ``_last_event_timestamp_seconds``: the
+  LISTEN connection of each worker (app/realtime/listener.py)
 
 Several gunicorn workers: with PROMETHEUS_MULTIPROC_DIR set (ops/gunicorn.conf.py does it), every worker
 writes its samples to files there and any worker's /metrics sums them; gauges of live state count only
@@ -24,7 +26,7 @@ import time
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_flask_exporter import PrometheusMetrics
@@ -42,7 +44,17 @@ EVENT_DELIVERY = Histogram("workorder_event_delivery_seconds",
                            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=None)
 DB_POOL_CHECKED_OUT = Gauge("workorder_db_pool_checked_out", "Database connections checked out of the pool",
                             multiprocess_mode="livesum", registry=None)
-PROCESS_METRICS = (WEBSOCKETS_OPEN, EVENT_DELIVERY, DB_POOL_CHECKED_OUT)
+# The LISTEN connection of each worker (app/realtime/listener.py): 1 while a started listener is down,
+# its reconnects, and when it last received an event (0 before the first).
+LISTENER_DOWN = Gauge("workorder_event_listener_down", "Event listeners whose LISTEN connection is lost",
+                      multiprocess_mode="livesum", registry=None)
+LISTENER_RECONNECTS = Counter("workorder_event_listener_reconnects", "Reconnections of the LISTEN connection",
+                              registry=None)
+LISTENER_LAST_EVENT = Gauge("workorder_event_listener_last_event_timestamp_seconds",
+                            "Unix time of the last event the LISTEN connection received",
+                            multiprocess_mode="livemax", registry=None)
+PROCESS_METRICS = (WEBSOCKETS_OPEN, EVENT_DELIVERY, DB_POOL_CHECKED_OUT, LISTENER_DOWN, LISTENER_RECONNECTS,
+                   LISTENER_LAST_EVENT)
 
 
 def observe_event_delivery(created_at: float | None) -> None:

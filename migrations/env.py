@@ -75,6 +75,10 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# pg_advisory_xact_lock key of `flask db upgrade` (any constant the app uses for nothing else).
+MIGRATION_LOCK_KEY = 7_210_021
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -107,6 +111,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # One upgrade at a time, whichever server starts it (ops/systemd/workorder-migrate.service):
+                # a second waits here, then finds the database already at head. Released at commit.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             context.run_migrations()
 
 

@@ -27,8 +27,25 @@ max_requests = 0  # restarting a worker would drop every kiosk's socket
 # gunicorn would create its control socket under $HOME (/opt/workorder, not writable by the service)
 # and log a permission error; systemctl reload/restart is how the plant is managed.
 control_socket_disable = True
-accesslog = "-"
 errorlog = "-"
+# Production logs JSON lines (app/observability.py), one per request written by the app itself: gunicorn's
+# own access line would only repeat it as text, and its messages (worker boot, timeout) become JSON too.
+json_logs = os.environ.get("LOG_FORMAT", "json" if os.environ.get("APP_ENV") == "production" else "console") == "json"
+accesslog = None if json_logs else "-"
+if json_logs:
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "INFO", "handlers": []},  # the app puts its own handler on the root logger
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False, "qualname": "gunicorn.error"},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False, "qualname": "gunicorn.access"},
+        },
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": ["levelname", "name", "message"],
+                                "rename_fields": {"levelname": "level", "name": "logger"}, "timestamp": "time",
+                                "json_ensure_ascii": False}},
+    }
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 wsgi_app = "app:create_app()"
 

@@ -136,6 +136,7 @@ ADMIN_SECTIONS = [
     ("admin.plates", _l("版型"), "admin.plates", "admin.plate_"),
     ("admin.settings", _l("系统设置"), "admin.access", "admin.settings_"),
     ("admin.audit", _l("操作日志"), "admin.access", None),
+    ("admin.system", _l("系统状态"), "admin.access", None),
     ("admin.api_tokens_list", _l("API 令牌"), "admin.access", "admin.api_token_"),
 ]
 

@@ -1,5 +1,5 @@
-"""系统管理: the landing page with counts, plant settings and the audit log."""
-from flask import request, url_for
+"""系统管理: the landing page with counts, plant settings, the audit log and 系统状态."""
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,7 +11,7 @@ from app.admin.forms import ALL, AuditFilter, SettingsForm, filter_form
 from app.extensions import db
 from app.models import AuditLog, Customer, Department, Material, Plate, Process, Product, User
 from app.policy import require
-from app.services import admin_audit
+from app.services import admin_audit, system_status
 from app.services import settings as plant_settings
 from app.services.errors import Invalid
 
@@ -84,3 +84,13 @@ def audit():
     page = admin_audit.list_entries(query)
     return render("admin/audit.html", "admin/_audit_list.html", title=_("操作日志"), form=form, page=page,
                   entries=admin_audit.describe_all(page.items), query=list_args())
+
+
+# ---------------------------------------------------------------- 系统状态
+
+@bp.route("/admin/system")
+@login_required
+def system():
+    require(current_user, "admin.access")
+    status = system_status.gather(current_app.config["BACKUP_METRICS_FILE"])
+    return render("admin/system.html", "admin/_system.html", title=_("系统状态"), system=status)

@@ -195,4 +195,5 @@ ERROR = obj({"error": obj({
     "reason": {"type": "string", "description": "更具体的原因代码，如 claimed、stale"},
     "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "字段 → 错误信息"},
     "details": array({"type": "string"}, description="逐条列出的问题（如审核前检查发现的缺项）"),
-}, required=("code", "message", "reason", "fields"))}, required=("error",))
+    "request_id": {"type": "string", "description": "错误编号：与响应头 X-Request-ID 和日志里的 request_id 相同"},
+}, required=("code", "message", "reason", "fields", "request_id"))}, required=("error",))

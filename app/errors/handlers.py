@@ -11,7 +11,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
+from app.observability import current_request_id
 from app.services.errors import DomainError
+from app.services.system_status import record_server_error
 from app.utils.http import is_api_request, is_htmx
 
 GENERIC_MESSAGES = {
@@ -48,10 +50,12 @@ RETRY_AFTER_SECONDS = 5
 def json_error(status: int, message, *, reason: str | None = None, fields: dict | None = None,
                details: list | None = None):
     """Every JSON error, the API's and the rest: ``{"error": {"code", "message", "reason", "fields"}}``,
-    plus ``details`` when there are some. ``reason`` is the more specific code (``claimed``, ``stale`` …)."""
+    plus ``details`` when there are some. ``reason`` is the more specific code (``claimed``, ``stale`` …).
+    ``request_id`` is the 错误编号 to quote to the administrator (the same as in the logs)."""
     code = JSON_ERROR_CODES.get(status, "server_error" if status >= 500 else "invalid")
     body = {"code": code, "message": str(message), "reason": reason or code,
-            "fields": {name: str(text) for name, text in (fields or {}).items()}}
+            "fields": {name: str(text) for name, text in (fields or {}).items()},
+            "request_id": current_request_id()}
     if details:
         body["details"] = [str(detail) for detail in details]
     return jsonify(error=body), status
@@ -62,12 +66,17 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
     details = details or []
     if is_api_request():
         return json_error(status, message, reason=code, fields=fields, details=details)
+    # A server-side failure is looked up in the logs by its 错误编号, which the user reads out on the phone.
+    request_id = current_request_id() if status >= 500 else None
     if is_htmx():
         # htmx does not swap error responses; base.html shows X-Message in a toast.
-        html = render_template("errors/_message.html", message=message, details=details)
+        if request_id:
+            message = f"{message}（{_l('错误编号')} {request_id}）"
+        html = render_template("errors/_message.html", message=message, details=details, request_id=request_id)
         return html, status, {"X-Message": quote(message)}
     title = TITLES.get(status, TITLES[500])
-    return render_template("errors/error.html", status=status, title=title, message=message, details=details), status
+    return render_template("errors/error.html", status=status, title=title, message=message, details=details,
+                           request_id=request_id), status
 
 
 def register_error_handlers(app) -> None:
@@ -103,6 +112,8 @@ def register_error_handlers(app) -> None:
         app.logger.exception("unhandled error")
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
+        record_server_error(current_request_id(), request.method,
+                            request.url_rule.rule if request.url_rule else request.path, error)
         return error_response(500, str(GENERIC_MESSAGES[500]))
 
 
@@ -116,9 +127,11 @@ def database_unavailable_response():
         body, status = json_error(503, message)
         body.headers.update(headers)
         return body, status
+    request_id = current_request_id()
     if is_htmx():
-        html = render_template("errors/_message.html", message=message, details=[])
+        message = f"{message}（{_l('错误编号')} {request_id}）"
+        html = render_template("errors/_message.html", message=message, details=[], request_id=request_id)
         return html, 503, {**headers, "X-Message": quote(message)}
-    html = render_template("errors/unavailable.html", title=TITLES[503], message=message,
+    html = render_template("errors/unavailable.html", title=TITLES[503], message=message, request_id=request_id,
                            retry_seconds=RETRY_AFTER_SECONDS if request.method == "GET" else None)
     return html, 503, headers

@@ -4,7 +4,7 @@ from app.models.catalog import Customer, Material, Plate, PlateProduct, Product,
 from app.models.dispatch import AssignmentRule
 from app.models.org import Department, Process, Role, User, department_processes, user_departments, user_roles
 from app.models.submission import Submission
-from app.models.system import AuthFailure, Counter, Notification, Setting
+from app.models.system import AuthFailure, Counter, Notification, ServerError, Setting
 from app.models.task import AuditLog, Task, TimeLog
 from app.models.workorder import (
     ApprovalLog, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, work_order_plates,
@@ -13,7 +13,8 @@ from app.models.workorder import (
 __all__ = [
     "ApiToken", "ApprovalLog", "AssignmentRule", "AuditLog", "AuthFailure", "Counter", "Customer", "Department",
     "Material", "Notification", "Plate", "PlateProduct", "Process", "Product", "ProductMaterial",
-    "ProductProcess", "Role", "Setting", "Submission", "Task", "TimeLog", "User", "WorkOrder", "WorkOrderMaterial",
+    "ProductProcess", "Role", "ServerError", "Setting", "Submission", "Task", "TimeLog", "User", "WorkOrder",
+    "WorkOrderMaterial",
     "WorkOrderProduct", "WorkOrderStep", "department_processes", "user_departments", "user_roles",
     "work_order_plates",
 ]

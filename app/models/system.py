@@ -60,3 +60,15 @@ class AuthFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ServerError(db.Model):
+    """An unexpected error (a 500): when, where and its request id, for 系统状态 (the traceback is in the log)."""
+
+    __tablename__ = "server_errors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
+    route: Mapped[str] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(String(200))

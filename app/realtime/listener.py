@@ -21,6 +21,7 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import URL
 
+from app.metrics import LISTENER_DOWN, LISTENER_LAST_EVENT, LISTENER_RECONNECTS
 from app.realtime import events
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class Listener(threading.Thread):
         self.deliver = deliver
         self.listening = threading.Event()
         self.connections_made = 0
+        self.last_event_at: float | None = None  # Unix time, for 系统状态 and the metric
+        self.last_error: str | None = None
 
     def run(self) -> None:
         delay = 1.0
@@ -55,7 +58,9 @@ class Listener(threading.Thread):
             except Exception as error:  # any failure means: reconnect, never die
                 if self.listening.is_set():  # it had been working: start the backoff over
                     delay = 1.0
+                    LISTENER_DOWN.inc()
                 self.listening.clear()
+                self.last_error = str(error)
                 log.warning("event listener lost its connection (%s); retrying in %.0f s", error, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
@@ -67,6 +72,9 @@ class Listener(threading.Thread):
             self.connections_made += 1
             self.listening.set()
             if self.connections_made > 1:
+                LISTENER_DOWN.dec()
+                LISTENER_RECONNECTS.inc()
+                log.info("event listener reconnected; telling every socket of this process to resync")
                 self.on_reconnect()
             while True:
                 for notification in connection.notifies(timeout=HEALTH_CHECK_SECONDS):
@@ -74,6 +82,8 @@ class Listener(threading.Thread):
                 connection.execute("SELECT 1")  # a dead server surfaces here, not never
 
     def _deliver(self, text: str) -> None:
+        self.last_event_at = time.time()
+        LISTENER_LAST_EVENT.set(self.last_event_at)
         try:
             payload = json.loads(text)
         except ValueError:
@@ -84,6 +94,11 @@ class Listener(threading.Thread):
 
 _listener: Listener | None = None
 _start_lock = threading.Lock()
+
+
+def current() -> Listener | None:
+    """This process's listener, if a WebSocket has started one."""
+    return _listener
 
 
 def ensure_started(url: URL, on_reconnect: Callable[[], None], wait_seconds: float = 3.0) -> Listener | None:

@@ -112,11 +112,16 @@ def socket(ws):
     connection = Connection(user_id, channels)
     HUB.register(connection)
     WEBSOCKETS_OPEN.inc()
+    opened = time.monotonic()
+    # At DEBUG: a plant has hundreds of kiosks; LOG_LEVELS=app.realtime=DEBUG shows them when needed.
+    log.debug("websocket connected", extra={"ws_user_id": user_id, "channels": len(channels)})
     try:
         serve(ws, connection)
     finally:
         WEBSOCKETS_OPEN.dec()
         HUB.unregister(connection)
+        log.debug("websocket disconnected", extra={"ws_user_id": user_id, "seconds_open": round(
+            time.monotonic() - opened, 1), "resyncs": connection.overflows})
 
 
 def serve(ws, connection: Connection) -> None:
@@ -141,6 +146,8 @@ def serve(ws, connection: Connection) -> None:
             ws.send(message.text)
             observe_event_delivery(message.created_at)
         elif message is not None:
+            if message.get("type") == "resync":
+                log.debug("websocket told to resync", extra={"ws_user_id": connection.user_id})
             ws.send(json.dumps(message))
 
 

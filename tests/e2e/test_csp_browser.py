@@ -78,7 +78,8 @@ def test_desk_pages_run_under_the_policy(demo, watched_page, db):
     for path in ("/workorders", f"/workorders/{work_order_id}", f"/workorders/{work_order_id}/print", "/tasks",
                  "/stats", "/admin/users", "/admin/users/new", "/admin/processes", "/admin/products/new",
                  "/admin/plates", "/admin/settings", "/admin/audit", "/notifications", "/dispatch/rules",
-                 "/dispatch/pool", "/board/printing", "/admin/api-tokens", "/admin/api-tokens/new", "/"):
+                 "/dispatch/pool", "/board/printing", "/admin/api-tokens", "/admin/api-tokens/new", "/admin/system",
+                 "/"):
         page.goto(path)
         assert (path, watched_page.check(page)) == (path, [])
 

@@ -75,6 +75,7 @@ def routes(w):
                             {"operator_task_cap": "8", "kiosk_idle_logout_seconds": "120",
                              "notification_retention_days": "30"}, 303),
         "audit": (ADMIN, "GET", "/admin/audit", None, 200),
+        "system": (ADMIN, "GET", "/admin/system", None, 200),
         "api_tokens_list": (ADMIN, "GET", "/admin/api-tokens", None, 200),
         "api_token_new": (ADMIN, "GET", "/admin/api-tokens/new", None, 200),
         "api_token_create": (ADMIN, "POST", "/admin/api-tokens", {"name": "ERP", "owner_id": w.owner.id}, 200),

@@ -27,7 +27,8 @@ def error_of(response) -> tuple:
     error = dict(body["error"])
     # ``details`` lists a refusal's problems one by one, and is left out when there are none.
     details = error.pop("details", ["—"])
-    assert set(error) == {"code", "message", "reason", "fields"}
+    assert set(error) == {"code", "message", "reason", "fields", "request_id"}
+    assert error["request_id"] == response.headers["X-Request-ID"]
     assert details and all(isinstance(detail, str) and detail for detail in details)
     return response.status_code, body["error"]["code"], body["error"]["message"]
 

@@ -45,10 +45,12 @@ def test_not_found_under_api_is_json(client):
     # Every JSON error has one shape (app.errors.handlers.json_error); /api/v1 words its own messages.
     response = client.get("/api/no-such-thing")
     assert (response.status_code, response.get_json()) == (
-        404, {"error": {"code": "not_found", "reason": "not_found", "message": NOT_FOUND, "fields": {}}})
+        404, {"error": {"code": "not_found", "reason": "not_found", "message": NOT_FOUND, "fields": {},
+                        "request_id": response.headers["X-Request-ID"]}})
     response = client.get("/api/v1/no-such-thing")
     assert (response.status_code, response.get_json()) == (
-        404, {"error": {"code": "not_found", "reason": "not_found", "message": "接口不存在", "fields": {}}})
+        404, {"error": {"code": "not_found", "reason": "not_found", "message": "接口不存在", "fields": {},
+                        "request_id": response.headers["X-Request-ID"]}})
 
 
 @pytest.fixture()
@@ -78,11 +80,13 @@ def test_unexpected_error_shows_the_chinese_500_page(failing_client):
 
 def test_unexpected_error_for_htmx_and_api(failing_client):
     response = failing_client.get("/boom", headers={"HX-Request": "true"})
-    assert (response.status_code, unquote(response.headers["X-Message"])) == (500, SERVER_ERROR)
+    assert (response.status_code, unquote(response.headers["X-Message"])) == (
+        500, f"{SERVER_ERROR}（错误编号 {response.headers['X-Request-ID']}）")
     assert "<html" not in response.get_data(as_text=True)
     response = failing_client.get("/api/v1/boom")
     assert (response.status_code, response.get_json()) == (
-        500, {"error": {"code": "server_error", "reason": "server_error", "message": SERVER_ERROR, "fields": {}}})
+        500, {"error": {"code": "server_error", "reason": "server_error", "message": SERVER_ERROR, "fields": {},
+                        "request_id": response.headers["X-Request-ID"]}})
 
 
 def _html_lang(response) -> str:

@@ -121,8 +121,10 @@ def test_a_large_event_is_split_into_notify_sized_payloads():
 
 @pytest.mark.postgres
 def test_the_listener_reconnects_after_losing_its_connection_and_asks_for_a_resync(db):
+    from app.metrics import LISTENER_DOWN, LISTENER_LAST_EVENT, LISTENER_RECONNECTS
     from app.realtime.listener import APPLICATION_NAME, Listener
 
+    reconnects_before = LISTENER_RECONNECTS._value.get()
     received, resyncs = [], []
     listener = Listener(conninfo_for(db.engine.url), on_reconnect=lambda: resyncs.append(True),
                         deliver=received.append)
@@ -137,3 +139,7 @@ def test_the_listener_reconnects_after_losing_its_connection_and_asks_for_a_resy
     events.publish("task.started", task=TaskFactory())
     db.session.commit()
     assert wait_for(lambda: [e for e in received if e["type"] == "task.started"])
+    # What /metrics and 系统状态 show of it (another listener of this process may have been cut off too).
+    assert LISTENER_RECONNECTS._value.get() >= reconnects_before + 1
+    assert wait_for(lambda: LISTENER_DOWN._value.get() == 0, timeout=10)
+    assert listener.last_event_at and LISTENER_LAST_EVENT._value.get() >= listener.last_event_at - 1

@@ -134,3 +134,25 @@ def test_a_board_token_opens_a_socket_for_that_board_only(db, live_server):
 
     wrong = connect(live_server.url, query={"board": parent.code, "token": "not-the-token"})
     assert close_code(wrong) == 4401
+
+
+def test_connects_resyncs_and_disconnects_are_logged_at_debug(db, user_socket, caplog):
+    import logging
+
+    from app.realtime.hub import RESYNC
+
+    caplog.set_level(logging.DEBUG, logger="app.realtime.socket")
+    user = UserFactory()
+    ws = user_socket(user)
+    receive(ws)
+    assert wait_for(lambda: len(HUB.connections()) == 1)
+    HUB.broadcast(RESYNC)
+    assert receive(ws)["type"] == "resync"
+    ws.close()
+    assert wait_for(lambda: len(HUB.connections()) == 0, timeout=10)
+
+    # (a socket of an earlier test may close meanwhile: only this user's lines)
+    records = [(r.levelname, r.getMessage()) for r in caplog.records
+               if r.name == "app.realtime.socket" and getattr(r, "ws_user_id", None) == user.id]
+    assert records == [("DEBUG", "websocket connected"), ("DEBUG", "websocket told to resync"),
+                       ("DEBUG", "websocket disconnected")]

@@ -19,3 +19,30 @@ def test_a_started_worker_freezes_what_it_has_loaded():
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_production_logs_json_lines_and_no_text_access_log(monkeypatch, capsys):
+    import json
+    import logging.config
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    settings = runpy.run_path(os.path.join(ROOT, "ops", "gunicorn.conf.py"))
+    assert settings["accesslog"] is None
+    root_handlers = list(logging.getLogger().handlers)
+    try:
+        logging.config.dictConfig(settings["logconfig_dict"])
+        logging.getLogger("gunicorn.error").info("Booting worker with pid: %s", 42)
+    finally:
+        logging.getLogger("gunicorn.error").handlers.clear()
+        logging.getLogger().handlers[:] = root_handlers
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert (line["level"], line["logger"], line["message"]) == ("INFO", "gunicorn.error", "Booting worker with pid: 42")
+    assert "time" in line
+
+
+def test_development_keeps_gunicorn_text_logs(monkeypatch):
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    settings = runpy.run_path(os.path.join(ROOT, "ops", "gunicorn.conf.py"))
+    assert settings["accesslog"] == "-" and "logconfig_dict" not in settings
