@@ -14,7 +14,6 @@ import csv
 import functools
 import io
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -229,12 +228,8 @@ SYSTEM_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 
 def _font_file() -> Path | None:
-    """The TrueType file of WenQuanYi Micro Hei: the pip package's, else the system's (fonts-wqy-microhei)."""
-    try:
-        packaged = Path(str(resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"))
-    except ModuleNotFoundError:
-        packaged = None
-    return next((path for path in (packaged, SYSTEM_FONT_FILE) if path is not None and path.is_file()), None)
+    """The TrueType file of WenQuanYi Micro Hei from Debian's fonts-wqy-microhei (DEPLOYMENT.md installs it)."""
+    return SYSTEM_FONT_FILE if SYSTEM_FONT_FILE.is_file() else None
 
 
 @functools.cache
