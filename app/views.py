@@ -1,8 +1,10 @@
 """Helpers shared by the thin views of every blueprint."""
 from __future__ import annotations
 
-from flask import render_template
-from flask_login import current_user
+import time
+
+from flask import render_template, session
+from flask_login import current_user, login_user
 
 from app.policy import require
 from app.utils.http import is_htmx
@@ -18,3 +20,24 @@ def render_page(template: str, partial: str | None = None, status: int = 200, **
     """The whole page, or only its partial when htmx asks for the region."""
     name = partial if partial and is_htmx() else template
     return render_template(name, **context), status
+
+
+# The login session remembers the person's session generation at login (app/auth/session.py refuses
+# a session whose generation is no longer the person's: app/services/sessions.py raises it).
+SESSION_GENERATION_KEY = "_generation"
+
+
+def begin_session(user, kiosk: bool = False) -> None:
+    """A fresh login session for ``user`` (nothing of the previous visitor's session is kept)."""
+    session.clear()
+    login_user(user)
+    session[SESSION_GENERATION_KEY] = user.session_generation
+    if kiosk:
+        session["kiosk_session"] = True
+        session["kiosk_last_seen"] = time.time()
+
+
+def keep_this_session(user) -> None:
+    """After ``user`` changed their own account, this session continues; every other one has ended."""
+    if current_user.is_authenticated and current_user.id == user.id:
+        session[SESSION_GENERATION_KEY] = user.session_generation

@@ -62,7 +62,8 @@ def test_bad_credentials_rerender_the_form_with_400(client, make_user, db, who):
     page = response.get_data(as_text=True)
     assert BAD_CREDENTIALS in page and 'name="username"' in page
     assert _logged_in_user_id(client) is None
-    assert db.session.scalar(select(func.count()).select_from(AuthFailure)) == 2  # per user and per address
+    # per (account, address), per address, per account
+    assert db.session.scalar(select(func.count()).select_from(AuthFailure)) == 3
 
 
 def test_inactive_user_is_refused(client, make_user):
@@ -175,7 +176,7 @@ def test_kiosk_failures_older_than_the_window_do_not_count(client, make_user, db
 
     make_user("operator", employee_no="3001")
     for _ in range(5):
-        db.session.add(AuthFailure(key="pin:user:3001", at=utcnow() - timedelta(seconds=61)))
+        db.session.add(AuthFailure(key="pin:acct-ip:3001|127.0.0.1", at=utcnow() - timedelta(seconds=61)))
     db.session.commit()
     assert _post_kiosk(client, "3001").status_code == 302
 
