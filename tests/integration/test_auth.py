@@ -271,3 +271,15 @@ def test_kiosk_logout_returns_to_the_kiosk_login(client, login, make_user):
     response = client.post("/logout")
     assert (response.status_code, response.headers["Location"]) == (302, "/kiosk/login")
     assert _logged_in_user_id(client) is None
+
+
+def test_the_kiosk_terminal_cookie_is_secure_in_production(app, db, database_url):
+    production = variant_app(app, database_url, PRODUCTION=True,
+                             SECRET_KEY="9f3c1e7a2b64d850c4e1fa937b26d05e8c1a4f7b92e36d0518ca7e4b3f9d2c61")
+    with production.app_context():
+        response = production.test_client().get("/kiosk/login", base_url="https://plant.example")
+        from app.extensions import db as _db
+
+        _db.session.remove()
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("kiosk_terminal="))
+    assert "Secure" in cookie and "HttpOnly" in cookie

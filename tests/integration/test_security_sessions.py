@@ -11,7 +11,6 @@ from app.extensions import db as _db
 from app.models import ApiToken, AuditLog, User
 from app.realtime import events
 from app.realtime.hub import Close, Connection, Hub
-from app.services import sessions
 from app.utils.timeutil import plant_today, utcnow
 
 PASSWORD = f.PASSWORD
@@ -151,6 +150,8 @@ def test_an_ended_session_on_htmx_and_the_api_is_sent_to_the_login(new_client, p
 
 
 def test_ending_the_sessions_announces_the_new_generation_after_the_commit(db, plant):
+    from app.services import sessions
+
     _, victim, _ = plant
     heard = []
     events.subscribe(heard.append)
