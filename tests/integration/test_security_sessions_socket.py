@@ -18,9 +18,9 @@ from integration.live_support import (
 CLOSE_WITHIN_SECONDS = 5.0
 
 
-def close_code_and_time(ws, timeout=CLOSE_WITHIN_SECONDS):
-    """(the close code the server sent, seconds it took), or (None, timeout) when still open."""
-    started = time.monotonic()
+def close_code_and_time(ws, timeout=CLOSE_WITHIN_SECONDS, started=None):
+    """(the close code the server sent, seconds since ``started``), or (None, timeout) when still open."""
+    started = started or time.monotonic()
     try:
         while ws.receive(timeout=max(0.0, timeout - (time.monotonic() - started))) is not None:
             pass
@@ -85,12 +85,13 @@ def test_logging_out_on_one_worker_closes_the_persons_sockets_on_both_within_5_s
     sockets = open_on_both_workers(server, cookie)
     token, cookie = csrf_for(server.url, cookie)
 
+    started = time.monotonic()
     status, _, _ = http_request(server.url, "POST", "/logout", cookie=cookie,
                                 headers={"X-CSRFToken": token, "Origin": server.url,
                                          "Content-Type": "application/x-www-form-urlencoded"})
     assert status == 302
 
-    results = [(worker, *close_code_and_time(ws)) for worker, ws in sockets]
+    results = [(worker, *close_code_and_time(ws, started=started)) for worker, ws in sockets]
     assert len({worker for worker, _, _ in results}) == 2
     assert all(code == 4401 for _, code, _ in results), results
     assert max(seconds for _, _, seconds in results) < CLOSE_WITHIN_SECONDS, results
