@@ -1,6 +1,8 @@
 """Settings read from the environment. SQLite under instance/ is the embedded default."""
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -11,6 +13,8 @@ DATABASE_CONNECT_TIMEOUT_SECONDS = 2
 
 # Secrets that must never protect a production plant.
 KNOWN_WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
+# A session cookie signed with a guessable key can be forged: production wants at least this much.
+MIN_SECRET_ENTROPY_BITS = 128
 
 
 class ConfigError(RuntimeError):
@@ -47,6 +51,17 @@ def parse_log_levels(text: str) -> dict[str, str]:
     return levels
 
 
+def estimated_entropy_bits(secret: str) -> float:
+    """Length × the Shannon entropy of the secret's own characters: ``'a' * 32`` has none, 64 random
+    hex digits about 240 bits. Only an estimate (a key typed from a pattern can score high), but it
+    refuses repeated, short and small-alphabet keys."""
+    if not secret:
+        return 0.0
+    length = len(secret)
+    per_character = -sum(count / length * math.log2(count / length) for count in Counter(secret).values())
+    return length * per_character
+
+
 def _split(value: str) -> list[str]:
     return value.replace(",", " ").split()
 
@@ -56,10 +71,13 @@ def load_config(overrides: dict | None = None) -> dict:
     production = overrides.get("PRODUCTION", os.environ.get("APP_ENV", "development") == "production")
     secret = overrides.get("SECRET_KEY", os.environ.get("SECRET_KEY"))
     if production:
-        if not secret or secret in KNOWN_WEAK_SECRETS or len(secret) < 32:
+        if (not secret or secret in KNOWN_WEAK_SECRETS or len(secret) < 32
+                or estimated_entropy_bits(secret) < MIN_SECRET_ENTROPY_BITS):
             raise ConfigError(
-                "生产模式必须通过环境变量 SECRET_KEY 提供至少 32 个字符的随机密钥 "
-                "(production mode requires SECRET_KEY of at least 32 random characters)"
+                "生产模式必须通过环境变量 SECRET_KEY 提供随机密钥：至少 32 个字符，估计熵不低于 128 位，"
+                "可用 python3 -c 'import secrets; print(secrets.token_hex(32))' 生成 "
+                "(production mode requires a random SECRET_KEY: at least 32 characters and an estimated "
+                "entropy of 128 bits or more)"
             )
     elif not secret:
         secret = _development_secret()
@@ -88,11 +106,22 @@ def load_config(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": production,
         "PAGE_SIZE": 20,
-        # Kiosk PIN throttling: this many failures per window, per user and per terminal.
-        "KIOSK_MAX_FAILURES": 5,
-        "KIOSK_FAILURE_WINDOW_SECONDS": 60,
+        # Login throttles (app/services/auth.py): failures per window refused per (account, address)
+        # and per address — and for the kiosk's PIN per terminal too; per account only delayed, and
+        # a burst reported to the administrators.
         "LOGIN_MAX_FAILURES": 10,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
         "LOGIN_FAILURE_WINDOW_SECONDS": 300,
+        "LOGIN_BURST_FAILURES": 20,
+        "KIOSK_MAX_FAILURES": 5,
+        "KIOSK_MAX_FAILURES_PER_ADDRESS": 10,
+        "KIOSK_FAILURE_WINDOW_SECONDS": 60,
+        "KIOSK_BURST_FAILURES": 10,
+        # The delay before answering for an account with recent failures: from the 3rd on, 0.25 s
+        # doubling up to 3 s.
+        "LOGIN_DELAY_AFTER_FAILURES": 3,
+        "LOGIN_DELAY_FIRST_SECONDS": 0.25,
+        "LOGIN_DELAY_MAX_SECONDS": 3.0,
         "BEHIND_PROXY": os.environ.get("BEHIND_PROXY", "1" if production else "0") == "1",
         "METRICS_ENABLED": os.environ.get("METRICS_ENABLED", "1") == "1",
         # Who may scrape /metrics: client addresses (after ProxyFix) and/or a bearer token.

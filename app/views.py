@@ -1,8 +1,10 @@
 """Helpers shared by the thin views of every blueprint."""
 from __future__ import annotations
 
-from flask import render_template, request
-from flask_login import current_user
+import time
+
+from flask import render_template, request, session
+from flask_login import current_user, login_user
 
 from app.policy import require
 from app.services import submissions
@@ -25,3 +27,32 @@ def create_once(model, create, result_id=lambda record: record.id) -> submission
     """``create`` once per create form instance (its hidden key) or API ``Idempotency-Key``."""
     key = request.headers.get(submissions.HEADER_NAME) or request.form.get(submissions.FIELD_NAME)
     return submissions.create_once(current_user, key, model, create, result_id)
+
+
+# The login session remembers the person's session generation at login (app/auth/session.py refuses
+# a session whose generation is no longer the person's: app/services/sessions.py raises it).
+SESSION_GENERATION_KEY = "_generation"
+
+
+def fresh_session() -> None:
+    """A new session at login and logout, in the language the person (or the kiosk's last user) chose."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+def begin_session(user, kiosk: bool = False) -> None:
+    """A fresh login session for ``user`` (nothing of the previous visitor's session is kept but the language)."""
+    fresh_session()
+    login_user(user)
+    session[SESSION_GENERATION_KEY] = user.session_generation
+    if kiosk:
+        session["kiosk_session"] = True
+        session["kiosk_last_seen"] = time.time()
+
+
+def keep_this_session(user) -> None:
+    """After ``user`` changed their own account, this session continues; every other one has ended."""
+    if current_user.is_authenticated and current_user.id == user.id:
+        session[SESSION_GENERATION_KEY] = user.session_generation

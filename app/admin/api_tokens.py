@@ -21,13 +21,16 @@ class ApiTokenForm(CreateOnceMixin, FlaskForm):
     name = StringField(_l("名称"), description=_l("用途，例如：ERP 同步、扫码枪 3 号"))
     owner_id = SelectField(_l("所属用户"), validate_choice=False,
                            description=_l("令牌以该用户的身份和权限访问 API"))
+    expires_on = StringField(_l("有效期至"), render_kw={"type": "date"},
+                             description=_l("可选：过了这一天令牌自动失效；留空则一直有效，直到吊销"))
 
 
 @bp.route("/admin/api-tokens")
 @login_required
 def api_tokens_list():
     require(current_user, "admin.access")
-    return render("admin/api_tokens/index.html", title=_("API 令牌"), tokens=api_tokens.list_tokens())
+    return render("admin/api_tokens/index.html", title=_("API 令牌"), tokens=api_tokens.list_tokens(),
+                  last_day=api_tokens.last_day)
 
 
 def _token_form_page(form, status=200):

@@ -10,6 +10,7 @@ from app.enums import RoleCode
 from app.models import User
 from app.policy import require
 from app.services import admin_departments, admin_users as service
+from app.views import keep_this_session
 
 
 def _department_choices() -> list[tuple[str, str]]:
@@ -66,9 +67,15 @@ def user_update(user_id: int):
     require(current_user, "admin.access")
     user = service.get_user(user_id)
     form = UserForm()
-    return save(form, lambda: service.update_user(current_user, user, form.data),
+    return save(form, lambda: _update_keeping_own_session(user, form.data),
                 lambda status: _form_page(form, user, status),
                 lambda saved: _("已保存人员：%(name)s", name=saved.name), url_for("admin.users"))
+
+
+def _update_keeping_own_session(user, data: dict):
+    saved = service.update_user(current_user, user, data)
+    keep_this_session(saved)
+    return saved
 
 
 @bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])

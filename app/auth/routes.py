@@ -1,17 +1,22 @@
+import re
 import secrets
-import time
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from app.auth import bp
 from app.auth.forms import KioskLoginForm, LoginForm
 from app.auth.session import TERMINAL_COOKIE
+from app.extensions import db
 from app.policy import landing_endpoint
 from app.services import auth as auth_service
+from app.services import sessions
 from app.services.errors import DomainError
 from app.utils.http import client_ip, safe_next
+from app.views import begin_session, fresh_session
+
+TERMINAL_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _landing(user) -> str:
@@ -31,30 +36,32 @@ def login():
             form.form_errors.append(error.message)
             status = error.status
         else:
-            _fresh_session()
-            login_user(user)
+            begin_session(user)
             return redirect(safe_next(request.args.get("next"), _landing(user)))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
 
 
+def _terminal() -> str:
+    """This kiosk terminal's name, from its cookie; a new one for a device without (or with a forged) one."""
+    named = request.cookies.get(TERMINAL_COOKIE, "")
+    return named if TERMINAL_PATTERN.match(named) else secrets.token_hex(8)
+
+
 @bp.route("/kiosk/login", methods=["GET", "POST"])
 def kiosk_login():
     form = KioskLoginForm()
-    terminal = request.cookies.get(TERMINAL_COOKIE) or secrets.token_hex(8)
+    terminal = _terminal()
     status = 200
     if form.validate_on_submit():
         try:
-            user = auth_service.authenticate_pin(form.employee_no.data, form.pin.data, f"{terminal}:{client_ip()}")
+            user = auth_service.authenticate_pin(form.employee_no.data, form.pin.data, terminal, client_ip())
         except DomainError as error:
             form.form_errors.append(error.message)
             status = error.status
         else:
-            _fresh_session()
-            login_user(user)
-            session["kiosk_session"] = True
-            session["kiosk_last_seen"] = time.time()
+            begin_session(user, kiosk=True)
             return _with_terminal_cookie(redirect(safe_next(request.args.get("next"), url_for("kiosk.index"))),
                                          terminal)
     elif request.method == "POST":
@@ -62,25 +69,21 @@ def kiosk_login():
     return _with_terminal_cookie(make_response(render_template("auth/kiosk_login.html", form=form), status), terminal)
 
 
-def _fresh_session() -> None:
-    """A new session at login and logout, in the language the person (or the kiosk's last user) chose."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-
-
 def _with_terminal_cookie(response, terminal: str):
     """The terminal is named from its first visit, so PIN failures count per terminal from the start."""
-    response.set_cookie(TERMINAL_COOKIE, terminal, max_age=10 * 365 * 86400, httponly=True, samesite="Lax")
+    response.set_cookie(TERMINAL_COOKIE, terminal, max_age=10 * 365 * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Logging out ends every session of the person, on every device (app/services/sessions.py)."""
     kiosk = session.get("kiosk_session")
+    sessions.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
-    _fresh_session()
+    fresh_session()
     flash(_("您已退出登录"), "info")
     return redirect(url_for("auth.kiosk_login" if kiosk else "auth.login"))

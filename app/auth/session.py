@@ -1,4 +1,5 @@
-"""Login session plumbing: user loading, the kiosk idle logout, and where anonymous users go."""
+"""Login session plumbing: user loading (and refusing ended sessions), the kiosk idle logout, and where
+anonymous users go."""
 from __future__ import annotations
 
 import time
@@ -13,9 +14,12 @@ from app.extensions import db, login_manager
 from app.models import User
 from app.services import settings as settings_service
 from app.utils.http import is_api_request, is_htmx
+from app.views import SESSION_GENERATION_KEY
 
 KIOSK_PATHS = ("/kiosk", "/scan")
 TERMINAL_COOKIE = "kiosk_terminal"
+# What a login puts into the session (Flask-Login's keys, ours): all of it goes when the session has ended.
+LOGIN_KEYS = ("_user_id", "_fresh", "_id", SESSION_GENERATION_KEY, "kiosk_session", "kiosk_last_seen")
 
 
 def init_login(app) -> None:
@@ -28,7 +32,15 @@ def init_login(app) -> None:
     def load_user(user_id: str):
         # Every request needs the user's roles and departments: one query rather than three.
         user = db.session.get(User, int(user_id), options=[joinedload(User.roles), joinedload(User.departments)])
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active:
+            return None
+        # A session begun before the person's sessions were ended (logout, new password, ...) is
+        # over, wherever its cookie is presented. Sessions older than the generation have none: 0.
+        if session.get(SESSION_GENERATION_KEY, 0) != user.session_generation:
+            for key in LOGIN_KEYS:  # not the CSRF token: a POST still gets its answer, the login
+                session.pop(key, None)
+            return None
+        return user
 
     @login_manager.unauthorized_handler
     def unauthorized():

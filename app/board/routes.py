@@ -25,11 +25,15 @@ def show(code: str):
             raise Forbidden(_l("看板链接无效或已被撤销，请联系管理员"))
     else:
         require(current_user, "department.watch", department)
+    return _board_page(department, token)
+
+
+def _board_page(department, token: str | None, issued_token: str | None = None):
     board = board_service.snapshot(department)
     manage = can(current_user, "board.manage", department)
     return render_page(
-        "board/index.html", "board/_board.html", board=board, token=token,
-        issued_token=board_service.token_of(department) if manage else None, manage=manage,
+        "board/index.html", "board/_board.html", board=board, token=token, issued_token=issued_token,
+        has_token=manage and board_service.has_token(department), manage=manage,
     )
 
 
@@ -38,10 +42,13 @@ def show(code: str):
 def issue_token(code: str):
     department = board_service.department_by_code(code)
     require(current_user, "board.manage", department)
-    board_service.issue_token(current_user, department)
+    issued = board_service.issue_token(current_user, department)
     db.session.commit()
+    # Rendered, not redirected to: only the hash is kept, so this answer is the one place the link is
+    # shown (not in a flash, which would carry it in the session cookie; not cached).
     flash(_("已生成新的看板链接，旧链接已失效"), "success")
-    return redirect(url_for("board.show", code=code), code=303)
+    html, status = _board_page(department, None, issued_token=issued)
+    return html, status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/board/<code>/token/revoke", methods=["POST"])

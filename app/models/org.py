@@ -64,6 +64,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Raised by every change that must end the person's sessions (logout, new password or PIN,
+    # deactivation, other roles or departments): a login session carries the value it began with,
+    # and one that no longer matches is refused (app/auth/session.py).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
     departments: Mapped[list[Department]] = relationship(

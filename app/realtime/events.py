@@ -33,6 +33,9 @@ NOTIFY_CHANNEL = "wo_events"
 MAX_NOTIFY_BYTES = 7000
 # Channels every task/施工单 event also goes to (whole-plant pages: 任务中心, 待分派).
 GLOBAL_CHANNELS = ("all", "pool")
+# Not a change of the plant: every session of the person in ``user_ids`` older than ``generation``
+# has ended (app/services/sessions.py); the hub closes their sockets instead of sending a trigger.
+SESSION_ENDED = "session.ended"
 
 _PENDING = "pending_events"
 _subscribers: list[Callable[[dict], None]] = []
@@ -41,12 +44,12 @@ _ids = itertools.count(1)
 
 
 def publish(event_type: str, *, task=None, work_order=None, department_ids: Iterable[int | None] = (),
-            user_ids: Iterable[int | None] = (), session: Session | None = None) -> dict:
+            user_ids: Iterable[int | None] = (), session: Session | None = None, **fields) -> dict:
     """Hold an event on the session; it is announced only if the transaction commits.
 
     The task's department and operator are added automatically (both as they are now and as
     they are at commit time), so a move or reassignment reaches the old and the new viewers
-    when the caller also passes the old ones.
+    when the caller also passes the old ones. ``fields`` are extra keys of the event's payload.
     """
     from app.extensions import db
 
@@ -59,6 +62,7 @@ def publish(event_type: str, *, task=None, work_order=None, department_ids: Iter
         "department_ids": [],
         "user_ids": [],
         "at": utcnow().isoformat(),
+        **fields,
     }
     entry = _PendingEvent(payload, task, work_order, department_ids, user_ids)
     entry.complete()

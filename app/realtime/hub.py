@@ -19,6 +19,9 @@ from app.realtime import events
 
 QUEUE_SIZE = 64
 RESYNC = {"type": "resync"}
+# The close code that sends a page to the login screen (static/js/live.js reloads it, and the
+# reloaded page, no longer logged in, goes to the login).
+CLOSE_UNAUTHENTICATED = 4401
 
 
 class EventMessage(dict):
@@ -47,8 +50,10 @@ class Close:
 
 
 class Connection:
-    def __init__(self, user_id: int | None, channels, maxsize: int = QUEUE_SIZE):
+    def __init__(self, user_id: int | None, channels, maxsize: int = QUEUE_SIZE, generation: int | None = None):
         self.user_id = user_id
+        # The session generation of the login that opened the socket (None: a board's token).
+        self.generation = generation
         self.channels = frozenset(channels)
         self._queue: queue.Queue = queue.Queue(maxsize)
         self._overflow_lock = threading.Lock()
@@ -120,6 +125,8 @@ class Hub:
         Each connection is told only the channels it subscribed to, never the others.
         Returns the number of connections reached.
         """
+        if payload.get("type") == events.SESSION_ENDED:
+            return self.end_sessions(payload)
         matched: dict[Connection, list[str]] = {}
         with self._lock:
             for channel in events.channels_of(payload):
@@ -135,6 +142,19 @@ class Hub:
                                                           id=payload.get("id"), topics=list(topics))
             connection.offer(message)
         return len(matched)
+
+    def end_sessions(self, payload: dict) -> int:
+        """Close the sockets of the sessions a ``session.ended`` event ended; returns how many.
+
+        A socket opened by a login after the change (its generation already the new one) stays.
+        """
+        user_ids, generation = set(payload.get("user_ids", ())), payload.get("generation")
+        ended = [connection for connection in self.connections()
+                 if connection.user_id in user_ids
+                 and (generation is None or connection.generation is None or connection.generation < generation)]
+        for connection in ended:
+            connection.close(CLOSE_UNAUTHENTICATED, "session ended")
+        return len(ended)
 
     def broadcast(self, message) -> None:
         for connection in self.connections():

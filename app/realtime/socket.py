@@ -26,7 +26,7 @@ from app.errors.handlers import DATABASE_UNAVAILABLE
 from app.extensions import db, sock
 from app.realtime import listener, topics
 from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
-from app.realtime.hub import HUB, Close, Connection, EventMessage
+from app.realtime.hub import CLOSE_UNAUTHENTICATED, HUB, Close, Connection, EventMessage
 from app.services import board as board_service
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ PING_INTERVAL_SECONDS = 25.0
 LIVENESS_TICK_SECONDS = 1.0
 # A client that does not take a message within this time is cut off instead of holding a thread.
 SEND_TIMEOUT_SECONDS = 10
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_PING_TIMEOUT = 1011
 CLOSE_TRY_AGAIN_LATER = 1013  # the database is away: the page reconnects with its backoff
@@ -82,15 +81,16 @@ def refuse_foreign_origin():
     return None
 
 
-def _subscription() -> tuple[int | None, set[str]] | None:
-    """(user id, channels) for this handshake, or None when nobody is authorised."""
+def _subscription() -> tuple[int | None, int | None, set[str]] | None:
+    """(user id, session generation, channels) for this handshake, or None when nobody is authorised."""
     if current_user.is_authenticated:
-        return current_user.id, topics.for_user(current_user, topics.parse(request.args.get("topics")))
+        return (current_user.id, current_user.session_generation,
+                topics.for_user(current_user, topics.parse(request.args.get("topics"))))
     board_code, token = request.args.get("board"), request.args.get("token")
     if board_code and token:
         department = board_service.department_for_token(board_code, token)
         if department is not None:
-            return None, topics.for_board(department)
+            return None, None, topics.for_board(department)
     return None
 
 
@@ -105,11 +105,11 @@ def socket(ws):
     if subscription is None:
         ws.close(CLOSE_UNAUTHENTICATED, "login required")
         return
-    user_id, channels = subscription
+    user_id, generation, channels = subscription
     listener.ensure_started(db.engine.url, on_reconnect=lambda: HUB.broadcast({"type": "resync"}))
     # The socket may stay open for hours: give the pooled database connection back now.
     db.session.remove()
-    connection = Connection(user_id, channels)
+    connection = Connection(user_id, channels, generation=generation)
     HUB.register(connection)
     WEBSOCKETS_OPEN.inc()
     opened = time.monotonic()

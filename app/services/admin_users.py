@@ -17,6 +17,7 @@ from app.services.master_data import (
     record_change, required_text, search_clause, snapshot, text,
 )
 from app.services.passwords import password_problem
+from app.services.sessions import end_sessions, revoke_api_tokens
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
 PIN_PATTERN = re.compile(r"^\d{4,6}$")
@@ -24,6 +25,9 @@ PIN_RULE = _l("4到6位数字")
 OWN_ADMIN_ROLE = _l("不能移除自己的管理员角色")
 OWN_DEACTIVATION = _l("不能停用自己的账号")
 AUDITED = ("username", "name", "employee_no", "email", "phone", "is_active", "roles", "departments")
+# A change of these ends every session of the person (their pages show what the roles and
+# departments allowed; an account turned off must be off everywhere at once).
+ENDS_SESSIONS = ("is_active", "roles", "departments")
 
 SORTS = {"username": User.username, "name": User.name, "employee_no": User.employee_no,
          "created": User.created_at, "last_login": User.last_login_at}
@@ -143,6 +147,8 @@ def create_user(actor, data: dict) -> User:
 
 
 def update_user(actor, user: User, data: dict) -> User:
+    """Save the form; a new password or PIN, other roles or departments, or deactivation end every
+    session of the person (the caller keeps its own session when editing itself: app/views.py)."""
     clean, errors = _validate(data, user, actor)
     errors.raise_if_any()
     before = _state(user)
@@ -150,6 +156,10 @@ def update_user(actor, user: User, data: dict) -> User:
     flush_or_conflict()
     after = _state(user)
     secrets = _secrets_changed(clean)
+    if secrets or any(before[name] != after[name] for name in ENDS_SESSIONS):
+        end_sessions(user)
+    if before["is_active"] and not after["is_active"]:
+        revoke_api_tokens(actor, user)
     if secrets:
         before |= {f"{name}_set": "" for name in secrets}
         after |= {f"{name}_set": True for name in secrets}
@@ -165,6 +175,9 @@ def set_active(actor, user: User, active: bool) -> None:
     user.is_active = active
     record_change(actor, "user", user.id, "activate" if active else "deactivate",
                   {"is_active": not active}, {"is_active": active})
+    if not active:
+        end_sessions(user)
+        revoke_api_tokens(actor, user)
 
 
 def history(user: User) -> list[str]:
@@ -180,5 +193,6 @@ def delete_user(actor, user: User) -> None:
         raise Conflict(_l("用户「%(name)s」已有业务记录（%(what)s），不能删除，请改为停用",
                           name=user.name, what="、".join(found)), code="user_has_history")
     record_change(actor, "user", user.id, "delete", _state(user), None)
+    end_sessions(user)  # its open sockets close; its cookies already find nobody
     db.session.delete(user)
     flush_or_conflict(DELETE_RACE)

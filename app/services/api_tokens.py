@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -19,7 +19,7 @@ from app.models import ApiToken, User
 from app.services import audit
 from app.services.errors import Conflict
 from app.services.master_data import FieldErrors, get_or_404, required_text
-from app.utils.timeutil import utcnow
+from app.utils.timeutil import plant_today, plant_zone, utcnow
 
 # Prefix of every secret: recognisable in logs and by secret scanners.
 PREFIX = "wot_"
@@ -54,6 +54,32 @@ def get_token(token_id: int) -> ApiToken:
     return get_or_404(ApiToken, token_id, _l("API 令牌不存在"))
 
 
+def _expiry(errors: FieldErrors, value) -> datetime | None:
+    """The end (UTC) of the plant's day ``value`` (a date or YYYY-MM-DD), the last day the token works."""
+    if value in (None, ""):
+        return None
+    last_day = value if isinstance(value, date) else None
+    if last_day is None:
+        try:
+            last_day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors["expires_on"] = _l("请输入有效的日期，例如 2027-06-30")
+            return None
+    if last_day < plant_today():
+        errors["expires_on"] = _l("有效期不能早于今天")
+        return None
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=plant_zone())
+    return end.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def last_day(token: ApiToken) -> date | None:
+    """The plant's last day on which ``token`` works (what the admin chose), or None: no expiry."""
+    if token.expires_at is None:
+        return None
+    end = token.expires_at.replace(tzinfo=timezone.utc).astimezone(plant_zone())
+    return (end - timedelta(microseconds=1)).date()
+
+
 def create(actor, data: dict) -> Created:
     errors = FieldErrors()
     name = required_text(errors, data, "name", _l("名称"), NAME_MAX)
@@ -61,12 +87,15 @@ def create(actor, data: dict) -> Created:
     owner = db.session.get(User, int(owner_id)) if str(owner_id or "").isdigit() else None
     if owner is None or not owner.is_active:
         errors["owner_id"] = _l("请选择启用的用户")
+    expires_at = _expiry(errors, data.get("expires_on"))
     errors.raise_if_any()
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, owner_id=owner.id, token_hash=hash_secret(secret), created_by_id=actor.id)
+    token = ApiToken(name=name, owner_id=owner.id, token_hash=hash_secret(secret), created_by_id=actor.id,
+                     expires_at=expires_at)
     db.session.add(token)
     db.session.flush()
-    audit.record(actor, "api_token", token.id, "create", detail={"name": name, "owner": owner.username})
+    audit.record(actor, "api_token", token.id, "create", detail={
+        "name": name, "owner": owner.username, "expires_at": expires_at.isoformat() if expires_at else None})
     return Created(token, secret)
 
 
@@ -81,10 +110,10 @@ def revoke(actor, token_id: int) -> ApiToken:
 
 
 def authenticate(secret: str) -> User | None:
-    """The active owner of the active token with this secret, or None."""
+    """The active owner of the active, unexpired token with this secret, or None."""
     token = db.session.scalar(
         select(ApiToken).options(joinedload(ApiToken.owner)).where(ApiToken.token_hash == hash_secret(secret)))
-    if token is None or token.is_revoked or not token.owner.is_active:
+    if token is None or token.is_revoked or token.is_expired or not token.owner.is_active:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= USE_RECORD_INTERVAL:

@@ -34,6 +34,7 @@ ACTIONS = {
     "purge": _l("清理"), "purchase_status": _l("采购状态"), "draft_add": _l("新增草稿任务"),
     "draft_update": _l("修改草稿任务"), "draft_delete": _l("删除草稿任务"),
     "board_token_issue": _l("生成看板链接"), "board_token_revoke": _l("撤销看板链接"), "revoke": _l("吊销"),
+    "login_burst": _l("登录失败次数异常"), "api_tokens_revoke": _l("吊销全部 API 令牌"),
 }
 # object type → (model, the column that names a row of it)
 NAMED_BY = {

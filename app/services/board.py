@@ -1,11 +1,13 @@
 """The TV board of a department (/board/<code>): its queue at a glance, and its token link.
 
 A wall screen needs no login when an admin has issued the department a board token: the link
-``/board/<code>?token=…`` shows that board (and only it) read-only. The token lives in the
-settings table under ``board_token:<code>``; issuing a new one revokes the old link.
+``/board/<code>?token=…`` shows that board (and only it) read-only. Only the token's SHA-256 lives
+in the settings table, under ``board_token:<code>`` (the token is 24 random bytes: nothing to
+guess, so no salt is needed); the link is shown once, when issued. Issuing a new one revokes the old.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
@@ -64,14 +66,22 @@ def _setting_key(department: Department) -> str:
     return TOKEN_KEY.format(code=department.code)
 
 
-def token_of(department: Department) -> str | None:
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _stored_digest(department: Department) -> str | None:
     row = db.session.get(Setting, _setting_key(department))
-    return row.value if row is not None else None
+    return str(row.value) if row is not None else None
+
+
+def has_token(department: Department) -> bool:
+    return _stored_digest(department) is not None
 
 
 def token_matches(department: Department, token: str | None) -> bool:
-    stored = token_of(department)
-    return bool(stored and token) and hmac.compare_digest(str(stored), str(token))
+    stored = _stored_digest(department)
+    return bool(stored and token) and hmac.compare_digest(stored, _digest(str(token)))
 
 
 def department_for_token(code: str, token: str) -> Department | None:
@@ -82,12 +92,13 @@ def department_for_token(code: str, token: str) -> Department | None:
 
 
 def issue_token(actor, department: Department) -> str:
+    """A new token for the board's link, returned this once; only its hash is kept."""
     token = secrets.token_urlsafe(24)
     row = db.session.get(Setting, _setting_key(department))
     if row is None:
-        db.session.add(Setting(key=_setting_key(department), value=token))
+        db.session.add(Setting(key=_setting_key(department), value=_digest(token)))
     else:
-        row.value = token
+        row.value = _digest(token)
     audit.record(actor, "department", department.id, "board_token_issue", department_id=department.id)
     return token
 

@@ -232,6 +232,15 @@ def notify_work_order_completed(work_order, actor=None) -> list[Notification]:
                   priority="high", work_order=work_order)
 
 
+def notify_login_burst(user, failures: int, window_seconds: int, address: str) -> list[Notification]:
+    """An account saw a burst of failed logins → the administrators."""
+    with _plant_language():
+        title = _("账号 %(username)s 登录失败次数异常", username=user.username)
+        content = _("%(seconds)s 秒内登录失败 %(count)s 次（%(name)s），最近一次来自 %(address)s",
+                    seconds=window_seconds, count=failures, name=user.name, address=address)
+    return notify(sorted(_active_ids_with_role("admin")), "system", title, content, priority="high")
+
+
 def create_due_soon(today: date | None = None) -> int:
     """交货期预警 for approved, unfinished 施工单 due in 3 and in 1 days (safe to run every hour).
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
@@ -133,6 +134,31 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):
             return result
         time.sleep(interval)
     return predicate()
+
+
+def open_on_both_workers(server, cookie, wanted=8):
+    """Open sockets until each worker holds half of ``wanted``.
+
+    The kernel picks the accepting worker, and a worker still booting accepts none: keep trying for
+    a while, closing the sockets a worker does not need, so that no worker ever runs out of threads
+    (a handshake waiting for a free thread would stall the test).
+    """
+    per_worker = wanted // 2
+    kept: dict[int, list] = {}
+    deadline = time.monotonic() + 30
+    with ThreadPoolExecutor(4) as pool:
+        while time.monotonic() < deadline:
+            for ws in pool.map(lambda _: connect(server.url, cookie=cookie), range(4)):
+                worker_sockets = kept.setdefault(receive(ws)["server"], [])
+                if len(worker_sockets) < per_worker:
+                    worker_sockets.append(ws)
+                else:
+                    ws.close()
+            if len(kept) == 2 and all(len(sockets) == per_worker for sockets in kept.values()):
+                break
+            time.sleep(0.2)
+    assert len(kept) == 2, "every socket landed on one worker for 30 s"
+    return [(worker, ws) for worker, sockets in kept.items() for ws in sockets]
 
 
 # gunicorn's default access log format: '127.0.0.1 - - [29/Nov/2026:15:41:25 +0000] "GET / HTTP/1.1" 200 …'

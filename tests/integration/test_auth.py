@@ -62,7 +62,8 @@ def test_bad_credentials_rerender_the_form_with_400(client, make_user, db, who):
     page = response.get_data(as_text=True)
     assert BAD_CREDENTIALS in page and 'name="username"' in page
     assert _logged_in_user_id(client) is None
-    assert db.session.scalar(select(func.count()).select_from(AuthFailure)) == 2  # per user and per address
+    # per (account, address), per address, per account
+    assert db.session.scalar(select(func.count()).select_from(AuthFailure)) == 3
 
 
 def test_inactive_user_is_refused(client, make_user):
@@ -175,7 +176,7 @@ def test_kiosk_failures_older_than_the_window_do_not_count(client, make_user, db
 
     make_user("operator", employee_no="3001")
     for _ in range(5):
-        db.session.add(AuthFailure(key="pin:user:3001", at=utcnow() - timedelta(seconds=61)))
+        db.session.add(AuthFailure(key="pin:acct-ip:3001|127.0.0.1", at=utcnow() - timedelta(seconds=61)))
     db.session.commit()
     assert _post_kiosk(client, "3001").status_code == 302
 
@@ -270,3 +271,15 @@ def test_kiosk_logout_returns_to_the_kiosk_login(client, login, make_user):
     response = client.post("/logout")
     assert (response.status_code, response.headers["Location"]) == (302, "/kiosk/login")
     assert _logged_in_user_id(client) is None
+
+
+def test_the_kiosk_terminal_cookie_is_secure_in_production(app, db, database_url):
+    production = variant_app(app, database_url, PRODUCTION=True,
+                             SECRET_KEY="9f3c1e7a2b64d850c4e1fa937b26d05e8c1a4f7b92e36d0518ca7e4b3f9d2c61")
+    with production.app_context():
+        response = production.test_client().get("/kiosk/login", base_url="https://plant.example")
+        from app.extensions import db as _db
+
+        _db.session.remove()
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("kiosk_terminal="))
+    assert "Secure" in cookie and "HttpOnly" in cookie

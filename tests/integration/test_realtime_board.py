@@ -1,4 +1,5 @@
 """GET /board/<code>: who may watch it, the token link, and what the columns hold."""
+import hashlib
 import re
 from datetime import timedelta
 from urllib.parse import unquote
@@ -74,12 +75,18 @@ def test_the_token_page_is_live_through_its_own_socket_url(client, db, departmen
 def test_admin_issues_and_revokes_the_token_with_an_audit_trail(client, login_as, db, departments):
     login_as("admin")
     issued = client.post("/board/production/token")
-    token = db.session.get(Setting, "board_token:production").value
+    token = re.search(r'/board/production\?token=([\w-]+)', issued.get_data(as_text=True)).group(1)
+    stored = db.session.get(Setting, "board_token:production").value
     page = client.get("/board/production").get_data(as_text=True)
+    works = client.get(f"/board/production?token={token}")
     revoked = client.post("/board/production/token/revoke")
 
-    assert (issued.status_code, issued.headers["Location"]) == (303, "/board/production")
-    assert f"token={token}" in page
+    # Shown once, in the answer to the POST (never cached); only its SHA-256 is kept.
+    assert (issued.status_code, issued.headers["Cache-Control"]) == (200, "no-store")
+    assert "链接只显示这一次" in issued.get_data(as_text=True)
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in str(stored)
+    assert token not in page and "链接只在生成时显示一次" in page
+    assert works.status_code == 200
     assert revoked.status_code == 303
     assert db.session.get(Setting, "board_token:production") is None
     assert client.get(f"/board/production?token={token}").status_code == 403

@@ -1,7 +1,5 @@
 """End to end on PostgreSQL with gunicorn running 2 workers: a change reaches sockets on both."""
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from simple_websocket import ConnectionClosed, ConnectionError
@@ -10,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.realtime import events
 from integration.live_support import (
-    Gunicorn, connect, create_schema_and_user, csrf_for, http_login, http_request, receive,
+    Gunicorn, connect, create_schema_and_user, csrf_for, http_login, http_request, open_on_both_workers, receive,
 )
 
 pytestmark = pytest.mark.postgres
@@ -34,31 +32,6 @@ def server(database):
 @pytest.fixture(scope="module")
 def cookie(server):
     return http_login(server.url, "live_admin", PASSWORD)
-
-
-def open_on_both_workers(server, cookie, wanted=8):
-    """Open sockets until each worker holds half of ``wanted``.
-
-    The kernel picks the accepting worker, and a worker still booting accepts none: keep trying for
-    a while, closing the sockets a worker does not need, so that no worker ever runs out of threads
-    (a handshake waiting for a free thread would stall the test).
-    """
-    per_worker = wanted // 2
-    kept: dict[int, list] = {}
-    deadline = time.monotonic() + 30
-    with ThreadPoolExecutor(4) as pool:
-        while time.monotonic() < deadline:
-            for ws in pool.map(lambda _: connect(server.url, cookie=cookie), range(4)):
-                worker_sockets = kept.setdefault(receive(ws)["server"], [])
-                if len(worker_sockets) < per_worker:
-                    worker_sockets.append(ws)
-                else:
-                    ws.close()
-            if len(kept) == 2 and all(len(sockets) == per_worker for sockets in kept.values()):
-                break
-            time.sleep(0.2)
-    assert len(kept) == 2, "every socket landed on one worker for 30 s"
-    return [(worker, ws) for worker, sockets in kept.items() for ws in sockets]
 
 
 def close(sockets):

@@ -4,7 +4,7 @@ import pytest
 from app import config as config_module
 from app.config import ConfigError, load_config
 
-STRONG_SECRET = "a1" * 32  # 64 characters
+STRONG_SECRET = "9f3c1e7a2b64d850c4e1fa937b26d05e8c1a4f7b92e36d0518ca7e4b3f9d2c61"  # secrets.token_hex(32)
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,11 @@ def test_production_without_secret_key_refuses_to_start(monkeypatch):
         load_config()
 
 
-@pytest.mark.parametrize("secret", ["dev", "change-me", "short-secret-123", "x" * 31])
+@pytest.mark.parametrize("secret", [
+    "dev", "change-me", "short-secret-123", "x" * 31,
+    # long enough, but guessable: an estimated entropy under 128 bits
+    "a" * 32, "a1" * 32, "abcd" * 8, "abcdefgh" * 4,
+])
 def test_production_with_a_weak_secret_key_refuses_to_start(monkeypatch, secret):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", secret)
@@ -29,6 +33,15 @@ def test_production_with_a_weak_secret_key_refuses_to_start(monkeypatch, secret)
         load_config()
     with pytest.raises(ConfigError):
         load_config({"PRODUCTION": True, "SECRET_KEY": secret})
+
+
+def test_the_estimated_entropy_of_a_secret():
+    from app.config import estimated_entropy_bits
+
+    assert estimated_entropy_bits("a" * 32) == 0
+    assert estimated_entropy_bits("ab" * 32) == 64
+    assert estimated_entropy_bits(STRONG_SECRET) > 200
+    assert estimated_entropy_bits("") == 0
 
 
 def test_production_flag_in_overrides_also_demands_a_secret():
