@@ -1,7 +1,7 @@
 """submissions: one row per create form instance or API Idempotency-Key, so a double submit creates once
 
 Revision ID: 0016_submissions
-Revises: 0013_task_type_index
+Revises: 0014_session_generation
 Create Date: 2026-12-06 18:40:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016_submissions'
-down_revision = '0013_task_type_index'
+down_revision = '0014_session_generation'
 branch_labels = None
 depends_on = None
 

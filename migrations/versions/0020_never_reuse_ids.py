@@ -4,7 +4,7 @@ Without AUTOINCREMENT SQLite hands the highest id out again after that row is de
 task's history would attach to the next new task. PostgreSQL sequences never reuse an id: nothing to do there.
 
 Revision ID: 0020_never_reuse_ids
-Revises: 0013_task_type_index
+Revises: 0016_submissions
 Create Date: 2026-12-06 18:40:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = '0020_never_reuse_ids'
-down_revision = '0013_task_type_index'
+down_revision = '0016_submissions'
 branch_labels = None
 depends_on = None
 

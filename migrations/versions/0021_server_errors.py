@@ -1,7 +1,7 @@
 """server_errors: each unexpected error (500) with its request id, for 系统状态 (/admin/system)
 
 Revision ID: 0021_server_errors
-Revises: 0013_task_type_index
+Revises: 0020_never_reuse_ids
 Create Date: 2026-12-06 18:40:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0021_server_errors'
-down_revision = '0013_task_type_index'
+down_revision = '0020_never_reuse_ids'
 branch_labels = None
 depends_on = None
 

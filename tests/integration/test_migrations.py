@@ -168,7 +168,7 @@ def test_migrated_database_allows_one_open_period_per_task_and_operator(migrated
 def test_ids_are_never_reused_after_the_migration_of_existing_tables(migrated, fresh_url):
     migrated(fresh_url)
     _db.session.rollback()
-    downgrade(revision="0013_task_type_index")
+    downgrade(revision="0016_submissions")
     kept, newest = TaskFactory(), TaskFactory()
     _db.session.commit()
     kept_id, newest_id = kept.id, newest.id
