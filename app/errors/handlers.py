@@ -9,8 +9,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.services import settings
 from app.services.errors import DomainError
-from app.utils.http import is_api_request, is_htmx
+from app.utils.http import is_api_request, is_htmx, is_kiosk_request
 
 GENERIC_MESSAGES = {
     400: _l("请求无效，请检查输入后重试"),
@@ -58,7 +59,19 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
         html = render_template("errors/_message.html", message=message, details=details)
         return html, status, {"X-Message": quote(message)}
     title = TITLES.get(status, TITLES[500])
+    if is_kiosk_request():
+        # The operator stays in the kiosk frame, the scan field ready for the next code.
+        return render_template("errors/kiosk_error.html", status=status, title=title, message=message,
+                               details=details, idle_seconds=_kiosk_idle_seconds(), focus_scan=True), status
     return render_template("errors/error.html", status=status, title=title, message=message, details=details), status
+
+
+def _kiosk_idle_seconds() -> int:
+    try:
+        return settings.get("kiosk_idle_logout_seconds")
+    except Exception:  # the error being shown may be the database's: the page must still render
+        db.session.rollback()
+        return settings.SETTINGS["kiosk_idle_logout_seconds"][0]
 
 
 def register_error_handlers(app) -> None:

@@ -1,5 +1,10 @@
 """Small request helpers shared by views and error handlers."""
-from flask import request
+from flask import request, session
+from flask_login import current_user
+
+# Pages of the shop floor whatever the session: an error met there keeps the kiosk frame.
+KIOSK_PATH_PREFIXES = ("/kiosk/", "/scan/")
+KIOSK_PATHS = ("/kiosk", "/scan")
 
 
 def is_htmx() -> bool:
@@ -12,6 +17,17 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json" and not is_htmx()
     )
+
+
+def is_kiosk_request() -> bool:
+    """The request comes from the shop floor: a kiosk login (PIN), or a kiosk page or scan, by someone logged in.
+
+    The one test the error handler uses to answer inside the kiosk frame rather than with the desk page.
+    """
+    if not current_user.is_authenticated:
+        return False
+    return bool(session.get("kiosk_session")) or request.path in KIOSK_PATHS or \
+        request.path.startswith(KIOSK_PATH_PREFIXES)
 
 
 def client_ip() -> str:
