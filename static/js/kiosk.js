@@ -74,4 +74,24 @@
     if (focused) focused.focus();
     focusedId = null;
   });
+
+  // An open job ticket (详情) stays open when its card is drawn again (after an action, a live push or a list
+  // refresh, in whichever order the regions come back): the operator's open tickets are remembered by card,
+  // and a new card of one is opened once htmx has processed it, which fetches its ticket afresh.
+  var openTickets = new Set();
+
+  document.addEventListener("toggle", function (evt) {  // toggle does not bubble: listen while capturing
+    var ticket = evt.target;
+    var card = ticket.matches && ticket.matches("details.tc-ticket") && ticket.closest(".task-card");
+    if (!card) return;
+    if (ticket.open) openTickets.add(card.id); else openTickets.delete(card.id);
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function () {
+    openTickets.forEach(function (cardId) {
+      document.querySelectorAll('[id="' + cardId + '"] > details.tc-ticket:not([open])').forEach(function (ticket) {
+        ticket.open = true;
+      });
+    });
+  });
 })();
