@@ -76,6 +76,7 @@ def test_the_job_ticket_opens_below_the_cards_action_and_on_the_task_page(world,
     expect(page.locator(".task-ticket .jt-plates li")).to_have_text(
         ["ART2026110001 · 图稿 · 彩盒面纸图稿 · 彩盒 拼版数 4 · 吊牌 拼版数 8"])
     expect(page.locator(".task-ticket .jt-current")).to_contain_text("印刷")
+    expect(page.locator(".task-detail .tc-ticket")).to_be_hidden()  # no second, folded copy on the card
 
 
 def expect_kiosk_error(page, message):
