@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.kiosk.cards import card_for, memoized_gettext
 from app.kiosk.ticket import INLINE_TYPES, job_ticket
-from app.policy import require
+from app.policy import require, require_task_view
 from app.services import design_files, settings
 from app.services import tasks as task_service
 from app.services.errors import Invalid, NotFound
@@ -38,7 +38,7 @@ REFRESH_EVENT = "kiosk-refresh"
 def detail(task_id: int):
     user = current_user._get_current_object()
     task = task_service.get_task(task_id)
-    require(user, "task.view", task)
+    require_task_view(user, task)
     kiosk = bool(session.get("kiosk_session"))
     return render_page(
         "tasks/detail.html", "tasks/_detail.html", card=card_for(task, user),
@@ -56,7 +56,7 @@ def ticket(task_id: int):
     """A card's 详情, fetched when it is first opened."""
     user = current_user._get_current_object()
     task = task_service.get_task(task_id)
-    require(user, "task.view", task)
+    require_task_view(user, task)
     return render_template("kiosk/_job_ticket.html", ticket=job_ticket(task))
 
 
@@ -69,7 +69,7 @@ def design_file(task_id: int):
     the upload was checked against (its leading bytes), never guessed from the content.
     """
     task = task_service.get_task(task_id)
-    require(current_user, "task.view", task)
+    require_task_view(current_user, task)
     work_order = task.work_order
     if not work_order.design_file_path:
         raise NotFound(_l("该施工单没有设计文件"), code="no_file")

@@ -102,7 +102,7 @@ def test_wrong_scans_and_refused_pages_stay_in_the_kiosk_with_the_scan_field_rea
     expect_kiosk_error(page, f"任务 {world.die_task.number} 不属于您的部门")
 
     page.goto(f"/tasks/{world.die_task.id}")
-    expect_kiosk_error(page, "您没有权限执行此操作")
+    expect_kiosk_error(page, f"任务 {world.die_task.number} 不属于您的部门")
     page.goto("/tasks/999999")
     expect_kiosk_error(page, "任务不存在")
     page.goto(f"/workorders/{world.work_order.id}")

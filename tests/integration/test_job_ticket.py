@@ -1,5 +1,6 @@
 """The job ticket (DOMAIN.md §8) behind a card's 详情 and on the task's page, and the design file it opens."""
 import re
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event
@@ -90,6 +91,7 @@ def test_another_departments_operator_may_not_read_the_ticket(client, login, wor
     login(world.outsider, kiosk=True)
     response = client.get(f"/tasks/{world.task.id}/ticket", headers=HTMX)
     assert response.status_code == 403
+    assert response.headers["X-Message"] == quote("任务 TSG2026110001-01 不属于您的部门")
     assert "华彩包装有限公司" not in response.get_data(as_text=True)
     assert client.get(f"/tasks/{world.task.id}/design-file").status_code == 403
 

@@ -52,7 +52,7 @@ def test_another_departments_task_scanned_answers_403_in_the_kiosk(client, login
 def test_another_departments_task_page_answers_403_in_the_kiosk(client, login, world):
     login(world.operator, kiosk=True)
     html = kiosk_error(client.get(f"/tasks/{world.die_task.id}"), 403)
-    assert "<p>您没有权限执行此操作</p>" in html
+    assert "<p>任务 TSG2026110001-02 不属于您的部门</p>" in html
 
 
 def test_a_missing_task_answers_404_in_the_kiosk(client, login, world):
@@ -77,7 +77,7 @@ def test_an_htmx_error_on_the_kiosk_stays_a_toast(client, login, world):
     login(world.operator, kiosk=True)
     response = client.get(f"/tasks/{world.die_task.id}", headers=HTMX)
     assert response.status_code == 403
-    assert response.headers["X-Message"] == quote("您没有权限执行此操作")
+    assert response.headers["X-Message"] == quote("任务 TSG2026110001-02 不属于您的部门")
     assert '<body' not in response.get_data(as_text=True)
 
 
