@@ -20,14 +20,17 @@ def is_api_request() -> bool:
 
 
 def is_kiosk_request() -> bool:
-    """The request comes from the shop floor: a kiosk login (PIN), or a kiosk page or scan, by someone logged in.
+    """The request comes from the shop floor: a kiosk login (PIN), or an operator on a kiosk page or scan.
 
-    The one test the error handler uses to answer inside the kiosk frame rather than with the desk page.
+    The one test the error handler uses to answer inside the kiosk frame rather than with the desk page
+    (a supervisor scanning at a desk keeps the desk page: the kiosk is not theirs).
     """
     if not current_user.is_authenticated:
         return False
-    return bool(session.get("kiosk_session")) or request.path in KIOSK_PATHS or \
-        request.path.startswith(KIOSK_PATH_PREFIXES)
+    if session.get("kiosk_session"):
+        return True
+    on_kiosk_path = request.path in KIOSK_PATHS or request.path.startswith(KIOSK_PATH_PREFIXES)
+    return on_kiosk_path and current_user.has_role("operator")
 
 
 def client_ip() -> str:

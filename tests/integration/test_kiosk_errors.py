@@ -90,6 +90,15 @@ def test_a_desk_user_still_gets_the_desk_error_page(client, login, world):
     assert "<p>任务不存在</p>" in html
 
 
+def test_a_supervisor_scanning_an_unknown_code_at_the_desk_gets_the_desk_error_page(client, login, world):
+    login(world.supervisor)
+    response = client.get("/scan/XYZ123")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert 'class="mainnav"' in html and '<header class="kiosk-bar">' not in html
+    assert "<p>未找到编号为 XYZ123 的任务或施工单</p>" in html
+
+
 def test_an_anonymous_visitor_of_a_kiosk_path_gets_the_plain_error_page(client, world):
     response = client.get("/kiosk/nowhere")
     assert response.status_code == 404
