@@ -209,6 +209,15 @@ def require(user, action: str, obj=None) -> None:
         raise Forbidden(REFUSALS.get(action, _l("您没有权限执行此操作")), code="forbidden")
 
 
+def require_task_view(user, task) -> None:
+    """``require(user, "task.view", task)``, telling an operator when the task is another department's."""
+    if can(user, "task.view", task):
+        return
+    if user.has_role("operator") and task.department_id not in user.department_ids:
+        raise Forbidden(_l("任务 %(number)s 不属于您的部门", number=task.number), code="other_department")
+    require(user, "task.view", task)
+
+
 def landing_endpoint(user) -> str:
     """Where a user lands after login (issue 2): operators the kiosk, supervisors the board."""
     if user.has_role("admin"):

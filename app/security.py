@@ -37,7 +37,8 @@ def init_security_headers(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         ancestors = _board_frame_ancestors(app)
-        response.headers["Content-Security-Policy"] = content_security_policy(request.host, ancestors or "'none'")
+        # A view that serves a document (a PDF for the browser's viewer) may set a narrower policy of its own.
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host, ancestors or "'none'"))
         if ancestors is None:
             response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"

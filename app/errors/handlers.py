@@ -12,9 +12,10 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
 from app.observability import current_request_id
+from app.services import settings
 from app.services.errors import DomainError
 from app.services.system_status import record_server_error
-from app.utils.http import is_api_request, is_htmx
+from app.utils.http import is_api_request, is_htmx, is_kiosk_request
 
 GENERIC_MESSAGES = {
     400: _l("请求无效，请检查输入后重试"),
@@ -75,8 +76,21 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
         html = render_template("errors/_message.html", message=message, details=details, request_id=request_id)
         return html, status, {"X-Message": quote(message)}
     title = TITLES.get(status, TITLES[500])
+    if is_kiosk_request():
+        # The operator stays in the kiosk frame, the scan field ready for the next code.
+        return render_template("errors/kiosk_error.html", status=status, title=title, message=message,
+                               details=details, request_id=request_id, idle_seconds=_kiosk_idle_seconds(),
+                               focus_scan=True), status
     return render_template("errors/error.html", status=status, title=title, message=message, details=details,
                            request_id=request_id), status
+
+
+def _kiosk_idle_seconds() -> int:
+    try:
+        return settings.get("kiosk_idle_logout_seconds")
+    except DATABASE_UNAVAILABLE:  # the error being shown may be the database's: the page must still render
+        db.session.rollback()
+        return settings.SETTINGS["kiosk_idle_logout_seconds"][0]
 
 
 def register_error_handlers(app) -> None:

@@ -1,5 +1,4 @@
-from flask import flash, redirect, request, session, url_for
-from flask_babel import gettext as _
+from flask import redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,7 +7,7 @@ from app.extensions import db
 from app.kiosk import bp
 from app.kiosk.cards import kiosk_board, memoized_gettext
 from app.models import Task, WorkOrder
-from app.policy import DESK_ROLES, can, require
+from app.policy import DESK_ROLES, require, require_task_view
 from app.services.errors import NotFound
 from app.utils.http import is_htmx
 from app.views import render_page
@@ -53,10 +52,8 @@ def scan(code: str):
     )
     task = db.session.scalar(select(Task).where(Task.number == code))
     if task is not None:
-        if shop_floor and not can(current_user, "task.view", task):
-            flash(_("任务 %(number)s 不属于您的部门", number=task.number), "warning")
-            return redirect(url_for("kiosk.index"))
         if shop_floor:
+            require_task_view(current_user, task)
             return redirect(url_for("kiosk.index", highlight=task.id, _anchor=f"task-{task.id}"))
         return redirect(url_for("tasks.detail", task_id=task.id))
     work_order = db.session.scalar(select(WorkOrder).where(WorkOrder.number == code))

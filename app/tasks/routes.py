@@ -1,15 +1,17 @@
 from urllib.parse import quote
 
-from flask import after_this_request, flash, redirect, render_template, request, session, url_for
+from flask import after_this_request, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.kiosk.cards import card_for, memoized_gettext
-from app.policy import require
-from app.services import settings
+from app.kiosk.ticket import INLINE_TYPES, job_ticket
+from app.policy import require, require_task_view
+from app.services import design_files, settings
 from app.services import tasks as task_service
-from app.services.errors import Invalid
+from app.services.errors import Invalid, NotFound
 from app.tasks import bp
 from app.tasks.forms import parse_action_form, parse_version
 from app.utils.http import is_htmx
@@ -24,6 +26,9 @@ ACTIONS = {
     "complete": task_service.complete,
     "cancel": task_service.cancel,
 }
+# What a PDF shown in the browser's own viewer needs, and nothing more: no script of ours runs there.
+PDF_VIEWER_POLICY = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; " \
+    "img-src 'self' data:; frame-ancestors 'none'"
 # The event the kiosk's lists and the task page listen for, to re-fetch after a move or a lost race.
 REFRESH_EVENT = "kiosk-refresh"
 
@@ -33,15 +38,53 @@ REFRESH_EVENT = "kiosk-refresh"
 def detail(task_id: int):
     user = current_user._get_current_object()
     task = task_service.get_task(task_id)
-    require(user, "task.view", task)
+    require_task_view(user, task)
     kiosk = bool(session.get("kiosk_session"))
     return render_page(
         "tasks/detail.html", "tasks/_detail.html", card=card_for(task, user),
+        ticket=job_ticket(task),
         history=task_service.history(task), time_logs=task_service.time_logs(task), duration=format_duration,
         gettext=memoized_gettext(),
         layout="kiosk/layout.html" if kiosk else "base.html",
         idle_seconds=settings.get("kiosk_idle_logout_seconds") if kiosk else 0,
     )
+
+
+@bp.route("/tasks/<int:task_id>/ticket")
+@login_required
+def ticket(task_id: int):
+    """A card's 详情, fetched when it is first opened."""
+    user = current_user._get_current_object()
+    task = task_service.get_task(task_id)
+    require_task_view(user, task)
+    return render_template("kiosk/_job_ticket.html", ticket=job_ticket(task))
+
+
+@bp.route("/tasks/<int:task_id>/design-file")
+@login_required
+def design_file(task_id: int):
+    """The 施工单's design file for whoever sees the task (an operator does not see the 施工单 itself).
+
+    Images and PDFs are shown by the browser (inline); every other type is downloaded. The type is the one
+    the upload was checked against (its leading bytes), never guessed from the content.
+    """
+    task = task_service.get_task(task_id)
+    require_task_view(current_user, task)
+    work_order = task.work_order
+    if not work_order.design_file_path:
+        raise NotFound(_l("该施工单没有设计文件"), code="no_file")
+    extension = work_order.design_file_path.rsplit(".", 1)[-1].lower()
+    inline_type = INLINE_TYPES.get(extension)
+    try:
+        response = send_file(design_files.absolute_path(work_order.design_file_path),
+                             mimetype=inline_type or "application/octet-stream", as_attachment=inline_type is None,
+                             download_name=work_order.design_file_name or f"design.{extension}")
+    except FileNotFoundError:
+        raise NotFound(_l("设计文件已丢失，请重新上传"), code="file_missing") from None
+    if extension == "pdf":
+        # Chrome's viewer draws the PDF as a plugin with inline styles: the pages' policy would leave it blank.
+        response.headers["Content-Security-Policy"] = PDF_VIEWER_POLICY
+    return response
 
 
 def format_duration(seconds: int | None) -> str:

@@ -1,5 +1,10 @@
 """Small request helpers shared by views and error handlers."""
-from flask import request
+from flask import request, session
+from flask_login import current_user
+
+# Pages of the shop floor whatever the session: an error met there keeps the kiosk frame.
+KIOSK_PATH_PREFIXES = ("/kiosk/", "/scan/")
+KIOSK_PATHS = ("/kiosk", "/scan")
 
 
 def is_htmx() -> bool:
@@ -12,6 +17,20 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json" and not is_htmx()
     )
+
+
+def is_kiosk_request() -> bool:
+    """The request comes from the shop floor: a kiosk login (PIN), or an operator on a kiosk page or scan.
+
+    The one test the error handler uses to answer inside the kiosk frame rather than with the desk page
+    (a supervisor scanning at a desk keeps the desk page: the kiosk is not theirs).
+    """
+    if not current_user.is_authenticated:
+        return False
+    if session.get("kiosk_session"):
+        return True
+    on_kiosk_path = request.path in KIOSK_PATHS or request.path.startswith(KIOSK_PATH_PREFIXES)
+    return on_kiosk_path and current_user.has_role("operator")
 
 
 def client_ip() -> str:

@@ -153,4 +153,28 @@
       savedFocus = null;
     }
   });
+
+  // An open job ticket (详情) stays open when its card is drawn again (after an action, a live push or a list
+  // refresh, in whichever order the regions come back): the operator's open tickets are remembered by card,
+  // and a new card of one is opened, which fetches its ticket afresh.
+  var openTickets = new Set();
+
+  document.addEventListener("toggle", function (evt) {  // toggle does not bubble: listen while capturing
+    var ticket = evt.target;
+    var card = ticket.matches && ticket.matches("details.tc-ticket") && ticket.closest(".task-card");
+    if (!card) return;
+    if (ticket.open) openTickets.add(card.id); else openTickets.delete(card.id);
+  }, true);
+
+  // Only inside the content that has just settled: htmx has processed it, so opening it fetches the ticket
+  // (another region may hold a copy of the card that htmx has not processed yet; its own settle comes later).
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var settled = evt.target;
+    if (!settled.querySelectorAll) return;
+    openTickets.forEach(function (cardId) {
+      settled.querySelectorAll('[id="' + cardId + '"] > details.tc-ticket:not([open])').forEach(function (ticket) {
+        ticket.open = true;
+      });
+    });
+  });
 })();
