@@ -42,9 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
     from app.errors.handlers import register_error_handlers
     from app.security import init_security_headers
     from app.templating import register_template_helpers
+    from app.utils.input_guard import init_input_guard
 
     init_login(app)
     init_security_headers(app)
+    init_input_guard(app)
     register_error_handlers(app)
     register_template_helpers(app)
     _register_blueprints(app)

@@ -16,11 +16,12 @@ from app.services.errors import Invalid
 from app.services.master_data import ListQuery
 from app.utils.http import is_htmx
 from app.views import render_page
+from app.utils.fields import lenient_int
 
 
 def _number(value: str) -> int | None:
     value = value.strip()
-    return int(value) if value.isascii() and value.isdigit() else None
+    return lenient_int(value)
 
 
 def list_query(*filter_names: str, ids: tuple[str, ...] = (), dates: tuple[str, ...] = ()) -> ListQuery:

@@ -15,6 +15,7 @@ from app.policy import require
 from app.services import assignment, dispatch_rules, settings
 from app.services.errors import Invalid, NotFound
 from app.views import render_page
+from app.utils.fields import lenient_int
 
 POOL_PAGE_SIZE = 50
 
@@ -97,7 +98,7 @@ def delete_rule(rule_id: int):
 @login_required
 def reorder_rules(process_id: int):
     require(current_user, "dispatch.rules.edit")
-    ids = [int(v) for v in request.form.getlist("rule_id") if v.isdigit()]
+    ids = [number for v in request.form.getlist("rule_id") if (number := lenient_int(v)) is not None]
     dispatch_rules.reorder(current_user, _process(process_id), ids)
     return _after_rules_change(process_id, _("优先级已更新"))
 
@@ -142,7 +143,7 @@ def pool():
 @login_required
 def dispatch_pool():
     require(current_user, "dispatch.pool")
-    task_ids = [int(v) for v in request.form.getlist("task_id") if v.isdigit()]
+    task_ids = [number for v in request.form.getlist("task_id") if (number := lenient_int(v)) is not None]
     if not task_ids:
         raise Invalid(_("请至少选择一个任务"), code="no_tasks")
     department_id = request.form.get("department_id", type=int) or 0
