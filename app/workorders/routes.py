@@ -350,7 +350,7 @@ def form_check():
     """The plate requirement (DOMAIN.md §5) and, when editing, the sync preview, live."""
     require(current_user, "workorder.create")
     form = WorkOrderForm()
-    work_order_id = request.form.get("work_order_id", type=int)
+    work_order_id = request.form.get("work_order_id", type=database_int)
     if work_order_id is not None:
         require(current_user, "workorder.edit", service.get(work_order_id))
     check = service.form_check(current_user, form.to_input(), work_order_id)
