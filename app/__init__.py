@@ -50,10 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
     from app.observability import init_observability
     from app.security import init_security_headers
     from app.templating import register_template_helpers
+    from app.utils.input_guard import init_input_guard
 
     init_observability(app)
     init_login(app)
     init_security_headers(app)
+    init_input_guard(app)
     register_error_handlers(app)
     register_template_helpers(app)
     _register_blueprints(app)

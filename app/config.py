@@ -95,6 +95,8 @@ def load_config(overrides: dict | None = None) -> dict:
         },
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads")),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # The text of a form (every field but files): far above any real 施工单, far below a flood.
+        "MAX_FORM_MEMORY_SIZE": 500 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("APP_TIMEZONE", "Asia/Shanghai"),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),

@@ -15,12 +15,13 @@ from app.policy import can
 from app.services.errors import Invalid
 from app.services.master_data import ListQuery
 from app.utils.http import is_htmx
+from app.utils.fields import lenient_int
 from app.views import create_once, render_page
 
 
 def _number(value: str) -> int | None:
     value = value.strip()
-    return int(value) if value.isascii() and value.isdigit() else None
+    return lenient_int(value)
 
 
 def list_query(*filter_names: str, ids: tuple[str, ...] = (), dates: tuple[str, ...] = ()) -> ListQuery:

@@ -14,6 +14,7 @@ from app.models import AssignmentRule, Department, Process, Task, WorkOrder, Wor
 from app.policy import require
 from app.services import assignment, dispatch_rules, settings
 from app.services.errors import Invalid, NotFound
+from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
 
 POOL_PAGE_SIZE = 50
@@ -31,7 +32,7 @@ def rules():
 def _rules_page(errors=None, values=None, editing=None, status=200):
     search = request.args.get("q", "").strip()
     processes = dispatch_rules.active_processes(search)
-    selected_id = request.args.get("process", type=int) or (values or {}).get("process_id")
+    selected_id = request.args.get("process", type=database_int) or (values or {}).get("process_id")
     selected = next((p for p in processes if p.id == selected_id), None) or (
         db.session.get(Process, selected_id) if selected_id else (processes[0] if processes else None))
     return render_page(
@@ -100,7 +101,7 @@ def delete_rule(rule_id: int):
 @login_required
 def reorder_rules(process_id: int):
     require(current_user, "dispatch.rules.edit")
-    ids = [int(v) for v in request.form.getlist("rule_id") if v.isdigit()]
+    ids = [number for v in request.form.getlist("rule_id") if (number := lenient_int(v)) is not None]
     dispatch_rules.reorder(current_user, _process(process_id), ids)
     return _after_rules_change(process_id, _("优先级已更新"))
 
@@ -111,13 +112,13 @@ def auto_switch():
     require(current_user, "dispatch.rules.edit")
     enabled = request.form.get("enabled") == "1"
     dispatch_rules.set_auto_dispatch(current_user, enabled)
-    return _after_rules_change(request.form.get("process", type=int), _("已启用自动分派") if enabled else _("已关闭自动分派"))
+    return _after_rules_change(request.form.get("process", type=database_int), _("已启用自动分派") if enabled else _("已关闭自动分派"))
 
 
 # ---------------------------------------------------------------- 待分派 pool
 
 def _pool_tasks():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=database_int), 1)
     statement = (
         select(Task).join(WorkOrder, WorkOrder.id == Task.work_order_id)
         .options(joinedload(Task.work_order), joinedload(Task.step).joinedload(WorkOrderStep.process))
@@ -145,10 +146,10 @@ def pool():
 @login_required
 def dispatch_pool():
     require(current_user, "dispatch.pool")
-    task_ids = [int(v) for v in request.form.getlist("task_id") if v.isdigit()]
+    task_ids = [number for v in request.form.getlist("task_id") if (number := lenient_int(v)) is not None]
     if not task_ids:
         raise Invalid(_("请至少选择一个任务"), code="no_tasks")
-    department_id = request.form.get("department_id", type=int) or 0
+    department_id = request.form.get("department_id", type=database_int) or 0
     results = assignment.dispatch_from_pool(task_ids, department_id, current_user._get_current_object())
     db.session.commit()
     done = sum(1 for r in results if r.ok)

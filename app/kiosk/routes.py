@@ -11,13 +11,14 @@ from app.policy import DESK_ROLES, require, require_task_view
 from app.services.errors import NotFound
 from app.utils.http import is_htmx
 from app.views import render_page
+from app.utils.fields import lenient_int
 
 REGIONS = {"mine": "kiosk/_mine.html", "claimable": "kiosk/_claimable.html", "scanned": "kiosk/_scanned.html"}
 
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return lenient_int(value)
 
 
 @bp.route("/kiosk")

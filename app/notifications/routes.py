@@ -17,6 +17,7 @@ from app.services import settings as settings_service
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import utcnow
 from app.views import render_page
+from app.utils.fields import lenient_int
 
 # htmx regions that show notifications listen for this event (sent in HX-Trigger) besides live-refresh.
 CHANGED_EVENT = "notifications-changed"
@@ -79,7 +80,7 @@ def _filters() -> dict:
     return {
         "read": read if read in notification_service.READ_FILTERS else "",
         "type": type_ if type_ in NotificationType.values() else "",
-        "page": int(page) if page.isdigit() and int(page) > 0 else 1,
+        "page": max(1, lenient_int(page, 1)),
     }
 
 

@@ -7,6 +7,7 @@ from wtforms import DateField, Form
 from app.services import statistics
 from app.services.errors import Invalid
 from app.utils.fields import SelectField
+from app.utils.fields import lenient_int
 
 ALL = [("", _l("全部"))]
 BAD_DATE = _l("请输入有效日期（年-月-日）")
@@ -49,7 +50,7 @@ class StatsFilterForm(Form):
 
         def chosen(field) -> int | None:
             value = field.data or ""
-            return int(value) if value.isdigit() and value in dict(field.choices) else None
+            return lenient_int(value) if value in dict(field.choices) else None
 
         granularity = self.granularity.data if self.granularity.data in statistics.GRANULARITIES else "day"
         return statistics.StatsFilters(statistics.Period(first, last), chosen(self.department), chosen(self.operator),

@@ -16,6 +16,7 @@ from app.services import exports, statistics, task_queries
 from app.services.errors import Invalid, NotFound
 from app.tasks.centre import parse_filters as parse_task_filters
 from app.workorders.forms import FilterForm as WorkOrderFilterForm
+from app.utils.fields import lenient_int
 
 
 def _stats_form(with_operators: bool = False) -> StatsFilterForm:
@@ -64,7 +65,7 @@ def collaboration():
 def assignments():
     page = request.args.get("page", "1")
     return _filtered("reports/assignments.html", "stats.assignments",
-                     lambda filters: statistics.assignment_history(filters, int(page) if page.isdigit() else 1),
+                     lambda filters: statistics.assignment_history(filters, max(1, lenient_int(page, 1))),
                      with_operators=True)
 
 

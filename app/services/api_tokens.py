@@ -19,6 +19,7 @@ from app.models import ApiToken, User
 from app.services import audit
 from app.services.errors import Conflict
 from app.services.master_data import FieldErrors, get_or_404, required_text
+from app.utils.fields import lenient_int
 from app.utils.timeutil import plant_today, plant_zone, utcnow
 
 # Prefix of every secret: recognisable in logs and by secret scanners.
@@ -84,7 +85,8 @@ def create(actor, data: dict) -> Created:
     errors = FieldErrors()
     name = required_text(errors, data, "name", _l("名称"), NAME_MAX)
     owner_id = data.get("owner_id")
-    owner = db.session.get(User, int(owner_id)) if str(owner_id or "").isdigit() else None
+    owner_number = lenient_int(owner_id)
+    owner = db.session.get(User, owner_number) if owner_number is not None else None
     if owner is None or not owner.is_active:
         errors["owner_id"] = _l("请选择启用的用户")
     expires_at = _expiry(errors, data.get("expires_on"))

@@ -15,6 +15,7 @@ from app.services import audit, settings
 from app.services.dispatch import choose_department, department_loads, eligible_rules
 from app.services.errors import Invalid, NotFound
 from app.services.locking import for_update
+from app.utils.fields import lenient_int
 
 PRIORITY_RANGE = (0, 100)
 
@@ -142,4 +143,4 @@ def _snapshot(rule: AssignmentRule) -> dict:
 
 def _int(value) -> int | None:
     value = str(value if value is not None else "").strip()
-    return int(value) if value.lstrip("-").isdigit() else None
+    return lenient_int(value)

@@ -15,6 +15,7 @@ import functools
 import io
 from datetime import datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape as paragraph_text
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,6 +49,10 @@ STATUS_FILLS = {
     "cancelled": PatternFill("solid", fgColor="FFC7CE"),
     "draft": PatternFill("solid", fgColor="E2F0D9"),
 }
+# A cell whose text starts with one of these is taken for a formula by Excel, LibreOffice or a
+# sheet importer (CSV / formula injection): a name or a note typed as "=HYPERLINK(...)" must stay text.
+# The full-width forms are in the list because some spreadsheet programs read them as the ASCII ones.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -56,6 +61,28 @@ def ensure_exportable(count: int) -> None:
     if count > MAX_ROWS:
         raise Invalid(_l("导出数据量过大（%(count)s条），最多支持导出%(max)s条，请缩小筛选范围后再导出",
                          count=count, max=MAX_ROWS), code="too_many_rows")
+
+
+def looks_like_formula(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def csv_text(value):
+    """A CSV value as OWASP advises against CSV injection: text that could start a formula gets a
+    leading ``'`` (which spreadsheets show as a text marker); numbers stay numbers."""
+    return f"'{value}" if looks_like_formula(value) else value
+
+
+def text_cell(sheet, value) -> WriteOnlyCell:
+    """A worksheet cell; text is always a string cell (openpyxl would store text starting with "="
+    as a formula), and formula-like text is also marked quote-prefixed, so editing the cell in Excel
+    does not turn it into a formula either."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if looks_like_formula(value):
+            cell.quotePrefix = True
+    return cell
 
 
 def file_name(title: str, extension: str) -> str:
@@ -80,14 +107,14 @@ def _workbook(title: str, headers: list[str], widths: list[int], rows, status_co
         sheet.column_dimensions[_column_letter(index)].width = width
     header = []
     for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = text_cell(sheet, text)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         header.append(cell)
     sheet.append(header)
     for values, status in rows:
         cells = []
         for index, value in enumerate(values):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = text_cell(sheet, value)
             if isinstance(value, datetime):
                 cell.number_format = DATETIME_FORMAT
             elif hasattr(value, "isoformat"):
@@ -207,8 +234,8 @@ def completions_csv(user, filters: statistics.StatsFilters) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([_("完成日期"), _("部门"), _("操作员"), _("完成任务数"), _("完成数量"), _("不良品数量"), _("不良品率")])
     for line in lines:
-        writer.writerow([line.day.isoformat(), line.department, line.operator, line.tasks, line.quantity,
-                         line.defective, format_rate(line.defect_rate)])
+        writer.writerow([line.day.isoformat(), csv_text(line.department), csv_text(line.operator), line.tasks,
+                         line.quantity, line.defective, format_rate(line.defect_rate)])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -261,7 +288,7 @@ def department_pdf(report: statistics.DepartmentReport) -> bytes:
     totals = report.totals
     department = report.department
     story = [
-        Paragraph(_("部门报表：%(name)s", name=department.full_name), title_style),
+        Paragraph(_("部门报表：%(name)s", name=paragraph_text(department.full_name)), title_style),
         Paragraph(_("统计期间：%(first)s 至 %(last)s", first=report.period.first.isoformat(),
                     last=report.period.last.isoformat()), body),
         Paragraph(_("生成时间：%(now)s", now=f"{plant_now():%Y-%m-%d %H:%M}"), body),
@@ -286,7 +313,7 @@ def department_pdf(report: statistics.DepartmentReport) -> bytes:
     if report.overdue:
         cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=12)
         story.append(table([[_("任务编号"), _("施工单号"), _("工作内容"), _("操作员"), _("交货日期"), _("状态")]] + [
-            [task.number, task.work_order.number, Paragraph(task.content, cell),
+            [task.number, task.work_order.number, Paragraph(paragraph_text(task.content), cell),
              task.operator.name if task.operator else _("未分配"), task.work_order.delivery_date.isoformat(),
              TaskStatus.label_of(task.status)] for task in report.overdue],
             [38 * mm, 28 * mm, 52 * mm, 20 * mm, 22 * mm, 16 * mm]))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.services import audit
 from app.services.errors import Conflict, Invalid, NotFound
+from app.utils.fields import INTEGER_TEXT, database_int, lenient_int
 
 FIX_MARKED_ERRORS = _l("请修正标出的错误")
 SAVE_RACE = _l("编码或名称刚被其他人占用，请刷新后重试")
@@ -116,9 +117,10 @@ def integer(errors: FieldErrors, data: dict, name: str, label, low: int, high: i
     if raw == "" and default is not None:
         return default
     try:
-        value = int(raw)
+        value = database_int(raw)
     except ValueError:
-        errors[name] = _l("%(label)s必须是整数", label=label)
+        errors[name] = _l("%(label)s必须是整数", label=label) if not INTEGER_TEXT.fullmatch(raw) else _l(
+            "%(label)s必须在 %(low)s 到 %(high)s 之间", label=label, low=low, high=high)
         return default
     if not low <= value <= high:
         errors[name] = _l("%(label)s必须在 %(low)s 到 %(high)s 之间", label=label, low=low, high=high)
@@ -146,9 +148,8 @@ def ids(values) -> list[int]:
     """Ids from a multi-select, in the order given, without duplicates or junk."""
     seen: list[int] = []
     for value in values or ():
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
+        number = lenient_int(value)
+        if number is None:
             continue
         if number not in seen:
             seen.append(number)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Setting
 from app.services import audit
 from app.services.errors import Invalid
+from app.utils.fields import database_int
 
 # key → (default, label, minimum, maximum); None bounds mean a boolean.
 SETTINGS = {
@@ -67,7 +68,7 @@ def _validate(key: str, value):
     if isinstance(default, bool):
         return bool(value)
     try:
-        number = int(value)
+        number = database_int(value)
     except (TypeError, ValueError):
         raise Invalid(_l("%(label)s必须是整数", label=label), fields={key: _l("请输入整数")})
     if not low <= number <= high:

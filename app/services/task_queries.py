@@ -23,6 +23,7 @@ from app.services import reference
 from app.services import workorders as workorder_queries
 from app.services.loading import name_only
 from app.utils.timeutil import plant_today, plant_zone
+from app.utils.fields import lenient_int
 
 PAGE_SIZES = (20, 50, 100)
 # Filter value meaning "no department / no operator" (the 待分派 pool, the claimable tasks).
@@ -146,12 +147,12 @@ def filter_conditions(filters: TaskFilters) -> Where:
         where += Where.on_tasks(Task.status != "draft")
     if filters.department == NONE:
         where += Where.on_tasks(Task.department_id.is_(None))
-    elif filters.department.isdigit():
-        where += Where.on_tasks(Task.department_id.in_(department_scope(int(filters.department))))
+    elif lenient_int(filters.department) is not None:
+        where += Where.on_tasks(Task.department_id.in_(department_scope(lenient_int(filters.department))))
     if filters.operator == NONE:
         where += Where.on_tasks(Task.operator_id.is_(None))
-    elif filters.operator.isdigit():
-        where += Where.on_tasks(Task.operator_id == int(filters.operator))
+    elif lenient_int(filters.operator) is not None:
+        where += Where.on_tasks(Task.operator_id == lenient_int(filters.operator))
     if filters.task_type:
         where += Where.on_tasks(Task.task_type == filters.task_type)
     if filters.process_id:

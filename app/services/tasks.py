@@ -185,6 +185,9 @@ def report(task: Task, actor: User, version: int, good: int, defective: int = 0,
         errors["good"] = _l("报工后完成数量不能超过目标数量（%(target)s）", target=task.target_quantity)
     if new_defective < 0:
         errors["defective"] = _l("报工后不良品数量不能小于 0")
+    elif defective > task.target_quantity:
+        # A typo of a few extra digits would otherwise pile up defects no plant could make.
+        errors["defective"] = _l("单次报工的不良品数量不能超过目标数量（%(target)s）", target=task.target_quantity)
     if defective > 0 and not defect_reason:
         errors["defect_reason"] = _l("有不良品时请填写不良原因")
     if (good < 0 or defective < 0) and not note:

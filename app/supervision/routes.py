@@ -7,6 +7,7 @@ from app.services.errors import Forbidden
 from app.supervision import bp
 from app.supervision.board_data import board_departments, build_board
 from app.views import render_page
+from app.utils.fields import database_int
 
 
 @bp.route("/supervisor")
@@ -15,7 +16,7 @@ def board():
     user = current_user._get_current_object()
     require(user, "supervisor.board")
     departments = board_departments(user)
-    wanted = request.args.get("department", type=int)
+    wanted = request.args.get("department", type=database_int)
     department = next((d for d in departments if d.id == wanted), None) if wanted else \
         (departments[0] if departments else None)
     if wanted and department is None:

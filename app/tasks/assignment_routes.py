@@ -14,6 +14,7 @@ from app.services import assignment
 from app.tasks import bp
 from app.tasks.forms import parse_version
 from app.utils.http import is_htmx, safe_next
+from app.utils.fields import lenient_int
 
 # Every board and task list that shows assignments re-fetches itself on this event.
 BOARD_REFRESH_EVENT = "board-refresh"
@@ -47,8 +48,7 @@ def move(task_id: int):
 
 
 def _int(value) -> int:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else 0
+    return lenient_int((value or "").strip(), 0)
 
 
 def _done(task_id: int, message: str):

@@ -24,6 +24,7 @@ from app.utils.fields import SelectField
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import plant_today
 from app.views import render_page
+from app.utils.fields import lenient_int
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"
@@ -71,7 +72,7 @@ class TaskFilterForm(Form):
             q=(self.q.data or "").strip()[:100], work_order=(self.work_order.data or "").strip()[:20],
             status=known(self.status), department=known(self.department), operator=known(self.operator),
             priority=known(self.priority), task_type=known(self.task_type),
-            process_id=int(process) if process else None, date_by=known(self.date_by) or "created",
+            process_id=lenient_int(process), date_by=known(self.date_by) or "created",
             date_from=self.date_from.data, date_to=self.date_to.data, overdue=bool(self.overdue.data),
             drafts=known(self.drafts), sort=known(self.sort) or "-created",
         )
@@ -79,7 +80,8 @@ class TaskFilterForm(Form):
     @property
     def page_size(self) -> int:
         value = self.per_page.data or ""
-        return int(value) if value.isdigit() and int(value) in task_queries.PAGE_SIZES else task_queries.PAGE_SIZES[0]
+        size = lenient_int(value)
+        return size if size in task_queries.PAGE_SIZES else task_queries.PAGE_SIZES[0]
 
 
 def parse_filters(args, options: task_queries.FilterOptions | None) -> tuple[TaskFilterForm, task_queries.TaskFilters]:
@@ -108,7 +110,7 @@ def index():
     options = task_queries.filter_options() if needs_options else None
     form, filters = parse_filters(request.args, options)
     page_number = request.args.get("page", "1")
-    page = task_queries.list_task_rows(current_user, filters, int(page_number) if page_number.isdigit() else 1,
+    page = task_queries.list_task_rows(current_user, filters, lenient_int(page_number, 1),
                                    form.page_size)
     query = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("tasks/index.html", "tasks/_list.html", form=form, page=page, query=query,
@@ -156,10 +158,10 @@ def bulk():
 
 
 def _run(action: str, user, form) -> bulk_tasks.BulkOutcome:
-    task_ids = [int(value) for value in form.getlist("task_ids") if value.strip().isdigit()]
+    task_ids = [number for value in form.getlist("task_ids") if (number := lenient_int(value)) is not None]
     if action == "assign":
         operator = form.get("operator_id", "").strip()
-        return bulk_tasks.assign(user, task_ids, int(operator) if operator.isdigit() else None)
+        return bulk_tasks.assign(user, task_ids, lenient_int(operator))
     if action == "cancel":
         return bulk_tasks.cancel(user, task_ids, form.get("reason", ""))
     if action == "delete_drafts":
@@ -170,7 +172,7 @@ def _run(action: str, user, form) -> bulk_tasks.BulkOutcome:
 def _draft_changes(form) -> bulk_tasks.DraftChanges:
     """Empty fields stay as they are; the quantity, when given, is a whole number ≥ 0."""
     raw = form.get("quantity", "").strip()
-    if raw and not raw.isdigit():
+    if raw and (lenient_int(raw) is None or lenient_int(raw) < 0):
         message = _l("数量必须是不小于0的整数")
         raise Invalid(message, code="invalid_quantity", fields={"quantity": message})
     return bulk_tasks.DraftChanges(int(raw) if raw else None, form.get("requirements", "").strip() or None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.services.errors import Conflict, Invalid
+from app.utils.fields import database_int, lenient_int
 
 # The fields each action reads besides the version; numbers are parsed, text is stripped.
 ACTION_FIELDS = {
@@ -18,11 +19,11 @@ ACTION_FIELDS = {
 
 
 def parse_version(form) -> int:
-    value = form.get("version", "").strip()
-    if not value.isdigit():
+    value = lenient_int(form.get("version", "").strip())
+    if value is None or value < 0:
         # A page without a version cannot prove what it showed.
         raise Conflict(_l("任务已被其他人更新，请刷新后重试"), code="stale")
-    return int(value)
+    return value
 
 
 def parse_action_form(action: str, form) -> dict:
@@ -34,9 +35,9 @@ def parse_action_form(action: str, form) -> dict:
             values[name] = raw
             continue
         try:
-            values[name] = int(raw) if raw else 0
-        except ValueError:
-            errors[name] = _l("请输入整数")
+            values[name] = database_int(raw) if raw else 0
+        except ValueError as problem:
+            errors[name] = str(problem)
     if errors:
         raise Invalid(next(iter(errors.values())), fields=errors)
     return values

@@ -1,10 +1,12 @@
 """Form fields shared by every form of the app."""
 from __future__ import annotations
 
+import re
+
 import wtforms
-from wtforms import HiddenField
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import widgets
+from wtforms import HiddenField, widgets
 from wtforms.widgets import html_params
 
 from app.utils.lru import LRU
@@ -56,7 +58,102 @@ def option_tags(choices: list[tuple], selected: list) -> Markup:
 
 
 class SelectField(wtforms.SelectField):
+    """The app's select: fast to render, and a value its ``coerce`` refuses is a Chinese field error."""
+
     widget = QuickSelect()
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = self.coerce(valuelist[0])
+        except (ValueError, TypeError) as problem:
+            self.data = None
+            message = str(problem) if str(problem) in (str(NOT_AN_INTEGER), str(OUT_OF_RANGE)) else NOT_A_CHOICE
+            raise ValueError(str(message)) from None
+
+
+class MultiCheckboxField(wtforms.SelectMultipleField):
+    """Checkboxes of a multiple choice; values its ``coerce`` refuses are a Chinese field error."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = [self.coerce(value) for value in valuelist]
+        except (ValueError, TypeError) as problem:
+            self.data = []
+            message = str(problem) if str(problem) in (str(NOT_AN_INTEGER), str(OUT_OF_RANGE)) else NOT_A_CHOICE
+            raise ValueError(str(message)) from None
+
+
+# ---------------------------------------------------------------- whole numbers the database can hold
+
+# PostgreSQL's integer, the type of every id and quantity column: a larger number is refused with a
+# field error instead of reaching the database (where it was a 500).
+DB_INT_MIN, DB_INT_MAX = -(2**31), 2**31 - 1
+NOT_AN_INTEGER = _l("请输入整数")
+OUT_OF_RANGE = _l("数值超出范围（%(low)s 到 %(high)s）", low=DB_INT_MIN, high=DB_INT_MAX)
+NOT_A_CHOICE = _l("请选择有效的选项")
+
+
+def database_int(value) -> int:
+    """``value`` as a whole number the database can store, or ValueError with a Chinese message.
+    Only ASCII digits: ``int()`` also takes "１２" and "1_000", and ``str.isdigit`` takes "²"."""
+    text = str(value).strip()
+    if not INTEGER_TEXT.fullmatch(text):
+        raise ValueError(str(NOT_AN_INTEGER))
+    if len(text) > 12 or not DB_INT_MIN <= int(text) <= DB_INT_MAX:
+        raise ValueError(str(OUT_OF_RANGE))
+    return int(text)
+
+
+def optional_int(value) -> int | None:
+    """An optional id from a select or a hidden field: empty is None, anything else as ``database_int``."""
+    if value in (None, "", "None"):
+        return None
+    return database_int(value)
+
+
+def lenient_int(value, default=None):
+    """A number from a filter or a page link: what does not parse, or is out of range, is ``default``."""
+    try:
+        return optional_int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+class IntegerField(wtforms.IntegerField):
+    """WTForms' integer field, bounded to the database's integer, with Chinese errors."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = database_int(valuelist[0])
+        except ValueError as problem:
+            self.data = None
+            raise ValueError(str(problem)) from None
+
+
+class IdField(wtforms.HiddenField):
+    """A hidden id (a repeated row's process, line or version): a whole number in range, or empty."""
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0] if valuelist else None
+        try:
+            self.data = optional_int(raw)
+        except ValueError as problem:
+            self.data = None
+            raise ValueError(str(problem)) from None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
 
 
 class CreateOnceMixin:

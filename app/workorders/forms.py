@@ -6,36 +6,23 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, IntegerField,
-    SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, SelectMultipleField, StringField,
+    TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
 from app.services import workorders as service
-from app.utils.fields import CreateOnceMixin, SelectField
+from app.utils.fields import (
+    CreateOnceMixin, IdField, IntegerField, MultiCheckboxField, SelectField, database_int, optional_int,
+)
 
 PLATE_KINDS = ("artwork", "die", "foiling", "embossing")
 NOT_NEGATIVE = _l("不能为负数")
 
 
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class ProductLineForm(Form):
-    line_id = HiddenField()
+    line_id = IdField()
     product_id = SelectField(_l("产品"), coerce=optional_int, validate_choice=False)
     quantity = IntegerField(_l("数量"), validators=[Optional(), NumberRange(min=1, message=_l("数量必须大于0"))])
     unit = StringField(_l("单位"))
@@ -43,7 +30,7 @@ class ProductLineForm(Form):
 
 
 class MaterialLineForm(Form):
-    line_id = HiddenField()
+    line_id = IdField()
     material_id = SelectField(_l("物料"), coerce=optional_int, validate_choice=False)
     size = StringField(_l("尺寸"))
     usage = StringField(_l("用量"))
@@ -52,7 +39,7 @@ class MaterialLineForm(Form):
 
 
 class StepForm(Form):
-    process_id = HiddenField()
+    process_id = IdField()
     selected = BooleanField(_l("选择"))
     sequence = IntegerField(_l("顺序"), validators=[Optional()])
     department_id = SelectField(_l("生产部门"), coerce=optional_int, validate_choice=False)
@@ -74,10 +61,10 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
     printing_type = SelectField(_l("印刷形式"), choices=PrintingType.choices(), default="none")
     cmyk_colors = MultiCheckboxField(_l("CMYK颜色"), choices=[(c, c) for c in service.CMYK])
     other_colors = StringField(_l("专色"), description=_l("多个专色用逗号分隔，例如：528C，金色"))
-    artwork_ids = MultiCheckboxField(_l("图稿（CTP版）"), coerce=int, validate_choice=False)
-    die_ids = MultiCheckboxField(_l("刀模"), coerce=int, validate_choice=False)
-    foiling_ids = MultiCheckboxField(_l("烫金版"), coerce=int, validate_choice=False)
-    embossing_ids = MultiCheckboxField(_l("压凸版"), coerce=int, validate_choice=False)
+    artwork_ids = MultiCheckboxField(_l("图稿（CTP版）"), coerce=database_int, validate_choice=False)
+    die_ids = MultiCheckboxField(_l("刀模"), coerce=database_int, validate_choice=False)
+    foiling_ids = MultiCheckboxField(_l("烫金版"), coerce=database_int, validate_choice=False)
+    embossing_ids = MultiCheckboxField(_l("压凸版"), coerce=database_int, validate_choice=False)
     notes = TextAreaField(_l("备注"))
     design_file = FileField(_l("设计文件"), description=_l("不超过 20 MB，可上传 %(types)s",
                                                            types="pdf、ai、psd、cdr、jpg、png、tif、zip"))
@@ -121,7 +108,7 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
                 for entry in self.materials if entry.material_id.data
             ],
             steps=[
-                service.StepInput(process_id=int(entry.process_id.data), sequence=entry.sequence.data or 0,
+                service.StepInput(process_id=entry.process_id.data, sequence=entry.sequence.data or 0,
                                   department_id=entry.department_id.data)
                 for entry in self.steps if entry.selected.data and optional_int(entry.process_id.data)
             ],
@@ -192,7 +179,7 @@ class DraftForm(FlaskForm):
 
 
 class BulkDraftForm(FlaskForm):
-    task_ids = SelectMultipleField(coerce=int, validate_choice=False)
+    task_ids = SelectMultipleField(coerce=database_int, validate_choice=False)
     quantity = IntegerField(_l("数量"), validators=[Optional(), NumberRange(min=0, message=NOT_NEGATIVE)])
     production_requirements = TextAreaField(_l("生产要求"))
     notes = StringField(_l("备注"))

@@ -20,6 +20,7 @@ from app.services import tasks as task_service
 from app.services import workorders as service
 from app.services.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
+from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
 from app.workorders import bp
 from app.workorders.forms import (
@@ -65,7 +66,7 @@ def index():
     form.salesperson_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.salespeople]
     form.created_by_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.makers]
     page = request.args.get("page", "1")
-    result = service.list_work_orders(current_user, form.to_filters(), int(page) if page.isdigit() else 1,
+    result = service.list_work_orders(current_user, form.to_filters(), max(1, lenient_int(page, 1)),
                                       current_app.config["PAGE_SIZE"])
     query = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("workorders/index.html", "workorders/_list.html", form=form, page=result, query=query,
@@ -164,8 +165,8 @@ def _wants_submit() -> bool:
 
 def _version(value) -> int:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return database_int(value)
+    except ValueError:
         raise Invalid(_l("缺少版本号，请刷新页面后重试"), code="version_required") from None
 
 
@@ -191,6 +192,8 @@ def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, 
         _load_work_order(form, work_order)
     if request.method == "GET" and work_order is None:
         form.order_date.data = form.order_date.data or service.plant_today()
+    if refusal is None and status == 422:
+        refusal = _hidden_field_refusal(form)
     _align_steps(form, options)
     field_errors = refusal.fields if refusal is not None else {}
     check = service.form_check(current_user, form.to_input(), work_order.id if work_order else None) \
@@ -199,6 +202,27 @@ def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, 
         "workorders/form.html", form=form, work_order=work_order, options=options, plan=plan, check=check,
         refusal=refusal, field_errors=field_errors, plate_kinds=PLATE_KINDS, plan_preview=service.describe_plan(plan),
     ), status
+
+
+def _hidden_field_refusal(form) -> Invalid | None:
+    """Errors of hidden ids (a line's id) and of the step rows (rebuilt in catalogue order, which drops
+    their errors) have no place beside a field: they are listed above the form."""
+    hidden = [field for field in _all_fields(form) if field.type == "IdField"]
+    steps = [field for entry in form.steps for field in entry.form]
+    errors = {field.name: error for field in [*hidden, *steps] for error in field.errors}
+    if not errors:
+        return None
+    return Invalid(_l("表单数据无效，请刷新页面后重试"), fields=errors,
+                   details=[f"{name}：{message}" for name, message in errors.items()])
+
+
+def _all_fields(form):
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field:
+                yield from _all_fields(entry.form) if hasattr(entry, "form") else [entry]
+        else:
+            yield field
 
 
 def _render_limited_form(form: ApprovedWorkOrderForm, work_order, status: int = 200):
@@ -332,7 +356,7 @@ def form_check():
     """The plate requirement (DOMAIN.md §5) and, when editing, the sync preview, live."""
     require(current_user, "workorder.create")
     form = WorkOrderForm()
-    work_order_id = request.form.get("work_order_id", type=int)
+    work_order_id = request.form.get("work_order_id", type=database_int)
     if work_order_id is not None:
         require(current_user, "workorder.edit", service.get(work_order_id))
     check = service.form_check(current_user, form.to_input(), work_order_id)
