@@ -56,6 +56,7 @@ FIELDS = {
     "cmyk_colors": _l("CMYK颜色"), "other_colors": _l("专色"), "foiling_type": _l("烫金类型"), "size": _l("尺寸"),
     "material": _l("材质"), "thickness": _l("厚度"), "products": _l("产品"), "confirmed": _l("已确认"),
     "completed_tasks": _l("完成的制版任务"), "from": _l("来源"), "order": _l("顺序"),
+    "count": _l("数量"), "expires_at": _l("有效期至"),
     # What the 施工单 and task services write.
     "from_operator_id": _l("原操作员"), "to_operator_id": _l("新操作员"), "operator": _l("操作员"),
     "from_department_id": _l("原部门"), "to_department_id": _l("新部门"), "department_id": _l("部门"),

@@ -52,12 +52,14 @@ def _deep_json_refusal():
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:…>`` in a URL: an id the database's integer can hold, else the URL matches nothing (404)."""
+    """``<int:…>`` in a URL: an id the database's integer cannot hold is read as 0, which no row has, so the
+    view's own lookup answers (记录不存在) instead of the query failing in the database."""
 
-    regex = r"\d{1,10}"
+    regex = r"\d+"
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=DB_INT_MAX, signed=False):  # noqa: A002
-        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = int(value) if len(value) <= 10 else DB_INT_MAX + 1
+        return number if number <= DB_INT_MAX else 0
 
 
 def init_input_guard(app: Flask) -> None:

@@ -45,7 +45,7 @@ def test_a_number_out_of_range_in_the_work_order_form_is_a_field_error(plant, cl
     assert count(WorkOrder) == 0
 
 
-@pytest.mark.parametrize("path", ["/tasks/" + BIG, "/workorders/" + BIG, "/admin/customers/" + BIG])
+@pytest.mark.parametrize("path", ["/tasks/" + BIG, "/workorders/" + BIG, "/admin/customers/" + BIG + "/edit"])
 def test_an_id_beyond_the_database_integer_is_not_found(plant, client, login, path):
     login(plant.admin)
     assert client.get(path).status_code == 404
@@ -109,10 +109,10 @@ def test_one_report_cannot_hold_more_defects_than_the_target(world, client, logi
     response = client.post(f"/tasks/{task.id}/report", headers=HTMX, data={
         "version": task.version, "good": "10", "defective": "1001", "defect_reason": "手滑", "note": ""})
     assert response.status_code == 422
-    assert '<span class="field-error">单次报工的不良品数量不能超过目标数量（1000）</span>' in response.get_data(as_text=True)
+    assert 'class="field-error" role="alert">单次报工的不良品数量不能超过目标数量（1000）</span>' in response.get_data(as_text=True)
     assert reload(task).defective_quantity == 0 and reload(task).version == task.version
 
     response = client.post(f"/tasks/{task.id}/report", headers=HTMX, data={
         "version": task.version, "good": "10", "defective": BIG, "defect_reason": "手滑", "note": ""})
     assert response.status_code == 422
-    assert '<span class="field-error">数值超出范围（-2147483648 到 2147483647）</span>' in response.get_data(as_text=True)
+    assert 'class="field-error" role="alert">数值超出范围（-2147483648 到 2147483647）</span>' in response.get_data(as_text=True)

@@ -64,7 +64,7 @@ def test_a_missing_task_answers_404_in_the_kiosk(client, login, world):
 def test_a_desk_page_reached_from_the_kiosk_answers_403_in_the_kiosk(client, login, world):
     login(world.operator, kiosk=True)
     html = kiosk_error(client.get(f"/workorders/{world.work_order.id}"), 403)
-    assert "<p>您没有权限执行此操作</p>" in html
+    assert "<p>您只能查看自己创建的施工单或自己负责客户的施工单</p>" in html
 
 
 def test_an_unknown_kiosk_path_answers_404_in_the_kiosk_even_from_a_desk_login(client, login, world):

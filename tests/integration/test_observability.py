@@ -2,6 +2,7 @@
 import io
 import json
 import logging
+import secrets
 
 import pytest
 
@@ -122,7 +123,7 @@ def test_production_writes_json_and_development_readable_lines(monkeypatch):
     from app.config import load_config
 
     monkeypatch.setenv("LOG_LEVELS", "app.realtime=debug, app.sql=WARNING")
-    assert load_config({"PRODUCTION": True, "SECRET_KEY": "k" * 40})["LOG_FORMAT"] == "json"
+    assert load_config({"PRODUCTION": True, "SECRET_KEY": secrets.token_hex(32)})["LOG_FORMAT"] == "json"
     development = load_config({"PRODUCTION": False, "SECRET_KEY": "k" * 40})
     assert development["LOG_FORMAT"] == "console"
     assert development["LOG_LEVELS"] == {"app.realtime": "DEBUG", "app.sql": "WARNING"}
