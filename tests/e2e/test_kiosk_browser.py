@@ -92,8 +92,12 @@ def test_operator_claims_starts_pauses_resumes_and_reports_to_completion(world, 
     task = reload(task)
     assert (task.status, task.completed_quantity, task.defective_quantity) == ("completed", 1000, 12)
     assert reload(world.print_step).status == "completed"
-    notified = set(_db.session.scalars(select(Notification.recipient_id).where(Notification.type == "task_completed")))
-    assert notified == {world.supervisor.id, world.head_supervisor.id, world.creator.id}
+    def notified(kind):
+        return set(_db.session.scalars(select(Notification.recipient_id).where(Notification.type == kind)))
+
+    # DOMAIN.md §9: 任务完成 goes to the department's supervisors; the creator hears of the step instead.
+    assert notified("task_completed") == {world.supervisor.id, world.head_supervisor.id}
+    assert notified("process_completed") == {world.creator.id}
 
 
 def assert_touch_targets(page):

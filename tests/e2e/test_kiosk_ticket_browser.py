@@ -106,7 +106,7 @@ def test_wrong_scans_and_refused_pages_stay_in_the_kiosk_with_the_scan_field_rea
     page.goto("/tasks/999999")
     expect_kiosk_error(page, "任务不存在")
     page.goto(f"/workorders/{world.work_order.id}")
-    expect_kiosk_error(page, "您没有权限执行此操作")
+    expect_kiosk_error(page, "您只能查看自己创建的施工单或自己负责客户的施工单")
 
     page.keyboard.type(world.task.number)
     page.keyboard.press("Enter")

@@ -17,7 +17,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]+")
 LANGUAGE_NAMES = ["中文"]
 # Not pages: the JSON API and its (Chinese by design) docs, downloads, probes, static files, the WebSocket.
 NOT_PAGES = ("api.", "static", "realtime.", "main.healthz", "main.readyz", "reports.export_",
-             "workorders.design_file")
+             "workorders.design_file", "tasks.design_file")  # files, not pages
 # Pages that need a query to be asked for at all.
 QUERIES = {"admin.plate_new": "kind=artwork"}
 KIOSK_PAGES = {"kiosk.index", "kiosk.scan_form", "kiosk.scan"}
