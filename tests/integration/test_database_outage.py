@@ -90,12 +90,15 @@ def check_unavailable(name, status, headers, body):
         assert json.loads(body) == {"status": "unavailable", "database": "unreachable"}
     elif name == "api":
         error = json.loads(body)["error"]
-        assert (error["code"], error["message"]) == ("database_unavailable", MESSAGE)
+        assert (error["code"], error["message"], error["request_id"]) == (
+            "database_unavailable", MESSAGE, headers["X-Request-ID"])
         assert headers["Retry-After"] == "5"
     elif name.startswith("htmx"):  # a toast; the page around it (the kiosk's too) stays as it is
-        assert unquote(headers["X-Message"]) == MESSAGE and "<html" not in body
+        request_id = headers["X-Request-ID"]
+        assert unquote(headers["X-Message"]) == f"{MESSAGE}（错误编号 {request_id}）" and "<html" not in body
     else:
         assert "<html" in body and "<h1>暂时无法服务</h1>" in body and MESSAGE in body
+        assert f"<code>{headers['X-Request-ID']}</code>" in body  # the 错误编号 to read out on the phone
         assert '<meta http-equiv="refresh" content="5">' in body and headers["Retry-After"] == "5"
 
 
