@@ -7,12 +7,14 @@ docs/images/ (they are committed); otherwise they go to the test's tmp dir, so C
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.models import WorkOrder
 from app.seed import DEMO_PASSWORD, load_demo, seed_presets
-from app.utils.timeutil import plant_today
 
 pytestmark = pytest.mark.browser
 
@@ -20,16 +22,19 @@ DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 DESK = (1280, 800)
 KIOSK = (1024, 768)
 
-# Demo 施工单 (app/seed_workorders.py), numbered SG + this month + sequence in the order the demo creates them.
-_MONTH = f"SG{plant_today():%Y%m}"
-DRAFT_WO, PENDING_WO, APPROVED_WO = f"{_MONTH}0001", f"{_MONTH}0002", f"{_MONTH}0004"
 
 
 @pytest.fixture()
 def demo(db):
+    """The demo plant; the numbers of its draft, pending and approved 施工单 (app/seed_workorders.py),
+    found by their markers (the demo's history is numbered before them)."""
     seed_presets()
     load_demo()
     db.session.commit()
+    numbers = dict(db.session.execute(select(WorkOrder.notes, WorkOrder.number).where(
+        WorkOrder.notes.in_(["【演示】草稿：宣传册", "【演示】待审核：包装盒", "【演示】已审核：画册"]))).all())
+    return SimpleNamespace(draft=numbers["【演示】草稿：宣传册"], pending=numbers["【演示】待审核：包装盒"],
+                           approved=numbers["【演示】已审核：画册"])
 
 
 @pytest.fixture()
@@ -116,7 +121,7 @@ def test_work_order_list_form_and_drafts(demo, page_factory, shoot):
     page.goto("/workorders")
     expect(heading(page)).to_have_text("施工单")
     expect(page.get_by_role("link", name="新建施工单")).to_be_visible()
-    expect(page.get_by_role("link", name=DRAFT_WO)).to_be_visible()
+    expect(page.get_by_role("link", name=demo.draft)).to_be_visible()
     shoot(page, "workorders-list")
 
     page.get_by_role("link", name="新建施工单").click()
@@ -134,7 +139,7 @@ def test_work_order_list_form_and_drafts(demo, page_factory, shoot):
     page.locator("#product-lines").scroll_into_view_if_needed()
     shoot(page, "workorder-new")
 
-    open_work_order(page, DRAFT_WO)
+    open_work_order(page, demo.draft)
     expect(page.locator("tr.task-row.is-draft")).to_have_count(6)
     expect(page.get_by_role("button", name="提交审核")).to_be_visible()
     page.get_by_role("heading", name="工序与任务").scroll_into_view_if_needed()
@@ -153,7 +158,7 @@ def test_approval_with_automatic_dispatch_off_fills_the_pool(demo, page_factory,
 
     sales = page_factory(DESK)
     log_in(sales, "sales1")
-    open_work_order(sales, PENDING_WO)
+    open_work_order(sales, demo.pending)
     sales.locator("summary", has_text="通过审核").click()
     sales.get_by_label("审核意见（可选）").fill("同意生产")
     expect(sales.locator("#wo-actions form").get_by_role("button", name="通过审核")).to_be_visible()
@@ -165,7 +170,7 @@ def test_approval_with_automatic_dispatch_off_fills_the_pool(demo, page_factory,
     log_in(supervisor, "sup_production")
     supervisor.goto("/dispatch/pool")
     expect(heading(supervisor)).to_have_text("待分派")
-    expect(supervisor.get_by_text(f"T{PENDING_WO}-01")).to_be_visible()
+    expect(supervisor.get_by_text(f"T{demo.pending}-01")).to_be_visible()
     expect(supervisor.get_by_role("button", name="分派所选任务")).to_be_visible()
     shoot(supervisor, "dispatch-pool")
 
@@ -178,7 +183,7 @@ def test_approved_work_order_and_the_supervisor_board(demo, page_factory, shoot)
     expect(page.locator("main")).to_contain_text("刘师傅")
     shoot(page, "supervisor-board")
 
-    open_work_order(page, APPROVED_WO)
+    open_work_order(page, demo.approved)
     expect(page.locator("#wo-detail .page-head")).to_contain_text("已通过")
     expect(page.locator("tr.task-row")).not_to_have_count(0)
     expect(page.locator("tr.task-row.is-draft")).to_have_count(0)
@@ -186,7 +191,7 @@ def test_approved_work_order_and_the_supervisor_board(demo, page_factory, shoot)
 
 
 def test_kiosk_report_then_task_centre_stats_and_notifications(demo, page_factory, shoot):
-    task_number = f"T{APPROVED_WO}-03"  # 印刷 in 印刷车间
+    task_number = f"T{demo.approved}-03"  # 印刷 in 印刷车间
     kiosk = page_factory(KIOSK)
     kiosk_log_in(kiosk, "1003", "8003")
     expect(kiosk.locator(".kiosk-bar .who")).to_have_text("刘师傅")
@@ -219,7 +224,7 @@ def test_kiosk_report_then_task_centre_stats_and_notifications(demo, page_factor
 
     desk.goto("/notifications")
     expect(heading(desk)).to_have_text("通知中心")
-    expect(desk.locator("main")).to_contain_text(f"任务完成：{APPROVED_WO}印刷")
+    expect(desk.locator("main")).to_contain_text(f"任务完成：{demo.approved}印刷")
     shoot(desk, "notifications")
 
     desk.goto("/stats")
