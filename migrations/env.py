@@ -17,9 +17,11 @@ warnings.filterwarnings("ignore", message="Skipped unsupported reflection of exp
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The app configures logging itself (app/observability.py) and `flask db upgrade` runs inside it: the
+# ini file's logging would replace its handler and disable every logger that already exists (app.request,
+# app.sql …) for the rest of the process. Only a bare alembic run takes the ini file's logging.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
