@@ -19,6 +19,7 @@ from app.extensions import db as _db
 from app.models import Department, Task, User, WorkOrder
 from app.seed import DEMO_PASSWORD, load_demo, seed_presets
 from app.services import tasks
+from browser_support import kiosk_login
 from kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
@@ -91,14 +92,6 @@ def desk_login(page, username, password=DEMO_PASSWORD):
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/(supervisor)?$"))
-
-
-def kiosk_login(page, user):
-    page.goto("/kiosk/login")
-    page.get_by_label("工号").fill(user.employee_no)
-    page.get_by_label("PIN").fill("1234")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/kiosk$"))
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ from app.extensions import db as _db
 from app.models import Notification
 from app.services import tasks
 from app.utils.timeutil import plant_today
+from browser_support import kiosk_login
 from kiosk_world import build_world, reload
 
 pytestmark = pytest.mark.browser
@@ -33,14 +34,6 @@ def world(db):
                   operator=world.other_operator)
     _db.session.commit()
     return world
-
-
-def kiosk_login(page, user):
-    page.goto("/kiosk/login")
-    page.get_by_label("工号").fill(user.employee_no)
-    page.get_by_label("PIN").fill("1234")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/kiosk$"))
 
 
 def card(page, task):

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 import factories as f
 from app.extensions import db as _db
 from app.services import tasks
+from browser_support import kiosk_login
 from kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
@@ -37,14 +38,6 @@ def shop(db):
     tasks.start(world.started, world.operator, world.started.version)
     _db.session.commit()
     return world
-
-
-def kiosk_login(page, user):
-    page.goto("/kiosk/login")
-    page.get_by_label("工号").fill(user.employee_no)
-    page.get_by_label("PIN").fill("1234")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/kiosk$"))
 
 
 def assert_all_targets_large(page, where):

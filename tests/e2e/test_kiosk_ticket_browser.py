@@ -4,6 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from browser_support import kiosk_login
 from ticket_world import build_ticket_world
 
 pytestmark = pytest.mark.browser
@@ -14,14 +15,6 @@ KIOSK_SIZES = [pytest.param((1024, 768), id="1024x768"), pytest.param((390, 844)
 @pytest.fixture()
 def world(db):
     return build_ticket_world()
-
-
-def kiosk_login(page, user):
-    page.goto("/kiosk/login")
-    page.get_by_label("工号").fill(user.employee_no)
-    page.get_by_label("PIN").fill("1234")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/kiosk$"))
 
 
 def box(locator):
