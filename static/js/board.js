@@ -1,7 +1,7 @@
-/* 主管看板: move a task card onto an operator's column (or back to 未分配).
+/* 主管看板: move a task card onto an operator's column (or back to 未分配); 分派规则: reorder the rules.
  *
- * Three ways in, one path out (moveCard): HTML5 drag events (mouse), pointer events (touch and
- * pen, where HTML5 drag does not fire), and the select + 分配 button on every card. A started
+ * Two ways in, one path out (moveCard): dragging with SortableJS (static/vendor, loaded before this
+ * file; mouse, touch and pen), and the select + 分配 button on every card (the keyboard's way). A started
  * task asks for a reason in the <dialog> first. The card moves at once; the server's answer
  * refreshes the board (board-refresh), which also puts a refused card back where it was.
  */
@@ -117,43 +117,6 @@
     if (column) { moveCard(card, column); }
   });
 
-  // ---- HTML5 drag and drop (mouse)
-  var dragged = null;
-  document.addEventListener("dragstart", function (evt) {
-    var card = evt.target.closest && evt.target.closest(".sv-card");
-    if (!card) { return; }
-    if (card.hasAttribute("data-blocked")) { evt.preventDefault(); return; }
-    dragged = card;
-    card.classList.add("dragging");
-    evt.dataTransfer.effectAllowed = "move";
-    evt.dataTransfer.setData("text/plain", card.getAttribute("data-task-id"));
-  });
-  // A refused column gets no drop event (dropEffect none): the card let go over it says why at dragend.
-  var refusedUnder = "";
-  document.addEventListener("dragend", function () {
-    if (dragged) { dragged.classList.remove("dragging"); }
-    if (dragged && refusedUnder && window.appToast) { window.appToast(refusedUnder, "error"); }
-    dragged = null;
-    refusedUnder = "";
-    clearTargets();
-  });
-  document.addEventListener("dragover", function (evt) {
-    var column = dragged && evt.target.closest && evt.target.closest(".sv-column");
-    if (dragged) { refusedUnder = column ? refusal(dragged, column) : ""; }
-    if (!column) { return; }
-    evt.preventDefault();
-    evt.dataTransfer.dropEffect = refusedUnder ? "none" : "move";
-    highlight(column, dragged);
-  });
-  document.addEventListener("drop", function (evt) {
-    var column = dragged && evt.target.closest && evt.target.closest(".sv-column");
-    if (!column) { return; }
-    evt.preventDefault();
-    var card = dragged;
-    clearTargets();
-    moveCard(card, column);
-  });
-
   // The column under a dragged card is marked before the drop: a target, or refused (with why).
   function highlight(column, card) {
     clearTargets();
@@ -169,91 +132,116 @@
     });
   }
 
-  // ---- pointer events (touch screens and pens)
-  var touch = null;
-  document.addEventListener("pointerdown", function (evt) {
-    if (evt.pointerType === "mouse") { return; }
-    var card = evt.target.closest && evt.target.closest(".sv-card");
-    if (!card || card.hasAttribute("data-blocked") || evt.target.closest("select, button, a, input")) { return; }
-    touch = { card: card, x: evt.clientX, y: evt.clientY, ghost: null, id: evt.pointerId };
-  });
-  document.addEventListener("pointermove", function (evt) {
-    if (!touch || evt.pointerId !== touch.id) { return; }
-    if (!touch.ghost) {
-      if (Math.abs(evt.clientX - touch.x) + Math.abs(evt.clientY - touch.y) < 8) { return; }
-      touch.ghost = touch.card.cloneNode(true);
-      touch.ghost.classList.add("sv-card-ghost");
-      document.body.appendChild(touch.ghost);
-      touch.card.classList.add("dragging");
-    }
-    evt.preventDefault();
-    touch.ghost.style.left = (evt.clientX - 20) + "px";
-    touch.ghost.style.top = (evt.clientY - 20) + "px";
-    var column = columnAt(evt.clientX, evt.clientY);
-    if (column) { highlight(column, touch.card); } else { clearTargets(); }
-  });
-  function endTouch(evt, drop) {
-    if (!touch || evt.pointerId !== touch.id) { return; }
-    var state = touch;
-    touch = null;
-    clearTargets();
-    if (!state.ghost) { return; }
-    state.ghost.remove();
-    state.card.classList.remove("dragging");
-    var column = drop && columnAt(evt.clientX, evt.clientY);
-    if (column) { moveCard(state.card, column); }
-  }
-  document.addEventListener("pointerup", function (evt) { endTouch(evt, true); });
-  document.addEventListener("pointercancel", function (evt) { endTouch(evt, false); });
+  // ---- dragging a card (mouse, touch and pen): SortableJS, one list per column, all in one group.
+  // A card whose 施工单 is stopped is filtered out before a drag can start, and a column that would refuse the
+  // card (the operator is at the cap) does not take it (group.put) and is marked with why while the card is over
+  // it. Where the card is let go decides, through moveCard as for the select: over a column it is assigned there
+  // (or refused with the reason), anywhere else nothing happens. SortableJS only shows the way; the card is put
+  // back first, so a cancelled reason dialog or a refused move leaves the board as it was.
+  var drag = null;  // {card, parent, next, column}: from the press on a card to its release
 
-  function columnAt(x, y) {
-    var el = document.elementFromPoint(x, y);
+  function columnUnder(evt) {
+    var el = evt.type === "dragover" ? evt.target : document.elementFromPoint(evt.clientX, evt.clientY);
     return el && el.closest ? el.closest(".sv-column") : null;
+  }
+  // Capture phase: SortableJS stops the dragover of its lists from bubbling.
+  function track(evt) {
+    if (!drag) { return; }
+    var column = columnUnder(evt);
+    if (column === drag.column) { return; }
+    drag.column = column;
+    if (column) { highlight(column, drag.card); } else { clearTargets(); }
+  }
+  document.addEventListener("dragover", track, true);   // mouse: the browser's drag and drop
+  document.addEventListener("pointermove", track, true);  // touch and pen: SortableJS follows the pointer
+
+  var CANCELLED = { dragend: true, pointercancel: true };  // let go outside the page, or Esc: no drop
+  function columnOptions() {
+    return {
+      group: { name: "sv-board", put: function (to, from, card) { return !refusal(card, to.el); } },
+      sort: false,
+      draggable: ".sv-card",
+      filter: "[data-blocked], select, option, button, input",
+      preventOnFilter: false,  // the controls in a card still work
+      fallbackTolerance: 8,    // a tap stays a tap
+      ghostClass: "dragging",
+      onChoose: function (evt) {
+        drag = { card: evt.item, parent: evt.item.parentNode, next: evt.item.nextSibling, column: null };
+      },
+      onUnchoose: function (evt) {
+        evt.item.setAttribute("draggable", "true");  // SortableJS unsets it; the page keeps the server's markup
+        if (!Sortable.active) { drag = null; clearTargets(); }  // pressed, never dragged (onEnd does not follow)
+      },
+      onEnd: function (evt) {
+        var done = drag;
+        drag = null;
+        clearTargets();
+        if (!done || done.card !== evt.item) { return; }
+        done.parent.insertBefore(done.card, done.next && done.next.parentNode === done.parent ? done.next : null);
+        var column = done.column;
+        if (!column || !document.contains(column)) { return; }
+        if (evt.originalEvent && CANCELLED[evt.originalEvent.type]) {
+          var refused = refusal(done.card, column);
+          if (refused && window.appToast) { window.appToast(refused, "error"); }
+          return;
+        }
+        moveCard(done.card, column);
+      }
+    };
   }
 
   // ---- 分派规则: drag rule cards to reorder; the order is posted and priorities become 100, 99, …
-  var draggedRule = null;
-  var orderBefore = "";
   function ruleOrder(list) {
     return Array.prototype.map.call(list.querySelectorAll(".rule-card"), function (card) {
       return card.getAttribute("data-rule-id");
     });
   }
-  document.addEventListener("dragstart", function (evt) {
-    var card = evt.target.closest && evt.target.closest(".rule-list[data-reorder-form] .rule-card");
-    if (!card) { return; }
-    draggedRule = card;
-    orderBefore = ruleOrder(card.parentNode).join(",");
-    card.classList.add("dragging");
-    evt.dataTransfer.effectAllowed = "move";
-    evt.dataTransfer.setData("text/plain", card.getAttribute("data-rule-id"));
-  });
-  document.addEventListener("dragover", function (evt) {
-    var over = draggedRule && evt.target.closest && evt.target.closest(".rule-card");
-    if (!over || over === draggedRule || over.parentNode !== draggedRule.parentNode) { return; }
-    evt.preventDefault();
-    var box = over.getBoundingClientRect();
-    over.parentNode.insertBefore(draggedRule, evt.clientY < box.top + box.height / 2 ? over : over.nextSibling);
-  });
-  document.addEventListener("drop", function (evt) {
-    if (!draggedRule) { return; }
-    evt.preventDefault();
-  });
-  document.addEventListener("dragend", function () {
-    if (!draggedRule) { return; }
-    var list = draggedRule.parentNode;
-    draggedRule.classList.remove("dragging");
-    draggedRule = null;
-    var order = ruleOrder(list);
-    if (order.join(",") === orderBefore) { return; }
-    var form = document.getElementById(list.getAttribute("data-reorder-form"));
-    order.forEach(function (ruleId) {
-      var input = document.createElement("input");
-      input.type = "hidden";
-      input.name = "rule_id";
-      input.value = ruleId;
-      form.appendChild(input);
+  function ruleListOptions(list) {
+    var orderBefore = "";
+    return {
+      draggable: ".rule-card",
+      filter: "select, option, button, input, textarea",
+      preventOnFilter: false,  // the rule's own form still works
+      ghostClass: "dragging",
+      onStart: function () { orderBefore = ruleOrder(list).join(","); },
+      onUnchoose: function (evt) { evt.item.setAttribute("draggable", "true"); },
+      onEnd: function () {
+        var order = ruleOrder(list);
+        if (order.join(",") === orderBefore) { return; }
+        var form = document.getElementById(list.getAttribute("data-reorder-form"));
+        order.forEach(function (ruleId) {
+          var input = document.createElement("input");
+          input.type = "hidden";
+          input.name = "rule_id";
+          input.value = ruleId;
+          form.appendChild(input);
+        });
+        form.submit();
+      }
+    };
+  }
+
+  // The board re-renders itself (live push, a move): its new columns get their own SortableJS; those of the
+  // replaced board are let go (not during a drag, which they still serve).
+  var lists = [];
+  function makeSortable(root) {
+    if (!drag) {
+      lists = lists.filter(function (list) {
+        if (document.contains(list.el)) { return true; }
+        list.destroy();
+        return false;
+      });
+    }
+    var within = function (selector) {
+      var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+      return root.matches && root.matches(selector) ? [root].concat(found) : found;
+    };
+    within(".sv-column").forEach(function (column) {
+      if (!Sortable.get(column)) { lists.push(Sortable.create(column, columnOptions())); }
     });
-    form.submit();
-  });
+    within(".rule-list[data-reorder-form]").forEach(function (list) {
+      if (!Sortable.get(list)) { lists.push(Sortable.create(list, ruleListOptions(list))); }
+    });
+  }
+  htmx.onLoad(makeSortable);
 })();

@@ -7,8 +7,8 @@
          <span data-sortable-handle>⠿</span>            optional; without it the whole item drags
          <button type="button" data-sortable-up>↑</button>
          <button type="button" data-sortable-down>↓</button>
-   Mouse drags use HTML5 drag events; touch and pen use pointer events (HTML5 drag does not fire
-   for touch on most tablets). After each move the ids are POSTed in their new order as repeated
+   Dragging (mouse, touch and pen) is SortableJS's (static/vendor, loaded before this file); the
+   ↑/↓ buttons are the keyboard's way. After each move the ids are POSTed in their new order as repeated
    form fields with the CSRF header; if the server refuses, the old order is put back. The
    server's X-Message is shown as a toast, and "sortable:saved" is dispatched on the container.
    Handlers are delegated from the document, so lists swapped in by htmx work without set-up. */
@@ -16,7 +16,6 @@
   "use strict";
 
   var ITEM = "[data-sortable-item]";
-  var drag = null; // {container, item, before}
 
   function itemsOf(container) {
     return Array.prototype.filter.call(container.children, function (el) { return el.matches(ITEM); });
@@ -109,95 +108,34 @@
     return { container: container, item: item };
   }
 
-  // Put the dragged item before or after the item under the pointer, by which half it is in.
-  function moveOver(target, clientY) {
-    var over = target && target.closest(ITEM);
-    if (!drag || !over || over === drag.item || over.parentElement !== drag.container) return;
-    var box = over.getBoundingClientRect();
-    var after = clientY > box.top + box.height / 2;
-    drag.container.insertBefore(drag.item, after ? over.nextSibling : over);
-  }
+  // ------------------------------------------------------------ drag: SortableJS (mouse, touch and pen)
+  // Each list gets its own SortableJS, also a list htmx swapped in; one whose list left the page is let go.
+  var lists = [];
 
-  function start(parts) {
-    drag = { container: parts.container, item: parts.item, before: orderOf(parts.container) };
-    parts.item.classList.add("is-dragging");
-  }
-
-  function finish() {
-    if (!drag) return;
-    var done = drag;
-    drag = null;
-    done.item.classList.remove("is-dragging");
-    done.item.removeAttribute("draggable");
-    save(done.container, done.before);
-  }
-
-  function handleAllows(parts, target) {
-    var handle = parts.item.querySelector("[data-sortable-handle]");
-    return !handle || handle.contains(target);
-  }
-
-  // ------------------------------------------------------------ mouse: HTML5 drag and drop
-  var armed = null; // the item made draggable by a press on its handle
-
-  document.addEventListener("mousedown", function (event) {
-    var parts = sortableParts(event.target);
-    if (parts && handleAllows(parts, event.target)) {
-      armed = parts.item;
-      armed.setAttribute("draggable", "true");
+  function attach(root) {
+    if (!window.Sortable.active) {
+      lists = lists.filter(function (list) {
+        if (document.contains(list.el)) return true;
+        list.destroy();
+        return false;
+      });
     }
-  });
-
-  document.addEventListener("mouseup", function () {
-    if (armed && !drag) armed.removeAttribute("draggable");
-    armed = null;
-  });
-
-  document.addEventListener("dragstart", function (event) {
-    var parts = sortableParts(event.target);
-    if (!parts || event.target !== parts.item) return;
-    start(parts);
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", parts.item.dataset.id || "");
-  });
-
-  document.addEventListener("dragover", function (event) {
-    if (!drag) return;
-    event.preventDefault();
-    moveOver(event.target, event.clientY);
-  });
-
-  document.addEventListener("drop", function (event) {
-    if (drag) event.preventDefault();
-  });
-
-  document.addEventListener("dragend", finish);
-
-  // ------------------------------------------------------------ touch and pen: pointer events
-  document.addEventListener("pointerdown", function (event) {
-    if (event.pointerType === "mouse") return;
-    var handle = event.target.closest("[data-sortable-handle]");
-    var parts = handle && sortableParts(handle);
-    if (!parts) return;
-    event.preventDefault();
-    try {
-      handle.setPointerCapture(event.pointerId);
-    } catch (e) {
-      // No capture (e.g. a synthetic event): moves are still read from the document.
-    }
-    start(parts);
-  });
-
-  document.addEventListener("pointermove", function (event) {
-    if (!drag || event.pointerType === "mouse") return;
-    moveOver(document.elementFromPoint(event.clientX, event.clientY), event.clientY);
-  });
-
-  ["pointerup", "pointercancel"].forEach(function (name) {
-    document.addEventListener(name, function (event) {
-      if (drag && event.pointerType !== "mouse") finish();
+    var containers = Array.prototype.slice.call(root.querySelectorAll("[data-sortable]"));
+    if (root.matches && root.matches("[data-sortable]")) containers.unshift(root);
+    containers.forEach(function (container) {
+      if (window.Sortable.get(container)) return;
+      var before = null;
+      lists.push(window.Sortable.create(container, {
+        draggable: ITEM,
+        handle: container.querySelector("[data-sortable-handle]") ? "[data-sortable-handle]" : null,
+        ghostClass: "is-dragging",
+        onStart: function () { before = orderOf(container); },
+        onEnd: function () { save(container, before); }
+      }));
     });
-  });
+  }
+
+  window.htmx.onLoad(attach);
 
   // ------------------------------------------------------------ keyboard: ↑ / ↓ buttons
   document.addEventListener("click", function (event) {

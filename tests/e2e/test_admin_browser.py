@@ -123,15 +123,20 @@ def create_and_reorder_process(page):
     page.wait_for_load_state("networkidle")
     expect(rows.nth(0).locator("td.num").first).to_have_text("1")
 
-    # Touch: pointer events on the handle, dropped on the lower half of the third row.
-    page.evaluate("""() => {
+    # Touch: pointer events on the handle, dropped on the lower half of the third row. A finger moves on and
+    # rests there a moment before it lifts: SortableJS starts on the first move and samples the finger every 50 ms.
+    page.evaluate("""async () => {
         const handle = document.querySelector('tr[data-code="LAM_S"] [data-sortable-handle]');
         const target = document.querySelectorAll('#admin-list tbody tr')[2].getBoundingClientRect();
         const fire = (type, el, y) => el.dispatchEvent(new PointerEvent(type, {
             bubbles: true, cancelable: true, pointerType: 'touch', pointerId: 7, clientX: target.left + 40, clientY: y}));
+        const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
         const box = handle.getBoundingClientRect();
         fire('pointerdown', handle, box.top + 2);
+        fire('pointermove', document, box.top + 12);
+        await pause(20);
         fire('pointermove', document, target.bottom - 3);
+        await pause(150);
         fire('pointerup', document, target.bottom - 3);
     }""")
     page.wait_for_load_state("networkidle")

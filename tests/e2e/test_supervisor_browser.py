@@ -188,3 +188,73 @@ def test_an_operator_at_the_cap_is_marked_as_refused_before_the_drop(world, page
     card.drag_to(column(page, world.other_operator.id))
     expect(page.locator(f'[data-load="{world.other_operator.id}"]')).to_have_text("1/1")
     assert len(sent) == 1 and reload(world.task).operator_id == world.other_operator.id
+
+
+def test_a_mouse_drag_reassigns_a_card_to_exactly_the_operator_of_the_column(world, page_factory):
+    """Pressed on a card in one operator's column, moved in steps over another's and let go there: the column is
+    marked as a target on the way, and one POST gives the task to that operator, with the card's version and the
+    same fields the select sends."""
+    from urllib.parse import parse_qs
+
+    from app.extensions import db
+    from app.services import assignment
+
+    assignment.assign(world.task.id, world.operator.id, world.supervisor, 1)
+    db.session.commit()
+    version = reload(world.task).version
+    page = page_factory()
+    desk_login(page, world.supervisor)
+    posts = []
+    page.on("request", lambda request: posts.append((request.url, request.post_data))
+            if request.method == "POST" else None)
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+    expect(column(page, world.operator.id).locator(card)).to_have_count(1)
+    target = column(page, world.other_operator.id)
+
+    card.locator(".sv-card-title .tag").hover()
+    page.mouse.down()
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=10)
+    expect(target).to_have_class(re.compile(r"\bdrop-target\b"))
+    page.mouse.up()
+
+    expect(target.locator(card)).to_have_count(1)
+    expect(page.locator(f'[data-load="{world.other_operator.id}"]')).to_have_text("1/10")
+    expect(page.locator(f'[data-load="{world.operator.id}"]')).to_have_text("0/10")
+    assert len(posts) == 1
+    url, body = posts[0]
+    fields = parse_qs(body, keep_blank_values=True)
+    assert url.endswith(f"/tasks/{world.task.id}/assign")
+    assert sorted(fields) == ["csrf_token", "operator_id", "reason", "version"]
+    assert (fields["operator_id"], fields["version"], fields["reason"]) == ([str(world.other_operator.id)],
+                                                                          [str(version)], [""])
+    task = reload(world.task)
+    assert (task.operator_id, task.status, task.version) == (world.other_operator.id, "pending", version + 1)
+
+
+def test_a_card_of_a_cancelled_work_order_does_not_follow_the_mouse(world, page_factory):
+    """SortableJS filters the blocked card out before a drag can start: no target is marked, the card stays, and
+    nothing is sent."""
+    from app.extensions import db
+
+    world.work_order.status = "cancelled"
+    db.session.commit()
+    page = page_factory()
+    desk_login(page, world.supervisor)
+    sent = assign_requests(page)
+    card = page.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+    expect(card.locator(".sv-blocked")).to_have_text("施工单已取消")
+    target = column(page, world.operator.id)
+
+    card.locator(".sv-blocked").hover()
+    page.mouse.down()
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=10)
+    expect(page.locator(".sv-column.drop-target, .sv-column.drop-refused")).to_have_count(0)
+    expect(card).not_to_have_class(re.compile(r"\b(dragging|sortable-chosen)\b"))
+    page.mouse.up()
+
+    page.wait_for_timeout(500)
+    expect(column(page).locator(card)).to_have_count(1)
+    expect(target.locator(".sv-card")).to_have_count(0)
+    assert sent == [] and reload(world.task).operator_id is None
