@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run demo-reset test test-postgres test-sqlite install translations translations-update bench bench-ws clean
+.PHONY: run demo-reset test test-postgres test-sqlite lint install translations translations-update bench bench-ws clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ demo-reset:
 # TEST_DATABASE_URL), then again on SQLite.
 test: $(STAMP) translations
 	bash scripts/test.sh
+
+# The lint gate (pyproject.toml [tool.ruff]: pyflakes, pycodestyle, import order, bugbear, pyupgrade, simplify);
+# .ci/run runs it before the tests. ruff format is not adopted, so only `ruff check`.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 test-postgres: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

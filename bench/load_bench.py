@@ -102,8 +102,9 @@ def run_locust(base_url: str, users: int, seconds: int, spawn_rate: float, sla: 
     try:
         with open(summary_path, encoding="utf-8") as handle:
             result = json.load(handle)
-    except (OSError, ValueError):
-        raise RuntimeError(f"locust wrote no summary (exit {finished.returncode}):\n{finished.stderr[-3000:]}")
+    except (OSError, ValueError) as error:
+        raise RuntimeError(
+            f"locust wrote no summary (exit {finished.returncode}):\n{finished.stderr[-3000:]}") from error
     finally:
         os.unlink(summary_path)
     result.update(exit_code=finished.returncode, seconds=seconds, users=users, load_before=before,
