@@ -2,8 +2,10 @@
 
 The handshake is authorised by the login session (or, for a wall screen, a department board
 token), and its ``Origin`` must be this site. The handler thread is the socket's only writer:
-it drains the connection's queue, pings every 25 s to find dead kiosks, and closes with 1012
-when the server shuts down so that clients reconnect and resync.
+it drains the connection's queue and closes with 1012 when the server shuts down so that clients
+reconnect and resync. simple-websocket's reader thread pings every 25 s to find dead kiosks
+(its ``ping_interval``). Only simple-websocket's documented API is used (accept's options, send,
+receive, close); the send timeout is set on the server's own socket from the WSGI environ.
 """
 from __future__ import annotations
 
@@ -20,12 +22,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from wsproto.events import Ping
+from simple_websocket import ConnectionClosed
 
 from app.errors.handlers import DATABASE_UNAVAILABLE
 from app.extensions import db, sock
-from app.realtime import listener, topics
 from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
+from app.realtime import listener, topics
 from app.realtime.hub import CLOSE_UNAUTHENTICATED, HUB, Close, Connection, EventMessage
 from app.services import board as board_service
 
@@ -40,15 +42,17 @@ LIVENESS_TICK_SECONDS = 1.0
 # A client that does not take a message within this time is cut off instead of holding a thread.
 SEND_TIMEOUT_SECONDS = 10
 CLOSE_SERVICE_RESTART = 1012
-CLOSE_PING_TIMEOUT = 1011
 CLOSE_TRY_AGAIN_LATER = 1013  # the database is away: the page reconnects with its backoff
 
 
 @bp.record_once
 def _configure(state) -> None:
     app = state.app
+    options = app.config.setdefault("SOCK_SERVER_OPTIONS", {})
     # Clients never send more than a close frame; refuse anything big.
-    app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 4096})
+    options.setdefault("max_message_size", 4096)
+    # A ping every 25 s; no pong by the next one and simple-websocket closes the socket (a dead kiosk).
+    options.setdefault("ping_interval", PING_INTERVAL_SECONDS)
     if not app.config.get("TESTING") and threading.current_thread() is threading.main_thread():
         _close_sockets_on_shutdown()
 
@@ -126,19 +130,10 @@ def socket(ws):
 
 def serve(ws, connection: Connection) -> None:
     """The writer loop: the only code that writes to this socket."""
-    _limit_send_time(ws)
+    _limit_send_time()
     ws.send(json.dumps({"type": "hello", "topics": sorted(connection.channels), "server": os.getpid()}))
-    next_ping = time.monotonic() + PING_INTERVAL_SECONDS
-    while ws.connected:
-        now = time.monotonic()
-        if now >= next_ping:
-            if not ws.pong_received:  # the last ping went unanswered: the kiosk is gone
-                ws.close(CLOSE_PING_TIMEOUT, "ping timeout")
-                return
-            ws.pong_received = False
-            _ping(ws)
-            next_ping = now + PING_INTERVAL_SECONDS
-        message = connection.next(timeout=min(LIVENESS_TICK_SECONDS, next_ping - now))
+    while _client_still_there(ws):
+        message = connection.next(timeout=LIVENESS_TICK_SECONDS)
         if isinstance(message, Close):
             ws.close(message.code, message.reason)
             return
@@ -151,16 +146,23 @@ def serve(ws, connection: Connection) -> None:
             ws.send(json.dumps(message))
 
 
-def _ping(ws) -> None:
-    # simple-websocket pings from its reader thread when asked to; we ping here instead so that
-    # this loop stays the socket's single writer.
-    ws.sock.send(ws.ws.send(Ping()))
+def _client_still_there(ws) -> bool:
+    """False once the socket is closed (by the client, or by simple-websocket on a missed pong).
 
-
-def _limit_send_time(ws) -> None:
+    Clients send nothing but a close: a message is read without waiting and dropped."""
     try:
-        ws.sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_SNDTIMEO,
-                           struct.pack("ll", SEND_TIMEOUT_SECONDS, 0))
+        ws.receive(timeout=0)
+    except ConnectionClosed:
+        return False
+    return True
+
+
+def _limit_send_time() -> None:
+    # The socket simple-websocket writes to is the server's own, as the WSGI environ names it.
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    try:
+        sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_SNDTIMEO,
+                        struct.pack("ll", SEND_TIMEOUT_SECONDS, 0))
     except (OSError, AttributeError):  # not a plain TCP socket: keep the default
         log.debug("could not set a send timeout on the WebSocket")
 
