@@ -6,15 +6,8 @@ import time
 from flask import render_template, request, session
 from flask_login import current_user, login_user
 
-from app.policy import require
 from app.services import submissions
 from app.utils.http import is_htmx
-
-
-def not_ready(title, purpose, action: str):
-    """An honest empty page for an area whose issue has not landed yet."""
-    require(current_user, action)
-    return render_template("main/not_ready.html", title=title, purpose=purpose)
 
 
 def render_page(template: str, partial: str | None = None, status: int = 200, **context):

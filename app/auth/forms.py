@@ -21,7 +21,3 @@ class KioskLoginForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("登录"))
-
-
-class EmptyForm(FlaskForm):
-    """Carries only the CSRF token, for one-click POST buttons."""
