@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -267,7 +267,7 @@ def run(url: str, args) -> int:
     counts = load_plant(url, args.scale)
     print(f"plant (scale {args.scale}): {counts['work_orders']} 施工单, {counts['tasks']} tasks, "
           f"{counts['people']} people, {counts['time_logs']} time logs in {counts['seconds']} s", flush=True)
-    report = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+    report = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
               "plant": counts, "gunicorn": {"workers": 2, "threads": THREADS_PER_WORKER}}
     median = steady_runs(url, args, report)
     if args.ws_sockets:
@@ -285,7 +285,7 @@ def run(url: str, args) -> int:
         with served(url, "load_ramp") as (_, server):
             report["ramp"] = ramp(server, args.ramp_step, args.ramp_seconds, args.ramp_limit)
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench-results", f"load-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json")
+    path = os.path.join(ROOT, "bench-results", f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json")
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(report, handle, ensure_ascii=False, indent=2)
     print(f"summary written to {os.path.relpath(path, ROOT)}")

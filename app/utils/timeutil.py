@@ -1,12 +1,12 @@
 """Time helpers. The database stores naive UTC; pages show Asia/Shanghai via flask-babel."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def plant_zone() -> ZoneInfo:
