@@ -47,6 +47,7 @@ import random
 import re
 import selectors
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -182,7 +183,7 @@ class Screen:
     def page_topics(self) -> list[str]:
         return sorted({topic for region in self.regions.values() for topic in region.topics})
 
-    def connect(self, host: str, port: int) -> None:
+    def connect(self, host: str, port: int, tls: bool = False) -> None:
         """The socket live.js opens: data-live-url's path and query, plus ?topics=."""
         parts = urlsplit(self.live_url)
         self.subscribed = self.page_topics()
@@ -191,8 +192,10 @@ class Screen:
             query = (query + "&" if query else "") + urlencode({"topics": " ".join(self.subscribed)})
         target = parts.path + ("?" + query if query else "")
         self.sock = socket.create_connection((host, port), timeout=30)
+        if tls:
+            self.sock = unverified_tls().wrap_socket(self.sock, server_hostname=host)
         self.ws = WSConnection(ConnectionType.CLIENT)
-        headers = [("Origin", f"http://{host}:{port}")]
+        headers = [("Origin", f"{'https' if tls else 'http'}://{host}:{port}")]
         if self.cookie:
             headers.append(("Cookie", self.cookie))
         self.sock.sendall(self.ws.send(Request(host=f"{host}:{port}", target=target, extra_headers=headers)))
@@ -206,6 +209,7 @@ class Screen:
                     message = json.loads(event.data)
                     if message["type"] == "hello":
                         self.joined = set(message["topics"])
+                        self.server = message.get("server")
                         self.sock.setblocking(False)
                         return
                 elif isinstance(event, (CloseConnection, RejectConnection)):
@@ -213,12 +217,21 @@ class Screen:
 
     def read(self) -> list[dict] | None:
         """The messages that arrived (frames parsed by hand, as bench/ws_bench.py does); None when closed."""
-        try:
-            data = self.sock.recv(262144)
-        except BlockingIOError:
-            return []
+        data = b""
+        while True:  # a TLS socket may hold more decrypted bytes than select() can tell
+            try:
+                chunk = self.sock.recv(262144)
+            except (BlockingIOError, ssl.SSLWantReadError):
+                break
+            if not chunk:
+                if not data:
+                    return None
+                break
+            data += chunk
+            if not isinstance(self.sock, ssl.SSLSocket) or not self.sock.pending():
+                break
         if not data:
-            return None
+            return []
         buffer, offset, messages = self.pending + data, 0, []
         while len(buffer) - offset >= 2:
             opcode, length, start = buffer[offset] & 0x0F, buffer[offset + 1] & 0x7F, offset + 2
@@ -263,14 +276,16 @@ class Screen:
 class HttpClient:
     """Keep-alive connections, one per thread of the pool."""
 
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, tls: bool = False):
+        self.host, self.port, self.tls = host, port, tls
         self.local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self.local, "connection", None)
         if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            connection = self.local.connection = (
+                http.client.HTTPSConnection(self.host, self.port, timeout=60, context=unverified_tls()) if self.tls
+                else http.client.HTTPConnection(self.host, self.port, timeout=60))
         return connection
 
     def request(self, method: str, path: str, screen: Screen | None, headers: dict | None = None,
@@ -296,6 +311,13 @@ class HttpClient:
         if cookie and screen is not None:
             screen.cookie = cookie
         return response.status, text, response.headers
+
+
+def unverified_tls() -> ssl.SSLContext:
+    """nginx's certificate is a throwaway self-signed one."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
 
 
 def _session_cookie(headers) -> str | None:
@@ -796,60 +818,67 @@ def postgres_pid(url: str) -> int | None:
 
 
 class Nginx:
-    """nginx in front of the app servers with production's proxy settings (ops/nginx-proxy.conf)."""
+    """nginx with production's configuration (ops/nginx.conf: TLS, /ws upgrade, nginx-proxy.conf) in front
+    of one or more app servers: its ``upstream workorder_app`` gets one ``server`` line each, as
+    docs/DEPLOYMENT.md §13 sets up several hosts. A self-signed certificate; ``https_port`` is where it serves."""
 
-    def __init__(self, upstreams: list[int], binary: str = "/usr/sbin/nginx"):
+    def __init__(self, upstreams: list[str], binary: str = "/usr/sbin/nginx"):
         from integration.live_support import free_port
 
-        self.port = free_port()
         self.binary = binary
+        self.http_port, self.https_port = free_port(), free_port()
         self.directory = tempfile.mkdtemp(prefix="nginx-")
-        config = render_nginx_config(upstreams, self.port, self.directory)
-        self.config_path = os.path.join(self.directory, "nginx.conf")
-        with open(self.config_path, "w") as handle:
-            handle.write(config)
+        os.chmod(self.directory, 0o755)  # its workers run as www-data (ops/nginx.conf)
+        self.config_path = render_nginx_config(self.directory, upstreams, self.http_port, self.https_port)
         self.process = None
 
     def __enter__(self):
-        self.process = subprocess.Popen([self.binary, "-c", self.config_path, "-p", self.directory, "-g", "daemon off;"],
+        self.process = subprocess.Popen([self.binary, "-c", self.config_path, "-g", "daemon off;"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"nginx exited: {self.process.stderr.read().decode()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.https_port), timeout=1).close()
                 return self
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("nginx did not start")
 
     def __exit__(self, *exc):
+        import shutil
+
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
-        import shutil
-
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def render_nginx_config(upstreams: list[int], port: int, directory: str) -> str:
-    """ops/nginx-two-servers.conf for a test or bench: the upstream ports, the listening port, the
-    temporary directories (nginx runs unprivileged here)."""
-    with open(os.path.join(ROOT, "ops", "nginx-two-servers.conf"), encoding="utf-8") as handle:
-        site = handle.read()
-    with open(os.path.join(ROOT, "ops", "nginx-proxy.conf"), encoding="utf-8") as handle:
-        proxy = handle.read()
-    servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=0;" for p in upstreams)
-    site = re.sub(r"upstream workorder_app \{.*?\n\}", "upstream workorder_app {\n" + servers + "\n    keepalive 32;\n}",
-                  site, flags=re.S)
-    site = site.replace("include /etc/nginx/workorder-proxy.conf;", proxy)
-    site = re.sub(r"listen 80;", f"listen 127.0.0.1:{port};", site)
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        os.makedirs(os.path.join(directory, name), exist_ok=True)
-    temp = "".join(f"    {name}_temp_path {directory}/{name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return (f"worker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log warn;\n"
-            f"events {{ worker_connections 4096; }}\nhttp {{\n    access_log off;\n{temp}{site}\n}}\n")
+def render_nginx_config(directory: str, upstreams: list[str], http_port: int, https_port: int) -> str:
+    """ops/nginx.conf with its placeholders filled as docs/DEPLOYMENT.md §8.2 and §13 do (other ports)."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=plant.example", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    for name in ("logs", "temp"):
+        os.makedirs(os.path.join(directory, name))
+        os.chmod(os.path.join(directory, name), 0o777)
+    with open(os.path.join(ROOT, "ops", "nginx.conf"), encoding="utf-8") as handle:
+        config = handle.read()
+    config = config.replace("server @UPSTREAM@;", "\n        ".join(f"server {u};" for u in upstreams))
+    replacements = {"@RUN_DIR@": directory, "@LOG_DIR@": os.path.join(directory, "logs"),
+                    "@TEMP_DIR@": os.path.join(directory, "temp"), "@MIME_TYPES@": "/etc/nginx/mime.types",
+                    "@SERVER_NAME@": "plant.example", "@TLS_CERT@": cert, "@TLS_KEY@": key, "@APP_DIR@": ROOT}
+    for placeholder, value in replacements.items():
+        config = config.replace(placeholder, value)
+    config = re.sub(r"listen (\[::\]:)?80;", rf"listen \g<1>{http_port};", config)
+    config = re.sub(r"listen (\[::\]:)?443 ", rf"listen \g<1>{https_port} ", config)
+    if os.geteuid() != 0:
+        config = config.replace("user www-data;", "")
+    path = os.path.join(directory, "nginx.conf")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(config)
+    return path
 
 
 # --- the run -----------------------------------------------------------------------------------------------
@@ -869,13 +898,14 @@ def simulate(url: str, args, out=print) -> dict:
     with ExitStack() as stack:
         servers = [stack.enter_context(Gunicorn(url, workers=2, threads=threads, extra_env=env, config=GUNICORN_CONFIG))
                    for _ in range(args.servers)]
-        if args.servers > 1:
-            proxy = stack.enter_context(Nginx([s.port for s in servers]))
-            host, port = "127.0.0.1", proxy.port
+        tls = args.servers > 1 or args.nginx
+        if tls:
+            proxy = stack.enter_context(Nginx([f"127.0.0.1:{s.port}" for s in servers]))
+            host, port = "127.0.0.1", proxy.https_port
         else:
             host, port = "127.0.0.1", servers[0].port
-        base = f"http://{host}:{port}"
-        client = HttpClient(host, port)
+        base = f"{'https' if tls else 'http'}://{host}:{port}"
+        client = HttpClient(host, port, tls)
         db_pid = postgres_pid(url)
         log = CommitLog(url)
         log.start()
@@ -884,9 +914,13 @@ def simulate(url: str, args, out=print) -> dict:
         opened = time.perf_counter()
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(lambda s: s.load(client), screens))
-            list(pool.map(lambda s: s.connect(host, port), screens))
+            list(pool.map(lambda s: s.connect(host, port, tls), screens))
+        pids = {pid: i for i, server in enumerate(servers) for pid in server.worker_pids()}
+        report["sockets_per_server"] = dict(Counter(f"server {pids.get(s.server, '?') + 1 if s.server in pids else '?'}"
+                                                    for s in screens))
         approver = extra["approver"]
         approver.load_page = client.request("GET", "/workorders?approval_status=pending", approver)
+        out(f"sockets per app server: {report['sockets_per_server']}")
         out(f"{len(screens)} screens {report['screens']} loaded and connected in {time.perf_counter() - opened:.1f} s; "
             f"live regions per screen: " + ", ".join(
                 f"{kind} {sorted(r.id for r in next(s for s in screens if s.kind == kind).regions.values() if r.live)}"
@@ -949,7 +983,8 @@ def arguments(argv=None):
     parser.add_argument("--rates", default="0.5,1,2,3,4", help="actions per second, one step each")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--drain", type=float, default=30, help="seconds to wait for the last re-fetches of a step")
-    parser.add_argument("--servers", type=int, default=1, help="gunicorn masters (2: behind nginx)")
+    parser.add_argument("--servers", type=int, default=1, help="gunicorn masters (more than one: behind nginx)")
+    parser.add_argument("--nginx", action="store_true", help="serve through nginx (ops/nginx.conf, TLS) even with one")
     parser.add_argument("--quick", action="store_true", help="CI: 50 kiosks, a few other screens, R = 1 for 20 s")
     args = parser.parse_args(argv)
     if args.quick:
