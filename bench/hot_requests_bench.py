@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from pgdatabase import postgres_database  # noqa: E402
+from pgdatabase import postgres_database
 
 # label, persona, URL, htmx, the target in ms
 REQUESTS = [
@@ -59,7 +59,7 @@ def measure(app, user, url: str, htmx: bool, requests: int, warmup: int, engine)
     gc.collect()
     gc.freeze()
     statements = []
-    listener = lambda *args: statements.append(1)  # noqa: E731
+    listener = lambda *args: statements.append(1)
     event.listen(engine, "before_cursor_execute", listener)
     cpu, wall = [], []
     try:

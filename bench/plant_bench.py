@@ -55,7 +55,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
@@ -64,18 +64,17 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from wsproto import ConnectionType, WSConnection  # noqa: E402
-from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage  # noqa: E402
-
-from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, cpu_seconds, load_plant  # noqa: E402
-from pgdatabase import postgres_database  # noqa: E402
+from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, cpu_seconds, load_plant
+from pgdatabase import postgres_database
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage
 
 TARGET_P95_S = 1.0
 DEBOUNCE_S = 0.150  # live.js DEBOUNCE_MS
 SECRET_KEY = "plant-bench-secret-key-not-for-production-0123"
 OPCODE_TEXT, OPCODE_CLOSE, OPCODE_PING = 0x1, 0x8, 0x9
 HX_TRIGGER_NAME = re.compile(r"([\w-]+)\s+from:body")
-TASK_FORM = re.compile(r'<form[^>]*action="/tasks/(\d+)/(\w+)"[^>]*>(.*?)</form>', re.S)
+TASK_FORM = re.compile(r'<form[^>]*action="/tasks/(\d+)/(\w+)"[^>]*>(.*?)</form>', re.DOTALL)
 VERSION = re.compile(r'name="version" value="(\d+)"')
 REMAINING = re.compile(r'data-set="(\d+)" data-for="good-(\d+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -165,8 +164,8 @@ class Screen:
         self.lock = threading.Lock()
         self.stale_topics = 0  # answers that brought topics the socket does not carry (live.js reconnects)
 
-    def load(self, client: "HttpClient") -> None:
-        status, html, headers = client.request("GET", self.url, self)
+    def load(self, client: HttpClient) -> None:
+        status, html, _ = client.request("GET", self.url, self)
         if status != 200:
             raise RuntimeError(f"{self.kind} {self.url} as {self.user}: HTTP {status}")
         markup = parse_markup(html)
@@ -258,7 +257,7 @@ class Screen:
         try:
             self.sock.setblocking(True)
             self.sock.sendall(self.ws.send(CloseConnection(code=1000)))
-        except Exception:  # noqa: BLE001 - the server may have gone first
+        except Exception:  # noqa: BLE001, S110 - the server may have gone first
             pass
         self.sock.close()
 
@@ -507,7 +506,7 @@ class Plant:
         screen = region.screen
         started = time.perf_counter()
         try:
-            status, text, headers = self.client.request("GET", region.get, screen, htmx_headers(screen, region, self.base))
+            status, text, _ = self.client.request("GET", region.get, screen, htmx_headers(screen, region, self.base))
         except Exception as error:  # noqa: BLE001 - reported, not fatal
             status, text = 599, str(error)
         finished = time.perf_counter()
@@ -668,7 +667,7 @@ class Actions:
                 return "approve", None
             work_order_id = self.waiting.pop(0)
         status, html, _ = self.client.request("GET", f"/workorders/{work_order_id}", self.approver)
-        form = re.search(rf'action="/workorders/{work_order_id}/approve"[^>]*>(.*?)</form>', html, re.S)
+        form = re.search(rf'action="/workorders/{work_order_id}/approve"[^>]*>(.*?)</form>', html, re.DOTALL)
         csrf = CSRF_META.search(html)
         if status != 200 or not form:
             return "approve", f"no form ({status})"
@@ -684,7 +683,7 @@ class Actions:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else math.nan
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else math.nan
 
 
 def expected_screens(plant: Plant, payload: dict) -> list[Screen]:
@@ -790,7 +789,7 @@ def process_tree_cpu(root_pids: list[int]) -> float:
     pids = []
     for pid in root_pids:
         pids.append(pid)
-        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
         pids += [int(p) for p in found.stdout.split()]
     total = 0.0
     for pid in pids:
@@ -892,7 +891,7 @@ def simulate(url: str, args, out=print) -> dict:
     screens, extra = plan_screens(url, args.kiosks, args.supervisors, args.boards, args.desks)
     threads = len(screens) + 32  # every socket holds a thread; the kernel may put most on one worker
     env = {**GUNICORN_ENV, "SECRET_KEY": SECRET_KEY}
-    report = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+    report = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
               "screens": dict(Counter(s.kind for s in screens)), "servers": args.servers,
               "gunicorn": {"workers": 2, "threads": threads, "config": "ops/gunicorn.conf.py"}, "steps": []}
     with ExitStack() as stack:
@@ -967,7 +966,7 @@ def simulate(url: str, args, out=print) -> dict:
 
 def write_report(report: dict, name: str = "plant") -> str:
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench-results", f"{name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json")
+    path = os.path.join(ROOT, "bench-results", f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json")
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(report, handle, ensure_ascii=False, indent=2, default=str)
     return path

@@ -14,7 +14,7 @@ from app import scale_demo
 from app.seed import load_demo, seed_presets
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
-from plant_bench import arguments, simulate  # noqa: E402
+from plant_bench import arguments, simulate
 
 # `load`: make test runs it on its own after the parallel pass, so no other test shares the cores.
 pytestmark = [pytest.mark.postgres, pytest.mark.load]
