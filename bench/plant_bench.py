@@ -70,6 +70,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage
 
 TARGET_P95_S = 1.0
+IGNORE_HINTS = [False]  # --ignore-hints: re-fetch as live.js did before the events carried hints
 DEBOUNCE_S = 0.150  # live.js DEBOUNCE_MS
 SECRET_KEY = "plant-bench-secret-key-not-for-production-0123"
 OPCODE_TEXT, OPCODE_CLOSE, OPCODE_PING = 0x1, 0x8, 0x9
@@ -136,13 +137,18 @@ class Region:
         self.events = set(split_topics(events)) if events else None
         self.get = attributes.get("hx-get")
         self.select = attributes.get("hx-select")
+        self.skip = attributes.get("data-live-skip")
         trigger = attributes.get("hx-trigger") or ""
         self.live = "live-refresh" in trigger and bool(self.get)
         self.body_triggers = set(HX_TRIGGER_NAME.findall(trigger))
 
-    def wants(self, event_type: str, topics) -> bool:
-        """live.js wants(): the event name passes data-live-events and the topics meet."""
+    def wants(self, event_type: str, topics, message: dict | None = None) -> bool:
+        """live.js wants(): the event name passes data-live-events, no hint lets the region skip it
+        (data-live-skip), and the topics meet."""
         if self.events is not None and event_type not in self.events:
+            return False
+        if (message is not None and self.skip == "claimable" and not IGNORE_HINTS[0] and message.get("claimable") is False
+                and not any(topic.startswith("user:") for topic in topics)):
             return False
         return bool(self.topics & set(topics))
 
@@ -479,7 +485,8 @@ class Plant:
         kind = message.get("type")
         self.messages[kind] += 1
         if kind == "event" and message.get("topics"):
-            wanting = [r for r in screen.regions.values() if r.live and r.wants(message.get("event"), message["topics"])]
+            wanting = [r for r in screen.regions.values()
+                       if r.live and r.wants(message.get("event"), message["topics"], message)]
             if not wanting:
                 return
             self.updates[(message["id"], screen.index)] = {"received": now, "regions": {r.id for r in wanting},
@@ -692,7 +699,8 @@ def expected_screens(plant: Plant, payload: dict) -> list[Screen]:
     found = []
     for screen in plant.screens:
         told = screen.joined & channels
-        if told and any(r.live and r.wants(payload["type"], told) for r in screen.regions.values()):
+        hints = {"claimable": False} if payload.get("claimable") is False else {}
+        if told and any(r.live and r.wants(payload["type"], told, hints) for r in screen.regions.values()):
             found.append(screen)
     return found
 
@@ -893,6 +901,7 @@ def simulate(url: str, args, out=print) -> dict:
     env = {**GUNICORN_ENV, "SECRET_KEY": SECRET_KEY}
     report = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
               "screens": dict(Counter(s.kind for s in screens)), "servers": args.servers,
+              "ignore_hints": args.ignore_hints, "rates": args.rates, "seconds": args.seconds,
               "gunicorn": {"workers": 2, "threads": threads, "config": "ops/gunicorn.conf.py"}, "steps": []}
     with ExitStack() as stack:
         servers = [stack.enter_context(Gunicorn(url, workers=2, threads=threads, extra_env=env, config=GUNICORN_CONFIG))
@@ -984,12 +993,15 @@ def arguments(argv=None):
     parser.add_argument("--drain", type=float, default=30, help="seconds to wait for the last re-fetches of a step")
     parser.add_argument("--servers", type=int, default=1, help="gunicorn masters (more than one: behind nginx)")
     parser.add_argument("--nginx", action="store_true", help="serve through nginx (ops/nginx.conf, TLS) even with one")
+    parser.add_argument("--ignore-hints", action="store_true",
+                        help="skip no region on an event's hint (live.js before data-live-skip): the before of a comparison")
     parser.add_argument("--quick", action="store_true", help="CI: 50 kiosks, a few other screens, R = 1 for 20 s")
     args = parser.parse_args(argv)
     if args.quick:
         args.kiosks, args.supervisors, args.boards, args.desks = 50, 5, 2, 5
         args.rates, args.seconds, args.scale = "1", 20, min(args.scale, 0.05)
     args.rates = [float(r) for r in str(args.rates).split(",")]
+    IGNORE_HINTS[0] = args.ignore_hints
     return args
 
 
