@@ -64,7 +64,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, cpu_seconds, load_plant
+from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, load_plant
 from pgdatabase import postgres_database
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage
@@ -466,6 +466,7 @@ class Plant:
         self.updates: dict[tuple[str, int], dict] = {}
         self.fetches: list[dict] = []  # {"at": t, "ms": …, "status": …, "bytes": …, "kind": …}
         self.messages = Counter()
+        self.triggers: list[tuple[float, int]] = []  # (arrival, regions the message refreshes)
         self.closed_sockets = 0
         self.thread = threading.Thread(target=self.run, daemon=True, name="browsers")
 
@@ -487,6 +488,7 @@ class Plant:
         if kind == "event" and message.get("topics"):
             wanting = [r for r in screen.regions.values()
                        if r.live and r.wants(message.get("event"), message["topics"], message)]
+            self.triggers.append((now, len(wanting)))
             if not wanting:
                 return
             self.updates[(message["id"], screen.index)] = {"received": now, "regions": {r.id for r in wanting},
@@ -760,6 +762,8 @@ def summarise(plant: Plant, log: CommitLog, actions: Actions, window: tuple[floa
                           "p99": ms(percentile(per_screen, 0.99))},
         "share_arrived": round(arrived_pairs / expected_pairs, 4) if expected_pairs else None,
         "missed_by_screen": dict(missed_by_kind), "missed_examples": missed_examples,
+        "region_refreshes_per_action": round(sum(n for at, n in plant.triggers if start <= at < end + 30)
+                                             / succeeded, 1) if succeeded else None,
         "refetches": len(fetches), "refetch_errors": sum(1 for f in fetches if f["status"] != 200),
         "refetches_per_action": round(len(fetches) / succeeded, 1) if succeeded else None,
         "refetch_ms_p50": round(percentile([f["ms"] for f in fetches], 0.5), 1) if fetches else None,
@@ -783,6 +787,7 @@ def print_step(step: dict) -> None:
           f"{step['action_statuses']}, {step['events_shown']} events shown on {step['screens_per_event']} screens each; "
           f"commit → every screen updated p50 {a['p50']} / p95 {a['p95']} / p99 {a['p99']} ms "
           f"(one screen: p50 {s['p50']} / p95 {s['p95']} ms), arrived {share if share is None else f'{share:.2%}'}; "
+          f"{step['region_refreshes_per_action']} region refreshes asked/action, "
           f"{step['refetches_per_action']} re-fetches/action ({step['refetch_kb_per_action']} KB, "
           f"p50 {step['refetch_ms_p50']} ms, p95 {step['refetch_ms_p95']} ms); "
           f"app CPU {step['app_cpu_s_per_action']} s/action ({step['app_cores_busy']} cores busy), "
@@ -794,18 +799,21 @@ def print_step(step: dict) -> None:
 # --- servers -----------------------------------------------------------------------------------------------
 
 def process_tree_cpu(root_pids: list[int]) -> float:
-    pids = []
-    for pid in root_pids:
-        pids.append(pid)
-        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
-        pids += [int(p) for p in found.stdout.split()]
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_seconds([pid])
-        except OSError:  # a short-lived backend that has gone
-            pass
-    return total
+    """User + system CPU seconds of the processes and their children, those still running and those
+    that ended and were reaped (PostgreSQL's backends come and go: /proc's cutime and cstime keep theirs)."""
+    ticks = 0
+    for root in root_pids:
+        found = subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True, check=False)
+        for pid in [root, *(int(p) for p in found.stdout.split())]:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile: its time is in its parent's cutime now
+                continue
+            ticks += int(fields[11]) + int(fields[12])
+            if pid == root:
+                ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_pid(url: str) -> int | None:
