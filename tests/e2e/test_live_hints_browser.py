@@ -2,9 +2,10 @@
 `claimable: false` hint, static/js/live.js), unless the event is about the viewer; anything else, and a
 resync, still re-fetches it."""
 import pytest
+from kiosk_world import build_world
+
 from app.realtime.hub import HUB
 from e2e.test_live_updates import open_as  # noqa: F401 - the fixture
-from kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
 
