@@ -139,7 +139,7 @@ def _note_writes(state) -> None:
 
 
 def watch_tasks(task_class) -> None:
-    """Record each task's state when a transaction loads it (called once, by app.models)."""
+    """Record each task's state when a transaction loads it (app/realtime/hub.py calls it at import)."""
     if not sa_event.contains(task_class, "load", _remember_loaded):
         sa_event.listen(task_class, "load", _remember_loaded)
 

@@ -24,8 +24,8 @@ from wsproto.events import Ping
 
 from app.errors.handlers import DATABASE_UNAVAILABLE
 from app.extensions import db, sock
-from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
 from app.realtime import listener, topics
+from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
 from app.realtime.hub import CLOSE_UNAUTHENTICATED, HUB, Close, Connection, EventMessage
 from app.services import board as board_service
 
