@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run demo-reset test test-postgres test-sqlite lint install translations translations-update bench bench-ws clean
+.PHONY: run demo-reset test test-postgres test-sqlite lint install translations translations-update bench bench-ws bench-plant bench-hot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,15 @@ bench: $(STAMP)
 # WebSocket fan-out: 300 sockets over 2 gunicorn workers on PostgreSQL; delivery latency and memory.
 bench-ws: $(STAMP)
 	$(BIN)/python bench/ws_bench.py
+
+# The live plant: 300 kiosks, 30 主管看板, 10 TV boards, 30 desk pages re-fetching what live.js would, while
+# actions run at R per second (bench/plant_bench.py; PLANT_ARGS="--quick" or "--servers 2" for nginx + 2 gunicorns).
+bench-plant: $(STAMP)
+	$(BIN)/python bench/plant_bench.py $(PLANT_ARGS)
+
+# CPU per request of the hottest pages, in-process on the scaled plant (bench/hot_requests_bench.py).
+bench-hot: $(STAMP)
+	$(BIN)/python bench/hot_requests_bench.py
 
 clean:
 	rm -rf $(VENV) instance/workorders.db test-artifacts .pytest_cache

@@ -38,6 +38,13 @@ GLOBAL_CHANNELS = ("all", "pool")
 SESSION_ENDED = "session.ended"
 
 _PENDING = "pending_events"
+# Task id -> (status, operator id) as the task was when this transaction first loaded it (the "before"
+# of the claimable hint); cleared when the transaction ends.
+_LOADED = "live_tasks_loaded"
+# Set once this transaction has run a statement that may change rows (an UPDATE … RETURNING, a bulk
+# UPDATE): a task loaded after it may already hold the change, so its before is unknown.
+_WRITTEN = "live_tasks_written"
+_UNKNOWN = object()
 _subscribers: list[Callable[[dict], None]] = []
 _lock = threading.Lock()
 _ids = itertools.count(1)
@@ -80,19 +87,61 @@ class _PendingEvent:
         self.departments = {d for d in department_ids if d is not None}
         self.users = {u for u in user_ids if u is not None}
 
-    def complete(self) -> dict:
+    def complete(self, session: Session | None = None) -> dict:
         task, work_order = self.task, self.work_order
         if task is not None:
             if task.department_id is not None:
                 self.departments.add(task.department_id)
             if task.operator_id is not None:
                 self.users.add(task.operator_id)
+            if session is not None:
+                self.payload["claimable"] = claimable_hint(session, task)
         payload = self.payload
         payload["task_id"] = getattr(task, "id", None)
         payload["work_order_id"] = getattr(work_order, "id", None) or getattr(task, "work_order_id", None)
         payload["department_ids"] = sorted(self.departments)
         payload["user_ids"] = sorted(self.users)
         return payload
+
+
+def _claimable(status, operator_id) -> bool:
+    return status == "pending" and operator_id is None
+
+
+def claimable_hint(session: Session, task) -> bool | None:
+    """False when the event's task neither was (when this transaction loaded it) nor is (now) a pending task
+    without an operator — so no kiosk's 可认领 list can have changed through it; True when it was or is;
+    None when the before is unknown (a task this transaction did not load: new, or loaded earlier).
+
+    Sent with the event (``claimable``): a page may skip re-fetching a region that lists only such tasks
+    (static/js/live.js, ``data-live-skip="claimable"``). It says no more than the viewer's own 可认领
+    list would show.
+    """
+    now = _claimable(task.status, task.operator_id)
+    before = session.info.get(_LOADED, {}).get(getattr(task, "id", None))
+    if before is None or before is _UNKNOWN:
+        return True if now else None
+    return now or _claimable(*before)
+
+
+def _remember_loaded(task, context) -> None:
+    """InstanceEvents.load of Task: the state the transaction started from (before any change of its own)."""
+    session = context.session
+    if session is not None:
+        before = _UNKNOWN if session.info.get(_WRITTEN) else (task.status, task.operator_id)
+        session.info.setdefault(_LOADED, {}).setdefault(task.id, before)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _note_writes(state) -> None:
+    if not state.is_select:
+        state.session.info[_WRITTEN] = True
+
+
+def watch_tasks(task_class) -> None:
+    """Record each task's state when a transaction loads it (app/realtime/hub.py calls it at import)."""
+    if not sa_event.contains(task_class, "load", _remember_loaded):
+        sa_event.listen(task_class, "load", _remember_loaded)
 
 
 def channels_of(payload: dict) -> set[str]:
@@ -153,7 +202,7 @@ def _before_commit(session: Session) -> None:
         return
     session.flush()  # new tasks and 施工单 get their ids
     for entry in entries:
-        entry.complete()
+        entry.complete(session)
     if not _is_postgresql(session):
         return
     # NOTIFY inside the transaction: PostgreSQL delivers it on commit and drops it on rollback.
@@ -175,3 +224,5 @@ def _after_transaction_end(session: Session, transaction) -> None:
     # Whatever is still held when the outermost transaction ends was rolled back or closed.
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_LOADED, None)
+        session.info.pop(_WRITTEN, None)

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from app.metrics import event_created_at
+from app.models import Task
 from app.realtime import events
 
 QUEUE_SIZE = 64
@@ -133,13 +134,16 @@ class Hub:
                 for connection in self._by_channel.get(channel, ()):
                     matched.setdefault(connection, []).append(channel)
         created_at = event_created_at(payload)
+        # What a page needs to skip a region the change cannot touch (static/js/live.js); sent only when it
+        # allows a skip, so every other message is as it always was.
+        hints = {"claimable": False} if payload.get("claimable") is False else {}
         messages: dict[tuple[str, ...], EventMessage] = {}  # one per set of channels told
         for connection, channels in matched.items():
             topics = tuple(sorted(channels))
             message = messages.get(topics)
             if message is None:
                 message = messages[topics] = EventMessage(created_at, type="event", event=payload.get("type"),
-                                                          id=payload.get("id"), topics=list(topics))
+                                                          id=payload.get("id"), topics=list(topics), **hints)
             connection.offer(message)
         return len(matched)
 
@@ -175,3 +179,4 @@ class Hub:
 
 HUB = Hub()
 events.subscribe(HUB.dispatch)
+events.watch_tasks(Task)

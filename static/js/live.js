@@ -6,6 +6,11 @@
  * (debounced), and re-fetches itself through its own hx-get — the normal permission-checked route.
  * While the socket is down a banner says so; after it reconnects every live region re-fetches,
  * so nothing that happened meanwhile is missed.
+ *
+ * An event may carry a hint that lets a region skip it: {"claimable": false} says its task neither was
+ * nor is a pending task without an operator. A region marked data-live-skip="claimable" (a kiosk's 可认领
+ * list: such tasks only, plus the viewer's own cap) skips it unless it reached this page on a user: topic
+ * (then it is the viewer's own task, and their cap may have changed). A resync skips nothing.
  */
 (function () {
   "use strict";
@@ -76,9 +81,16 @@
     regions().forEach(refresh);
   }
 
+  function aboutViewer(message) {
+    return message.topics.some(function (topic) { return topic.indexOf("user:") === 0; });
+  }
+
   function wants(el, message) {
     var types = el.getAttribute("data-live-events");
     if (types && types.split(/[\s,]+/).indexOf(message.event) < 0) return false;
+    if (el.getAttribute("data-live-skip") === "claimable" && message.claimable === false && !aboutViewer(message)) {
+      return false;
+    }
     return topicsOf(el).some(function (topic) { return message.topics.indexOf(topic) >= 0; });
   }
 

@@ -1,0 +1,123 @@
+"""CPU per request of the plant's hottest requests (issue #22), in-process on the scaled plant.
+
+    .venv/bin/python bench/hot_requests_bench.py [--scale 1] [--requests 40] [--warmup 10]
+
+On PostgreSQL (DATABASE_URL, else a throwaway cluster) with `flask demo --scale N` (a database that
+already holds the plant is used as it is), the app in production's configuration (PRODUCTION, a
+random SECRET_KEY, JSON logs, HTTPS cookies, behind-proxy), each request through the Flask test client
+as its persona. Like a gunicorn worker (ops/gunicorn.conf.py post_worker_init) the process warms up
+first and then calls gc.freeze(); each request is timed with time.thread_time() (CPU of this thread,
+not the wall clock a shared machine stretches) and the p50 of --requests is printed, with its SQL
+statements and size. The figures are the ones issue #22 lists, with its targets beside them.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+import secrets
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+from pgdatabase import postgres_database
+
+# label, persona, URL, htmx, the issue's target in ms
+REQUESTS = [
+    ("kiosk 我的任务 region", "op_cutting1", "/kiosk?region=mine", True, 3.0),
+    ("kiosk 可认领 region", "op_cutting1", "/kiosk?region=claimable", True, 3.0),
+    ("主管看板 region", "sup_cutting", "/supervisor", True, 4.0),
+    ("task centre list region", "sales1", "/tasks", True, 3.0),
+    ("施工单 list", "sales1", "/workorders", False, 6.0),
+    ("a 施工单 page", "admin", "/workorders/{work_order}", False, 6.0),
+    ("notification list", "admin", "/notifications", False, 2.5),
+]
+
+
+def measure(app, user, url: str, htmx: bool, requests: int, warmup: int, engine) -> dict:
+    from sqlalchemy import event
+
+    client = app.test_client()
+    with client.session_transaction(base_url="https://plant.example") as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+        session["_generation"] = user.session_generation
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    def get():
+        response = client.get(url, headers=headers, base_url="https://plant.example")
+        assert response.status_code == 200, (url, response.status_code, response.data[:3000].decode())
+        return response
+
+    for _ in range(warmup):
+        get()
+    gc.collect()
+    gc.freeze()
+    statements = []
+    listener = lambda *args: statements.append(1)
+    event.listen(engine, "before_cursor_execute", listener)
+    cpu, wall = [], []
+    try:
+        for _ in range(requests):
+            started, started_wall = time.thread_time(), time.perf_counter()
+            response = get()
+            cpu.append((time.thread_time() - started) * 1000)
+            wall.append((time.perf_counter() - started_wall) * 1000)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return {"cpu_ms_p50": round(statistics.median(cpu), 1), "wall_ms_p50": round(statistics.median(wall), 1),
+            "queries": len(statements) // requests, "kb": round(len(response.data) / 1024, 1)}
+
+
+def run(url: str, args) -> list[dict]:
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import User, WorkOrder
+
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    from load_bench import load_plant
+
+    load_plant(url, args.scale)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PRODUCTION": True, "SECRET_KEY": secrets.token_hex(32),
+                      "METRICS_ENABLED": False})
+    logging.getLogger("app.request").setLevel(logging.ERROR)  # the per-request lines, not their cost
+    results = []
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        ids = {"work_order": db.session.scalar(select(func.max(WorkOrder.id)).where(WorkOrder.status == "in_progress"))}
+        engine = db.engine
+        db.session.expunge_all()
+    # Outside the app context: a request inside one would share its flask.g (and Flask-Login's user) with
+    # every other request, as no worker thread ever does.
+    if True:
+        for label, username, page, htmx, target in REQUESTS:
+            result = measure(app, users[username], page.format(**ids), htmx, args.requests, args.warmup, engine)
+            result.update(label=label, user=username, url=page.format(**ids), target_ms=target)
+            results.append(result)
+            print(f"{label:<26}{username:<14}{result['url']:<28}CPU p50 {result['cpu_ms_p50']:>6.1f} ms "
+                  f"(target ≤ {target} ms)  wall p50 {result['wall_ms_p50']:>6.1f} ms  {result['queries']:>3} SQL  "
+                  f"{result['kb']:>6.1f} KB", flush=True)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=10)
+    args = parser.parse_args()
+    with postgres_database("hot_requests") as url:
+        run(url, args)
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (CPU time, not wall time, is the figure)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
