@@ -274,6 +274,8 @@ def mark_material(line: WorkOrderMaterial, status: str, actor) -> list[Task]:
     已开料 sets its cutting tasks' completed quantity to the first number in 用量 and completes
     those that reach their target. Returns the tasks it changed.
     """
+    policy.require(actor, "workorder.view", line.work_order)
+    policy.require(actor, "workorder.materials", line.work_order)
     order = PurchaseStatus.values()
     if status not in order:
         raise Invalid(_l("采购状态无效"), fields={"purchase_status": _l("采购状态无效")})

@@ -299,6 +299,7 @@ def list_work_orders(user, filters: ListFilters, page: int = 1, per_page: int = 
 
 def create(actor, data: WorkOrderInput, *, upload=None, submit: bool = False) -> WorkOrder:
     """A new 施工单 (审核状态 草稿) with its lines, steps and every draft task; submitted too if asked."""
+    policy.require(actor, "workorder.create")
     resolved = _resolve(actor, data)
     checked_file = design_files.check(upload)
     work_order = WorkOrder(number=numbering.monthly_code("SG", 4), created_by_id=actor.id,
@@ -334,7 +335,7 @@ def update(actor, work_order_id: int, version: int, data: WorkOrderInput, *, upl
     When the edit adds or removes tasks and ``confirm_sync`` is not set, nothing is written and
     the outcome carries the plan for the user to confirm (将删除 N 个 / 将新增 N 个).
     """
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.edit")
     if work_order.approval_status not in EDITABLE_APPROVAL:
         raise Conflict(_l("施工单已审核通过，只能修改备注、交货日期、优先级和设计文件"), code="approved")
     resolved = _resolve(actor, data, work_order)
@@ -369,7 +370,7 @@ def update(actor, work_order_id: int, version: int, data: WorkOrderInput, *, upl
 
 def update_approved(actor, work_order_id: int, version: int, data: LimitedInput, *, upload=None) -> WorkOrder:
     """Once approved only notes, delivery date, priority and the design file change."""
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.edit")
     if work_order.approval_status in EDITABLE_APPROVAL:
         raise Conflict(_l("施工单尚未审核通过，请使用完整的编辑表单"), code="not_approved")
     if work_order.status == "cancelled":
@@ -403,7 +404,7 @@ def is_fully_editable(work_order: WorkOrder) -> bool:
 
 def submit(actor, work_order_id: int, version: int) -> WorkOrder:
     """草稿 → 待审核 once the approval check passes; the approvers are told."""
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.submit")
     if work_order.approval_status != "draft":
         raise _wrong_approval(_l("只有草稿状态的施工单可以提交审核"), work_order)
     _advance_version(work_order, version)
@@ -414,7 +415,7 @@ def submit(actor, work_order_id: int, version: int) -> WorkOrder:
 
 def resubmit(actor, work_order_id: int, version: int) -> WorkOrder:
     """已拒绝 → 待审核; a step left without any task gets its drafts again (DOMAIN.md §4)."""
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.submit")
     if work_order.approval_status != "rejected":
         raise _wrong_approval(_l("只有被拒绝的施工单才能重新提交审核"), work_order)
     _advance_version(work_order, version)
@@ -425,7 +426,7 @@ def resubmit(actor, work_order_id: int, version: int) -> WorkOrder:
 
 def approve(actor, work_order_id: int, version: int, comment: str = "") -> WorkOrder:
     """待审核 → 已通过 in one transaction: drafts become 待开始 and go to their departments."""
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.approve")
     if work_order.approval_status != "pending":
         raise _wrong_approval(_l("只有待审核的施工单可以审核"), work_order)
     approval_check.check(work_order)
@@ -486,10 +487,13 @@ def reject(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
     """待审核 → 已拒绝 with a reason. The drafts and every manual edit stay (DOMAIN.md §3): the
     maker fixes what the reason names and resubmits, without redoing the rest."""
     reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(_l("审核拒绝时，必须填写拒绝原因"), fields={"reason": _l("请填写拒绝原因")},
-                      code="reason_required")
-    work_order = _lock(work_order_id, version)
+
+    def reason_given():
+        if not reason:
+            raise Invalid(_l("审核拒绝时，必须填写拒绝原因"), fields={"reason": _l("请填写拒绝原因")},
+                          code="reason_required")
+
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.approve", check=reason_given)
     if work_order.approval_status != "pending":
         raise _wrong_approval(_l("只有待审核的施工单可以审核"), work_order)
     _advance_version(work_order, version)
@@ -508,7 +512,7 @@ def reject(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
 def withdraw(actor, work_order_id: int, version: int, reason: str = "") -> WorkOrder:
     """已通过 → 草稿 while no task has started: every task back to an unassigned draft."""
     reason = (reason or "").strip()
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.withdraw")
     if work_order.approval_status != "approved":
         raise _wrong_approval(_l("只有已通过审核的施工单可以撤回审核"), work_order)
     if work_order.status in ("completed", "cancelled"):
@@ -569,7 +573,7 @@ def started_task_count(work_order: WorkOrder) -> int:
 def pause(actor, work_order_id: int, version: int, reason: str = "") -> WorkOrder:
     """进行中 → 已暂停: every 待开始/进行中 task pauses and remembers what it was."""
     reason = (reason or "").strip()
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.control")
     _require_approved(work_order, _l("施工单尚未审核通过，不能暂停"))
     if work_order.status != "in_progress":
         raise _wrong_status(_l("只有进行中的施工单可以暂停"), work_order)
@@ -601,7 +605,7 @@ def pause(actor, work_order_id: int, version: int, reason: str = "") -> WorkOrde
 def resume(actor, work_order_id: int, version: int) -> WorkOrder:
     """已暂停 → 进行中: the tasks the pause stopped get their status back; tasks an operator had
     paused themselves (with their own reason) stay paused."""
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.control")
     if work_order.status != "paused":
         raise _wrong_status(_l("只有已暂停的施工单可以恢复"), work_order)
     _advance_version(work_order, version)
@@ -636,9 +640,13 @@ def resume(actor, work_order_id: int, version: int) -> WorkOrder:
 def cancel(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
     """→ 已取消 with a reason: every open task is cancelled and its operator told."""
     reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(_l("取消施工单必须填写原因"), fields={"reason": _l("请填写取消原因")}, code="reason_required")
-    work_order = _lock(work_order_id, version)
+
+    def reason_given():
+        if not reason:
+            raise Invalid(_l("取消施工单必须填写原因"), fields={"reason": _l("请填写取消原因")},
+                          code="reason_required")
+
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.control", check=reason_given)
     _require_approved(work_order, _l("施工单尚未审核通过，不能取消；未审核的施工单可以直接删除"))
     if work_order.status in ("completed", "cancelled"):
         raise _wrong_status(_l("施工单已结束，不能取消"), work_order)
@@ -669,7 +677,7 @@ def cancel(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
 
 def delete_work_order(actor, work_order_id: int, version: int) -> str:
     """Only before approval; after approval a 施工单 is cancelled, never deleted. Returns its number."""
-    work_order = _lock(work_order_id, version)
+    work_order = _lock(work_order_id, version, actor=actor, action="workorder.delete")
     if work_order.approval_status == "approved":
         raise Conflict(_l("已审核通过的施工单不能删除，请改为取消"), code="approved")
     _advance_version(work_order, version)
@@ -690,8 +698,7 @@ def delete_work_order(actor, work_order_id: int, version: int) -> str:
 def update_draft(actor, work_order_id: int, task_id: int, version: int, *, quantity: int,
                  requirements: str = "", notes: str = "") -> Task:
     """Edit one draft: quantity, 生产要求 and notes."""
-    _check_quantity(quantity)
-    work_order = _lock_for_drafts(work_order_id)
+    work_order = _lock_for_drafts(actor, work_order_id, check=lambda: _check_quantity(quantity))
     task = _draft_of(work_order, task_id)
     before = {"target_quantity": task.target_quantity, "production_requirements": task.production_requirements,
               "notes": task.notes}
@@ -713,11 +720,14 @@ def update_draft(actor, work_order_id: int, task_id: int, version: int, *, quant
 def add_draft(actor, work_order_id: int, step_id: int, *, quantity: int, content: str = "",
               requirements: str = "", notes: str = "") -> Task:
     """A draft added by hand to one of the 施工单's steps."""
-    _check_quantity(quantity)
     content = (content or "").strip()
-    if len(content) > 255:
-        raise Invalid(_l("施工内容不能超过255个字"), fields={"content": _l("施工内容不能超过255个字")})
-    work_order = _lock_for_drafts(work_order_id)
+
+    def valid_input():
+        _check_quantity(quantity)
+        if len(content) > 255:
+            raise Invalid(_l("施工内容不能超过255个字"), fields={"content": _l("施工内容不能超过255个字")})
+
+    work_order = _lock_for_drafts(actor, work_order_id, check=valid_input)
     step = next((s for s in work_order.steps if s.id == step_id), None)
     if step is None:
         raise Invalid(_l("请选择本施工单的工序"), fields={"step_id": _l("请选择本施工单的工序")})
@@ -738,11 +748,14 @@ def bulk_update_drafts(actor, work_order_id: int, task_ids: Sequence[int], *, qu
     values = {key: value.strip() if isinstance(value, str) else value
               for key, value in (("target_quantity", quantity), ("production_requirements", requirements),
                                  ("notes", notes)) if value is not None}
-    if not values:
-        raise Invalid(_l("请至少填写一项要修改的内容"), code="nothing_to_change")
-    if quantity is not None:
-        _check_quantity(quantity)
-    work_order = _lock_for_drafts(work_order_id)
+
+    def valid_input():
+        if not values:
+            raise Invalid(_l("请至少填写一项要修改的内容"), code="nothing_to_change")
+        if quantity is not None:
+            _check_quantity(quantity)
+
+    work_order = _lock_for_drafts(actor, work_order_id, check=valid_input)
 
     def apply(task: Task) -> None:
         before = {key: getattr(task, key) for key in values}
@@ -758,7 +771,7 @@ def bulk_update_drafts(actor, work_order_id: int, task_ids: Sequence[int], *, qu
 
 
 def bulk_delete_drafts(actor, work_order_id: int, task_ids: Sequence[int]) -> BulkOutcome:
-    work_order = _lock_for_drafts(work_order_id)
+    work_order = _lock_for_drafts(actor, work_order_id)
 
     def apply(task: Task) -> None:
         audit.record(actor, "task", task.id, "draft_delete", work_order_id=work_order.id, task_id=task.id,
@@ -793,9 +806,13 @@ def _for_each_draft(work_order, task_ids, apply, not_draft_message, done_message
     return items
 
 
-def _lock_for_drafts(work_order_id: int) -> WorkOrder:
-    """Drafts change only while the 施工单 is unapproved; the row lock keeps approval out meanwhile."""
+def _lock_for_drafts(actor, work_order_id: int, check=None) -> WorkOrder:
+    """Drafts change only while the 施工单 is unapproved; the row lock keeps approval out meanwhile.
+    ``actor`` must be allowed to edit them (policy first), then ``check`` validates the input."""
     work_order = _lock(work_order_id)
+    _authorize(actor, "workorder.edit_drafts", work_order)
+    if check is not None:
+        check()
     if work_order.approval_status not in EDITABLE_APPROVAL:
         raise Conflict(_l("施工单已审核通过，草稿任务不能再修改"), code="approved")
     return work_order
@@ -899,17 +916,38 @@ def may_edit_drafts(user, work_order: WorkOrder) -> bool:
 
 # ---------------------------------------------------------------- internals: locking and versions
 
-def _lock(work_order_id: int, version: int | None = None) -> WorkOrder:
-    """The 施工单 row, locked for this transaction (PostgreSQL; SQLite serialises writers anyway)."""
+def _lock(work_order_id: int, version: int | None = None, *, actor=None, action: str | None = None,
+          check=None) -> WorkOrder:
+    """The 施工单 row, locked for this transaction (PostgreSQL; SQLite serialises writers anyway).
+
+    With ``action``, ``actor`` must be allowed it by policy before anything else is said about the
+    施工单 (a CLI, a job or the API cannot skip the check), and a version must be given. Then
+    ``check`` validates the input, and last the version is compared with the row's.
+    """
     work_order = db.session.scalar(
         for_update(select(WorkOrder).where(WorkOrder.id == work_order_id))
         .execution_options(populate_existing=True)
     )
     if work_order is None:
         raise NotFound(_l("施工单不存在"), code="work_order_not_found")
+    if action is not None:
+        _authorize(actor, action, work_order)
+        if version is None:
+            # A page without a version cannot prove what it showed.
+            raise Invalid(_l("缺少版本号，请刷新页面后重试"), code="version_required")
+    if check is not None:
+        check()
     if version is not None and work_order.version != version:
         raise Conflict(STALE_MESSAGE, code="stale")
     return work_order
+
+
+def _authorize(actor, action: str, work_order: WorkOrder) -> None:
+    """Policy, as the pages ask it: first whether ``actor`` sees the 施工单 at all (editing implies
+    seeing, and keeps its own refusal), then whether they may take ``action``."""
+    if action != "workorder.edit":
+        policy.require(actor, "workorder.view", work_order)
+    policy.require(actor, action, work_order)
 
 
 def _advance_version(work_order: WorkOrder, version: int) -> None:
