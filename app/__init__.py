@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     sock.init_app(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
-    from app.services import reference  # noqa: F401  (versions the reference data every flush changes)
+    from app.services.core import reference  # noqa: F401  (versions the reference data every flush changes)
     from app.auth.session import init_login
     from app.errors.handlers import register_error_handlers
     from app.observability import init_observability

@@ -22,8 +22,9 @@ from app.models import (
     ApprovalLog, AuditLog, Notification, Plate, Task, TimeLog, User, WorkOrder, WorkOrderStep,
 )
 from app.seed_workorders import DemoWorkOrder, make_demo_work_order
-from app.services import assignment, tasks
-from app.services.errors import DomainError
+from app.services.dispatch import assignment
+from app.services.tasks import actions as tasks
+from app.services.core.errors import DomainError
 from app.utils.timeutil import utcnow
 
 

@@ -7,7 +7,7 @@ from flask import render_template, request, session
 from flask_login import current_user, login_user
 
 from app.policy import require
-from app.services import submissions
+from app.services.core import submissions
 from app.utils.http import is_htmx
 
 
@@ -30,7 +30,7 @@ def create_once(model, create, result_id=lambda record: record.id) -> submission
 
 
 # The login session remembers the person's session generation at login (app/auth/session.py refuses
-# a session whose generation is no longer the person's: app/services/sessions.py raises it).
+# a session whose generation is no longer the person's: app/services/auth/sessions.py raises it).
 SESSION_GENERATION_KEY = "_generation"
 
 

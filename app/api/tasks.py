@@ -11,8 +11,9 @@ from app.api.spec import DATE, ID, QUANTITY_MAX, enum, integer, obj, operation, 
 from app.enums import Priority, TaskStatus, TaskType
 from app.extensions import db
 from app.policy import require
-from app.services import assignment, task_queries
-from app.services import tasks as task_service
+from app.services.dispatch import assignment
+from app.services.tasks import queries as task_queries
+from app.services.tasks import actions as task_service
 from app.tasks.forms import ACTION_FIELDS
 from app.tasks.routes import ACTIONS
 

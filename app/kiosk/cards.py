@@ -13,8 +13,9 @@ from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.extensions import db
 from app.models import Process, Task, WorkOrder, WorkOrderStep
 from app import policy
-from app.services import capacity, settings
-from app.services import tasks as task_service
+from app.services.dispatch import capacity
+from app.services.core import settings
+from app.services.tasks import actions as task_service
 
 # What a card shows of its 施工单 (and what blocker() reads): the rest stays unloaded.
 CARD_WORK_ORDER_COLUMNS = (WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date, WorkOrder.status,

@@ -8,7 +8,7 @@ from app.kiosk import bp
 from app.kiosk.cards import kiosk_board, memoized_gettext
 from app.models import Task, WorkOrder
 from app.policy import DESK_ROLES, require, require_task_view
-from app.services.errors import NotFound
+from app.services.core.errors import NotFound
 from app.utils.http import is_htmx
 from app.views import render_page
 from app.utils.fields import lenient_int

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from app.extensions import csrf, db
 from app.main import bp
 from app.policy import can, landing_endpoint
-from app.services import statistics
+from app.services.reports import statistics
 
 
 @bp.route("/")

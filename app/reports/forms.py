@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form
 
-from app.services import statistics
-from app.services.errors import Invalid
+from app.services.reports import statistics
+from app.services.core.errors import Invalid
 from app.utils.fields import SelectField
 from app.utils.fields import lenient_int
 

@@ -12,8 +12,10 @@ from app.models import Department
 from app.policy import can, require
 from app.reports import bp, charts
 from app.reports.forms import StatsFilterForm
-from app.services import exports, statistics, task_queries
-from app.services.errors import Invalid, NotFound
+from app.services.reports import exports
+from app.services.reports import statistics
+from app.services.tasks import queries as task_queries
+from app.services.core.errors import Invalid, NotFound
 from app.tasks.centre import parse_filters as parse_task_filters
 from app.workorders.forms import FilterForm as WorkOrderFilterForm
 from app.utils.fields import lenient_int

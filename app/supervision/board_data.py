@@ -12,10 +12,10 @@ from app import policy
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import Department, Process, Task, User, WorkOrder
-from app.services import settings
-from app.services.capacity import cap_message
-from app.services.operator_selection import department_operators, operator_loads
-from app.services.tasks import work_order_stop
+from app.services.core import settings
+from app.services.dispatch.capacity import cap_message
+from app.services.dispatch.operator_selection import department_operators, operator_loads
+from app.services.tasks.actions import work_order_stop
 from app.utils.timeutil import utcnow
 
 

@@ -17,8 +17,9 @@ from wtforms import BooleanField, DateField, Form, StringField
 from app.enums import Priority, TaskStatus, TaskType
 from app.extensions import db
 from app.policy import can, require
-from app.services import bulk_tasks, task_queries
-from app.services.errors import Invalid
+from app.services.tasks import bulk as bulk_tasks
+from app.services.tasks import queries as task_queries
+from app.services.core.errors import Invalid
 from app.tasks import bp
 from app.utils.fields import SelectField
 from app.utils.http import is_htmx, safe_next

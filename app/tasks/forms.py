@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.services.errors import Conflict, Invalid
+from app.services.core.errors import Conflict, Invalid
 from app.utils.fields import database_int, lenient_int
 
 # The fields each action reads besides the version; numbers are parsed, text is stripped.

@@ -9,9 +9,10 @@ from app.extensions import db
 from app.kiosk.cards import card_for, memoized_gettext
 from app.kiosk.ticket import INLINE_TYPES, job_ticket
 from app.policy import require, require_task_view
-from app.services import design_files, settings
-from app.services import tasks as task_service
-from app.services.errors import Invalid, NotFound
+from app.services.workorders import design_files
+from app.services.core import settings
+from app.services.tasks import actions as task_service
+from app.services.core.errors import Invalid, NotFound
 from app.tasks import bp
 from app.tasks.forms import parse_action_form, parse_version
 from app.utils.http import is_htmx

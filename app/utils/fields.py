@@ -157,13 +157,13 @@ class IdField(wtforms.HiddenField):
 
 
 class CreateOnceMixin:
-    """A create form's one-time key (app/services/submissions.py): new on every blank form, kept when a
+    """A create form's one-time key (app/services/core/submissions.py): new on every blank form, kept when a
     refused form is shown again, rendered by ``hidden_tag()``. Edit forms that share the class ignore it."""
 
     submission_key = HiddenField(default=lambda: new_submission_key())
 
 
 def new_submission_key() -> str:
-    from app.services.submissions import new_key  # services import the models; fields must not, at import
+    from app.services.core.submissions import new_key  # services import the models; fields must not, at import
 
     return new_key()

@@ -15,10 +15,10 @@ from wtforms import FieldList
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
-from app.services import design_files
-from app.services import tasks as task_service
-from app.services import workorders as service
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.workorders import design_files
+from app.services.tasks import actions as task_service
+from app.services.workorders import workorders as service
+from app.services.core.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
 from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
@@ -29,7 +29,7 @@ from app.workorders.forms import (
 )
 
 # action → (call, success message: a text, or a function of the 施工单 id that says what happened).
-# Each call checks policy itself (services/workorders.py): the page and the API only translate.
+# Each call checks policy itself (services/workorders/workorders.py): the page and the API only translate.
 TRANSITIONS = {
     "submit": (lambda wo, v, reason: service.submit(current_user, wo, v), _l("已提交审核")),
     "resubmit": (lambda wo, v, reason: service.resubmit(current_user, wo, v), _l("已重新提交审核")),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db as _db
 from app.models import Notification
-from app.services import tasks
+from app.services.tasks import actions as tasks
 from app.utils.timeutil import plant_today
 from browser_support import kiosk_login
 from kiosk_world import build_world, reload

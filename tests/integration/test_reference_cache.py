@@ -1,4 +1,4 @@
-"""app.services.reference: the task centre's choices are kept per process under the reference
+"""app.services.core.reference: the task centre's choices are kept per process under the reference
 version, and every change to them is seen on the next request, committed or rolled back."""
 import re
 import threading
@@ -13,9 +13,9 @@ import factories as f
 from app import scale_demo
 from app.extensions import db as _db
 from app.models import Process, Role, Setting
-from app.services import reference
-from app.services import settings as settings_service
-from app.services import task_queries
+from app.services.core import reference
+from app.services.core import settings as settings_service
+from app.services.tasks import queries as task_queries
 from app.utils.timeutil import utcnow
 from reports_world import sign_in, world  # noqa: F401
 

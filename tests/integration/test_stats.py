@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from app.services import statistics as stats
+from app.services.reports import statistics as stats
 from reports_world import MARCH, sign_in, world  # noqa: F401
 
 MARCH_PERIOD = stats.Period(date(2026, 3, 1), date(2026, 3, 31))

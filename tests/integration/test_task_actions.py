@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 import factories as f
 from app.models import AuditLog, Notification, Task, TimeLog
-from app.services import tasks
-from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.tasks import actions as tasks
+from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 from kiosk_world import build_world, reload
 
@@ -389,7 +389,7 @@ def test_available_actions_follow_the_state(db, world):
 
 
 def test_cap_counts_pending_in_progress_and_paused(db, world):
-    from app.services import capacity
+    from app.services.dispatch import capacity
 
     f.SettingFactory(key="operator_task_cap", value=3)
     for status in ("pending", "in_progress", "paused", "completed", "cancelled"):
