@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Customer, Plate, Process, Product, User, WorkOrder
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from app.utils.timeutil import plant_today
 
 

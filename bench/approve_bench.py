@@ -74,7 +74,7 @@ def work_order_input(customer_id, product_ids, plate_ids):
 
     from app.extensions import db
     from app.models import Process
-    from app.services.workorders import workorders as service
+    from app.services import workorders as service
     from app.utils.timeutil import plant_today
 
     processes = db.session.scalars(select(Process).where(Process.code.in_(("PRT", "LAM_G", "PACK")))).all()
@@ -91,7 +91,7 @@ def run(url: str, runs: int) -> list[float]:
     from app import create_app
     from app.extensions import db
     from app.models import Task, User
-    from app.services.workorders import workorders as service
+    from app.services import workorders as service
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False})
     timings = []

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Department, Process, Task, WorkOrder
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from app.utils.timeutil import plant_today
 from factories import CustomerFactory, MaterialFactory, PlateFactory, ProductFactory, UserFactory
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.policy import require
 from app.services.dispatch import assignment
 from app.services.tasks import queries as task_queries
-from app.services.tasks import actions as task_service
+from app.services.tasks import reading as task_reading
 from app.tasks.forms import ACTION_FIELDS
 from app.tasks.routes import ACTIONS
 
@@ -80,7 +80,7 @@ def task_list(query: dict):
            response=TASK_DETAIL, errors=(403, 404))
 def task_detail(task_id: int):
     user = current_user._get_current_object()
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     require(user, "task.view", task)
     return task_detail_json(task, user)
 
@@ -97,12 +97,12 @@ def _register_action(action: str) -> None:
 
     def act(task_id: int, body: dict):
         user = current_user._get_current_object()
-        task = task_service.get_task(task_id)
+        task = task_reading.get_task(task_id)
         require(user, "task.view", task)
         outcome = ACTIONS[action](task, user, body["version"],
                                   **{name: body.get(name, default) for name, default in defaults.items()})
         db.session.commit()
-        return {"message": outcome.message, "task": task_detail_json(task_service.get_task(task_id), user)}
+        return {"message": outcome.message, "task": task_detail_json(task_reading.get_task(task_id), user)}
 
     act.__name__ = f"task_{action}"
     operation(bp, "POST", f"/tasks/{{task_id}}/{action}", summary=ACTION_SUMMARIES[action], tag=TAG,
@@ -123,4 +123,4 @@ def task_assign(task_id: int, body: dict):
     task = assignment.assign(task_id, body["operator_id"], user, body["version"], body.get("reason"))
     message = _("已分配给 %(name)s", name=task.operator.name)
     db.session.commit()
-    return {"message": message, "task": task_detail_json(task_service.get_task(task_id), user)}
+    return {"message": message, "task": task_detail_json(task_reading.get_task(task_id), user)}

@@ -16,7 +16,7 @@ from app.enums import ApprovalStatus, Priority, PrintingType, WorkOrderStatus
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from app.views import create_once
 from app.workorders.routes import TRANSITIONS, transition_message
 

@@ -15,7 +15,7 @@ from app.models import Department, Process, Task, User, WorkOrder
 from app.services.core import settings
 from app.services.dispatch.capacity import cap_message
 from app.services.dispatch.operator_selection import department_operators, operator_loads
-from app.services.tasks.actions import work_order_stop
+from app.services.tasks.reading import work_order_stop
 from app.utils.timeutil import utcnow
 
 

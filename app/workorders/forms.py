@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from app.utils.fields import (
     CreateOnceMixin, IdField, IntegerField, MultiCheckboxField, SelectField, database_int, optional_int,
 )

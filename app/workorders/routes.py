@@ -16,8 +16,8 @@ from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
 from app.services.workorders import design_files
-from app.services.tasks import actions as task_service
-from app.services.workorders import workorders as service
+from app.services.tasks import auto_complete as task_auto_complete
+from app.services import workorders as service
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
 from app.utils.fields import database_int, lenient_int
@@ -29,7 +29,7 @@ from app.workorders.forms import (
 )
 
 # action → (call, success message: a text, or a function of the 施工单 id that says what happened).
-# Each call checks policy itself (services/workorders/workorders.py): the page and the API only translate.
+# Each call checks policy itself (services/workorders/): the page and the API only translate.
 TRANSITIONS = {
     "submit": (lambda wo, v, reason: service.submit(current_user, wo, v), _l("已提交审核")),
     "resubmit": (lambda wo, v, reason: service.resubmit(current_user, wo, v), _l("已重新提交审核")),
@@ -415,7 +415,7 @@ def material_status(work_order_id: int, line_id: int):
     line = next((line for line in work_order.materials if line.id == line_id), None)
     if line is None:
         raise NotFound(_l("物料行不存在"))
-    changed = task_service.mark_material(line, request.form.get("purchase_status", ""), current_user)
+    changed = task_auto_complete.mark_material(line, request.form.get("purchase_status", ""), current_user)
     db.session.commit()
     message = _("采购状态已更新")
     if changed:

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from app.utils.timeutil import plant_today
 from factories import PASSWORD
 from workorder_support import build_plant, create

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApprovalLog, WorkOrder
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from app.utils.timeutil import plant_today
 from factories import NotificationFactory, UserFactory
 from integration.test_api_auth import bearer, error_of

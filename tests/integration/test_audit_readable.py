@@ -17,7 +17,7 @@ from app.services.dispatch import assignment
 from app.services.core import audit_text
 from app.services.core import settings
 from app.services.tasks import actions as tasks
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from factories import UserFactory
 from workorder_support import build_plant, create, fresh, tasks_of
 

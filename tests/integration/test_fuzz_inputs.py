@@ -36,7 +36,7 @@ from werkzeug.routing import IntegerConverter
 import factories as f
 from app.extensions import db
 from app.models import Department
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from factories import ApiTokenFactory, NotificationFactory
 from workorder_support import approved, build_plant, create
 

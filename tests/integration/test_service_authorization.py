@@ -17,7 +17,8 @@ from app.extensions import db
 from app.models import AuditLog, Task, WorkOrder
 from app.services.dispatch import assignment
 from app.services.tasks import actions as task_service
-from app.services.workorders import workorders as service
+from app.services.tasks import auto_complete as task_auto_complete
+from app.services import workorders as service
 from app.services.core.errors import Forbidden
 from app.utils.timeutil import plant_today
 from workorder_support import approved, build_plant, create, fresh
@@ -299,7 +300,7 @@ def test_material_status_gives_exactly_the_policy_answer(plant):
 
     def call(user):
         line = next(line for line in fresh(work_order.id).materials if line.id == line_id)
-        task_service.mark_material(line, "ordered", user)
+        task_auto_complete.mark_material(line, "ordered", user)
 
     _each_role(plant, call, expected=expected, row=(WorkOrder, work_order.id),
                changed=lambda: fresh(work_order.id).materials[0].purchase_status == "ordered")

@@ -3,7 +3,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.services.workorders import workorders as service
+from app.services import workorders as service
 from workorder_support import approved, build_plant, fresh, tasks_of
 
 

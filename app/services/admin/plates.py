@@ -18,7 +18,7 @@ from app.services.admin.master_data import (
     required_text, search_clause, snapshot, text,
 )
 from app.services.core.numbering import monthly_code
-from app.services.workorders.workorders import CMYK
+from app.services.workorders import CMYK
 from app.utils.timeutil import utcnow
 
 CODE_WIDTH = 3
@@ -193,7 +193,7 @@ def confirm(actor, plate: Plate) -> list:
 def _complete_plate_tasks(plate: Plate, actor) -> list:
     # The task service owns task completion; until it offers this hook, confirming only records.
     try:
-        from app.services.tasks.actions import complete_plate_tasks
+        from app.services.tasks.auto_complete import complete_plate_tasks
     except ImportError:
         return []
     return complete_plate_tasks(plate, actor)

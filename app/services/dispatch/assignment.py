@@ -25,7 +25,8 @@ from app.services.core import audit
 from app.services.dispatch import capacity
 from app.services.notifications import inbox as notifications
 from app.services.core import work_periods
-from app.services.tasks import actions as task_service
+from app.services.tasks import progress as task_progress
+from app.services.tasks import reading as task_reading
 from app.services.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.utils.timeutil import utcnow
 
@@ -47,7 +48,7 @@ class TaskResult:
 
 def assign(task_id: int, operator_id: int, actor: User, version: int, reason: str | None = None) -> Task:
     """Give the task to ``operator_id`` (改派 when someone else holds it)."""
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     _ensure_supervises(actor, task)
     _ensure_open(task)
     _ensure_version(task, version)
@@ -64,7 +65,7 @@ def assign(task_id: int, operator_id: int, actor: User, version: int, reason: st
     if task.status == "in_progress":
         # The open work period belonged to the old operator; the new one's starts now.
         work_periods.close([task.id], utcnow())
-        task_service._open_time_log(task)
+        task_progress._open_time_log(task)
     action = "assign" if previous_id is None else "reassign"
     _record(actor, task, action, task.status, reason=reason,
             detail={"from_operator_id": previous_id, "to_operator_id": operator.id})
@@ -78,7 +79,7 @@ def assign(task_id: int, operator_id: int, actor: User, version: int, reason: st
 
 def unassign(task_id: int, actor: User, version: int, reason: str | None = None) -> Task:
     """Take the operator off: the task is claimable again (a started one goes back to 待开始)."""
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     _ensure_supervises(actor, task)
     _ensure_open(task)
     _ensure_version(task, version)
@@ -96,7 +97,7 @@ def unassign(task_id: int, actor: User, version: int, reason: str | None = None)
 
 def move(task_id: int, department_id: int, actor: User, version: int, reason: str) -> Task:
     """Send the task to another department that handles its process; the operator is cleared."""
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     _ensure_supervises(actor, task)
     _ensure_open(task)
     _ensure_version(task, version)
@@ -141,9 +142,9 @@ def _dispatch_one(task: Task, department: Department, actor: User) -> Task:
     if task.status != "pending":
         raise Conflict(_l("只有待开始的任务可以分派"), code="not_pending")
     _ensure_handles(department, task)
-    if not task_service._compare_and_set(task, task.version, Task.department_id.is_(None),
+    if not task_progress._compare_and_set(task, task.version, Task.department_id.is_(None),
                                          department_id=department.id, dispatched_at=utcnow()):
-        raise Conflict(task_service.STALE_MESSAGE, code="stale")
+        raise Conflict(task_progress.STALE_MESSAGE, code="stale")
     _record(actor, task, "dispatch", task.status, detail={"to_department_id": department.id, "manual": True})
     return task
 
@@ -175,7 +176,7 @@ def _ensure_supervises(actor: User, task: Task) -> None:
 
 
 def _ensure_open(task: Task) -> None:
-    blocked = task_service.blocker(task)
+    blocked = task_reading.blocker(task)
     if blocked:
         raise Conflict(blocked, code="blocked")
     if task.status not in OPEN_TASK_STATUSES:
@@ -184,7 +185,7 @@ def _ensure_open(task: Task) -> None:
 
 def _ensure_version(task: Task, version: int) -> None:
     if task.version != version:
-        raise Conflict(task_service.STALE_MESSAGE, code="stale")
+        raise Conflict(task_progress.STALE_MESSAGE, code="stale")
 
 
 def _started_reason(task: Task, reason: str | None, message) -> str:
@@ -225,8 +226,8 @@ def _ensure_handles(department: Department, task: Task) -> None:
 
 
 def _write(task: Task, version: int, **values) -> None:
-    if not task_service._compare_and_set(task, version, **values):
-        raise Conflict(task_service.STALE_MESSAGE, code="stale")
+    if not task_progress._compare_and_set(task, version, **values):
+        raise Conflict(task_progress.STALE_MESSAGE, code="stale")
 
 
 def _record(actor, task: Task, action: str, previous_status: str, reason: str = "", detail: dict | None = None):

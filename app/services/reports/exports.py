@@ -37,7 +37,7 @@ from app.extensions import db
 from app.models import User
 from app.services.reports import statistics
 from app.services.tasks import queries as task_queries
-from app.services.workorders import workorders as workorder_queries
+from app.services import workorders as workorder_queries
 from app.services.core.errors import Invalid
 from app.utils.timeutil import plant_now, plant_zone
 

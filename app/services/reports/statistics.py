@@ -33,7 +33,7 @@ from app.models import (
 )
 from app.services.core import settings
 from app.services.tasks import queries as task_queries
-from app.services.workorders import workorders as workorder_queries
+from app.services import workorders as workorder_queries
 from app.services.core.loading import name_only
 from app.services.dispatch.operator_selection import operator_loads
 from app.services.tasks.queries import Where

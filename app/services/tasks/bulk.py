@@ -24,7 +24,7 @@ from app.models import Task, WorkOrder
 from app.services.dispatch import assignment
 from app.services.tasks import queries as task_queries
 from app.services.tasks import actions as task_service
-from app.services.workorders import workorders as workorder_service
+from app.services import workorders as workorder_service
 from app.services.core.errors import DomainError, Invalid
 
 MAX_TASKS = max(task_queries.PAGE_SIZES)

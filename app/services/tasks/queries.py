@@ -20,7 +20,7 @@ from app.models.workorder import PRIORITY_RANK_SQL
 from app.models import Department, Process, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.policy import with_descendants
 from app.services.core import reference
-from app.services.workorders import workorders as workorder_queries
+from app.services import workorders as workorder_queries
 from app.services.core.loading import name_only
 from app.utils.timeutil import plant_today, plant_zone
 from app.utils.fields import lenient_int
