@@ -14,6 +14,8 @@ from app.reports import bp, charts
 from app.reports.forms import StatsFilterForm
 from app.services.reports import exports
 from app.services.reports import statistics
+from app.services.reports import assignment_history as stats_assignment_history
+from app.services.reports import department_report as stats_department_report
 from app.services.tasks import queries as task_queries
 from app.services.core.errors import Invalid, NotFound
 from app.tasks.centre import parse_filters as parse_task_filters
@@ -67,7 +69,7 @@ def collaboration():
 def assignments():
     page = request.args.get("page", "1")
     return _filtered("reports/assignments.html", "stats.assignments",
-                     lambda filters: statistics.assignment_history(filters, max(1, lenient_int(page, 1))),
+                     lambda filters: stats_assignment_history.assignment_history(filters, max(1, lenient_int(page, 1))),
                      with_operators=True)
 
 
@@ -146,5 +148,5 @@ def export_department(department_id: int):
         raise NotFound(_l("部门不存在"), code="department_not_found")
     require(current_user, "report.department", department)
     filters = _stats_form().to_filters()
-    report = statistics.department_report(current_user, department, filters.period)
+    report = stats_department_report.department_report(current_user, department, filters.period)
     return _download(exports.department_pdf(report), f"部门报表_{department.name}", "pdf", "application/pdf")

@@ -36,6 +36,9 @@ from app.enums import ApprovalStatus, Priority, TaskStatus, TaskType, WorkOrderS
 from app.extensions import db
 from app.models import User
 from app.services.reports import statistics
+from app.services.reports import assignment_history as stats_assignment_history
+from app.services.reports import department_report as stats_department_report
+from app.services.reports import periods as stats_periods
 from app.services.tasks import queries as task_queries
 from app.services import workorders as workorder_queries
 from app.services.core.errors import Invalid
@@ -190,7 +193,7 @@ COLLABORATION_COLUMNS = [
 ]
 
 
-def collaboration_workbook(user, filters: statistics.StatsFilters) -> bytes:
+def collaboration_workbook(user, filters: stats_periods.StatsFilters) -> bytes:
     """协作统计 as its page shows it: one row per operator under the same filters."""
     operators = statistics.operator_rows(user, filters, with_workload=True)
     ensure_exportable(len(operators))
@@ -210,10 +213,10 @@ ASSIGNMENT_COLUMNS = [
 ]
 
 
-def assignments_workbook(filters: statistics.StatsFilters) -> bytes:
+def assignments_workbook(filters: stats_periods.StatsFilters) -> bytes:
     """分派历史 under the page's filters, every row (newest first) instead of one page."""
-    ensure_exportable(statistics.assignment_history(filters, 1, 1).total)
-    history = statistics.assignment_history(filters, 1, MAX_ROWS)
+    ensure_exportable(stats_assignment_history.assignment_history(filters, 1, 1).total)
+    history = stats_assignment_history.assignment_history(filters, 1, MAX_ROWS)
     rows = (([
         plant_time(row.entry.at), row.task.work_order.number if row.task else "",
         row.task.number if row.task else _("任务已删除"), row.action_label, row.change,
@@ -227,7 +230,7 @@ def assignments_workbook(filters: statistics.StatsFilters) -> bytes:
 
 # ---------------------------------------------------------------- completions.csv
 
-def completions_csv(user, filters: statistics.StatsFilters) -> bytes:
+def completions_csv(user, filters: stats_periods.StatsFilters) -> bytes:
     """Completed tasks per working date, department and operator; UTF-8 with a BOM so Excel reads it."""
     lines = statistics.completion_lines(user, filters)
     ensure_exportable(len(lines))
@@ -271,7 +274,7 @@ def pdf_font() -> str:
     return FALLBACK_FONT
 
 
-def department_pdf(report: statistics.DepartmentReport) -> bytes:
+def department_pdf(report: stats_department_report.DepartmentReport) -> bytes:
     font = pdf_font()
     title_style = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, spaceAfter=6)
     heading = ParagraphStyle("heading", fontName=font, fontSize=13, leading=18, spaceBefore=10, spaceAfter=4)
@@ -302,7 +305,7 @@ def department_pdf(report: statistics.DepartmentReport) -> bytes:
              format_hours(totals.average_work_seconds)],
         ]),
         Paragraph(_("完成率 = 期间完成任务 ÷（期间完成任务 + 当前未完成任务）；不良品率 = 不良品 ÷（良品 + 不良品）"), body),
-        Paragraph(_("操作员排行（按完成数量，前 %(n)s 名）", n=statistics.TOP_IN_REPORT), heading),
+        Paragraph(_("操作员排行（按完成数量，前 %(n)s 名）", n=stats_department_report.TOP_IN_REPORT), heading),
     ]
     if report.top_operators:
         story.append(table([[_("排名"), _("操作员"), _("完成任务数"), _("完成数量"), _("不良品率"), _("平均工时")]] + [
