@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.observability import init_observability
     from app.security import init_security_headers
     from app.templating import register_template_helpers
-    from app.utils.input_guard import init_input_guard
+    from app.errors.input_guard import init_input_guard
 
     init_observability(app)
     init_login(app)

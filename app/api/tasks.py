@@ -12,10 +12,9 @@ from app.enums import Priority, TaskStatus, TaskType
 from app.extensions import db
 from app.policy import require
 from app.services.dispatch import assignment
+from app.services.tasks import actions as task_service
 from app.services.tasks import queries as task_queries
 from app.services.tasks import reading as task_reading
-from app.tasks.forms import ACTION_FIELDS
-from app.tasks.routes import ACTIONS
 
 TAG = "任务"
 # Up to nine digits: any id of an int4 column; "none" is the task centre's 未分派 / 未分配.
@@ -87,19 +86,19 @@ def task_detail(task_id: int):
 
 def _action_body(action: str) -> dict:
     fields = {name: {**FIELD_SCHEMAS[kind], "description": FIELD_DESCRIPTIONS[name]}
-              for name, kind in ACTION_FIELDS[action].items()}
+              for name, kind in task_service.ACTION_FIELDS[action].items()}
     return obj({"version": VERSION, **fields}, required=("version",))
 
 
 def _register_action(action: str) -> None:
     """POST /tasks/{id}/<action>: the same service call as the task card's button."""
-    defaults = {name: kind() for name, kind in ACTION_FIELDS[action].items()}
+    defaults = {name: kind() for name, kind in task_service.ACTION_FIELDS[action].items()}
 
     def act(task_id: int, body: dict):
         user = current_user._get_current_object()
         task = task_reading.get_task(task_id)
         require(user, "task.view", task)
-        outcome = ACTIONS[action](task, user, body["version"],
+        outcome = task_service.ACTIONS[action](task, user, body["version"],
                                   **{name: body.get(name, default) for name, default in defaults.items()})
         db.session.commit()
         return {"message": outcome.message, "task": task_detail_json(task_reading.get_task(task_id), user)}
@@ -109,7 +108,7 @@ def _register_action(action: str) -> None:
               body=_action_body(action), response=TASK_RESULT, errors=ACTION_ERRORS)(act)
 
 
-for _action in ACTIONS:
+for _action in task_service.ACTIONS:
     _register_action(_action)
 
 

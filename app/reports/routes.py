@@ -18,8 +18,8 @@ from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import department_report as stats_department_report
 from app.services.tasks import queries as task_queries
 from app.services.core.errors import Invalid, NotFound
-from app.tasks.centre import parse_filters as parse_task_filters
-from app.workorders.forms import FilterForm as WorkOrderFilterForm
+from app.forms.filters import WorkOrderFilterForm
+from app.forms.filters import parse_filters as parse_task_filters
 from app.utils.fields import lenient_int
 
 

@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.kiosk.cards import card_for, memoized_gettext
-from app.kiosk.ticket import INLINE_TYPES, job_ticket
+from app.services.tasks.cards import card_for
+from app.services.tasks.ticket import INLINE_TYPES, job_ticket
 from app.policy import require, require_task_view
 from app.services.workorders import design_files
 from app.services.core import settings
@@ -17,17 +17,8 @@ from app.services.core.errors import Invalid, NotFound
 from app.tasks import bp
 from app.tasks.forms import parse_action_form, parse_version
 from app.utils.http import is_htmx
-from app.views import render_page
+from app.views import memoized_gettext, render_page
 
-ACTIONS = {
-    "claim": task_service.claim,
-    "start": task_service.start,
-    "pause": task_service.pause,
-    "resume": task_service.resume,
-    "report": task_service.report,
-    "complete": task_service.complete,
-    "cancel": task_service.cancel,
-}
 # What a PDF shown in the browser's own viewer needs, and nothing more: no script of ours runs there.
 PDF_VIEWER_POLICY = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; " \
     "img-src 'self' data:; frame-ancestors 'none'"
@@ -108,7 +99,7 @@ def act(task_id: int, action: str):
     task = task_reading.get_task(task_id)
     require(user, "task.view", task)
     try:
-        outcome = ACTIONS[action](task, user, parse_version(request.form),
+        outcome = task_service.ACTIONS[action](task, user, parse_version(request.form),
                                   **parse_action_form(action, request.form))
     except Invalid as error:
         if not (error.fields and is_htmx()):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import wtforms
 from flask_babel import lazy_gettext as _l
@@ -164,6 +165,5 @@ class CreateOnceMixin:
 
 
 def new_submission_key() -> str:
-    from app.services.core.submissions import new_key  # services import the models; fields must not, at import
-
-    return new_key()
+    """A one-time key for a create form (app/services/core/submissions.py keeps the used ones)."""
+    return secrets.token_urlsafe(24)

@@ -18,36 +18,17 @@ from app.policy import require
 from app.services.workorders import design_files
 from app.services.tasks import auto_complete as task_auto_complete
 from app.services import workorders as service
+from app.services.workorders import transitions as transition_service
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
 from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
+from app.forms.filters import WorkOrderFilterForm
 from app.workorders import bp
 from app.workorders.forms import (
-    PLATE_KINDS, ApprovedWorkOrderForm, BulkDraftForm, DraftForm, FilterForm, MaterialLineForm, ProductLineForm,
+    PLATE_KINDS, ApprovedWorkOrderForm, BulkDraftForm, DraftForm, MaterialLineForm, ProductLineForm,
     WorkOrderForm,
 )
-
-# action → (call, success message: a text, or a function of the 施工单 id that says what happened).
-# Each call checks policy itself (services/workorders/): the page and the API only translate.
-TRANSITIONS = {
-    "submit": (lambda wo, v, reason: service.submit(current_user, wo, v), _l("已提交审核")),
-    "resubmit": (lambda wo, v, reason: service.resubmit(current_user, wo, v), _l("已重新提交审核")),
-    "approve": (lambda wo, v, reason: service.approve(current_user, wo, v, reason), service.approval_message),
-    "reject": (lambda wo, v, reason: service.reject(current_user, wo, v, reason), _l("已拒绝审核")),
-    "withdraw": (lambda wo, v, reason: service.withdraw(current_user, wo, v, reason),
-                 _l("已撤回审核，任务已退回草稿")),
-    "pause": (lambda wo, v, reason: service.pause(current_user, wo, v, reason), _l("施工单已暂停")),
-    "resume": (lambda wo, v, reason: service.resume(current_user, wo, v), _l("施工单已恢复生产")),
-    "cancel": (lambda wo, v, reason: service.cancel(current_user, wo, v, reason), _l("施工单已取消")),
-    "delete": (lambda wo, v, reason: service.delete_work_order(current_user, wo, v), _l("施工单已删除")),
-}
-
-
-def transition_message(action: str, work_order_id: int) -> str:
-    message = TRANSITIONS[action][1]
-    return message(work_order_id) if callable(message) else str(message)
-
 
 # ---------------------------------------------------------------- list
 
@@ -55,7 +36,7 @@ def transition_message(action: str, work_order_id: int) -> str:
 @login_required
 def index():
     require(current_user, "workorder.list")
-    form = FilterForm(request.args)
+    form = WorkOrderFilterForm(request.args)
     options = service.list_filter_options(current_user)
     form.customer_id.choices = [("", _("全部"))] + [(c.id, c.name) for c in options.customers]
     form.salesperson_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.salespeople]
@@ -393,10 +374,10 @@ def _render_detail(work_order_id: int, message: str = "", status: int = 200, **e
           methods=["POST"])
 @login_required
 def transition(work_order_id: int, action: str):
-    call = TRANSITIONS[action][0]
-    call(work_order_id, lenient_int(request.form.get("version", "")), request.form.get("reason", ""))
+    transition_service.transition(action, current_user, work_order_id, lenient_int(request.form.get("version", "")),
+                                  request.form.get("reason", ""))
     db.session.commit()
-    message = transition_message(action, work_order_id)
+    message = transition_service.transition_message(action, work_order_id)
     if action == "delete":
         flash(message, "success")
         if is_htmx():

@@ -16,7 +16,6 @@ A post without a key (older clients, scripts) simply creates, as before.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import Submission
 from app.services.core.errors import Conflict, Invalid
+from app.utils.fields import new_submission_key
 from app.utils.timeutil import utcnow
 
 FIELD_NAME = "submission_key"
@@ -45,7 +45,7 @@ class Outcome:
 
 
 def new_key() -> str:
-    return secrets.token_urlsafe(24)
+    return new_submission_key()
 
 
 def create_once(actor, key: str | None, model, create: Callable[[], Any],

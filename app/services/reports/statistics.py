@@ -1,4 +1,5 @@
-"""Figures of the plant: the 工作台, the statistics page, 协作统计, 分派历史 and the department report.
+"""数据统计 and 协作统计. The definitions below hold for every figure in app/services/reports/ (工作台, 分派历史,
+the department report and the exports too).
 
 Definitions (DOMAIN.md §10, issue 8), each computed in exactly one place below:
 - a task is completed on the plant-time date of its ``completed_at`` (the working date);

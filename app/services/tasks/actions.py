@@ -228,3 +228,27 @@ def available_actions(task: Task, user: User, held: int | None = None,
     if task.status in OPEN_TASK_STATUSES and policy.can(user, "task.supervise", task):
         actions.append("cancel")
     return actions, reason
+
+
+# ---------------------------------------------------------------- the actions by name (the pages and the API)
+
+# action → the service call, each ``(task, actor, version, **fields)``; the call checks policy itself.
+ACTIONS = {
+    "claim": claim,
+    "start": start,
+    "pause": pause,
+    "resume": resume,
+    "report": report,
+    "complete": complete,
+    "cancel": cancel,
+}
+# The fields each action reads besides the version; numbers are parsed, text is stripped.
+ACTION_FIELDS = {
+    "claim": {},
+    "start": {},
+    "resume": {},
+    "pause": {"reason": str, "note": str},
+    "report": {"good": int, "defective": int, "defect_reason": str, "note": str},
+    "complete": {"reason": str},
+    "cancel": {"reason": str},
+}
