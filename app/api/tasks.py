@@ -14,6 +14,8 @@ from app.policy import require
 from app.services.dispatch import assignment
 from app.services.tasks import actions as task_service
 from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import visibility as task_visibility
 from app.services.tasks import reading as task_reading
 
 TAG = "任务"
@@ -24,19 +26,19 @@ TEXT_MAX = 1000
 LIST_QUERY = {
     "q": string(100, description="搜索：任务编号、施工单号、任务内容"),
     "work_order": string(20, description="施工单号（或其开头）"),
-    "status": enum([task_queries.OPEN, *TaskStatus.values()], description="状态；open = 待开始/进行中/已暂停"),
+    "status": enum([task_visibility.OPEN, *TaskStatus.values()], description="状态；open = 待开始/进行中/已暂停"),
     "department": {**ID_OR_NONE, "description": "部门编号（含下级部门），none = 未分派"},
     "operator": {**ID_OR_NONE, "description": "操作员编号，none = 未分配"},
     "priority": enum(Priority.values(), description="施工单优先级"),
     "task_type": enum(TaskType.values(), description="任务类型"),
     "process_id": integer(1, description="工序编号"),
-    "date_by": enum(task_queries.DATE_FIELDS, description="日期筛选依据：创建、完成或交货日期"),
+    "date_by": enum(task_filtering.DATE_FIELDS, description="日期筛选依据：创建、完成或交货日期"),
     "date_from": {**DATE, "description": "日期从（含）"},
     "date_to": {**DATE, "description": "日期至（含）"},
     "overdue": {"type": "boolean", "description": "仅看逾期"},
     "drafts": enum(("include", "only"), description="include = 包含草稿，only = 仅看草稿；默认不显示草稿"),
     "sort": enum(task_queries.SORTS, description="排序"),
-    **pagination(task_queries.PAGE_SIZES),
+    **pagination(task_visibility.PAGE_SIZES),
 }
 TASK_LIST = {**page_schema(TASK)}
 TASK_LIST["properties"] = {**TASK_LIST["properties"], "counts": {
@@ -65,13 +67,13 @@ ACTION_ERRORS = (403, 404, 409, 422)
 def task_list(query: dict):
     user = current_user._get_current_object()
     require(user, "task.list")
-    filters = task_queries.TaskFilters(
+    filters = task_filtering.TaskFilters(
         **{name: query[name] for name in ("q", "work_order", "status", "department", "operator", "priority",
                                            "task_type", "process_id", "date_by", "overdue", "drafts", "sort")
            if name in query},
         date_from=parse_date(query.get("date_from")), date_to=parse_date(query.get("date_to")))
     result = task_queries.list_tasks(user, filters, query.get("page", 1),
-                                     query.get("per_page", task_queries.PAGE_SIZES[0]))
+                                     query.get("per_page", task_visibility.PAGE_SIZES[0]))
     return {**page_of([task_json(task) for task in result.items], result), "counts": result.counts}
 
 

@@ -16,7 +16,7 @@ from app.services.reports import exports
 from app.services.reports import statistics
 from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import department_report as stats_department_report
-from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
 from app.services.core.errors import Invalid, NotFound
 from app.forms.filters import WorkOrderFilterForm
 from app.forms.filters import parse_filters as parse_task_filters
@@ -24,7 +24,7 @@ from app.utils.fields import lenient_int
 
 
 def _stats_form(with_operators: bool = False) -> StatsFilterForm:
-    options = task_queries.filter_options()
+    options = task_filtering.filter_options()
     return StatsFilterForm(request.args).with_options(options.departments,
                                                       options.operators if with_operators else ())
 
@@ -88,7 +88,7 @@ def _download(content: bytes, title: str, extension: str, mimetype: str) -> Resp
 @login_required
 def export_tasks():
     require(current_user, "export.tasks")
-    _form, filters = parse_task_filters(request.args, task_queries.filter_options())
+    _form, filters = parse_task_filters(request.args, task_filtering.filter_options())
     return _download(exports.task_workbook(current_user, filters), "任务列表", "xlsx", exports.XLSX_MIMETYPE)
 
 
@@ -130,7 +130,7 @@ def choose_department_report():
     """The department report without a department filter: it asks which department (and period)."""
     require(current_user, "report.department")
     form = StatsFilterForm(request.args).with_options(
-        [d for d in task_queries.filter_options().departments if can(current_user, "report.department", d)])
+        [d for d in task_filtering.filter_options().departments if can(current_user, "report.department", d)])
     form.department.choices = form.department.choices[1:]  # a department must be chosen: no 全部
     chosen = request.args.get("department", "")
     period = {key: value for key, value in request.args.items() if key in ("date_from", "date_to") and value}

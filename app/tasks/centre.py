@@ -17,6 +17,7 @@ from app.extensions import db
 from app.policy import can, require
 from app.services.tasks import bulk as bulk_tasks
 from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
 from app.services.core.errors import Invalid
 from app.tasks import bp
 from app.utils.http import is_htmx, safe_next
@@ -34,7 +35,7 @@ def index():
     # The list region re-fetched alone (filters, tabs, pages, live updates) shows neither the
     # filter form nor the bulk panel: their choices are loaded only to check a filter that uses them.
     needs_options = not is_htmx() or any(request.args.get(name) for name in CHOSEN_FILTERS)
-    options = task_queries.filter_options() if needs_options else None
+    options = task_filtering.filter_options() if needs_options else None
     form, filters = parse_filters(request.args, options)
     page_number = request.args.get("page", "1")
     page = task_queries.list_task_rows(current_user, filters, lenient_int(page_number, 1),
@@ -107,10 +108,10 @@ def _draft_changes(form) -> bulk_tasks.DraftChanges:
 
 
 def _panel(**state) -> str:
-    return render_template("tasks/_list_bulk.html", bulk=_bulk_panel(task_queries.filter_options(), **state))
+    return render_template("tasks/_list_bulk.html", bulk=_bulk_panel(task_filtering.filter_options(), **state))
 
 
-def _bulk_panel(options: task_queries.FilterOptions | None, **state) -> dict | None:
+def _bulk_panel(options: task_filtering.FilterOptions | None, **state) -> dict | None:
     """What the bulk panel offers this viewer, or None when they may do no bulk action (without
     ``options``: only whether the rows get check boxes)."""
     supervise, drafts = can(current_user, "task.bulk_supervise"), can(current_user, "task.bulk_drafts")

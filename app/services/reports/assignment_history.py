@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import (
     AuditLog, Task, User, WorkOrder,
 )
-from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
 from app.services.core.loading import name_only
 from app.services.reports.periods import ASSIGNMENT_ACTIONS, StatsFilters
 from app.services.reports.statistics import _departments
@@ -55,7 +55,7 @@ def assignment_history(filters: StatsFilters, page: int = 1, per_page: int = 20)
     conditions = [AuditLog.object_type == "task", AuditLog.action.in_(ASSIGNMENT_ACTIONS),
                   *filters.period.within(AuditLog.at)]
     if filters.department_id:
-        scope = task_queries.department_scope(filters.department_id)
+        scope = task_filtering.department_scope(filters.department_id)
         conditions.append(or_(AuditLog.department_id.in_(scope), _detail_id("from_department_id").in_(scope)))
     if filters.operator_id:
         conditions.append(or_(and_(AuditLog.action == "claim", AuditLog.user_id == filters.operator_id),

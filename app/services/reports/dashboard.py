@@ -15,7 +15,8 @@ from app.models import (
     Customer, Department, Role, Task, User, WorkOrder, user_departments, user_roles,
 )
 from app.services.core import settings
-from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import visibility as task_visibility
 from app.services import workorders as workorder_queries
 from app.services.dispatch.operator_selection import operator_loads
 from app.utils.timeutil import plant_today
@@ -117,7 +118,7 @@ def _pending_approvals(user) -> Figure:
 
 def _task_figures(user, board: Dashboard) -> None:
     today = board.today
-    start_of_today = task_queries.utc_bounds(today, None)[0]
+    start_of_today = task_filtering.utc_bounds(today, None)[0]
     completed_today = and_(Task.status == "completed", Task.completed_at >= start_of_today)
     overdue = and_(Task.status.in_(OPEN_TASK_STATUSES), WorkOrder.delivery_date < today)
     rows = db.session.execute(
@@ -145,7 +146,7 @@ def _task_figures(user, board: Dashboard) -> None:
 
     if user.is_admin:
         plant = {key: sum(counts[key] for counts in per_department.values()) for key in keys}
-        week = task_queries.within_days(Task.completed_at, today - timedelta(days=today.weekday()), today)
+        week = task_filtering.within_days(Task.completed_at, today - timedelta(days=today.weekday()), today)
         completed_week = db.session.scalar(
             select(func.count()).select_from(Task).where(Task.status == "completed", *week)) or 0
         pool = per_department.get(None, {}).get("pending", 0)
@@ -156,7 +157,7 @@ def _task_figures(user, board: Dashboard) -> None:
             Figure("completed_week", _("本周完成"), completed_week, "tasks.index",
                    completed_params(today - timedelta(days=today.weekday()), today)),
             Figure("overdue_tasks", _("逾期任务"), plant["overdue"], "tasks.index", {"overdue": 1}, "danger"),
-            Figure("pool", _("待分派"), pool, "tasks.index", {"department": task_queries.NONE, "status": "pending"}, "warn"),
+            Figure("pool", _("待分派"), pool, "tasks.index", {"department": task_visibility.NONE, "status": "pending"}, "warn"),
         ]
     board.operators = _operator_loads(user, [d.id for d in shown], start_of_today)
 

@@ -11,9 +11,10 @@ from app.extensions import db
 from app.models import (
     Department, Task, WorkOrder,
 )
-from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import visibility as task_visibility
 from app.services.core.loading import name_only
-from app.services.tasks.queries import Where
+from app.services.tasks.visibility import Where
 from app.utils.timeutil import plant_today
 from app.services.reports.periods import Period, StatsFilters, rate
 from app.services.reports.statistics import CompletionTotals, OperatorRow, _completions_by_operator, completion_totals, operator_rows
@@ -46,15 +47,15 @@ TOP_IN_REPORT = 5
 
 def department_report(user, department: Department, period: Period) -> DepartmentReport:
     filters = StatsFilters(period, department.id)
-    scope = task_queries.visibility(user) + filters.department_where()
+    scope = task_visibility.visibility(user) + filters.department_where()
     counts = dict.fromkeys(OPEN_TASK_STATUSES, 0)
     counts.update(db.session.execute(
-        task_queries.select_tasks(scope + Where.on_tasks(Task.status.in_(OPEN_TASK_STATUSES)), Task.status,
+        task_filtering.select_tasks(scope + Where.on_tasks(Task.status.in_(OPEN_TASK_STATUSES)), Task.status,
                                   func.count()).group_by(Task.status)).all())
     late = scope + Where.on_work_orders(Task.status.in_(OPEN_TASK_STATUSES), WorkOrder.delivery_date < plant_today())
-    overdue_total = db.session.scalar(task_queries.select_tasks(late, func.count())) or 0
+    overdue_total = db.session.scalar(task_filtering.select_tasks(late, func.count())) or 0
     overdue = list(db.session.scalars(
-        task_queries.select_tasks(late, Task)
+        task_filtering.select_tasks(late, Task)
         .options(joinedload(Task.work_order), name_only(joinedload(Task.operator)))
         .order_by(WorkOrder.delivery_date, Task.id).limit(OVERDUE_LISTED)
     ))

@@ -40,6 +40,7 @@ from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import department_report as stats_department_report
 from app.services.reports import periods as stats_periods
 from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
 from app.services import workorders as workorder_queries
 from app.services.core.errors import Invalid
 from app.utils.timeutil import plant_now, plant_zone
@@ -150,7 +151,7 @@ TASK_COLUMNS = [
 TASK_STATUS_COLUMN = 12
 
 
-def task_workbook(user, filters: task_queries.TaskFilters) -> bytes:
+def task_workbook(user, filters: task_filtering.TaskFilters) -> bytes:
     ensure_exportable(task_queries.count_tasks(user, filters))
     rows = (([
         task.number, task.work_order.number, task.process.name, TaskType.label_of(task.task_type), task.content,

@@ -12,8 +12,9 @@ from app.extensions import db
 from app.models import (
     Task,
 )
-from app.services.tasks import queries as task_queries
-from app.services.tasks.queries import Where
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import visibility as task_visibility
+from app.services.tasks.visibility import Where
 from app.utils.timeutil import plant_now, plant_today, plant_zone
 
 
@@ -47,7 +48,7 @@ class Period:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
     def within(self, column) -> list:
-        return task_queries.within_days(column, self.first, self.last)
+        return task_filtering.within_days(column, self.first, self.last)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class StatsFilters:
     def department_where(self) -> Where:
         if not self.department_id:
             return Where()
-        return Where.on_tasks(Task.department_id.in_(task_queries.department_scope(self.department_id)))
+        return Where.on_tasks(Task.department_id.in_(task_filtering.department_scope(self.department_id)))
 
 
 def _dialect() -> str:
@@ -91,5 +92,5 @@ def rate(part: float, whole: float) -> float | None:
 
 
 def _completed_in(filters: StatsFilters, user) -> Where:
-    return (task_queries.visibility(user) + filters.department_where()
+    return (task_visibility.visibility(user) + filters.department_where()
             + Where.on_tasks(Task.status == "completed", *filters.period.within(Task.completed_at)))

@@ -12,7 +12,7 @@ Definitions (DOMAIN.md §10, issue 8), each computed in exactly one place below:
   time) ≤ delivery date ÷ those completed;
 - completion rate (协作统计, department report) = completed in the period ÷ (completed in the
   period + open now).
-Every task figure starts from ``task_queries.visibility`` (what the viewer may see); every 施工单
+Every task figure starts from ``tasks.visibility.visibility`` (what the viewer may see); every 施工单
 figure from ``workorders.visible_to``.
 """
 from __future__ import annotations
@@ -29,9 +29,10 @@ from app.extensions import db
 from app.models import (
     Department, Task, TimeLog, User, WorkOrder,
 )
-from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import visibility as task_visibility
 from app.services import workorders as workorder_queries
-from app.services.tasks.queries import Where
+from app.services.tasks.visibility import Where
 from app.services.core.work_periods import whole_seconds_between
 from app.services.reports.periods import Period, StatsFilters, _as_date, _completed_in, plant_date, rate
 
@@ -50,7 +51,7 @@ def completions_over_time(user, filters: StatsFilters) -> list[Bucket]:
     """Completed tasks and quantity per day, week (from Monday) or month of the period, zeros included."""
     day = plant_date(Task.completed_at)
     rows = db.session.execute(
-        task_queries.select_tasks(_completed_in(filters, user), day.label("day"), func.count(),
+        task_filtering.select_tasks(_completed_in(filters, user), day.label("day"), func.count(),
                                   func.coalesce(func.sum(Task.completed_quantity), 0))
         .group_by(day)
     ).all()
@@ -101,10 +102,10 @@ class DepartmentStatusRow:
 
 def tasks_by_department(user, filters: StatsFilters) -> list[DepartmentStatusRow]:
     """Tasks created in the period (drafts left out), per department and status."""
-    where = (task_queries.visibility(user) + filters.department_where()
+    where = (task_visibility.visibility(user) + filters.department_where()
              + Where.on_tasks(Task.status != "draft", *filters.period.within(Task.created_at)))
     rows = db.session.execute(
-        task_queries.select_tasks(where, Task.department_id, Task.status, func.count())
+        task_filtering.select_tasks(where, Task.department_id, Task.status, func.count())
         .group_by(Task.department_id, Task.status)
     ).all()
     counts: dict[int | None, dict[str, int]] = {}
@@ -171,7 +172,7 @@ def _completions_by_operator(user, filters: StatsFilters) -> list:
     closed periods (app.services.core.work_periods).
     """
     return db.session.execute(
-        task_queries.select_tasks(_completed_in(filters, user), Task.operator_id, func.count().label("tasks"),
+        task_filtering.select_tasks(_completed_in(filters, user), Task.operator_id, func.count().label("tasks"),
                                   func.coalesce(func.sum(Task.completed_quantity), 0).label("quantity"),
                                   func.coalesce(func.sum(Task.defective_quantity), 0).label("defective"),
                                   func.count(Task.worked_seconds).label("timed"),
@@ -210,7 +211,7 @@ def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False,
                                  average_work_seconds=_average(seconds, timed))
     if with_workload:
         held = Where.on_tasks(Task.operator_id == filters.operator_id) if filters.operator_id else Where()
-        scope = task_queries.visibility(user) + filters.department_where()
+        scope = task_visibility.visibility(user) + filters.department_where()
         _add_open_tasks(rows, scope + held)
         _add_work_periods(rows, scope, filters)
     users = {u.id: u for u in db.session.scalars(
@@ -223,7 +224,7 @@ def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False,
 
 def _add_open_tasks(rows: dict[int, dict], where: Where) -> None:
     open_rows = db.session.execute(
-        task_queries.select_tasks(where + Where.on_tasks(Task.status.in_(OPEN_TASK_STATUSES),
+        task_filtering.select_tasks(where + Where.on_tasks(Task.status.in_(OPEN_TASK_STATUSES),
                                                          Task.operator_id.is_not(None)),
                                   Task.operator_id, Task.status, func.count())
         .group_by(Task.operator_id, Task.status)
@@ -236,7 +237,7 @@ def _add_open_tasks(rows: dict[int, dict], where: Where) -> None:
 def _add_work_periods(rows: dict[int, dict], scope: Where, filters: StatsFilters) -> None:
     """Closed work periods begun in the period, per operator who worked them (whoever holds the task now)."""
     logged = db.session.execute(
-        task_queries.select_tasks(scope, TimeLog.operator_id,
+        task_filtering.select_tasks(scope, TimeLog.operator_id,
                                   func.sum(whole_seconds_between(TimeLog.started_at, TimeLog.ended_at)))
         .join(TimeLog, TimeLog.task_id == Task.id)
         .where(TimeLog.ended_at.is_not(None), *filters.period.within(TimeLog.started_at),
@@ -289,7 +290,7 @@ def lead_time(user, filters: StatsFilters) -> LeadTime:
     if seen is not True:
         conditions.append(seen)
     if filters.department_id:
-        scope = task_queries.department_scope(filters.department_id)
+        scope = task_filtering.department_scope(filters.department_id)
         conditions.append(WorkOrder.id.in_(select(Task.work_order_id).where(Task.department_id.in_(scope))))
     delivered_in_time = case((plant_date(WorkOrder.completed_at) <= WorkOrder.delivery_date, 1), else_=0)
     count, seconds, on_time = db.session.execute(
@@ -337,7 +338,7 @@ class CompletionLine:
 def completion_lines(user, filters: StatsFilters) -> list[CompletionLine]:
     day = plant_date(Task.completed_at)
     rows = db.session.execute(
-        task_queries.select_tasks(_completed_in(filters, user), day.label("day"), Task.department_id,
+        task_filtering.select_tasks(_completed_in(filters, user), day.label("day"), Task.department_id,
                                   Task.operator_id, func.count(), func.coalesce(func.sum(Task.completed_quantity), 0),
                                   func.coalesce(func.sum(Task.defective_quantity), 0))
         .group_by(day, Task.department_id, Task.operator_id)

@@ -23,11 +23,12 @@ from app.extensions import db
 from app.models import Task, WorkOrder
 from app.services.dispatch import assignment
 from app.services.tasks import queries as task_queries
+from app.services.tasks import visibility as task_visibility
 from app.services.tasks import actions as task_service
 from app.services import workorders as workorder_service
 from app.services.core.errors import DomainError, Invalid
 
-MAX_TASKS = max(task_queries.PAGE_SIZES)
+MAX_TASKS = max(task_visibility.PAGE_SIZES)
 ACTIONS = ("assign", "cancel", "edit_drafts", "delete_drafts")
 MISSING = _l("任务不存在")
 
@@ -161,7 +162,7 @@ def _outcome(ids: list[int], missing: list[int], results: dict[int, TaskResult])
 
 
 def assignable_operators(actor, operators) -> list:
-    """Of ``operators`` (``task_queries.OperatorChoice``), those ``actor`` may give tasks to: members of
+    """Of ``operators`` (``app.services.tasks.filtering.OperatorChoice``), those ``actor`` may give tasks to: members of
     a department the actor leads (any, for an admin). The assignment service still checks each task."""
     if actor.is_admin:
         return list(operators)
