@@ -21,6 +21,7 @@ from app.services import workorders as service
 from app.services.workorders import transitions as transition_service
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
+from app.utils.timeutil import plant_today
 from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
 from app.forms.filters import WorkOrderFilterForm
@@ -167,7 +168,7 @@ def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, 
     if work_order is not None and request.method == "GET":
         _load_work_order(form, work_order)
     if request.method == "GET" and work_order is None:
-        form.order_date.data = form.order_date.data or service.plant_today()
+        form.order_date.data = form.order_date.data or plant_today()
     if refusal is None and status == 422:
         refusal = _hidden_field_refusal(form)
     _align_steps(form, options)
