@@ -44,13 +44,13 @@ def create_app(config: dict | None = None) -> Flask:
     sock.init_app(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
-    from app.services import reference  # noqa: F401  (versions the reference data every flush changes)
+    from app.services.core import reference  # noqa: F401  (versions the reference data every flush changes)
     from app.auth.session import init_login
     from app.errors.handlers import register_error_handlers
     from app.observability import init_observability
     from app.security import init_security_headers
     from app.templating import register_template_helpers
-    from app.utils.input_guard import init_input_guard
+    from app.errors.input_guard import init_input_guard
 
     init_observability(app)
     init_login(app)

@@ -28,8 +28,8 @@ def register_cli(app) -> None:
     @click.password_option(prompt="密码 / password", confirmation_prompt="再输一次 / again")
     def create_admin_command(username, name, password):
         """Create an administrator (a new plant's first one), with the admin pages' checks and audit."""
-        from app.services import admin_users
-        from app.services.errors import Invalid
+        from app.services.admin import users as admin_users
+        from app.services.core.errors import Invalid
 
         if "admin" not in {role.code for role in admin_users.all_roles()}:
             raise click.ClickException("还没有角色：请先运行 flask seed / no roles yet: run flask seed first")

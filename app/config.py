@@ -108,7 +108,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": production,
         "PAGE_SIZE": 20,
-        # Login throttles (app/services/auth.py): failures per window refused per (account, address)
+        # Login throttles (app/services/auth/login.py): failures per window refused per (account, address)
         # and per address — and for the kiosk's PIN per terminal too; per account only delayed, and
         # a burst reported to the administrators.
         "LOGIN_MAX_FAILURES": 10,

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Department
-from app.services import reference
-from app.services.errors import Forbidden
+from app.services.core import reference
+from app.services.core.errors import Forbidden
 
 DESK_ROLES = ("admin", "supervisor", "maker", "salesperson", "designer")
 

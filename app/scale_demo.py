@@ -30,7 +30,8 @@ from app.models import (
     Counter, Customer, Department, Process, Product, Role, Task, TimeLog, User, WorkOrder, WorkOrderProduct,
     WorkOrderStep, user_departments, user_roles,
 )
-from app.services import reference, work_periods
+from app.services.core import reference
+from app.services.core import work_periods
 from app.utils.timeutil import plant_zone, utcnow
 
 WORK_ORDERS = 5_000

@@ -17,7 +17,7 @@ from app.models import (
     ProductProcess, Role, User,
 )
 from app.models.org import hash_secret
-from app.services import settings as settings_service
+from app.services.core import settings as settings_service
 
 # sort, code, name, description, is_parallel, plate kinds the process requires
 PROCESSES = [

@@ -22,8 +22,10 @@ from app.models import (
     ApprovalLog, AuditLog, Notification, Plate, Task, TimeLog, User, WorkOrder, WorkOrderStep,
 )
 from app.seed_workorders import DemoWorkOrder, make_demo_work_order
-from app.services import assignment, tasks
-from app.services.errors import DomainError
+from app.services.dispatch import assignment
+from app.services.tasks import actions as tasks
+from app.services.tasks import auto_complete as task_auto_complete
+from app.services.core.errors import DomainError
 from app.utils.timeutil import utcnow
 
 
@@ -71,7 +73,7 @@ def _make(item: HistoryWorkOrder) -> None:
     if work_order is None or work_order.approval_status != "approved":
         return
     for plate in db.session.scalars(select(Plate).where(Plate.code.in_(item.demo.plates))):
-        tasks.complete_plate_tasks(plate, _user("designer1") or _user("admin"))
+        task_auto_complete.complete_plate_tasks(plate, _user("designer1") or _user("admin"))
     steps = list(db.session.scalars(select(WorkOrderStep).where(WorkOrderStep.work_order_id == work_order.id)
                                     .order_by(WorkOrderStep.sequence)))
     done_steps = len(steps) if item.outcome == "completed" else max(1, len(steps) // 2)

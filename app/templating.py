@@ -107,8 +107,8 @@ def _fragment_scope() -> tuple:
 
 
 def submission_key_input() -> Markup:
-    """The one-time key of a create form written without WTForms (app/services/submissions.py)."""
-    from app.services.submissions import FIELD_NAME, new_key
+    """The one-time key of a create form written without WTForms (app/services/core/submissions.py)."""
+    from app.services.core.submissions import FIELD_NAME, new_key
 
     return Markup(f'<input type="hidden" name="{FIELD_NAME}" value="{new_key()}">')
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 import time
 
 from flask import render_template, request, session
+from flask_babel import get_translations
 from flask_login import current_user, login_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
-from app.services import submissions
+from app.services.core import submissions
 from app.utils.http import is_htmx
 
 
@@ -23,7 +26,7 @@ def create_once(model, create, result_id=lambda record: record.id) -> submission
 
 
 # The login session remembers the person's session generation at login (app/auth/session.py refuses
-# a session whose generation is no longer the person's: app/services/sessions.py raises it).
+# a session whose generation is no longer the person's: app/services/auth/sessions.py raises it).
 SESSION_GENERATION_KEY = "_generation"
 
 
@@ -49,3 +52,25 @@ def keep_this_session(user) -> None:
     """After ``user`` changed their own account, this session continues; every other one has ended."""
     if current_user.is_authenticated and current_user.id == user.id:
         session[SESSION_GENERATION_KEY] = user.session_generation
+
+
+def memoized_gettext():
+    """A gettext for one render of many cards: each distinct text is looked up once.
+
+    Jinja's ``_()`` resolves ``gettext`` from the render context before the environment, so
+    passing this as ``gettext=`` replaces Flask-Babel's per-call lookup (~30 µs, hundreds of
+    calls on a kiosk page) with a dict hit. Same newstyle semantics: autoescape, then % variables.
+    """
+    translations = get_translations()
+    cache: dict[str, str] = {}
+
+    @pass_context
+    def gettext(context, string, **variables):
+        text = cache.get(string)
+        if text is None:
+            text = cache[string] = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext

@@ -33,10 +33,10 @@ from app.models import (  # noqa: E402
     Customer, Department, Process, Role, Task, User, WorkOrder, WorkOrderStep, user_departments, user_roles,
 )
 from app.enums import OPEN_TASK_STATUSES  # noqa: E402
-from app.kiosk.cards import claimable_task_ids  # noqa: E402
+from app.services.tasks.cards import claimable_task_ids  # noqa: E402
 from app.templating import RENDERED_FRAGMENTS  # noqa: E402
 from app.seed import seed_presets  # noqa: E402
-from app.services import settings  # noqa: E402
+from app.services.core import settings  # noqa: E402
 from app.utils.timeutil import plant_today, utcnow  # noqa: E402
 
 TASKS_PER_WORK_ORDER = 25

@@ -28,8 +28,8 @@ def main() -> None:
     from app import create_app
     from app.extensions import db
     from app.models import AuthFailure, User
-    from app.services import auth
-    from app.services.errors import DomainError
+    from app.services.auth import login as auth
+    from app.services.core.errors import DomainError
 
     folder = tempfile.mkdtemp(prefix="login-bench-")
     app = create_app({"TESTING": True, "METRICS_ENABLED": False, "SECRET_KEY": "login-bench-not-for-production",

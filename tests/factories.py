@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app import models as m
-from app.services import api_tokens
+from app.services.admin import api_tokens
 from app.utils.timeutil import plant_today
 
 factory.Faker._DEFAULT_LOCALE = "zh_CN"
@@ -224,7 +224,7 @@ class TimeLogFactory(Base):
 
     @factory.post_generation
     def worked_seconds(log, create, extracted, **kwargs):
-        """A closed period counts in its task's worked seconds, as app.services.work_periods keeps them."""
+        """A closed period counts in its task's worked seconds, as app.services.core.work_periods keeps them."""
         if log.ended_at is not None:
             log.task.worked_seconds = (log.task.worked_seconds or 0) + log.duration_seconds
 

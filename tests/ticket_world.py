@@ -10,7 +10,7 @@ import zlib
 
 import factories as f
 from app.extensions import db
-from app.services import design_files
+from app.services.workorders import design_files
 from kiosk_world import build_world
 
 

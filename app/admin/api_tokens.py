@@ -11,8 +11,8 @@ from app.admin.common import attach_errors, commit_and_finish, finished, render
 from app.extensions import db
 from app.models import ApiToken
 from app.policy import require
-from app.services import api_tokens
-from app.services.errors import Invalid
+from app.services.admin import api_tokens
+from app.services.core.errors import Invalid
 from app.utils.fields import CreateOnceMixin, SelectField
 from app.views import create_once
 

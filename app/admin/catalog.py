@@ -10,9 +10,11 @@ from app.admin.forms import (
 )
 from app.models import Customer, Material, Product
 from app.policy import can, require
-from app.services import admin_customers, admin_departments, admin_products
-from app.services.errors import NotFound
-from app.services.master_data import ids
+from app.services.admin import customers as admin_customers
+from app.services.admin import departments as admin_departments
+from app.services.admin import products as admin_products
+from app.services.core.errors import NotFound
+from app.services.admin.master_data import ids
 
 NOBODY = ("", "—")
 

@@ -12,8 +12,8 @@ from wtforms import FieldList, FormField
 
 from app.extensions import db
 from app.policy import can
-from app.services.errors import Invalid
-from app.services.master_data import ListQuery
+from app.services.core.errors import Invalid
+from app.services.admin.master_data import ListQuery
 from app.utils.http import is_htmx
 from app.utils.fields import lenient_int
 from app.views import create_once, render_page
@@ -89,7 +89,7 @@ def save(form, write, render_form, message, next_url, creates=None):
     """Run the service write; a refusal with field errors re-renders the form (422), else commit and go on.
 
     A create names its model in ``creates``: a second post of the same form instance then answers as the
-    first did, with the record the first created (app/services/submissions.py)."""
+    first did, with the record the first created (app/services/core/submissions.py)."""
     try:
         obj = write() if creates is None else create_once(creates, write).record
     except Invalid as error:

@@ -11,11 +11,11 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.enums import FoilingType, PlateKind, RoleCode
-from app.services.admin_plates import CMYK
-from app.services.admin_processes import PLATE_KINDS
-from app.services.admin_users import PIN_RULE
-from app.services.passwords import PASSWORD_RULE
-from app.services.settings import SETTINGS
+from app.services.admin.plates import CMYK
+from app.services.admin.processes import PLATE_KINDS
+from app.services.admin.users import PIN_RULE
+from app.services.core.passwords import PASSWORD_RULE
+from app.services.core.settings import SETTINGS
 from app.utils.fields import CreateOnceMixin, SelectField
 
 ALL = ("", _l("全部"))

@@ -12,8 +12,9 @@ from app.enums import PlateKind
 from app.extensions import db
 from app.models import Department, Process
 from app.policy import require
-from app.services import admin_departments, admin_processes
-from app.services.master_data import ids
+from app.services.admin import departments as admin_departments
+from app.services.admin import processes as admin_processes
+from app.services.admin.master_data import ids
 
 NO_PARENT = ("", "—")
 

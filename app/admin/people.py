@@ -1,4 +1,4 @@
-"""人员管理 (/admin/users): thin views over app.services.admin_users."""
+"""人员管理 (/admin/users): thin views over app.services.admin.users."""
 from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,7 +9,8 @@ from app.admin.forms import ALL, UserFilter, UserForm, filter_form
 from app.enums import RoleCode
 from app.models import User
 from app.policy import require
-from app.services import admin_departments, admin_users as service
+from app.services.admin import departments as admin_departments
+from app.services.admin import users as service
 from app.views import keep_this_session
 
 

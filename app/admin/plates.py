@@ -10,9 +10,9 @@ from app.enums import PlateKind
 from app.extensions import db
 from app.models import Plate
 from app.policy import require
-from app.services import admin_plates
-from app.services.errors import Invalid
-from app.services.master_data import ids
+from app.services.admin import plates as admin_plates
+from app.services.core.errors import Invalid
+from app.services.admin.master_data import ids
 
 NOTHING = ("", "—")
 

@@ -11,9 +11,10 @@ from app.admin.forms import ALL, AuditFilter, SettingsForm, filter_form
 from app.extensions import db
 from app.models import AuditLog, Customer, Department, Material, Plate, Process, Product, User
 from app.policy import require
-from app.services import admin_audit, system_status
-from app.services import settings as plant_settings
-from app.services.errors import Invalid
+from app.services.admin import audit_log as admin_audit
+from app.services.admin import system_status
+from app.services.core import settings as plant_settings
+from app.services.core.errors import Invalid
 
 # (endpoint, label, model counted, what the page is for)
 OVERVIEW = [

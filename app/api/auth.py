@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app.errors.handlers import json_error
 from app.extensions import csrf
-from app.services import api_tokens
+from app.services.admin import api_tokens
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Readable without credentials: the description of the API itself, and "no such operation".

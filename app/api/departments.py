@@ -8,8 +8,8 @@ from app.api import bp
 from app.api.resources import DEPARTMENT_LIST, department_json
 from app.api.spec import operation, string
 from app.policy import require
-from app.services import admin_departments
-from app.services.master_data import ListQuery
+from app.services.admin import departments as admin_departments
+from app.services.admin.master_data import ListQuery
 
 # The plant has a few dozen departments: the API returns the whole tree at once.
 ALL_DEPARTMENTS = 10_000

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors.handlers import GENERIC_MESSAGES, json_error
 from app.extensions import db
-from app.services.errors import DomainError, Invalid
+from app.services.core.errors import DomainError, Invalid
 
 # Validation refused by a service answers 422 like a body that breaks its schema; 400 is for what
 # cannot be read at all (not JSON).

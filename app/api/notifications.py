@@ -10,7 +10,7 @@ from app.api.spec import PAGE_SIZES, enum, operation, pagination
 from app.enums import NotificationType
 from app.extensions import db
 from app.policy import require
-from app.services import notifications as service
+from app.services.notifications import inbox as service
 
 TAG = "通知"
 

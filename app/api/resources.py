@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from app.api.spec import DATE, DATETIME, ID, array, enum, integer, nullable, obj
 from app.enums import ApprovalStatus, NotificationType, Priority, TaskStatus, TaskType, WorkOrderStatus
-from app.services import tasks as task_service
+from app.services.tasks import actions as task_service
 from app.services import workorders as workorder_service
 
 TEXT = {"type": "string"}

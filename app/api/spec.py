@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 
 from app.api.errors import BadRequest, Unprocessable
-from app.services.errors import NotFound
+from app.services.core.errors import NotFound
 
 # Every id fits PostgreSQL's integer: larger values are refused before any query.
 INT32_MAX = 2**31 - 1

@@ -11,10 +11,12 @@ from app.api.spec import DATE, ID, QUANTITY_MAX, enum, integer, obj, operation, 
 from app.enums import Priority, TaskStatus, TaskType
 from app.extensions import db
 from app.policy import require
-from app.services import assignment, task_queries
-from app.services import tasks as task_service
-from app.tasks.forms import ACTION_FIELDS
-from app.tasks.routes import ACTIONS
+from app.services.dispatch import assignment
+from app.services.tasks import actions as task_service
+from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import visibility as task_visibility
+from app.services.tasks import reading as task_reading
 
 TAG = "任务"
 # Up to nine digits: any id of an int4 column; "none" is the task centre's 未分派 / 未分配.
@@ -24,19 +26,19 @@ TEXT_MAX = 1000
 LIST_QUERY = {
     "q": string(100, description="搜索：任务编号、施工单号、任务内容"),
     "work_order": string(20, description="施工单号（或其开头）"),
-    "status": enum([task_queries.OPEN, *TaskStatus.values()], description="状态；open = 待开始/进行中/已暂停"),
+    "status": enum([task_visibility.OPEN, *TaskStatus.values()], description="状态；open = 待开始/进行中/已暂停"),
     "department": {**ID_OR_NONE, "description": "部门编号（含下级部门），none = 未分派"},
     "operator": {**ID_OR_NONE, "description": "操作员编号，none = 未分配"},
     "priority": enum(Priority.values(), description="施工单优先级"),
     "task_type": enum(TaskType.values(), description="任务类型"),
     "process_id": integer(1, description="工序编号"),
-    "date_by": enum(task_queries.DATE_FIELDS, description="日期筛选依据：创建、完成或交货日期"),
+    "date_by": enum(task_filtering.DATE_FIELDS, description="日期筛选依据：创建、完成或交货日期"),
     "date_from": {**DATE, "description": "日期从（含）"},
     "date_to": {**DATE, "description": "日期至（含）"},
     "overdue": {"type": "boolean", "description": "仅看逾期"},
     "drafts": enum(("include", "only"), description="include = 包含草稿，only = 仅看草稿；默认不显示草稿"),
     "sort": enum(task_queries.SORTS, description="排序"),
-    **pagination(task_queries.PAGE_SIZES),
+    **pagination(task_visibility.PAGE_SIZES),
 }
 TASK_LIST = {**page_schema(TASK)}
 TASK_LIST["properties"] = {**TASK_LIST["properties"], "counts": {
@@ -65,13 +67,13 @@ ACTION_ERRORS = (403, 404, 409, 422)
 def task_list(query: dict):
     user = current_user._get_current_object()
     require(user, "task.list")
-    filters = task_queries.TaskFilters(
+    filters = task_filtering.TaskFilters(
         **{name: query[name] for name in ("q", "work_order", "status", "department", "operator", "priority",
                                            "task_type", "process_id", "date_by", "overdue", "drafts", "sort")
            if name in query},
         date_from=parse_date(query.get("date_from")), date_to=parse_date(query.get("date_to")))
     result = task_queries.list_tasks(user, filters, query.get("page", 1),
-                                     query.get("per_page", task_queries.PAGE_SIZES[0]))
+                                     query.get("per_page", task_visibility.PAGE_SIZES[0]))
     return {**page_of([task_json(task) for task in result.items], result), "counts": result.counts}
 
 
@@ -79,36 +81,36 @@ def task_list(query: dict):
            response=TASK_DETAIL, errors=(403, 404))
 def task_detail(task_id: int):
     user = current_user._get_current_object()
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     require(user, "task.view", task)
     return task_detail_json(task, user)
 
 
 def _action_body(action: str) -> dict:
     fields = {name: {**FIELD_SCHEMAS[kind], "description": FIELD_DESCRIPTIONS[name]}
-              for name, kind in ACTION_FIELDS[action].items()}
+              for name, kind in task_service.ACTION_FIELDS[action].items()}
     return obj({"version": VERSION, **fields}, required=("version",))
 
 
 def _register_action(action: str) -> None:
     """POST /tasks/{id}/<action>: the same service call as the task card's button."""
-    defaults = {name: kind() for name, kind in ACTION_FIELDS[action].items()}
+    defaults = {name: kind() for name, kind in task_service.ACTION_FIELDS[action].items()}
 
     def act(task_id: int, body: dict):
         user = current_user._get_current_object()
-        task = task_service.get_task(task_id)
+        task = task_reading.get_task(task_id)
         require(user, "task.view", task)
-        outcome = ACTIONS[action](task, user, body["version"],
+        outcome = task_service.ACTIONS[action](task, user, body["version"],
                                   **{name: body.get(name, default) for name, default in defaults.items()})
         db.session.commit()
-        return {"message": outcome.message, "task": task_detail_json(task_service.get_task(task_id), user)}
+        return {"message": outcome.message, "task": task_detail_json(task_reading.get_task(task_id), user)}
 
     act.__name__ = f"task_{action}"
     operation(bp, "POST", f"/tasks/{{task_id}}/{action}", summary=ACTION_SUMMARIES[action], tag=TAG,
               body=_action_body(action), response=TASK_RESULT, errors=ACTION_ERRORS)(act)
 
 
-for _action in ACTIONS:
+for _action in task_service.ACTIONS:
     _register_action(_action)
 
 
@@ -122,4 +124,4 @@ def task_assign(task_id: int, body: dict):
     task = assignment.assign(task_id, body["operator_id"], user, body["version"], body.get("reason"))
     message = _("已分配给 %(name)s", name=task.operator.name)
     db.session.commit()
-    return {"message": message, "task": task_detail_json(task_service.get_task(task_id), user)}
+    return {"message": message, "task": task_detail_json(task_reading.get_task(task_id), user)}

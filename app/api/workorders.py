@@ -17,8 +17,9 @@ from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
 from app.services import workorders as service
+from app.services.workorders.transitions import transition as take_transition
+from app.services.workorders.transitions import transition_message
 from app.views import create_once
-from app.workorders.routes import TRANSITIONS, transition_message
 
 TAG = "施工单"
 TEXT_MAX = 1000
@@ -133,15 +134,12 @@ def _input(body: dict) -> service.WorkOrderInput:
 
 
 def _register_transition(action: str) -> None:
-    """POST /workorders/{id}/<action>: the page's transition, guarded by the same policy action."""
-    policy_action, call = TRANSITIONS[action][:2]
+    """POST /workorders/{id}/<action>: the page's transition; the service checks policy."""
     text_field = {"approve": "comment", "reject": "reason"}.get(action)
 
     def transition(work_order_id: int, body: dict):
-        work_order = service.get(work_order_id)
-        require(current_user, "workorder.view", work_order)
-        require(current_user, policy_action, work_order)
-        call(work_order.id, body["version"], body.get(text_field, "") if text_field else "")
+        take_transition(action, current_user, work_order_id, body["version"],
+                        body.get(text_field, "") if text_field else "")
         db.session.commit()
         return {"message": transition_message(action, work_order_id),
                 "work_order": work_order_detail_json(service.get_for_detail(work_order_id))}

@@ -10,9 +10,9 @@ from app.auth.forms import KioskLoginForm, LoginForm
 from app.auth.session import TERMINAL_COOKIE
 from app.extensions import db
 from app.policy import landing_endpoint
-from app.services import auth as auth_service
-from app.services import sessions
-from app.services.errors import DomainError
+from app.services.auth import login as auth_service
+from app.services.auth import sessions
+from app.services.core.errors import DomainError
 from app.utils.http import client_ip, safe_next
 from app.views import begin_session, fresh_session
 
@@ -79,7 +79,7 @@ def _with_terminal_cookie(response, terminal: str):
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Logging out ends every session of the person, on every device (app/services/sessions.py)."""
+    """Logging out ends every session of the person, on every device (app/services/auth/sessions.py)."""
     kiosk = session.get("kiosk_session")
     sessions.end_sessions(current_user._get_current_object())
     db.session.commit()

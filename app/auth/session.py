@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from app.errors.handlers import json_error
 from app.extensions import db, login_manager
 from app.models import User
-from app.services import settings as settings_service
+from app.services.core import settings as settings_service
 from app.utils.http import is_api_request, is_htmx
 from app.views import SESSION_GENERATION_KEY
 

@@ -5,12 +5,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.kiosk import bp
-from app.kiosk.cards import kiosk_board, memoized_gettext
+from app.services.tasks.cards import kiosk_board
 from app.models import Task, WorkOrder
 from app.policy import DESK_ROLES, require, require_task_view
-from app.services.errors import NotFound
+from app.services.core.errors import NotFound
 from app.utils.http import is_htmx
-from app.views import render_page
+from app.views import memoized_gettext, render_page
 from app.utils.fields import lenient_int
 
 REGIONS = {"mine": "kiosk/_mine.html", "claimable": "kiosk/_claimable.html", "scanned": "kiosk/_scanned.html"}

@@ -12,7 +12,7 @@ from app.utils.timeutil import utcnow
 
 class Submission(db.Model):
     """The key is the primary key: of two concurrent inserts of one key, the second waits for the first
-    transaction and then finds the key taken (app/services/submissions.py)."""
+    transaction and then finds the key taken (app/services/core/submissions.py)."""
 
     __tablename__ = "submissions"
     key: Mapped[str] = mapped_column(String(120), primary_key=True)

@@ -30,9 +30,9 @@ def _process_of_step(context) -> int:
 # The columns a maker's or salesperson's filters read, and the id their pages are ordered by.
 WORK_ORDER_INDEX_COLUMNS = [
     "department_id", "operator_id", "process_id", "task_type", "created_at", "completed_at", "id"]
-# What decides whether a viewer sees a task (app.services.task_queries.visibility).
+# What decides whether a viewer sees a task (app.services.tasks.visibility.visibility).
 VISIBILITY_COLUMNS = ["status", "work_order_id", "department_id", "operator_id"]
-# What the statistics sum over a period's completed tasks (app.services.statistics).
+# What the statistics sum over a period's completed tasks (app.services.reports.statistics).
 COMPLETION_FIGURES = ["operator_id", "department_id", "completed_quantity", "defective_quantity", "worked_seconds"]
 
 
@@ -102,7 +102,7 @@ class Task(TimestampMixin, db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    # Seconds of the closed work periods (None: none closed yet), kept by app.services.work_periods.
+    # Seconds of the closed work periods (None: none closed yet), kept by app.services.core.work_periods.
     worked_seconds: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

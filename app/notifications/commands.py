@@ -3,7 +3,7 @@ import click
 
 from app.extensions import db
 from app.notifications import bp
-from app.services import notifications as notification_service
+from app.services.notifications import inbox as notification_service
 
 
 @bp.cli.command("purge")

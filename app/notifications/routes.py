@@ -12,8 +12,8 @@ from app.enums import NotificationType
 from app.extensions import db
 from app.notifications import bp
 from app.policy import require
-from app.services import notifications as notification_service
-from app.services import settings as settings_service
+from app.services.notifications import inbox as notification_service
+from app.services.core import settings as settings_service
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import utcnow
 from app.views import render_page

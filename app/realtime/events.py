@@ -34,7 +34,7 @@ MAX_NOTIFY_BYTES = 7000
 # Channels every task/施工单 event also goes to (whole-plant pages: 任务中心, 待分派).
 GLOBAL_CHANNELS = ("all", "pool")
 # Not a change of the plant: every session of the person in ``user_ids`` older than ``generation``
-# has ended (app/services/sessions.py); the hub closes their sockets instead of sending a trigger.
+# has ended (app/services/auth/sessions.py); the hub closes their sockets instead of sending a trigger.
 SESSION_ENDED = "session.ended"
 
 _PENDING = "pending_events"

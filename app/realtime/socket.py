@@ -29,7 +29,7 @@ from app.extensions import db, sock
 from app.metrics import WEBSOCKETS_OPEN, observe_event_delivery
 from app.realtime import listener, topics
 from app.realtime.hub import CLOSE_UNAUTHENTICATED, HUB, Close, Connection, EventMessage
-from app.services import board as board_service
+from app.services.dispatch import board as board_service
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.enums import TaskStatus
-from app.services import statistics
+from app.services.reports import statistics
+from app.services.reports import periods as stats_periods
 
 # The colours of the status tags (static/css/app.css), so a chart reads like the lists.
 STATUS_COLOURS = {"pending": "#f0a030", "in_progress": "#1860c4", "paused": "#d4b000", "completed": "#2e7d32",
@@ -47,7 +48,7 @@ def departments(rows: list[statistics.DepartmentStatusRow]) -> dict:
 
 
 def ranking(rows: list[statistics.OperatorRow]) -> dict:
-    top = rows[:statistics.TOP_OPERATORS]
+    top = rows[:stats_periods.TOP_OPERATORS]
     return {
         "type": "bar",
         "data": {

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form
 
-from app.services import statistics
-from app.services.errors import Invalid
+from app.services.reports import periods as stats_periods
+from app.services.core.errors import Invalid
 from app.utils.fields import SelectField
 from app.utils.fields import lenient_int
 
@@ -18,7 +18,7 @@ class StatsFilterForm(Form):
     date_to = DateField(_l("结束日期"))
     department = SelectField(_l("部门"), validate_choice=False)
     operator = SelectField(_l("操作员"), validate_choice=False)
-    granularity = SelectField(_l("统计粒度"), choices=list(statistics.GRANULARITIES.items()), default="day",
+    granularity = SelectField(_l("统计粒度"), choices=list(stats_periods.GRANULARITIES.items()), default="day",
                               validate_choice=False)
 
     def with_options(self, departments, operators=()) -> StatsFilterForm:
@@ -26,19 +26,19 @@ class StatsFilterForm(Form):
         self.operator.choices = ALL + [(str(u.id), u.name) for u in operators]
         return self
 
-    def to_filters(self) -> statistics.StatsFilters:
+    def to_filters(self) -> stats_periods.StatsFilters:
         """The filters, or Invalid with a Chinese message next to each bad field (nothing is guessed)."""
         errors = {}
         for field in (self.date_from, self.date_to):
             # An empty date means "the default period"; only something typed that is not a date is wrong.
             if field.process_errors and (field.raw_data or [""])[0].strip():
                 errors[field.name] = BAD_DATE
-        default = statistics.Period.last_days()
+        default = stats_periods.Period.last_days()
         first, last = self.date_from.data or default.first, self.date_to.data or default.last
         if not errors and first > last:
             errors["date_to"] = _l("结束日期不能早于开始日期")
-        elif not errors and (last - first).days >= statistics.MAX_PERIOD_DAYS:
-            errors["date_to"] = _l("统计期间最长 %(days)s 天", days=statistics.MAX_PERIOD_DAYS)
+        elif not errors and (last - first).days >= stats_periods.MAX_PERIOD_DAYS:
+            errors["date_to"] = _l("统计期间最长 %(days)s 天", days=stats_periods.MAX_PERIOD_DAYS)
         for name, message in errors.items():
             getattr(self, name).errors = [message]
         if errors:
@@ -52,6 +52,6 @@ class StatsFilterForm(Form):
             value = field.data or ""
             return lenient_int(value) if value in dict(field.choices) else None
 
-        granularity = self.granularity.data if self.granularity.data in statistics.GRANULARITIES else "day"
-        return statistics.StatsFilters(statistics.Period(first, last), chosen(self.department), chosen(self.operator),
+        granularity = self.granularity.data if self.granularity.data in stats_periods.GRANULARITIES else "day"
+        return stats_periods.StatsFilters(stats_periods.Period(first, last), chosen(self.department), chosen(self.operator),
                                        granularity)

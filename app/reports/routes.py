@@ -12,15 +12,19 @@ from app.models import Department
 from app.policy import can, require
 from app.reports import bp, charts
 from app.reports.forms import StatsFilterForm
-from app.services import exports, statistics, task_queries
-from app.services.errors import Invalid, NotFound
-from app.tasks.centre import parse_filters as parse_task_filters
-from app.workorders.forms import FilterForm as WorkOrderFilterForm
+from app.services.reports import exports
+from app.services.reports import statistics
+from app.services.reports import assignment_history as stats_assignment_history
+from app.services.reports import department_report as stats_department_report
+from app.services.tasks import filtering as task_filtering
+from app.services.core.errors import Invalid, NotFound
+from app.forms.filters import WorkOrderFilterForm
+from app.forms.filters import parse_filters as parse_task_filters
 from app.utils.fields import lenient_int
 
 
 def _stats_form(with_operators: bool = False) -> StatsFilterForm:
-    options = task_queries.filter_options()
+    options = task_filtering.filter_options()
     return StatsFilterForm(request.args).with_options(options.departments,
                                                       options.operators if with_operators else ())
 
@@ -65,7 +69,7 @@ def collaboration():
 def assignments():
     page = request.args.get("page", "1")
     return _filtered("reports/assignments.html", "stats.assignments",
-                     lambda filters: statistics.assignment_history(filters, max(1, lenient_int(page, 1))),
+                     lambda filters: stats_assignment_history.assignment_history(filters, max(1, lenient_int(page, 1))),
                      with_operators=True)
 
 
@@ -84,7 +88,7 @@ def _download(content: bytes, title: str, extension: str, mimetype: str) -> Resp
 @login_required
 def export_tasks():
     require(current_user, "export.tasks")
-    _form, filters = parse_task_filters(request.args, task_queries.filter_options())
+    _form, filters = parse_task_filters(request.args, task_filtering.filter_options())
     return _download(exports.task_workbook(current_user, filters), "任务列表", "xlsx", exports.XLSX_MIMETYPE)
 
 
@@ -126,7 +130,7 @@ def choose_department_report():
     """The department report without a department filter: it asks which department (and period)."""
     require(current_user, "report.department")
     form = StatsFilterForm(request.args).with_options(
-        [d for d in task_queries.filter_options().departments if can(current_user, "report.department", d)])
+        [d for d in task_filtering.filter_options().departments if can(current_user, "report.department", d)])
     form.department.choices = form.department.choices[1:]  # a department must be chosen: no 全部
     chosen = request.args.get("department", "")
     period = {key: value for key, value in request.args.items() if key in ("date_from", "date_to") and value}
@@ -144,5 +148,5 @@ def export_department(department_id: int):
         raise NotFound(_l("部门不存在"), code="department_not_found")
     require(current_user, "report.department", department)
     filters = _stats_form().to_filters()
-    report = statistics.department_report(current_user, department, filters.period)
+    report = stats_department_report.department_report(current_user, department, filters.period)
     return _download(exports.department_pdf(report), f"部门报表_{department.name}", "pdf", "application/pdf")

@@ -3,9 +3,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.policy import require
-from app.services.errors import Forbidden
+from app.services.core.errors import Forbidden
 from app.supervision import bp
-from app.supervision.board_data import board_departments, build_board
+from app.services.dispatch.supervisor_board import board_departments, build_board
 from app.views import render_page
 from app.utils.fields import database_int
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.services import assignment
+from app.services.dispatch import assignment
 from app.tasks import bp
 from app.tasks.forms import parse_version
 from app.utils.http import is_htmx, safe_next

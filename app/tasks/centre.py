@@ -12,94 +12,22 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import BooleanField, DateField, Form, StringField
 
-from app.enums import Priority, TaskStatus, TaskType
 from app.extensions import db
 from app.policy import can, require
-from app.services import bulk_tasks, task_queries
-from app.services.errors import Invalid
+from app.services.tasks import bulk as bulk_tasks
+from app.services.tasks import queries as task_queries
+from app.services.tasks import filtering as task_filtering
+from app.services.core.errors import Invalid
 from app.tasks import bp
-from app.utils.fields import SelectField
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import plant_today
 from app.views import render_page
+from app.forms.filters import CHOSEN_FILTERS, parse_filters
 from app.utils.fields import lenient_int
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"
-# Filters whose values are checked against the choices of task_queries.filter_options().
-CHOSEN_FILTERS = ("department", "operator", "process_id")
-ALL = [("", _l("全部"))]
-
-
-class TaskFilterForm(Form):
-    """The list's GET filters, reflected in the URL. A value that does not parse is ignored."""
-
-    q = StringField(_l("搜索"), render_kw={"placeholder": _l("任务编号、施工单号、任务内容")})
-    work_order = StringField(_l("施工单号"), render_kw={"placeholder": "SG…"})
-    status = SelectField(_l("状态"), validate_choice=False,
-                         choices=ALL + list(task_queries.STATUS_LABELS.items()) + TaskStatus.choices())
-    department = SelectField(_l("部门"), validate_choice=False)
-    operator = SelectField(_l("操作员"), validate_choice=False)
-    priority = SelectField(_l("优先级"), choices=ALL + Priority.choices(), validate_choice=False)
-    task_type = SelectField(_l("任务类型"), choices=ALL + TaskType.choices(), validate_choice=False)
-    process_id = SelectField(_l("工序"), validate_choice=False)
-    date_by = SelectField(_l("日期类型"), choices=list(task_queries.DATE_FIELDS.items()), default="created",
-                          validate_choice=False)
-    date_from = DateField(_l("日期从"))
-    date_to = DateField(_l("日期至"))
-    overdue = BooleanField(_l("仅看逾期"))
-    drafts = SelectField(_l("草稿任务"), choices=list(task_queries.DRAFT_CHOICES.items()), validate_choice=False)
-    sort = SelectField(_l("排序"), choices=list(task_queries.SORT_LABELS.items()), default="-created",
-                       validate_choice=False)
-    per_page = SelectField(_l("每页"), choices=[(str(n), str(n)) for n in task_queries.PAGE_SIZES],
-                           default=str(task_queries.PAGE_SIZES[0]), validate_choice=False)
-
-    def with_options(self, options: task_queries.FilterOptions) -> TaskFilterForm:
-        none = [(task_queries.NONE, _("未分派"))]
-        self.department.choices = ALL + none + [(str(d.id), d.name) for d in options.departments]
-        self.operator.choices = ALL + [(task_queries.NONE, _("未分配"))] + [(str(u.id), u.name) for u in options.operators]
-        self.process_id.choices = ALL + [(str(p.id), p.name) for p in options.processes]
-        return self
-
-    def to_filters(self) -> task_queries.TaskFilters:
-        def known(field) -> str:
-            return field.data if field.choices is not None and field.data in dict(field.choices) else ""
-
-        process = known(self.process_id)
-        return task_queries.TaskFilters(
-            q=(self.q.data or "").strip()[:100], work_order=(self.work_order.data or "").strip()[:20],
-            status=known(self.status), department=known(self.department), operator=known(self.operator),
-            priority=known(self.priority), task_type=known(self.task_type),
-            process_id=lenient_int(process), date_by=known(self.date_by) or "created",
-            date_from=self.date_from.data, date_to=self.date_to.data, overdue=bool(self.overdue.data),
-            drafts=known(self.drafts), sort=known(self.sort) or "-created",
-        )
-
-    @property
-    def page_size(self) -> int:
-        value = self.per_page.data or ""
-        size = lenient_int(value)
-        return size if size in task_queries.PAGE_SIZES else task_queries.PAGE_SIZES[0]
-
-
-def parse_filters(args, options: task_queries.FilterOptions | None) -> tuple[TaskFilterForm, task_queries.TaskFilters]:
-    """The task centre's filters from query parameters (the list and its Excel export share them).
-
-    A department, operator or process is checked against ``options``, the choices the form offers;
-    without them (no such filter asked for) those filters stay empty.
-    """
-    form = TaskFilterForm(args)
-    if options is not None:
-        form.with_options(options)
-    filters = form.to_filters()
-    # A value that does not parse (a bad date) is ignored, not reported: the field just shows empty.
-    for field in form:
-        field.errors = []
-    return form, filters
-
-
 @bp.route("/tasks")
 @login_required
 def index():
@@ -107,7 +35,7 @@ def index():
     # The list region re-fetched alone (filters, tabs, pages, live updates) shows neither the
     # filter form nor the bulk panel: their choices are loaded only to check a filter that uses them.
     needs_options = not is_htmx() or any(request.args.get(name) for name in CHOSEN_FILTERS)
-    options = task_queries.filter_options() if needs_options else None
+    options = task_filtering.filter_options() if needs_options else None
     form, filters = parse_filters(request.args, options)
     page_number = request.args.get("page", "1")
     page = task_queries.list_task_rows(current_user, filters, lenient_int(page_number, 1),
@@ -180,10 +108,10 @@ def _draft_changes(form) -> bulk_tasks.DraftChanges:
 
 
 def _panel(**state) -> str:
-    return render_template("tasks/_list_bulk.html", bulk=_bulk_panel(task_queries.filter_options(), **state))
+    return render_template("tasks/_list_bulk.html", bulk=_bulk_panel(task_filtering.filter_options(), **state))
 
 
-def _bulk_panel(options: task_queries.FilterOptions | None, **state) -> dict | None:
+def _bulk_panel(options: task_filtering.FilterOptions | None, **state) -> dict | None:
     """What the bulk panel offers this viewer, or None when they may do no bulk action (without
     ``options``: only whether the rows get check boxes)."""
     supervise, drafts = can(current_user, "task.bulk_supervise"), can(current_user, "task.bulk_drafts")

@@ -3,20 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.services.errors import Conflict, Invalid
+from app.services.core.errors import Conflict, Invalid
+from app.services.tasks.actions import ACTION_FIELDS
 from app.utils.fields import database_int, lenient_int
-
-# The fields each action reads besides the version; numbers are parsed, text is stripped.
-ACTION_FIELDS = {
-    "claim": {},
-    "start": {},
-    "resume": {},
-    "pause": {"reason": str, "note": str},
-    "report": {"good": int, "defective": int, "defect_reason": str, "note": str},
-    "complete": {"reason": str},
-    "cancel": {"reason": str},
-}
-
 
 def parse_version(form) -> int:
     value = lenient_int(form.get("version", "").strip())

@@ -6,26 +6,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.kiosk.cards import card_for, memoized_gettext
-from app.kiosk.ticket import INLINE_TYPES, job_ticket
+from app.services.tasks.cards import card_for
+from app.services.tasks.ticket import INLINE_TYPES, job_ticket
 from app.policy import require, require_task_view
-from app.services import design_files, settings
-from app.services import tasks as task_service
-from app.services.errors import Invalid, NotFound
+from app.services.workorders import design_files
+from app.services.core import settings
+from app.services.tasks import actions as task_service
+from app.services.tasks import reading as task_reading
+from app.services.core.errors import Invalid, NotFound
 from app.tasks import bp
 from app.tasks.forms import parse_action_form, parse_version
 from app.utils.http import is_htmx
-from app.views import render_page
+from app.views import memoized_gettext, render_page
 
-ACTIONS = {
-    "claim": task_service.claim,
-    "start": task_service.start,
-    "pause": task_service.pause,
-    "resume": task_service.resume,
-    "report": task_service.report,
-    "complete": task_service.complete,
-    "cancel": task_service.cancel,
-}
 # What a PDF shown in the browser's own viewer needs, and nothing more: no script of ours runs there.
 PDF_VIEWER_POLICY = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; " \
     "img-src 'self' data:; frame-ancestors 'none'"
@@ -37,13 +30,13 @@ REFRESH_EVENT = "kiosk-refresh"
 @login_required
 def detail(task_id: int):
     user = current_user._get_current_object()
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     require_task_view(user, task)
     kiosk = bool(session.get("kiosk_session"))
     return render_page(
         "tasks/detail.html", "tasks/_detail.html", card=card_for(task, user),
         ticket=job_ticket(task),
-        history=task_service.history(task), time_logs=task_service.time_logs(task), duration=format_duration,
+        history=task_reading.history(task), time_logs=task_reading.time_logs(task), duration=format_duration,
         gettext=memoized_gettext(),
         layout="kiosk/layout.html" if kiosk else "base.html",
         idle_seconds=settings.get("kiosk_idle_logout_seconds") if kiosk else 0,
@@ -55,7 +48,7 @@ def detail(task_id: int):
 def ticket(task_id: int):
     """A card's 详情, fetched when it is first opened."""
     user = current_user._get_current_object()
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     require_task_view(user, task)
     return render_template("kiosk/_job_ticket.html", ticket=job_ticket(task))
 
@@ -68,7 +61,7 @@ def design_file(task_id: int):
     Images and PDFs are shown by the browser (inline); every other type is downloaded. The type is the one
     the upload was checked against (its leading bytes), never guessed from the content.
     """
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     require_task_view(current_user, task)
     work_order = task.work_order
     if not work_order.design_file_path:
@@ -103,17 +96,17 @@ def format_duration(seconds: int | None) -> str:
 def act(task_id: int, action: str):
     after_this_request(_refresh_on_conflict)
     user = current_user._get_current_object()
-    task = task_service.get_task(task_id)
+    task = task_reading.get_task(task_id)
     require(user, "task.view", task)
     try:
-        outcome = ACTIONS[action](task, user, parse_version(request.form),
+        outcome = task_service.ACTIONS[action](task, user, parse_version(request.form),
                                   **parse_action_form(action, request.form))
     except Invalid as error:
         if not (error.fields and is_htmx()):
             raise
         # The card comes back with its panel open and the errors next to the fields.
         db.session.rollback()
-        card = card_for(task_service.get_task(task_id), user, errors=error.fields,
+        card = card_for(task_reading.get_task(task_id), user, errors=error.fields,
                         values=request.form.to_dict(), open_panel=action)
         return render_template("tasks/_task_card.html", card=card), 422
     db.session.commit()
@@ -126,7 +119,7 @@ def act(task_id: int, action: str):
         headers["HX-Trigger"] = REFRESH_EVENT
     # The commit expired the task: read it again whole (one query) rather than attribute by attribute
     # (even outcome.task.id would have reloaded it first).
-    card = card_for(task_service.get_task(task_id), user)
+    card = card_for(task_reading.get_task(task_id), user)
     return render_template("tasks/_task_card.html", card=card), 200, headers
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import wtforms
 from flask_babel import lazy_gettext as _l
@@ -157,13 +158,12 @@ class IdField(wtforms.HiddenField):
 
 
 class CreateOnceMixin:
-    """A create form's one-time key (app/services/submissions.py): new on every blank form, kept when a
+    """A create form's one-time key (app/services/core/submissions.py): new on every blank form, kept when a
     refused form is shown again, rendered by ``hidden_tag()``. Edit forms that share the class ignore it."""
 
     submission_key = HiddenField(default=lambda: new_submission_key())
 
 
 def new_submission_key() -> str:
-    from app.services.submissions import new_key  # services import the models; fields must not, at import
-
-    return new_key()
+    """A one-time key for a create form (app/services/core/submissions.py keeps the used ones)."""
+    return secrets.token_urlsafe(24)

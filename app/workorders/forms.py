@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
+from app.enums import PrintingType, Priority
 from app.services import workorders as service
 from app.utils.fields import (
     CreateOnceMixin, IdField, IntegerField, MultiCheckboxField, SelectField, database_int, optional_int,
@@ -132,40 +132,6 @@ class ApprovedWorkOrderForm(FlaskForm):
     def to_input(self) -> service.LimitedInput:
         return service.LimitedInput(delivery_date=self.delivery_date.data, priority=self.priority.data,
                                     notes=self.notes.data or "")
-
-
-class FilterForm(Form):
-    """The list's GET filters; every value is reflected in the URL. A value that does not parse
-    (a bad date, an unknown status) is ignored rather than reported."""
-
-    q = StringField(_l("搜索"), render_kw={"placeholder": _l("施工单号、产品名称/编码、客户")})
-    approval_status = SelectField(_l("审核状态"), choices=[("", _l("全部"))] + ApprovalStatus.choices(),
-                                  validate_choice=False)
-    status = SelectField(_l("状态"), choices=[("", _l("全部"))] + WorkOrderStatus.choices(), validate_choice=False)
-    priority = SelectField(_l("优先级"), choices=[("", _l("全部"))] + Priority.choices(), validate_choice=False)
-    customer_id = SelectField(_l("客户"), coerce=optional_int, validate_choice=False)
-    salesperson_id = SelectField(_l("业务员"), coerce=optional_int, validate_choice=False)
-    created_by_id = SelectField(_l("制单人"), coerce=optional_int, validate_choice=False)
-    delivery_from = DateField(_l("交货日期从"))
-    delivery_to = DateField(_l("交货日期至"))
-    overdue = BooleanField(_l("仅看逾期"))
-    sort = SelectField(_l("排序"), choices=list(service.SORT_LABELS.items()), default="-created",
-                       validate_choice=False)
-
-    def to_filters(self) -> service.ListFilters:
-        for field in self:
-            field.errors = []
-
-        def known(field) -> str:
-            return field.data if field.data in dict(field.choices) else ""
-
-        return service.ListFilters(
-            q=(self.q.data or "").strip()[:100], approval_status=known(self.approval_status),
-            status=known(self.status), priority=known(self.priority), customer_id=self.customer_id.data,
-            salesperson_id=self.salesperson_id.data, created_by_id=self.created_by_id.data,
-            delivery_from=self.delivery_from.data, delivery_to=self.delivery_to.data,
-            overdue=bool(self.overdue.data), sort=known(self.sort) or "-created",
-        )
 
 
 class DraftForm(FlaskForm):

@@ -15,44 +15,21 @@ from wtforms import FieldList
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
-from app.services import design_files
-from app.services import tasks as task_service
+from app.services.workorders import design_files
+from app.services.tasks import auto_complete as task_auto_complete
 from app.services import workorders as service
-from app.services.errors import Conflict, Invalid, NotFound
+from app.services.workorders import transitions as transition_service
+from app.services.core.errors import Conflict, Invalid, NotFound
 from app.utils.http import is_htmx
+from app.utils.timeutil import plant_today
 from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
+from app.forms.filters import WorkOrderFilterForm
 from app.workorders import bp
 from app.workorders.forms import (
-    PLATE_KINDS, ApprovedWorkOrderForm, BulkDraftForm, DraftForm, FilterForm, MaterialLineForm, ProductLineForm,
+    PLATE_KINDS, ApprovedWorkOrderForm, BulkDraftForm, DraftForm, MaterialLineForm, ProductLineForm,
     WorkOrderForm,
 )
-
-# action → (policy action, call, success message: a text, or a function of the 施工单 id that says what happened)
-TRANSITIONS = {
-    "submit": ("workorder.submit", lambda wo, v, reason: service.submit(current_user, wo, v), _l("已提交审核")),
-    "resubmit": ("workorder.submit", lambda wo, v, reason: service.resubmit(current_user, wo, v),
-                 _l("已重新提交审核")),
-    "approve": ("workorder.approve", lambda wo, v, reason: service.approve(current_user, wo, v, reason),
-                service.approval_message),
-    "reject": ("workorder.approve", lambda wo, v, reason: service.reject(current_user, wo, v, reason),
-               _l("已拒绝审核")),
-    "withdraw": ("workorder.withdraw", lambda wo, v, reason: service.withdraw(current_user, wo, v, reason),
-                 _l("已撤回审核，任务已退回草稿")),
-    "pause": ("workorder.control", lambda wo, v, reason: service.pause(current_user, wo, v, reason),
-              _l("施工单已暂停")),
-    "resume": ("workorder.control", lambda wo, v, reason: service.resume(current_user, wo, v), _l("施工单已恢复生产")),
-    "cancel": ("workorder.control", lambda wo, v, reason: service.cancel(current_user, wo, v, reason),
-               _l("施工单已取消")),
-    "delete": ("workorder.delete", lambda wo, v, reason: service.delete_work_order(current_user, wo, v),
-               _l("施工单已删除")),
-}
-
-
-def transition_message(action: str, work_order_id: int) -> str:
-    message = TRANSITIONS[action][2]
-    return message(work_order_id) if callable(message) else str(message)
-
 
 # ---------------------------------------------------------------- list
 
@@ -60,7 +37,7 @@ def transition_message(action: str, work_order_id: int) -> str:
 @login_required
 def index():
     require(current_user, "workorder.list")
-    form = FilterForm(request.args)
+    form = WorkOrderFilterForm(request.args)
     options = service.list_filter_options(current_user)
     form.customer_id.choices = [("", _("全部"))] + [(c.id, c.name) for c in options.customers]
     form.salesperson_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.salespeople]
@@ -191,7 +168,7 @@ def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, 
     if work_order is not None and request.method == "GET":
         _load_work_order(form, work_order)
     if request.method == "GET" and work_order is None:
-        form.order_date.data = form.order_date.data or service.plant_today()
+        form.order_date.data = form.order_date.data or plant_today()
     if refusal is None and status == 422:
         refusal = _hidden_field_refusal(form)
     _align_steps(form, options)
@@ -398,13 +375,10 @@ def _render_detail(work_order_id: int, message: str = "", status: int = 200, **e
           methods=["POST"])
 @login_required
 def transition(work_order_id: int, action: str):
-    work_order = service.get(work_order_id)
-    require(current_user, "workorder.view", work_order)
-    policy_action, call = TRANSITIONS[action][:2]
-    require(current_user, policy_action, work_order)
-    call(work_order.id, _version(request.form.get("version")), request.form.get("reason", ""))
+    transition_service.transition(action, current_user, work_order_id, lenient_int(request.form.get("version", "")),
+                                  request.form.get("reason", ""))
     db.session.commit()
-    message = transition_message(action, work_order_id)
+    message = transition_service.transition_message(action, work_order_id)
     if action == "delete":
         flash(message, "success")
         if is_htmx():
@@ -423,7 +397,7 @@ def material_status(work_order_id: int, line_id: int):
     line = next((line for line in work_order.materials if line.id == line_id), None)
     if line is None:
         raise NotFound(_l("物料行不存在"))
-    changed = task_service.mark_material(line, request.form.get("purchase_status", ""), current_user)
+    changed = task_auto_complete.mark_material(line, request.form.get("purchase_status", ""), current_user)
     db.session.commit()
     message = _("采购状态已更新")
     if changed:

@@ -14,7 +14,7 @@ down_revision = '0008_task_work_order_covering'
 branch_labels = None
 depends_on = None
 
-# Whole seconds of a closed period, truncated (as app.services.work_periods counts them; SQLite
+# Whole seconds of a closed period, truncated (as app.services.core.work_periods counts them; SQLite
 # keeps times as text 'YYYY-MM-DD HH:MM:SS.ffffff').
 PERIOD_SECONDS = {
     'postgresql': "floor(extract(epoch from ended_at - started_at))",

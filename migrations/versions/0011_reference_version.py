@@ -1,4 +1,4 @@
-"""settings: the reference version (app.services.reference) for databases made before it
+"""settings: the reference version (app.services.core.reference) for databases made before it
 
 Revision ID: 0011_reference_version
 Revises: 0010_work_order_created_index

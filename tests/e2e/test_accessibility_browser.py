@@ -18,7 +18,7 @@ import factories as f
 from app.extensions import db as _db
 from app.models import Department, Task, User, WorkOrder
 from app.seed import DEMO_PASSWORD, load_demo, seed_presets
-from app.services import tasks
+from app.services.tasks import actions as tasks
 from browser_support import kiosk_login
 from kiosk_world import build_world
 

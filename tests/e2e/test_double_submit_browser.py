@@ -1,6 +1,6 @@
 """A double click on 提交审核 in a real browser creates one 施工单 (issue #19): the button is disabled
 while its request runs (static/js/submit_once.js), and the form's one-time key would make a second
-post create nothing anyway (app/services/submissions.py)."""
+post create nothing anyway (app/services/core/submissions.py)."""
 import re
 
 import pytest

@@ -10,7 +10,8 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db as _db
 from app.models import Notification
-from app.services import tasks
+from app.services.tasks import actions as tasks
+from app.services.tasks import reading as task_reading
 from app.utils.timeutil import plant_today
 from browser_support import kiosk_login
 from kiosk_world import build_world, reload
@@ -128,7 +129,7 @@ def test_a_claim_made_elsewhere_leaves_my_claimable_list_live(world, page_factor
     page.wait_for_function("() => !document.getElementById('live-banner') || "
                            "document.getElementById('live-banner').hidden")
 
-    tasks.claim(tasks.get_task(task.id), world.operator, task.version)  # on another kiosk
+    tasks.claim(task_reading.get_task(task.id), world.operator, task.version)  # on another kiosk
     _db.session.commit()
 
     expect(page.locator(f"#kiosk-claimable #task-{task.id}")).to_have_count(0, timeout=5000)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 import factories as f
 from app.extensions import db as _db
-from app.services import tasks
+from app.services.tasks import actions as tasks
 from browser_support import kiosk_login
 from kiosk_world import build_world
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from app.models import Task
 from app.realtime import events
 from app.realtime.hub import HUB
-from app.services import notifications
+from app.services.notifications import inbox as notifications
 from factories import DepartmentFactory, TaskFactory, UserFactory
 from integration.live_support import change, session_cookie, wait_for
 

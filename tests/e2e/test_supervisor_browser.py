@@ -58,7 +58,8 @@ def test_supervisor_assigns_with_the_select_on_a_small_screen(world, page_factor
 
 def test_reassigning_a_started_task_asks_for_a_reason(world, page_factory):
     from app.extensions import db
-    from app.services import assignment, tasks
+    from app.services.dispatch import assignment
+    from app.services.tasks import actions as tasks
 
     assignment.assign(world.task.id, world.operator.id, world.supervisor, 1)
     tasks.start(db.session.get(Task, world.task.id), world.operator, 2)
@@ -159,7 +160,7 @@ def test_a_task_of_a_paused_work_order_offers_no_control_and_cannot_be_dragged(w
 def test_an_operator_at_the_cap_is_marked_as_refused_before_the_drop(world, page_factory, screenshot_dir):
     import factories as f
     from app.extensions import db
-    from app.services import settings
+    from app.services.core import settings
 
     settings.update(world.admin, {"operator_task_cap": 1})
     f.TaskFactory(step=world.print_step, department=world.printing, operator=world.operator, status="pending",

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.services.system_status import record_server_error
+from app.services.admin.system_status import record_server_error
 from factories import TaskFactory, UserFactory
 from integration.live_support import change, session_cookie
 

@@ -182,7 +182,7 @@ def test_list_search_and_active_filter(client, plant):
 
 def test_a_code_taken_by_a_concurrent_request_is_a_conflict_not_a_500(client, plant, monkeypatch):
     """The uniqueness check ran before the other request committed: the database has the last word."""
-    from app.services import admin_departments
+    from app.services.admin import departments as admin_departments
 
     monkeypatch.setattr(admin_departments, "check_unique", lambda *args, **kwargs: None)
     count, audits = db.session.query(Department).count(), audit_count()

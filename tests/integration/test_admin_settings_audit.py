@@ -7,7 +7,7 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db
 from app.models import AuditLog
-from app.services import settings
+from app.services.core import settings
 from integration.admin_support import HTMX, build_plant
 
 

@@ -4,7 +4,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from app.services.system_status import migration_heads
+from app.services.admin.system_status import migration_heads
 
 from .test_foundation import variant_app
 
@@ -96,7 +96,7 @@ def test_sockets_are_counted_per_gunicorn_worker_from_the_metrics_files(tmp_path
     worker = ("import json, os, sys\n"
               "from app.metrics import WEBSOCKETS_OPEN\n"
               "WEBSOCKETS_OPEN.inc(int(sys.argv[1]))\n"
-              "from app.services.system_status import _sockets_by_worker\n"
+              "from app.services.admin.system_status import _sockets_by_worker\n"
               "print(json.dumps([os.getpid(), _sockets_by_worker()]))\n")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     first, second = (json.loads(subprocess.run([sys.executable, "-c", worker, str(n)], env=env, check=True,

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 import factories as f
 from app.extensions import db
 from app.models import AuditLog, Notification, TimeLog
-from app.services import assignment
-from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.dispatch import assignment
+from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 from kiosk_world import build_world, reload
 
@@ -110,7 +110,7 @@ def test_completed_task_cannot_be_assigned(world):
 
 def started(world):
     run("assign", world.task.id, world.operator.id, world.supervisor, 1)
-    from app.services import tasks
+    from app.services.tasks import actions as tasks
     tasks.start(world.task, world.operator, 2)
     db.session.commit()
     return reload(world.task)

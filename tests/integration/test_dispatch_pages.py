@@ -7,7 +7,7 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db
 from app.models import AssignmentRule, AuditLog
-from app.services import settings as plant_settings
+from app.services.core import settings as plant_settings
 from kiosk_world import build_world, reload
 
 HTMX = {"HX-Request": "true"}

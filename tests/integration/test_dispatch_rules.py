@@ -6,8 +6,10 @@ from sqlalchemy import select, update
 import factories as f
 from app.extensions import db
 from app.models import AssignmentRule, AuditLog, Department, Process, Task
-from app.services import dispatch, dispatch_rules, operator_selection
-from app.services import settings as plant_settings
+from app.services.dispatch import auto_dispatch as dispatch
+from app.services.dispatch import rules as dispatch_rules
+from app.services.dispatch import operator_selection
+from app.services.core import settings as plant_settings
 
 
 def process(code):

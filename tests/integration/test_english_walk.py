@@ -9,7 +9,8 @@ from sqlalchemy import String, Text, select
 
 from app.extensions import db
 from app.models import Task
-from app.services import assignment, tasks
+from app.services.dispatch import assignment
+from app.services.tasks import actions as tasks
 from workorder_support import approved, build_plant, tasks_of
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")

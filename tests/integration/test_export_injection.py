@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Customer, Department, Process, Task, User, WorkOrder
-from app.services.exports import FORMULA_TRIGGERS
+from app.services.reports.exports import FORMULA_TRIGGERS
 from reports_world import MARCH, sign_in, world  # noqa: F401
 
 BODIES = ['HYPERLINK("http://e.vil")', "cmd|'/C calc'!A0", "1+1", "SUM(1,2)"]  # short: names are varchar(50)

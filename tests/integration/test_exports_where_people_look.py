@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from app.services import exports
+from app.services.reports import exports
 from reports_world import MARCH, sign_in, world  # noqa: F401
 
 

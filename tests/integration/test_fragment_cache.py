@@ -9,7 +9,7 @@ import pytest
 import factories as f
 from app.extensions import db as _db
 from app.templating import RENDERED_FRAGMENTS
-from app.services import settings
+from app.services.core import settings
 from app.utils.lru import LRU
 from integration.test_foundation import variant_app
 from kiosk_world import build_world, reload

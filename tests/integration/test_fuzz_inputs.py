@@ -35,7 +35,7 @@ from werkzeug.routing import IntegerConverter
 
 import factories as f
 from app.extensions import db
-from app.models import Department
+from app.models import Department, Task
 from app.services import workorders as service
 from factories import ApiTokenFactory, NotificationFactory
 from workorder_support import approved, build_plant, create
@@ -189,7 +189,7 @@ def plant(seeded):
     plant = build_plant(seeded)
     create(plant.maker, plant.work_order_input())  # a draft: its edit form has every row
     work_order = approved(plant)  # tasks in production
-    task = db.session.scalar(select(service.Task).where(service.Task.work_order_id == work_order.id).limit(1))
+    task = db.session.scalar(select(Task).where(Task.work_order_id == work_order.id).limit(1))
     task.operator_id, task.department_id = plant.operator.id, plant.department("printing").id
     f.WorkOrderMaterialFactory(work_order=work_order, material=plant.paper)
     for user in (plant.admin, plant.operator, plant.supervisor, plant.maker):

@@ -30,7 +30,7 @@ def test_the_id_of_a_deleted_newest_row_is_not_given_to_the_next(db, factory):
 
 def test_a_deleted_draft_task_history_never_attaches_to_a_new_task(db):
     from app.models import AuditLog
-    from app.services import audit
+    from app.services.core import audit
 
     draft = TaskFactory(status="draft")
     db.session.commit()

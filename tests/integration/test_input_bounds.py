@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Customer, WorkOrder
-from app.utils.input_guard import json_depth
+from app.errors.input_guard import json_depth
 from kiosk_world import build_world, reload
 from workorder_support import build_plant, form_data
 

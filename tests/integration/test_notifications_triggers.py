@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.models import AuditLog, Notification, Setting
 from app.realtime import events
-from app.services import notifications
+from app.services.notifications import inbox as notifications
 from app.utils.timeutil import plant_today, utcnow
 from factories import (
     CustomerFactory, DepartmentFactory, NotificationFactory, ProcessFactory, TaskFactory, UserFactory,

@@ -335,7 +335,7 @@ def test_two_servers_upgrading_at_once_migrate_the_database_once(pg_cluster):
     """What two app servers running workorder-migrate together do: both succeed, the schema is built once."""
     import sys
 
-    from app.services.system_status import migration_heads
+    from app.services.admin.system_status import migration_heads
 
     url = pg_cluster.create_database(f"migrate_race_{uuid.uuid4().hex[:8]}")
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "app", "SECRET_KEY": "x" * 40, "METRICS_ENABLED": "0",

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditLog, Setting
-from app.services import board as board_service
+from app.services.dispatch import board as board_service
 from app.utils.timeutil import plant_today, utcnow
 from factories import DepartmentFactory, TaskFactory, UserFactory, WorkOrderFactory
 

@@ -3,8 +3,8 @@ import pytest
 from simple_websocket import ConnectionClosed, ConnectionError
 
 from app.realtime.hub import HUB
-from app.services import board as board_service
-from app.services import notifications
+from app.services.dispatch import board as board_service
+from app.services.notifications import inbox as notifications
 from factories import DepartmentFactory, TaskFactory, UserFactory
 from integration.live_support import connect, receive, receive_until, session_cookie, wait_for
 

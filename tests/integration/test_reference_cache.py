@@ -1,4 +1,4 @@
-"""app.services.reference: the task centre's choices are kept per process under the reference
+"""app.services.core.reference: the task centre's choices are kept per process under the reference
 version, and every change to them is seen on the next request, committed or rolled back."""
 import re
 import threading
@@ -13,9 +13,9 @@ import factories as f
 from app import scale_demo
 from app.extensions import db as _db
 from app.models import Process, Role, Setting
-from app.services import reference
-from app.services import settings as settings_service
-from app.services import task_queries
+from app.services.core import reference
+from app.services.core import settings as settings_service
+from app.services.tasks import filtering as task_filtering
 from app.utils.timeutil import utcnow
 from reports_world import sign_in, world  # noqa: F401
 
@@ -135,7 +135,7 @@ def test_a_rolled_back_change_is_never_shown_nor_kept(app, admin_page, world):
         world.printing.name = "胶印车间"
         _db.session.flush()
         # The transaction sees its own change (and keeps nothing of it) …
-        assert "生产部 - 胶印车间" in [d.name for d in task_queries.filter_options().departments]
+        assert "生产部 - 胶印车间" in [d.name for d in task_filtering.filter_options().departments]
         _db.session.rollback()
     # … which after the rollback never happened.
     assert version() == kept
@@ -148,7 +148,7 @@ def test_an_unflushed_change_is_seen_by_its_own_transaction(app, admin_page, wor
     with request(app):
         settings_service.reference_version()  # the version read before the change, as a page would
         world.print_process.name = "胶印"
-        assert "胶印" in [p.name for p in task_queries.filter_options().processes]
+        assert "胶印" in [p.name for p in task_filtering.filter_options().processes]
         _db.session.rollback()
     assert "印刷" in admin_page("process_id")
 
@@ -206,8 +206,8 @@ def test_the_operators_the_demo_plant_bulk_inserts_are_offered(app, seeded):
     load_demo()
     _db.session.commit()
     with request(app):
-        before = {o.name for o in task_queries.filter_options().operators}
+        before = {o.name for o in task_filtering.filter_options().operators}
     scale_demo.build(0.02)
     with request(app):
-        after = {o.name for o in task_queries.filter_options().operators}
+        after = {o.name for o in task_filtering.filter_options().operators}
     assert "操作员0" in after - before

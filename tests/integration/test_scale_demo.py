@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from app import scale_demo
 from app.models import Counter, Task, TimeLog, User, WorkOrder, WorkOrderStep
 from app.seed import DEMO_USERS, load_demo, seed_presets
-from app.services import numbering
-from app.services import settings as settings_service
+from app.services.core import numbering
+from app.services.core import settings as settings_service
 
 SCALE = 0.01  # 50 施工单
 

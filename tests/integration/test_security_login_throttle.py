@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash
 
 import factories as f
 from app.models import AuditLog, AuthFailure, Notification
-from app.services import auth as auth_service
+from app.services.auth import login as auth_service
 
 PASSWORD, PIN = f.PASSWORD, f.PIN
 THROTTLED_LOGIN = "失败次数过多，请 300 秒后再试"

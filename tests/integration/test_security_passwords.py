@@ -5,7 +5,7 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db
 from app.models import User
-from app.services.passwords import password_problem
+from app.services.core.passwords import password_problem
 from integration.admin_support import HTMX, audit_count, build_plant
 
 SHORT_OR_DIGITS = "密码至少8位，且不能全是数字"

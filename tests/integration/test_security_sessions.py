@@ -150,7 +150,7 @@ def test_an_ended_session_on_htmx_and_the_api_is_sent_to_the_login(new_client, p
 
 def test_ending_the_sessions_raises_the_generation_only_with_the_commit(db, plant):
     """(That the event then closes the sockets, on either database: test_security_sessions_socket.py.)"""
-    from app.services import sessions
+    from app.services.auth import sessions
 
     _, victim, _ = plant
     sessions.end_sessions(victim)

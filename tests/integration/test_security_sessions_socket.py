@@ -51,7 +51,7 @@ def test_deactivating_a_person_closes_their_sockets_with_4401(app, client, login
 def test_an_ended_session_cannot_open_a_socket_again(app, client, live_server, db):
     victim = f.UserFactory(roles=["operator"])
     cookie = session_cookie(app, victim.id)
-    from app.services import sessions
+    from app.services.auth import sessions
 
     sessions.end_sessions(victim)
     db.session.commit()

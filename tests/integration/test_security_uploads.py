@@ -6,8 +6,8 @@ from urllib.parse import unquote
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from app.services import design_files
-from app.services.errors import Invalid
+from app.services.workorders import design_files
+from app.services.core.errors import Invalid
 
 GOOD_STARTS = {
     "pdf": b"%PDF-1.7", "ai": b"%!PS-Adobe", "psd": b"8BPS", "cdr": b"RIFF", "jpg": b"\xff\xd8\xff\xe0",

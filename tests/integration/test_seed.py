@@ -7,7 +7,7 @@ from app.enums import RoleCode
 from app.extensions import db as _db
 from app.models import AssignmentRule, Customer, Department, Material, Plate, Process, Product, Role, Setting, User
 from app.seed import load_demo, seed_presets
-from app.services import settings as settings_service
+from app.services.core import settings as settings_service
 
 
 def _count(model) -> int:

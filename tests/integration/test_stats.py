@@ -10,16 +10,18 @@ from datetime import date
 
 import pytest
 
-from app.services import statistics as stats
+from app.services.reports import statistics as stats
+from app.services.reports import assignment_history as stats_assignment_history
+from app.services.reports import periods as stats_periods
 from reports_world import MARCH, sign_in, world  # noqa: F401
 
-MARCH_PERIOD = stats.Period(date(2026, 3, 1), date(2026, 3, 31))
+MARCH_PERIOD = stats_periods.Period(date(2026, 3, 1), date(2026, 3, 31))
 WO1_LEAD = (10 * 24 + 2) * 3600  # 03-02 08:00 → 03-12 10:00
 WO2_LEAD = (7 * 24 + 17) * 3600  # 03-03 00:00 → 03-10 17:00
 
 
-def march(**kwargs) -> stats.StatsFilters:
-    return stats.StatsFilters(MARCH_PERIOD, **kwargs)
+def march(**kwargs) -> stats_periods.StatsFilters:
+    return stats_periods.StatsFilters(MARCH_PERIOD, **kwargs)
 
 
 def test_completion_totals(world):
@@ -104,9 +106,9 @@ def test_statistics_count_only_what_the_viewer_sees(world, who, tasks, quantity,
 
 
 def test_period_edges_are_plant_days(world):
-    february_27 = stats.StatsFilters(stats.Period(date(2026, 2, 27), date(2026, 2, 27)))
+    february_27 = stats_periods.StatsFilters(stats_periods.Period(date(2026, 2, 27), date(2026, 2, 27)))
     assert stats.completion_totals(world.admin, february_27).tasks == 1
-    march_5 = stats.StatsFilters(stats.Period(date(2026, 3, 5), date(2026, 3, 5)))
+    march_5 = stats_periods.StatsFilters(stats_periods.Period(date(2026, 3, 5), date(2026, 3, 5)))
     assert stats.completion_totals(world.admin, march_5).tasks == 1  # T1; T2 is 03-06 at the plant
 
 
@@ -213,7 +215,7 @@ def test_the_collaboration_page(client, sign_in, world):
 # ---------------------------------------------------------------- 分派历史
 
 def test_assignment_history(world):
-    history = stats.assignment_history(march())
+    history = stats_assignment_history.assignment_history(march())
     assert (history.total, history.tasks, history.departments, history.operators) == (7, 5, 2, 3)
     assert [(r.entry.action, r.task.number, r.change) for r in history.rows] == [
         ("unassign", world.t6.number, "取消 黄师傅 的分配"),
@@ -241,7 +243,7 @@ def test_assignment_history_filters(world, filters, total):
         kwargs["operator_id"] = getattr(world, filters["operator"]).id
     if "department" in filters:
         kwargs["department_id"] = getattr(world, filters["department"]).id
-    assert stats.assignment_history(march(**kwargs)).total == total
+    assert stats_assignment_history.assignment_history(march(**kwargs)).total == total
 
 
 def test_the_assignment_history_page(client, sign_in, world):

@@ -121,7 +121,7 @@ def test_non_htmx_assign_redirects_back(client, login, world):
 
 
 def test_unassigned_column_shows_the_oldest_and_links_to_the_rest(client, login, world, monkeypatch):
-    from app.supervision import board_data
+    from app.services.dispatch import supervisor_board as board_data
 
     monkeypatch.setattr(board_data, "UNASSIGNED_SHOWN", 1)
     later = f.TaskFactory(step=world.print_step, department=world.printing, status="pending", number="T-LATER")

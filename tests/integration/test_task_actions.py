@@ -7,8 +7,11 @@ from sqlalchemy.exc import IntegrityError
 
 import factories as f
 from app.models import AuditLog, Notification, Task, TimeLog
-from app.services import tasks
-from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.tasks import actions as tasks
+from app.services.tasks import auto_complete as task_auto_complete
+from app.services.tasks import progress as task_progress
+from app.services.tasks import reading as task_reading
+from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 from kiosk_world import build_world, reload
 
@@ -209,7 +212,7 @@ def test_refusal_has_its_message_and_changes_nothing(db, world, name, setup, act
         setup(world)
         db.session.commit()
     before = snapshot(world.task)
-    task = tasks.get_task(world.task.id)
+    task = task_reading.get_task(world.task.id)
     kwargs = dict(kwargs)
     with pytest.raises(error) as refused:
         getattr(tasks, action)(task, getattr(world, who), kwargs.pop("version", task.version), **kwargs)
@@ -259,8 +262,8 @@ def test_at_most_one_open_time_log_per_task_and_operator(db, world):
         db.session.flush()
     db.session.rollback()
     # The service treats a second open as a harmless repeat.
-    task = tasks.get_task(task.id)
-    tasks._open_time_log(task)
+    task = task_reading.get_task(task.id)
+    task_progress._open_time_log(task)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(TimeLog).where(TimeLog.task_id == task.id)) == 1
 
@@ -328,7 +331,7 @@ def test_confirming_a_plate_completes_its_plate_making_tasks_of_approved_work_or
                                plate=plate, target_quantity=1, status="draft")
     db.session.commit()
 
-    completed = tasks.complete_plate_tasks(plate, world.admin)
+    completed = task_auto_complete.complete_plate_tasks(plate, world.admin)
     db.session.commit()
     assert [t.id for t in completed] == [plate_task.id]
     assert (reload(plate_task).status, reload(plate_task).completed_quantity) == ("completed", 1)
@@ -345,10 +348,10 @@ def test_material_cut_completes_the_lines_cutting_tasks_with_the_usage_number(db
                             department=world.printing, number="TSG2026110001-05")
     db.session.commit()
 
-    assert tasks.mark_material(line, "ordered", world.admin) == []
+    assert task_auto_complete.mark_material(line, "ordered", world.admin) == []
     db.session.commit()
     assert reload(line).ordered_at is not None and reload(cutting).status == "pending"
-    changed = tasks.mark_material(line, "cut", world.admin)
+    changed = task_auto_complete.mark_material(line, "cut", world.admin)
     db.session.commit()
     line = reload(line)
     assert [t.id for t in changed] == [cutting.id]
@@ -357,7 +360,7 @@ def test_material_cut_completes_the_lines_cutting_tasks_with_the_usage_number(db
     assert audit_actions(cutting) == ["auto_complete"]
 
     with pytest.raises(Conflict) as refused:
-        tasks.mark_material(line, "ordered", world.admin)
+        task_auto_complete.mark_material(line, "ordered", world.admin)
     assert refused.value.message == "采购状态只能向前推进：已开料 → 已下单 不允许"
 
 
@@ -366,7 +369,7 @@ def test_cut_below_target_records_the_quantity_without_completing(db, world):
     cutting = f.TaskFactory(step=f.WorkOrderStepFactory(work_order=world.work_order), task_type="cutting",
                             material_line=line, target_quantity=1000, department=world.printing)
     db.session.commit()
-    tasks.mark_material(line, "cut", world.admin)
+    task_auto_complete.mark_material(line, "cut", world.admin)
     db.session.commit()
     assert (reload(cutting).status, reload(cutting).completed_quantity) == ("pending", 800)
     assert audit_actions(cutting) == ["auto_report"]
@@ -389,7 +392,7 @@ def test_available_actions_follow_the_state(db, world):
 
 
 def test_cap_counts_pending_in_progress_and_paused(db, world):
-    from app.services import capacity
+    from app.services.dispatch import capacity
 
     f.SettingFactory(key="operator_task_cap", value=3)
     for status in ("pending", "in_progress", "paused", "completed", "cancelled"):

@@ -212,7 +212,7 @@ def count_queries(app):
 # The list region, after the first request (the signed-in user stays in the session): the status
 # counts and the page; a department filter adds the reference version, under which its filter
 # choices (it is checked against them) and the department tree (its workshops are included) are
-# kept (app.services.reference).
+# kept (app.services.core.reference).
 @pytest.mark.parametrize("query, expected", [
     ("", 2), ("department={printing}&status=pending", 3), ("q=SG&sort=priority&overdue=1", 2),
 ])

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditLog, User, WorkOrder
 from app.services import workorders as service
-from app.services.errors import Conflict
+from app.services.core.errors import Conflict
 from app.utils.timeutil import plant_now
 from workorder_support import build_plant, create, fresh, task_rows
 

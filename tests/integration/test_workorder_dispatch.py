@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AssignmentRule, Department
-from app.services.dispatch import choose_department, department_loads, eligible_rules
+from app.services.dispatch.auto_dispatch import choose_department, department_loads, eligible_rules
 from factories import TaskFactory, WorkOrderStepFactory
 from workorder_support import build_plant
 

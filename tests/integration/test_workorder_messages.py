@@ -5,7 +5,7 @@ from urllib.parse import unquote
 import pytest
 
 from app.extensions import db
-from app.services import settings
+from app.services.core import settings
 from workorder_support import build_plant, create, fresh, tasks_of
 
 HTMX = {"HX-Request": "true"}

@@ -6,8 +6,8 @@ import pytest
 from app.models import (
     Customer, Material, Plate, Process, Product, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep,
 )
-from app.services.approval_check import INCOMPLETE_MESSAGE, check, plate_problems, problems
-from app.services.errors import Invalid
+from app.services.workorders.approval_check import INCOMPLETE_MESSAGE, check, plate_problems, problems
+from app.services.core.errors import Invalid
 
 
 @pytest.fixture()

@@ -1,11 +1,11 @@
-"""Every row lock goes through app.services.locking.for_update (FOR NO KEY UPDATE, see its docstring)."""
+"""Every row lock goes through app.services.core.locking.for_update (FOR NO KEY UPDATE, see its docstring)."""
 import pathlib
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
 from app.models import Task, WorkOrder
-from app.services.locking import for_update
+from app.services.core.locking import for_update
 
 APP = pathlib.Path(__file__).resolve().parents[2] / "app"
 

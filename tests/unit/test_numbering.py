@@ -1,5 +1,5 @@
 from app.models import Counter
-from app.services.numbering import monthly_code, next_value
+from app.services.core.numbering import monthly_code, next_value
 from app.utils.timeutil import plant_now
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.models import Department
 from app.policy import can, landing_endpoint, led_department_ids, require
-from app.services.errors import Forbidden
+from app.services.core.errors import Forbidden
 
 
 def _departments(db) -> dict[str, Department]:

@@ -1,7 +1,7 @@
 """The draft generator (DOMAIN.md §4, reference §5) and the sync diff, as pure functions."""
 import pytest
 
-from app.services.task_generation import (
+from app.services.workorders.task_generation import (
     ExistingTask, MaterialLineShape, PlateShape, ProcessShape, ProductLineShape, TaskSpec, WorkOrderShape, generate,
     plan_sync, usage_quantity,
 )

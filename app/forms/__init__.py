@@ -1,0 +1,1 @@
+"""Forms shared by several blueprints (a blueprint never imports another: what two share lives here)."""

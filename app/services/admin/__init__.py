@@ -1,0 +1,1 @@
+"""Master data and the admin pages' rules: people, departments, processes, products, plates, tokens."""

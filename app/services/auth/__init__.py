@@ -1,0 +1,1 @@
+"""Login, throttles and sessions."""

@@ -1,0 +1,1 @@
+"""Shared by every domain: errors, audit, locking, settings, reference data, numbering."""

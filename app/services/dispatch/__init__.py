@@ -1,0 +1,1 @@
+"""Who does what: automatic dispatch, its rules, assignment, operator choice, capacity, boards."""

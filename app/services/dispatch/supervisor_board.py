@@ -1,0 +1,126 @@
+"""What the 主管看板 shows for one department: counts, operators against the cap, task columns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
+
+from app import policy
+from app.enums import OPEN_TASK_STATUSES
+from app.extensions import db
+from app.models import Department, Process, Task, User, WorkOrder
+from app.services.core import settings
+from app.services.dispatch.capacity import cap_message
+from app.services.dispatch.operator_selection import department_operators, operator_loads
+from app.services.tasks.reading import work_order_stop
+from app.utils.timeutil import utcnow
+
+
+class BoardCard(NamedTuple):
+    """What a card of the board shows of a task (plain rows: hundreds of ORM tasks with their 施工单,
+    process and operator took most of the page's time)."""
+    id: int
+    version: int
+    status: str
+    number: str
+    content: str
+    operator_id: int | None
+    operator_name: str | None
+    completed_quantity: int
+    target_quantity: int
+    process_name: str
+    work_order_number: str
+    work_order_status: str
+
+    @property
+    def blocked(self) -> str | None:
+        """Why no supervisor can assign this task now (its 施工单 is paused, cancelled, finished)."""
+        return work_order_stop(self.work_order_status)
+
+
+@dataclass
+class Column:
+    operator: User | None
+    load: int = 0
+    tasks: list[BoardCard] = field(default_factory=list)
+    total: int = 0  # the unassigned column shows only the first UNASSIGNED_SHOWN of them
+    cap: int = 0
+
+    @property
+    def refusal(self) -> str:
+        """Why no task can be dropped on this operator now: at the cap (DOMAIN.md §7), or ''."""
+        if self.operator is None or self.load < self.cap:
+            return ""
+        return cap_message(self.load, self.cap)
+
+
+@dataclass
+class Board:
+    department: Department
+    counts: dict[str, int]
+    completion_rate: int
+    cap: int
+    unassigned: Column
+    operators: list[Column]
+
+    def card_key(self, card: BoardCard) -> tuple:
+        """Everything a card of this board shows: its HTML is reused while this is unchanged
+        (app.templating.cached_fragment); the operators' <option>s are not in the card (board.js)."""
+        return ("board", self.department.id, *card)
+
+
+def board_departments(user) -> list[Department]:
+    """Departments the viewer may open: an admin any active one, a supervisor those they lead."""
+    statement = select(Department).where(Department.is_active.is_(True)).order_by(Department.sort_order, Department.id)
+    if not user.is_admin:
+        statement = statement.where(Department.id.in_(policy.led_department_ids(user)))
+    return list(db.session.scalars(statement))
+
+
+# A big plant's backlog has hundreds of unassigned tasks per department: the board shows the oldest
+# and links to the task centre for the rest (at 5,000 施工单 the page was 1.1–1.7 MB and took over a
+# second to render with all of them).
+UNASSIGNED_SHOWN = 50
+BOARD_CARD_COLUMNS = (Task.id, Task.version, Task.status, Task.number, Task.content, Task.operator_id,
+                      User.name.label("operator_name"), Task.completed_quantity, Task.target_quantity,
+                      Process.name.label("process_name"), WorkOrder.number.label("work_order_number"),
+                      WorkOrder.status.label("work_order_status"))
+
+
+def build_board(department: Department) -> Board:
+    in_department = (Task.department_id == department.id, Task.status.in_(OPEN_TASK_STATUSES),
+                     WorkOrder.approval_status == "approved")
+    cards = (select(*BOARD_CARD_COLUMNS).select_from(Task).join(WorkOrder, WorkOrder.id == Task.work_order_id)
+             .join(Process, Process.id == Task.process_id).outerjoin(User, User.id == Task.operator_id)
+             .where(*in_department).order_by(Task.id))
+    assigned = [BoardCard(*row) for row in db.session.execute(cards.where(Task.operator_id.is_not(None)))]
+    waiting = [BoardCard(*row) for row in db.session.execute(cards.where(Task.operator_id.is_(None))
+                                                             .limit(UNASSIGNED_SHOWN))]
+    counted = db.session.execute(
+        select(Task.status, Task.operator_id.is_(None), func.count(Task.id))
+        .join(WorkOrder, WorkOrder.id == Task.work_order_id).where(*in_department)
+        .group_by(Task.status, Task.operator_id.is_(None))
+    ).all()
+    operators = department_operators(department.id)
+    # Tasks of this department held by people of other departments get a column each too.
+    others = {card.operator_id for card in assigned} - {operator.id for operator in operators}
+    if others:
+        operators += db.session.scalars(select(User).options(load_only(User.name)).where(User.id.in_(others))
+                                        .order_by(User.id))
+    loads = operator_loads(operator.id for operator in operators)
+    cap = settings.get("operator_task_cap")
+    columns = {operator.id: Column(operator, loads.get(operator.id, 0), cap=cap) for operator in operators}
+    for task in assigned:
+        columns[task.operator_id].tasks.append(task)
+    unassigned = Column(None, tasks=waiting, total=sum(n for _, without_operator, n in counted if without_operator))
+
+    counts = {status: sum(n for s, _, n in counted if s == status) for status in OPEN_TASK_STATUSES}
+    start_of_day = datetime.combine(utcnow().date(), time.min)
+    counts["completed_today"] = db.session.scalar(select(func.count(Task.id)).where(
+        Task.department_id == department.id, Task.status == "completed", Task.completed_at >= start_of_day)) or 0
+    total = sum(n for _, _, n in counted) + counts["completed_today"]
+    rate = round(counts["completed_today"] * 100 / total) if total else 0
+    return Board(department, counts, rate, cap, unassigned, list(columns.values()))

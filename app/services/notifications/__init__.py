@@ -1,0 +1,1 @@
+"""Stored notifications: who is told what, and each person's inbox."""

@@ -1,0 +1,1 @@
+"""Tasks: the actions on one task, the queries of the task pages, bulk actions."""

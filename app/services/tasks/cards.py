@@ -1,0 +1,208 @@
+"""What the kiosk shows: the operator's open tasks, the claimable ones, and one card per task."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
+from app.extensions import db
+from app.models import Process, Task, WorkOrder, WorkOrderStep
+from app import policy
+from app.services.dispatch import capacity
+from app.services.core import settings
+from app.services.tasks import actions as task_service
+
+# What a card shows of its 施工单 (and what blocker() reads): the rest stays unloaded.
+CARD_WORK_ORDER_COLUMNS = (WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date, WorkOrder.status,
+                           WorkOrder.approval_status)
+CLAIMABLE_PAGE_SIZE = 12  # about two screens of a 1024×768 kiosk
+FINISHED_STEP_STATUSES = ("completed", "skipped")
+# 进行中 / 已暂停 / 待开始, in that order on the kiosk.
+MY_GROUPS = ("in_progress", "paused", "pending")
+
+
+@dataclass
+class Card:
+    task: Task
+    actions: list[str]
+    reason: str | None = None
+    # Advisory only (DOMAIN §8): the unfinished step before this one; it does not block.
+    waiting_for: str | None = None
+    highlighted: bool = False
+    errors: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+    open_panel: str | None = None
+
+    @property
+    def primary(self) -> str | None:
+        return self.actions[0] if self.actions else None
+
+    def render_key(self) -> tuple | None:
+        """Everything tasks/_task_card.html shows of this card, or None when it shows a submitted form.
+
+        Two cards with the same key render the same HTML (for one language, day and session: see
+        ``app.templating.cached_fragment``), so the key must grow with every value the template reads.
+        """
+        if self.errors or self.values or self.open_panel:
+            return None
+        task, work_order = self.task, self.task.work_order
+        return ("kiosk", task.id, task.version, task.status, task.number, task.content, task.step.process.name,
+                task.completed_quantity, task.target_quantity, task.defective_quantity, task.pause_reason,
+                task.pause_note, task.production_requirements, work_order.number, work_order.priority,
+                work_order.delivery_date, tuple(self.actions), str(self.reason or ""), self.waiting_for,
+                self.highlighted)
+
+
+def _urgent_first():
+    """The kiosk's order: urgent 施工单 first, then by due date (then by task id)."""
+    return case(PRIORITY_RANK, value=WorkOrder.priority, else_=1).desc(), WorkOrder.delivery_date
+
+
+def load_in_order(ids: list[int]) -> list[Task]:
+    """The tasks with these ids, in this order, with what a card shows of their 施工单 and step.
+
+    The operator is the viewer (already in the session) or nobody, so it needs no loading.
+    """
+    if not ids:
+        return []
+    statement = select(Task).where(Task.id.in_(ids)).options(
+        joinedload(Task.work_order).load_only(*CARD_WORK_ORDER_COLUMNS),
+        joinedload(Task.step).joinedload(WorkOrderStep.process),
+    )
+    loaded = {task.id: task for task in db.session.scalars(statement)}
+    return [loaded[task_id] for task_id in ids]
+
+
+def my_open_task_ids(user, work_order_id: int | None = None) -> list[int]:
+    # Task ids only: rank narrow rows, load few.
+    statement = (select(Task.id).join(WorkOrder, Task.work_order_id == WorkOrder.id)
+                 .where(Task.operator_id == user.id, Task.status.in_(OPEN_TASK_STATUSES))
+                 .order_by(*_urgent_first(), Task.id))
+    if work_order_id:
+        statement = statement.where(Task.work_order_id == work_order_id)
+    return list(db.session.scalars(statement))
+
+
+def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) -> tuple[list[int], int]:
+    """One page of the pending unassigned tasks of the user's departments, and their total.
+
+    A department may have thousands of candidates. They are gathered first from the tasks (a
+    materialized CTE) and only then joined to their 施工单 and ranked as bare ids, the total riding
+    along as a window count; ranking from the 施工单 side instead (the priority index) visits every
+    open 施工单 and its tasks, three times slower at 50,000 tasks. Only the page's rows are loaded
+    whole afterwards.
+    """
+    conditions = [Task.department_id.in_(user.department_ids or [-1]), Task.operator_id.is_(None),
+                  Task.status == "pending"]
+    if work_order_id:
+        conditions.append(Task.work_order_id == work_order_id)
+    candidates = (select(Task.id, Task.work_order_id).where(*conditions).cte("candidates")
+                  .prefix_with("MATERIALIZED", dialect="postgresql"))
+    statement = (
+        select(candidates.c.id, func.count().over().label("total"))
+        .join(WorkOrder, candidates.c.work_order_id == WorkOrder.id)
+        .where(WorkOrder.approval_status == "approved", WorkOrder.status.in_(("pending", "in_progress")))
+        .order_by(*_urgent_first(), candidates.c.id)
+        .limit(CLAIMABLE_PAGE_SIZE).offset((max(page, 1) - 1) * CLAIMABLE_PAGE_SIZE)
+    )
+    rows = db.session.execute(statement).all()
+    return [row.id for row in rows], rows[0].total if rows else 0
+
+
+def waiting_steps(tasks) -> dict[int, str]:
+    """Step id → the name of the nearest earlier non-parallel step not yet finished (one query)."""
+    work_order_ids = {task.work_order_id for task in tasks}
+    if not work_order_ids:
+        return {}
+    rows = db.session.execute(
+        select(WorkOrderStep.id, WorkOrderStep.work_order_id, WorkOrderStep.status, Process.name,
+               Process.is_parallel)
+        .join(Process, WorkOrderStep.process_id == Process.id)
+        .where(WorkOrderStep.work_order_id.in_(work_order_ids))
+        .order_by(WorkOrderStep.work_order_id, WorkOrderStep.sequence, WorkOrderStep.id)
+    )
+    waiting: dict[int, str] = {}
+    unfinished_before: dict[int, str | None] = {}
+    for step_id, work_order_id, status, name, parallel in rows:
+        if parallel:
+            continue
+        previous = unfinished_before.get(work_order_id)
+        if previous:
+            waiting[step_id] = previous
+        if status not in FINISHED_STEP_STATUSES:
+            unfinished_before[work_order_id] = name
+    return waiting
+
+
+def build_cards(tasks, user, *, held: int | None = None, cap: int | None = None, highlight: int | None = None,
+                waiting: dict[int, str] | None = None) -> list[Card]:
+    """Cards for ``tasks`` as ``user`` sees them; what the caller already knows (the user's open
+    task count, the cap, ``waiting_steps``) is passed in rather than queried again."""
+    waiting = waiting_steps(tasks) if waiting is None else waiting
+    cap = settings.get("operator_task_cap") if cap is None else cap
+    cards = []
+    for task in tasks:
+        actions, reason = task_service.available_actions(task, user, held, cap)
+        cards.append(Card(task, actions, reason, waiting.get(task.step_id), highlighted=task.id == highlight))
+    return cards
+
+
+def card_for(task, user, **extra) -> Card:
+    card = build_cards([task], user)[0]
+    for name, value in extra.items():
+        setattr(card, name, value)
+    return card
+
+
+def group_by_status(cards: list[Card]) -> list[tuple[str, list[Card]]]:
+    return [(status, [c for c in cards if c.task.status == status]) for status in MY_GROUPS]
+
+
+def kiosk_board(user, *, region: str | None, work_order_id: int | None, highlight: int | None, page: int) -> dict:
+    """Everything the kiosk page (or one of its regions: mine / claimable / scanned) shows."""
+    board = {
+        "filters": {"wo": work_order_id, "highlight": highlight}, "page": page, "page_size": CLAIMABLE_PAGE_SIZE,
+        # The live-update channels each region follows (docs/LIVE.md).
+        "live_channels": {
+            "mine": f"user:{user.id}",
+            "claimable": " ".join(f"dept:{d}" for d in sorted(user.department_ids)),
+        },
+        "work_order": db.session.get(WorkOrder, work_order_id) if work_order_id else None,
+    }
+    plant = settings.all_values()
+    board["idle_seconds"] = plant["kiosk_idle_logout_seconds"]
+    mine_ids = my_open_task_ids(user, work_order_id)
+    claimable_ids, total = [], 0
+    if region in (None, "claimable"):
+        claimable_ids, total = claimable_task_ids(user, work_order_id, page)
+        if page > 1 and not claimable_ids:  # the list shrank under an old link: back to the first page
+            board["page"] = 1
+            claimable_ids, total = claimable_task_ids(user, work_order_id, 1)
+    loaded = load_in_order(mine_ids + claimable_ids)
+    mine, claimable = loaded[:len(mine_ids)], loaded[len(mine_ids):]
+    known = {
+        "held": capacity.open_task_count(user.id) if work_order_id else len(mine),
+        "cap": plant["operator_task_cap"], "highlight": highlight, "waiting": waiting_steps(mine + claimable),
+    }
+    # A scanned task is shown once, in 扫码结果 on top: a second copy in its list would repeat every id of its card.
+    def listed(tasks):
+        return [task for task in tasks if task.id != highlight]
+
+    if region in (None, "mine"):
+        board["my_groups"] = group_by_status(build_cards(listed(mine), user, **known))
+        board["my_count"] = len(mine)
+    if region in (None, "claimable"):
+        board["claimable_cards"] = build_cards(listed(claimable), user, **known)
+        board["claimable_total"] = total
+    if region in (None, "scanned") and highlight:
+        board["scanned"] = _scanned_card(highlight, user)
+    return board
+
+
+def _scanned_card(task_id: int, user) -> Card | None:
+    task = db.session.get(Task, task_id)
+    if task is None or not policy.can(user, "task.view", task):
+        return None
+    return card_for(task, user, highlighted=True)
