@@ -346,8 +346,8 @@ def plan_screens(url: str, kiosks: int, supervisors: int, boards: int, desks: in
     from app import create_app
     from app.extensions import db
     from app.models import Department, Role, Task, User, WorkOrder
-    from app.services import board as board_service
-    from app.supervision.board_data import board_departments
+    from app.services.dispatch import board as board_service
+    from app.services.dispatch.supervisor_board import board_departments
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False, "SECRET_KEY": SECRET_KEY})
     serializer = app.session_interface.get_signing_serializer(app)

@@ -198,7 +198,7 @@ def test_a_mouse_drag_reassigns_a_card_to_exactly_the_operator_of_the_column(wor
     from urllib.parse import parse_qs
 
     from app.extensions import db
-    from app.services import assignment
+    from app.services.dispatch import assignment
 
     assignment.assign(world.task.id, world.operator.id, world.supervisor, 1)
     db.session.commit()
