@@ -24,6 +24,7 @@ from app.enums import WorkOrderStatus
 from app.extensions import db
 from app.models import Department, Notification, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.realtime import events
+from app.rules.workorder_approvers import approver_ids
 from app.services import audit
 from app.services import settings as settings_service
 from app.services.errors import NotFound
@@ -96,15 +97,6 @@ def supervisor_ids_of(department_ids: Iterable[int | None]) -> set[int]:
     ))
 
 
-def approver_ids_of(work_order) -> set[int]:
-    """Who may approve it: admins, supervisors and the customer's salesperson (DOMAIN.md §1)."""
-    approvers = _active_ids_with_role("admin", "supervisor")
-    salesperson = work_order.customer.salesperson if work_order.customer is not None else None
-    if salesperson is not None and salesperson.is_active and salesperson.has_role("salesperson"):
-        approvers.add(salesperson.id)
-    return approvers
-
-
 @contextmanager
 def _plant_language():
     """Notifications are stored in the plant's language, whatever the language of the request."""
@@ -132,7 +124,7 @@ def notify_approval_requested(work_order, actor=None) -> list[Notification]:
     with _plant_language():
         title = _("待审核：施工单 %(number)s", number=work_order.number)
         content = _("施工单 %(number)s 已提交审核，等待审核", number=work_order.number)
-    return notify(_without(approver_ids_of(work_order), actor), "approval_requested", title, content,
+    return notify(_without(approver_ids(work_order), actor), "approval_requested", title, content,
                   priority="high", work_order=work_order)
 
 

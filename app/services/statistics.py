@@ -11,8 +11,8 @@ Definitions (DOMAIN.md §10, issue 8), each computed in exactly one place below:
   time) ≤ delivery date ÷ those completed;
 - completion rate (协作统计, department report) = completed in the period ÷ (completed in the
   period + open now).
-Every task figure starts from ``task_queries.visibility`` (what the viewer may see); every 施工单
-figure from ``workorders.visible_to``.
+Every task figure starts from ``visible_tasks_where`` (what the viewer may see); every 施工单
+figure from ``visible_workorders_clause`` (both in app/rules/).
 """
 from __future__ import annotations
 
@@ -29,13 +29,15 @@ from app import policy
 from app.enums import OPEN_TASK_STATUSES, ApprovalStatus, TaskAction, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import (
-    AuditLog, Customer, Department, Role, Task, TimeLog, User, WorkOrder, user_departments, user_roles,
+    AuditLog, Department, Role, Task, TimeLog, User, WorkOrder, user_departments, user_roles,
 )
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
+from app.rules.workorder_approvers import approvable_workorders_clause
+from app.rules.workorder_visibility import visible_workorders_clause
 from app.services import settings, task_queries
-from app.services import workorders as workorder_queries
 from app.services.loading import name_only
 from app.services.operator_selection import operator_loads
-from app.services.task_queries import Where
 from app.services.work_periods import whole_seconds_between
 from app.utils.timeutil import plant_now, plant_today, plant_zone
 
@@ -113,7 +115,7 @@ def rate(part: float, whole: float) -> float | None:
 
 
 def _completed_in(filters: StatsFilters, user) -> Where:
-    return (task_queries.visibility(user) + filters.department_where()
+    return (visible_tasks_where(user) + filters.department_where()
             + Where.on_tasks(Task.status == "completed", *filters.period.within(Task.completed_at)))
 
 
@@ -182,7 +184,7 @@ class DepartmentStatusRow:
 
 def tasks_by_department(user, filters: StatsFilters) -> list[DepartmentStatusRow]:
     """Tasks created in the period (drafts left out), per department and status."""
-    where = (task_queries.visibility(user) + filters.department_where()
+    where = (visible_tasks_where(user) + filters.department_where()
              + Where.on_tasks(Task.status != "draft", *filters.period.within(Task.created_at)))
     rows = db.session.execute(
         task_queries.select_tasks(where, Task.department_id, Task.status, func.count())
@@ -291,7 +293,7 @@ def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False,
                                  average_work_seconds=_average(seconds, timed))
     if with_workload:
         held = Where.on_tasks(Task.operator_id == filters.operator_id) if filters.operator_id else Where()
-        scope = task_queries.visibility(user) + filters.department_where()
+        scope = visible_tasks_where(user) + filters.department_where()
         _add_open_tasks(rows, scope + held)
         _add_work_periods(rows, scope, filters)
     users = {u.id: u for u in db.session.scalars(
@@ -366,7 +368,7 @@ def lead_time(user, filters: StatsFilters) -> LeadTime:
     """施工单 completed in the period: average approval → completion, and the on-time share."""
     conditions = [WorkOrder.status == "completed", WorkOrder.approved_at.is_not(None),
                   *filters.period.within(WorkOrder.completed_at)]
-    seen = workorder_queries.visible_to(user)
+    seen = visible_workorders_clause(user)
     if seen is not True:
         conditions.append(seen)
     if filters.department_id:
@@ -591,7 +593,7 @@ def dashboard(user) -> Dashboard:
 
 
 def _work_order_figures(user, board: Dashboard) -> None:
-    seen = workorder_queries.visible_to(user)
+    seen = visible_workorders_clause(user)
     visible = [] if seen is True else [seen]
     by_approval = dict(db.session.execute(
         select(WorkOrder.approval_status, func.count()).where(*visible).group_by(WorkOrder.approval_status)).all())
@@ -621,9 +623,9 @@ def _work_order_figures(user, board: Dashboard) -> None:
 def _pending_approvals(user) -> Figure:
     """待审核 施工单 this user may decide: all for admins and supervisors, their customers' for salespeople."""
     conditions = [WorkOrder.approval_status == "pending"]
-    if not user.has_role("admin", "supervisor"):
-        conditions.append(WorkOrder.customer_id.in_(
-            select(Customer.id).where(Customer.salesperson_id == user.id)))
+    approves = approvable_workorders_clause(user)
+    if approves is not True:
+        conditions.append(approves)
     count = db.session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions)) or 0
     return Figure("approvals", _("待我审核"), count, "workorders.index", {"approval_status": "pending"}, "warn")
 
@@ -728,7 +730,7 @@ TOP_IN_REPORT = 5
 
 def department_report(user, department: Department, period: Period) -> DepartmentReport:
     filters = StatsFilters(period, department.id)
-    scope = task_queries.visibility(user) + filters.department_where()
+    scope = visible_tasks_where(user) + filters.department_where()
     counts = dict.fromkeys(OPEN_TASK_STATUSES, 0)
     counts.update(db.session.execute(
         task_queries.select_tasks(scope + Where.on_tasks(Task.status.in_(OPEN_TASK_STATUSES)), Task.status,

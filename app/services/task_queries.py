@@ -1,8 +1,8 @@
 """Which tasks a viewer sees, and the task centre's filters, search, sort, pages and counts.
 
-Visibility (DOMAIN.md §1) is written as SQL once, in ``visibility``: the twin of the policy rule
-``task.view``. The task centre, its status counts, the exports, the statistics and the JSON API
-all start from it, so a list can never show what the detail page would refuse.
+Visibility (DOMAIN.md §1) is the rule app.rules.task_visibility: ``visible_tasks_where`` is the
+twin of the policy rule ``task.view``. The task centre, its status counts, the exports, the
+statistics and the JSON API all start from it, so a list can never show what the detail page would refuse.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, literal_column, or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.enums import OPEN_TASK_STATUSES, TaskStatus
@@ -19,8 +19,9 @@ from app.extensions import db
 from app.models.workorder import PRIORITY_RANK_SQL
 from app.models import Department, Process, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.policy import with_descendants
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
 from app.services import reference
-from app.services import workorders as workorder_queries
 from app.services.loading import name_only
 from app.utils.timeutil import plant_today, plant_zone
 from app.utils.fields import lenient_int
@@ -31,48 +32,6 @@ NONE = "none"
 # Status filter value: every open task (待开始 + 进行中 + 已暂停), what an operator's load counts.
 OPEN = "open"
 STATUS_LABELS = {OPEN: _l("未完成（待开始/进行中/已暂停）")}
-
-
-@dataclass(frozen=True)
-class Where:
-    """WHERE conditions on tasks, and whether they read the 施工单 (so it must be joined)."""
-
-    conditions: tuple = ()
-    needs_work_order: bool = False
-
-    def __add__(self, other: Where) -> Where:
-        return Where(self.conditions + other.conditions, self.needs_work_order or other.needs_work_order)
-
-    @classmethod
-    def on_tasks(cls, *conditions) -> Where:
-        return cls(tuple(conditions), False)
-
-    @classmethod
-    def on_work_orders(cls, *conditions) -> Where:
-        return cls(tuple(conditions), True)
-
-
-def visibility(user) -> Where:
-    """The tasks ``user`` may see: admins and supervisors all; operators their own tasks and the
-    non-draft tasks of their departments (claimable ones included); makers and salespeople the
-    tasks of the 施工单 they see. Roles add up."""
-    if user.has_role("admin", "supervisor"):
-        return Where()
-    task_rules, work_order_rules = [], []
-    if user.has_role("operator"):
-        task_rules.append(Task.operator_id == user.id)
-        if user.department_ids:
-            task_rules.append(Task.department_id.in_(sorted(user.department_ids)) & (Task.status != "draft"))
-    if user.has_role("maker", "salesperson"):
-        seen = workorder_queries.visible_to(user)
-        if seen is True:
-            return Where()
-        if seen is not False:
-            work_order_rules.append(seen)
-    rules = task_rules + work_order_rules
-    if not rules:
-        return Where.on_tasks(false())
-    return Where((or_(*rules),), bool(work_order_rules))
 
 
 # ---------------------------------------------------------------- filters
@@ -211,7 +170,7 @@ def within_days(column, first: date | None, last: date | None) -> list:
 
 def tasks_where(user, filters: TaskFilters | None = None) -> Where:
     """What ``user`` sees under ``filters``: the one starting point of every task list."""
-    where = visibility(user)
+    where = visible_tasks_where(user)
     if filters is not None:
         where += filter_conditions(filters) + status_condition(filters)
     return where
@@ -264,7 +223,7 @@ class TaskPage:
 
 
 def status_counts(user, filters: TaskFilters) -> dict[str, int]:
-    return _status_counts(visibility(user) + filter_conditions(filters), filters)
+    return _status_counts(visible_tasks_where(user) + filter_conditions(filters), filters)
 
 
 def _status_counts(where: Where, filters: TaskFilters) -> dict[str, int]:
@@ -379,7 +338,7 @@ def _list(user, filters: TaskFilters, page: int, per_page: int, fetch, statement
     materialized CTE) and then sorted.
     """
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    where = visibility(user) + filter_conditions(filters)
+    where = visible_tasks_where(user) + filter_conditions(filters)
     counts = _status_counts(where, filters)
     total = _total(counts, filters.status)
     page = min(max(1, page), max(1, -(-total // per_page)))
@@ -409,7 +368,7 @@ def visible_task_ids(user, task_ids) -> set[int]:
     task_ids = list(task_ids)
     if not task_ids:
         return set()
-    where = visibility(user) + Where.on_tasks(Task.id.in_(task_ids))
+    where = visible_tasks_where(user) + Where.on_tasks(Task.id.in_(task_ids))
     return set(db.session.scalars(select_tasks(where, Task.id)))
 
 

@@ -23,6 +23,7 @@ from app.enums import OPEN_TASK_STATUSES, PauseReason, PurchaseStatus
 from app.extensions import db
 from app.models import AuditLog, Task, TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderStep
 from app.realtime import events
+from app.rules.task_claiming import open_for_claiming
 from app.services import audit, audit_text, capacity, notifications, settings, work_periods
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.loading import name_only
@@ -494,7 +495,7 @@ def available_actions(task: Task, user: User, held: int | None = None,
         return [], reason
     actions: list[str] = []
     if task.operator_id is None:
-        if task.status == "pending" and policy.can(user, "task.claim", task):
+        if open_for_claiming(task) and policy.can(user, "task.claim", task):  # app.rules.task_claiming
             held = capacity.open_task_count(user.id) if held is None else held
             cap = settings.get("operator_task_cap") if cap is None else cap
             if held >= cap:

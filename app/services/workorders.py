@@ -26,6 +26,7 @@ from app.models import (
     TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, user_roles,
 )
 from app.realtime import events
+from app.rules.workorder_visibility import visible_workorders_clause
 from app.services import approval_check, audit, audit_text, design_files, notifications, numbering, work_periods
 from app.services import dispatch as dispatch_service
 from app.services import task_generation as generation
@@ -193,24 +194,6 @@ def total_quantity(work_order: WorkOrder) -> int:
     return sum(line.quantity for line in work_order.products)
 
 
-def visible_to(user):
-    """The 施工单 ``user`` may see (DOMAIN.md §1), as a WHERE clause — the list's twin of
-    the policy rule ``workorder.view``."""
-    if user.has_role("admin", "supervisor", "designer"):
-        return True
-    conditions = []
-    if user.has_role("maker", "salesperson"):
-        conditions.append(WorkOrder.created_by_id == user.id)
-    if user.has_role("salesperson"):
-        # The customers' ids themselves, not a subquery: PostgreSQL cannot estimate ``OR customer_id
-        # IN (SELECT …)`` and took half of all 施工单 for it, so it counted a salesperson's few tasks
-        # by reading all 50,000 and walked the whole task list for a page of them.
-        customers = list(db.session.scalars(select(Customer.id).where(Customer.salesperson_id == user.id)))
-        if customers:
-            conditions.append(WorkOrder.customer_id.in_(customers))
-    return or_(*conditions) if conditions else False
-
-
 @dataclass
 class ListFilters:
     q: str = ""
@@ -257,7 +240,7 @@ class Page:
 
 def list_work_orders(user, filters: ListFilters, page: int = 1, per_page: int = 20) -> Page:
     """One page of the 施工单 ``user`` sees, filtered, searched and sorted in the database."""
-    conditions = [visible_to(user)]
+    conditions = [visible_workorders_clause(user)]
     if filters.q.strip():
         pattern = f"%{filters.q.strip()}%"
         product_match = exists(
@@ -1416,7 +1399,8 @@ def list_filter_options(user) -> FilterOptions:
 
     customers = select(Customer).order_by(Customer.name)
     if not user.has_role("admin", "supervisor", "designer", "maker"):
-        customers = customers.where(Customer.id.in_(select(WorkOrder.customer_id).where(visible_to(user))))
+        customers = customers.where(
+            Customer.id.in_(select(WorkOrder.customer_id).where(visible_workorders_clause(user))))
     return FilterOptions(list(db.session.scalars(customers)), with_role("salesperson"),
                          with_role("maker", "salesperson", "admin"))
 
