@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
+from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.extensions import db
 from app.models import Process, Task, WorkOrder, WorkOrderStep
 from app import policy
@@ -21,7 +21,6 @@ from app.services import tasks as task_service
 CARD_WORK_ORDER_COLUMNS = (WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date, WorkOrder.status,
                            WorkOrder.approval_status)
 CLAIMABLE_PAGE_SIZE = 12  # about two screens of a 1024×768 kiosk
-FINISHED_STEP_STATUSES = ("completed", "skipped")
 # 进行中 / 已暂停 / 待开始, in that order on the kiosk.
 MY_GROUPS = ("in_progress", "paused", "pending")
 

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from app.enums import WorkOrderStatus
+from app.enums import DUE_SOON_DAYS, WorkOrderStatus
 from app.extensions import db
 from app.models import Department, Notification, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.realtime import events
@@ -32,7 +32,8 @@ from app.utils.memo import forget_translated_texts
 from app.utils.timeutil import plant_today, utcnow
 
 BELL_LATEST = 8
-DUE_SOON_DAYS = (3, 1)
+# Delivery reminders: when the date is DUE_SOON_DAYS away, and again the day before.
+REMINDER_DAYS = (DUE_SOON_DAYS, 1)
 DUE_SOON_STATUSES = ("pending", "in_progress", "paused")
 READ_FILTERS = ("unread", "read")
 
@@ -241,7 +242,7 @@ def create_due_soon(today: date | None = None) -> int:
     """
     today = today or plant_today()
     created = 0
-    for days in DUE_SOON_DAYS:
+    for days in REMINDER_DAYS:
         work_orders = list(db.session.scalars(
             select(WorkOrder).where(
                 WorkOrder.approval_status == "approved", WorkOrder.status.in_(DUE_SOON_STATUSES),

@@ -26,7 +26,7 @@ from sqlalchemy import Date, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app import policy
-from app.enums import OPEN_TASK_STATUSES, ApprovalStatus, TaskAction, TaskStatus, WorkOrderStatus
+from app.enums import DUE_SOON_DAYS, OPEN_TASK_STATUSES, ApprovalStatus, TaskAction, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import (
     AuditLog, Department, Role, Task, TimeLog, User, WorkOrder, user_departments, user_roles,
@@ -43,7 +43,6 @@ from app.utils.timeutil import plant_now, plant_today, plant_zone
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
-DUE_SOON_DAYS = 3
 GRANULARITIES = {"day": _l("按日"), "week": _l("按周"), "month": _l("按月")}
 # The audit actions that place a task with a department or an operator (分派历史), as the
 # services write them: dispatch (app.services.dispatch at approval; assignment.dispatch_from_pool),

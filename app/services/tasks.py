@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import policy
-from app.enums import OPEN_TASK_STATUSES, PauseReason, PurchaseStatus
+from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES, PauseReason, PurchaseStatus
 from app.extensions import db
 from app.models import AuditLog, Task, TimeLog, User, WorkOrder, WorkOrderMaterial, WorkOrderStep
 from app.realtime import events
@@ -31,7 +31,6 @@ from app.services.locking import for_update
 from app.utils.timeutil import utcnow
 
 STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
-FINISHED_STEP_STATUSES = ("completed", "skipped")
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
-from app.enums import OPEN_TASK_STATUSES, ApprovalStatus, PrintingType, Priority, TaskStatus, WorkOrderStatus
+from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES, ApprovalStatus, PrintingType, Priority, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import (
     ApprovalLog, AuditLog, Customer, Department, Material, Notification, Plate, Process, Product, Role, Task,
@@ -39,7 +39,6 @@ STALE_MESSAGE = _l("施工单已被其他人更新，请刷新后重试")
 TASK_STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
 # Before approval a 施工单 is fully editable and its drafts may be edited (DOMAIN.md §3).
 EDITABLE_APPROVAL = ("draft", "pending", "rejected")
-FINISHED_STEP_STATUSES = ("completed", "skipped")
 CMYK = ("C", "M", "Y", "K")
 MAX_BULK = 1000
 
