@@ -55,9 +55,11 @@ def plants(draw) -> PlantPlan:
         st.just(True) | st.booleans()), min_size=3, max_size=8))
     person = st.integers(0, len(people) - 1)
     salespeople = draw(st.lists(st.none() | person, min_size=1, max_size=3))
+    # Half of them approved: only approved 施工单 have claimable tasks.
+    approval = st.just("approved") | st.sampled_from(ApprovalStatus.values())
     work_orders = draw(st.lists(st.tuples(
-        st.integers(0, len(salespeople) - 1), st.none() | person, st.just("approved") | st.sampled_from(ApprovalStatus.values()),
-        st.sampled_from(WorkOrderStatus.values())), min_size=2, max_size=5))
+        st.integers(0, len(salespeople) - 1), st.none() | person, approval, st.sampled_from(WorkOrderStatus.values())),
+        min_size=2, max_size=5))
     tasks = draw(st.lists(st.tuples(
         st.integers(0, len(work_orders) - 1), st.sampled_from(TaskStatus.values()),
         st.integers(0, departments - 1) | st.none(), st.none() | person), min_size=3, max_size=12))
@@ -123,8 +125,8 @@ def build(plan: PlantPlan) -> Plant:
 
 @contextmanager
 def rolled_back(database):
-    """``database.session`` inside one outer transaction, rolled back at the end: the factories'
-    commits only release savepoints. pysqlite would begin (and end) transactions on its own, so
+    """``database.session`` inside one outer transaction, rolled back at the end (a commit inside
+    only releases a savepoint). pysqlite would begin (and end) transactions on its own, so
     on SQLite the connection is switched to explicit BEGIN for the while."""
     connection = database.engine.connect()
     raw = connection.connection.driver_connection
