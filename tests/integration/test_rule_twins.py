@@ -205,8 +205,8 @@ TWINS = {
 
 
 # No shrinking: each step is a plant in the database and it took minutes; a failure names the twin
-# and the person, and hypothesis prints the whole (small) plant.
-@settings(max_examples=30, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+# and the person, and hypothesis prints the whole (small) plant. No example database in the worktree.
+@settings(max_examples=30, deadline=None, phases=(Phase.explicit, Phase.generate), database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=plants())
 @example(plan=every_case())
