@@ -91,6 +91,9 @@ StepStatus = _enum("StepStatus", {
     "skipped": _l("已跳过"),
 })
 
+# Steps that no longer hold up the 施工单 (or the steps after them).
+FINISHED_STEP_STATUSES = ("completed", "skipped")
+
 Priority = _enum("Priority", {
     "low": _l("低"),
     "normal": _l("普通"),
@@ -99,6 +102,10 @@ Priority = _enum("Priority", {
 })
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+# A 施工单 is due soon when its delivery date is at most this many days away: the 工作台's figure,
+# the date badges and the first delivery reminder.
+DUE_SOON_DAYS = 3
 
 TaskType = _enum("TaskType", {
     "plate_making": _l("制版任务"),
@@ -117,6 +124,10 @@ PlateKind = _enum("PlateKind", {
     "foiling": _l("烫金版"),
     "embossing": _l("压凸版"),
 })
+
+# Every plate kind in its order (forms, lists, CTP's order of making them); a process says which it uses
+# with its requires_<kind> and <kind>_required flags.
+PLATE_KINDS = tuple(PlateKind.values())
 
 PLATE_CODE_PREFIX = {"artwork": "ART", "die": "DIE", "foiling": "FP", "embossing": "EP"}
 

@@ -1,7 +1,8 @@
 """Who may do what: the one answer to ``can(user, action, obj)`` (DOMAIN.md §1).
 
 Routes call ``require(user, action, obj)``; templates call ``can(...)`` to decide which
-buttons to show. A rule is never written anywhere else.
+buttons to show. A rule is never written anywhere else. A rule that also exists as SQL (who sees a
+施工单 / a task, who approves, what may be claimed) lives with its query twin in app/rules/.
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Department
+from app.rules.task_claiming import claims_in_department
+from app.rules.task_visibility import can_see_task
+from app.rules.workorder_approvers import can_approve_workorder
+from app.rules.workorder_visibility import can_see_workorder, is_creator, is_customer_salesperson
 from app.services.core import reference
 from app.services.core.errors import Forbidden
 
@@ -52,49 +57,16 @@ def led_department_ids(user) -> set[int]:
     return cache[user.id]
 
 
-def _is_creator(user, work_order) -> bool:
-    return work_order.created_by_id == user.id
-
-
-def _is_customer_salesperson(user, work_order) -> bool:
-    return user.has_role("salesperson") and work_order.customer is not None and \
-        work_order.customer.salesperson_id == user.id
-
-
-def _sees_work_order(user, work_order) -> bool:
-    if user.has_role("admin", "supervisor", "designer"):
-        return True
-    if user.has_role("maker") and _is_creator(user, work_order):
-        return True
-    if user.has_role("salesperson") and (_is_creator(user, work_order) or _is_customer_salesperson(user, work_order)):
-        return True
-    return False
-
-
 def _edits_work_order(user, work_order) -> bool:
     if user.is_admin:
         return True
-    if user.has_role("maker") and _is_creator(user, work_order):
+    if user.has_role("maker") and is_creator(user, work_order):
         return True
-    return user.has_role("salesperson") and (_is_creator(user, work_order) or _is_customer_salesperson(user, work_order))
-
-
-def _approves_work_order(user, work_order) -> bool:
-    return user.has_role("admin", "supervisor") or _is_customer_salesperson(user, work_order)
+    return user.has_role("salesperson") and (is_creator(user, work_order) or is_customer_salesperson(user, work_order))
 
 
 def _deletes_work_order(user, work_order) -> bool:
-    return user.is_admin or _is_creator(user, work_order)
-
-
-def _sees_task(user, task) -> bool:
-    if user.has_role("admin", "supervisor"):
-        return True
-    if user.has_role("operator") and (
-        task.operator_id == user.id or (task.department_id in user.department_ids and task.status != "draft")
-    ):
-        return True
-    return task.work_order is not None and user.has_role("maker", "salesperson") and _sees_work_order(user, task.work_order)
+    return user.is_admin or is_creator(user, work_order)
 
 
 def _supervises_task(user, task) -> bool:
@@ -103,10 +75,6 @@ def _supervises_task(user, task) -> bool:
 
 def _works_task(user, task) -> bool:
     return task.operator_id == user.id or _supervises_task(user, task)
-
-
-def _claims_task(user, task) -> bool:
-    return user.has_role("operator", "supervisor") and task.department_id in user.department_ids
 
 
 def _roles(*codes: str) -> Callable:
@@ -130,18 +98,18 @@ RULES: dict[str, Callable] = {
     # 施工单
     "workorder.list": _roles(*DESK_ROLES),
     "workorder.create": _roles("admin", "maker", "salesperson"),
-    "workorder.view": _sees_work_order,
+    "workorder.view": can_see_workorder,
     "workorder.edit": _edits_work_order,
-    "workorder.approve": _approves_work_order,
+    "workorder.approve": can_approve_workorder,
     "workorder.delete": _deletes_work_order,
     "workorder.manage": lambda user, wo: user.has_role("admin", "supervisor"),
     # Purchasing and cutting progress of material lines: the plant's supervisors and the 施工单's editors.
     "workorder.materials": lambda user, wo: user.has_role("admin", "supervisor") or _edits_work_order(user, wo),
     # tasks
-    "task.view": _sees_task,
+    "task.view": can_see_task,
     "task.supervise": _supervises_task,
     "task.work": _works_task,
-    "task.claim": _claims_task,
+    "task.claim": claims_in_department,
     # plates
     "plate.confirm": _roles("admin", "designer"),
     # live updates and the TV board (issue 7); obj is a Department or a department id
@@ -152,9 +120,9 @@ RULES: dict[str, Callable] = {
     # 施工单 life cycle (issue 4)
     "workorder.submit": _edits_work_order,
     "workorder.edit_drafts": _edits_work_order,
-    "workorder.withdraw": lambda user, wo: _approves_work_order(user, wo) or _edits_work_order(user, wo),
+    "workorder.withdraw": lambda user, wo: can_approve_workorder(user, wo) or _edits_work_order(user, wo),
     # pause / resume / cancel production
-    "workorder.control": _approves_work_order,
+    "workorder.control": can_approve_workorder,
     # obj is a Customer: makers and admins order for anyone, a salesperson for their own customers
     "workorder.order_for": lambda user, customer: user.has_role("admin", "maker") or (
         user.has_role("salesperson") and customer is not None and customer.salesperson_id == user.id),

@@ -53,7 +53,7 @@ def _due_status(days: int) -> tuple[str, str]:
         return "due-today", _("今天到期")
     if days == 1:
         return "due-soon", _("明天到期")
-    return ("due-soon" if days <= 3 else "due-later"), _("%(days)s天后到期", days=days)
+    return ("due-soon" if days <= enums.DUE_SOON_DAYS else "due-later"), _("%(days)s天后到期", days=days)
 
 
 def url_for_rows(endpoint: str, argument: str):

@@ -1,15 +1,16 @@
 """客户 (/admin/customers), 产品 (/admin/products) and 物料 (/admin/materials)."""
 from flask import request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.access import requires
 from app.admin import bp
 from app.admin.common import blank_row, commit_and_finish, list_args, list_query, render, save
 from app.admin.forms import (
     ALL, CustomerFilter, CustomerForm, MaterialFilter, MaterialForm, ProductFilter, ProductForm, filter_form,
 )
 from app.models import Customer, Material, Product
-from app.policy import can, require
+from app.policy import can
 from app.services.admin import customers as admin_customers
 from app.services.admin import departments as admin_departments
 from app.services.admin import products as admin_products
@@ -34,9 +35,8 @@ def _customer(customer_id: int):
 
 
 @bp.route("/admin/customers")
-@login_required
+@requires("admin.customers")
 def customers():
-    require(current_user, "admin.customers")
     form = filter_form(CustomerFilter, request.args, salesperson=[ALL, *_salesperson_choices()])
     if not can(current_user, "customer.assign_salesperson"):
         del form.salesperson  # a salesperson's list holds only their own customers
@@ -53,16 +53,14 @@ def _customer_form_page(form, customer=None, status=200):
 
 
 @bp.route("/admin/customers/new")
-@login_required
+@requires("admin.customers")
 def customer_new():
-    require(current_user, "admin.customers")
     return _customer_form_page(CustomerForm(formdata=None))
 
 
 @bp.route("/admin/customers", methods=["POST"])
-@login_required
+@requires("admin.customers")
 def customer_create():
-    require(current_user, "admin.customers")
     form = CustomerForm()
     return save(form, lambda: admin_customers.create_customer(current_user, form.data),
                 lambda status: _customer_form_page(form, None, status),
@@ -70,9 +68,8 @@ def customer_create():
 
 
 @bp.route("/admin/customers/<int:customer_id>/edit")
-@login_required
+@requires("admin.customers")
 def customer_edit(customer_id: int):
-    require(current_user, "admin.customers")
     customer = _customer(customer_id)
     form = CustomerForm(formdata=None, obj=customer)
     form.salesperson_id.data = str(customer.salesperson_id or "")
@@ -80,9 +77,8 @@ def customer_edit(customer_id: int):
 
 
 @bp.route("/admin/customers/<int:customer_id>", methods=["POST"])
-@login_required
+@requires("admin.customers")
 def customer_update(customer_id: int):
-    require(current_user, "admin.customers")
     customer = _customer(customer_id)
     form = CustomerForm()
     return save(form, lambda: admin_customers.update_customer(current_user, customer, form.data),
@@ -91,9 +87,8 @@ def customer_update(customer_id: int):
 
 
 @bp.route("/admin/customers/<int:customer_id>/delete", methods=["POST"])
-@login_required
+@requires("admin.customers")
 def customer_delete(customer_id: int):
-    require(current_user, "admin.customers")
     customer = _customer(customer_id)
     name = customer.name
     admin_customers.delete_customer(current_user, customer)
@@ -103,9 +98,7 @@ def customer_delete(customer_id: int):
 # ---------------------------------------------------------------- materials
 
 @bp.route("/admin/materials")
-@login_required
 def materials():
-    require(current_user, "admin.access")
     query = list_query("active", "cutting")
     return render("admin/materials/index.html", "admin/materials/_list.html", title=_("物料"),
                   form=MaterialFilter(request.args), page=admin_products.list_materials(query), query=list_args())
@@ -118,16 +111,12 @@ def _material_form_page(form, material=None, status=200):
 
 
 @bp.route("/admin/materials/new")
-@login_required
 def material_new():
-    require(current_user, "admin.access")
     return _material_form_page(MaterialForm(formdata=None))
 
 
 @bp.route("/admin/materials", methods=["POST"])
-@login_required
 def material_create():
-    require(current_user, "admin.access")
     form = MaterialForm()
     return save(form, lambda: admin_products.create_material(current_user, form.data),
                 lambda status: _material_form_page(form, None, status),
@@ -135,17 +124,13 @@ def material_create():
 
 
 @bp.route("/admin/materials/<int:material_id>/edit")
-@login_required
 def material_edit(material_id: int):
-    require(current_user, "admin.access")
     material = admin_products.get_material(material_id)
     return _material_form_page(MaterialForm(formdata=None, obj=material), material)
 
 
 @bp.route("/admin/materials/<int:material_id>", methods=["POST"])
-@login_required
 def material_update(material_id: int):
-    require(current_user, "admin.access")
     material = admin_products.get_material(material_id)
     form = MaterialForm()
     return save(form, lambda: admin_products.update_material(current_user, material, form.data),
@@ -154,9 +139,7 @@ def material_update(material_id: int):
 
 
 @bp.route("/admin/materials/<int:material_id>/delete", methods=["POST"])
-@login_required
 def material_delete(material_id: int):
-    require(current_user, "admin.access")
     material = admin_products.get_material(material_id)
     name = material.name
     admin_products.delete_material(current_user, material)
@@ -166,9 +149,7 @@ def material_delete(material_id: int):
 # ---------------------------------------------------------------- products
 
 @bp.route("/admin/products")
-@login_required
 def products():
-    require(current_user, "admin.access")
     processes = admin_departments.all_processes()
     form = filter_form(ProductFilter, request.args, process_id=[ALL, *[(str(p.id), p.name) for p in processes]])
     query = list_query("active", ids=("process_id",))
@@ -206,16 +187,12 @@ def _product_data(product=None) -> dict:
 
 
 @bp.route("/admin/products/new")
-@login_required
 def product_new():
-    require(current_user, "admin.access")
     return _product_form_page(ProductForm(formdata=None, data=_product_data()))
 
 
 @bp.route("/admin/products", methods=["POST"])
-@login_required
 def product_create():
-    require(current_user, "admin.access")
     form = ProductForm()
     return save(form, lambda: admin_products.create_product(current_user, form.to_input()),
                 lambda status: _product_form_page(form, None, status),
@@ -223,17 +200,13 @@ def product_create():
 
 
 @bp.route("/admin/products/<int:product_id>/edit")
-@login_required
 def product_edit(product_id: int):
-    require(current_user, "admin.access")
     product = admin_products.get_product(product_id)
     return _product_form_page(ProductForm(formdata=None, data=_product_data(product)), product)
 
 
 @bp.route("/admin/products/<int:product_id>", methods=["POST"])
-@login_required
 def product_update(product_id: int):
-    require(current_user, "admin.access")
     product = admin_products.get_product(product_id)
     form = ProductForm()
     return save(form, lambda: admin_products.update_product(current_user, product, form.to_input()),
@@ -242,9 +215,7 @@ def product_update(product_id: int):
 
 
 @bp.route("/admin/products/<int:product_id>/delete", methods=["POST"])
-@login_required
 def product_delete(product_id: int):
-    require(current_user, "admin.access")
     product = admin_products.get_product(product_id)
     name = product.name
     admin_products.delete_product(current_user, product)
@@ -252,10 +223,8 @@ def product_delete(product_id: int):
 
 
 @bp.route("/admin/products/material-row")
-@login_required
 def product_material_row():
     """One more blank material row for the product form (添加物料)."""
-    require(current_user, "admin.access")
     index = (ids([request.args.get("material_next")]) or [0])[0]
     entry = blank_row(ProductForm(formdata=None).materials, index)
     entry.form.material_id.choices = _material_choices()

@@ -10,9 +10,8 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.enums import FoilingType, PlateKind, RoleCode
+from app.enums import PLATE_KINDS, FoilingType, PlateKind, RoleCode
 from app.services.admin.plates import CMYK
-from app.services.admin.processes import PLATE_KINDS
 from app.services.admin.users import PIN_RULE
 from app.services.core.passwords import PASSWORD_RULE
 from app.services.core.settings import SETTINGS

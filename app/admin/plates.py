@@ -1,15 +1,15 @@
 """版型 (/admin/plates): admins and designers create, edit, version and confirm plates."""
 from flask import request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.access import requires
 from app.admin import bp
 from app.admin.common import blank_row, commit_and_finish, finished, list_args, list_query, render, save
 from app.admin.forms import PlateFilter, PlateForm
 from app.enums import PlateKind
 from app.extensions import db
 from app.models import Plate
-from app.policy import require
 from app.services.admin import plates as admin_plates
 from app.services.core.errors import Invalid
 from app.services.admin.master_data import ids
@@ -18,9 +18,8 @@ NOTHING = ("", "—")
 
 
 @bp.route("/admin/plates")
-@login_required
+@requires("admin.plates")
 def plates():
-    require(current_user, "admin.plates")
     query = list_query("kind", "confirmed", "active")
     return render("admin/plates/index.html", "admin/plates/_list.html", title=_("版型"),
                   form=PlateFilter(request.args), page=admin_plates.list_plates(query), query=list_args(),
@@ -49,17 +48,15 @@ def _kind(value: str | None) -> str:
 
 
 @bp.route("/admin/plates/new")
-@login_required
+@requires("admin.plates")
 def plate_new():
-    require(current_user, "admin.plates")
     form = PlateForm(formdata=None, data={"products": [{}]})
     return _plate_form_page(form, _kind(request.args.get("kind")))
 
 
 @bp.route("/admin/plates", methods=["POST"])
-@login_required
+@requires("admin.plates")
 def plate_create():
-    require(current_user, "admin.plates")
     form = PlateForm()
     kind = _kind(form.kind.data)
     return save(form, lambda: admin_plates.create_plate(current_user, kind, form.data),
@@ -69,9 +66,8 @@ def plate_create():
 
 
 @bp.route("/admin/plates/<int:plate_id>/edit")
-@login_required
+@requires("admin.plates")
 def plate_edit(plate_id: int):
-    require(current_user, "admin.plates")
     plate = admin_plates.get_plate(plate_id)
     data = {name: getattr(plate, name) for name in ("name", "cmyk_colors", "foiling_type", "size", "material",
                                                      "thickness", "notes", "is_active")}
@@ -82,9 +78,8 @@ def plate_edit(plate_id: int):
 
 
 @bp.route("/admin/plates/<int:plate_id>", methods=["POST"])
-@login_required
+@requires("admin.plates")
 def plate_update(plate_id: int):
-    require(current_user, "admin.plates")
     plate = admin_plates.get_plate(plate_id)
     form = PlateForm()
     return save(form, lambda: admin_plates.update_plate(current_user, plate, form.data),
@@ -93,9 +88,8 @@ def plate_update(plate_id: int):
 
 
 @bp.route("/admin/plates/<int:plate_id>/delete", methods=["POST"])
-@login_required
+@requires("admin.plates")
 def plate_delete(plate_id: int):
-    require(current_user, "admin.plates")
     plate = admin_plates.get_plate(plate_id)
     code = plate.code
     admin_plates.delete_plate(current_user, plate)
@@ -103,9 +97,8 @@ def plate_delete(plate_id: int):
 
 
 @bp.route("/admin/plates/<int:plate_id>/confirm", methods=["POST"])
-@login_required
+@requires("plate.confirm")
 def plate_confirm(plate_id: int):
-    require(current_user, "plate.confirm")
     plate = admin_plates.get_plate(plate_id)
     completed = admin_plates.confirm(current_user, plate)
     message = _("已确认 %(code)s", code=plate.code)
@@ -115,19 +108,17 @@ def plate_confirm(plate_id: int):
 
 
 @bp.route("/admin/plates/<int:plate_id>/new-version", methods=["POST"])
-@login_required
+@requires("admin.plates")
 def plate_new_version(plate_id: int):
-    require(current_user, "admin.plates")
     copy = admin_plates.new_version(current_user, admin_plates.get_plate(plate_id))
     db.session.commit()
     return finished(_("已创建新版本 %(code)s", code=copy.code), url_for("admin.plate_edit", plate_id=copy.id))
 
 
 @bp.route("/admin/plates/product-row")
-@login_required
+@requires("admin.plates")
 def plate_product_row():
     """One more blank linked-product row for the plate form (添加产品)."""
-    require(current_user, "admin.plates")
     index = (ids([request.args.get("product_next")]) or [0])[0]
     entry = blank_row(PlateForm(formdata=None).products, index)
     entry.form.product_id.choices = _product_choices()

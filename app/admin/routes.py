@@ -2,7 +2,7 @@
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.admin import bp
@@ -10,7 +10,6 @@ from app.admin.common import admin_sections, attach_errors, finished, list_args,
 from app.admin.forms import ALL, AuditFilter, SettingsForm, filter_form
 from app.extensions import db
 from app.models import AuditLog, Customer, Department, Material, Plate, Process, Product, User
-from app.policy import require
 from app.services.admin import audit_log as admin_audit
 from app.services.admin import system_status
 from app.services.core import settings as plant_settings
@@ -35,9 +34,7 @@ def inject_admin_sections():
 
 
 @bp.route("/admin/")
-@login_required
 def index():
-    require(current_user, "admin.access")
     cards = [(endpoint, label, db.session.scalar(select(func.count()).select_from(model)), purpose)
              for endpoint, label, model, purpose in OVERVIEW]
     return render("admin/index.html", title=_("系统管理"), cards=cards, settings=plant_settings.all_values(),
@@ -52,16 +49,12 @@ def _settings_page(form, status=200):
 
 
 @bp.route("/admin/settings")
-@login_required
 def settings():
-    require(current_user, "admin.access")
     return _settings_page(SettingsForm(formdata=None, data=plant_settings.all_values()))
 
 
 @bp.route("/admin/settings", methods=["POST"])
-@login_required
 def settings_update():
-    require(current_user, "admin.access")
     form = SettingsForm()
     try:
         plant_settings.update(current_user, {key: form[key].data for key in plant_settings.SETTINGS})
@@ -76,9 +69,7 @@ def settings_update():
 # ---------------------------------------------------------------- audit
 
 @bp.route("/admin/audit")
-@login_required
 def audit():
-    require(current_user, "admin.access")
     query = list_query("object_type", ids=("user",), dates=("date_from", "date_to"))
     form = filter_form(AuditFilter, request.args, object_type=[ALL, *admin_audit.object_type_options()],
                        user=[ALL, *[(str(u.id), u.name) for u in admin_audit.user_options()]])
@@ -90,8 +81,6 @@ def audit():
 # ---------------------------------------------------------------- 系统状态
 
 @bp.route("/admin/system")
-@login_required
 def system():
-    require(current_user, "admin.access")
     status = system_status.gather(current_app.config["BACKUP_METRICS_FILE"])
     return render("admin/system.html", "admin/_system.html", title=_("系统状态"), system=status)

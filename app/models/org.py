@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, Numeric, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models.base import NEVER_REUSE_IDS, TimestampMixin
 
@@ -164,7 +165,7 @@ class Process(TimestampMixin, db.Model):
     def required_plate_kinds(self) -> list[str]:
         """Plate kinds of which a 施工单 with this process must select at least one."""
         kinds = []
-        for kind in ("artwork", "die", "foiling", "embossing"):
+        for kind in PLATE_KINDS:
             if getattr(self, f"requires_{kind}") and getattr(self, f"{kind}_required"):
                 kinds.append(kind)
         return kinds

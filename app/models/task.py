@@ -30,7 +30,7 @@ def _process_of_step(context) -> int:
 # The columns a maker's or salesperson's filters read, and the id their pages are ordered by.
 WORK_ORDER_INDEX_COLUMNS = [
     "department_id", "operator_id", "process_id", "task_type", "created_at", "completed_at", "id"]
-# What decides whether a viewer sees a task (app.services.tasks.visibility.visibility).
+# What decides whether a viewer sees a task (app.rules.task_visibility.visible_tasks_where).
 VISIBILITY_COLUMNS = ["status", "work_order_id", "department_id", "operator_id"]
 # What the statistics sum over a period's completed tasks (app.services.reports.statistics).
 COMPLETION_FIGURES = ["operator_id", "department_id", "completed_quantity", "defective_quantity", "worked_seconds"]

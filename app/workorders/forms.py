@@ -11,13 +11,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from app.enums import PrintingType, Priority
+from app.enums import PLATE_KINDS, PrintingType, Priority
 from app.services import workorders as service
 from app.utils.fields import (
     CreateOnceMixin, IdField, IntegerField, MultiCheckboxField, SelectField, database_int, optional_int,
 )
 
-PLATE_KINDS = ("artwork", "die", "foiling", "embossing")
 NOT_NEGATIVE = _l("不能为负数")
 
 

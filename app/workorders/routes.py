@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import FieldList
 
+from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
@@ -27,7 +28,7 @@ from app.views import create_once, render_page
 from app.forms.filters import WorkOrderFilterForm
 from app.workorders import bp
 from app.workorders.forms import (
-    PLATE_KINDS, ApprovedWorkOrderForm, BulkDraftForm, DraftForm, MaterialLineForm, ProductLineForm,
+    ApprovedWorkOrderForm, BulkDraftForm, DraftForm, MaterialLineForm, ProductLineForm,
     WorkOrderForm,
 )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import Process, Product, ProductProcess, WorkOrderStep
 from app.services.core import audit
@@ -18,7 +19,6 @@ from app.services.admin.master_data import (
     optional_text, paginate, record_change, required_text, search_clause, snapshot, text,
 )
 
-PLATE_KINDS = ("artwork", "die", "foiling", "embossing")
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 CODE_RULE = _l("工序编码以大写字母开头，只能包含大写字母、数字和下划线，2到20个字符")
 BUILTIN_CODE = _l("内置工序的编码不可修改")

@@ -27,7 +27,7 @@ from app.services.notifications import inbox as notifications
 from app.services.core import work_periods
 from app.services.tasks import progress as task_progress
 from app.services.tasks import reading as task_reading
-from app.services.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.services.core.errors import Conflict, DomainError, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 
 STARTED_STATUSES = ("in_progress", "paused")

@@ -20,10 +20,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from app.enums import WorkOrderStatus
+from app.enums import DUE_SOON_DAYS, WorkOrderStatus
 from app.extensions import db
 from app.models import Department, Notification, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.realtime import events
+from app.rules.workorder_approvers import approver_ids
 from app.services.core import audit
 from app.services.core import settings as settings_service
 from app.services.core.errors import NotFound
@@ -31,7 +32,8 @@ from app.utils.memo import forget_translated_texts
 from app.utils.timeutil import plant_today, utcnow
 
 BELL_LATEST = 8
-DUE_SOON_DAYS = (3, 1)
+# Delivery reminders: when the date is DUE_SOON_DAYS away, and again the day before.
+REMINDER_DAYS = (DUE_SOON_DAYS, 1)
 DUE_SOON_STATUSES = ("pending", "in_progress", "paused")
 READ_FILTERS = ("unread", "read")
 
@@ -96,15 +98,6 @@ def supervisor_ids_of(department_ids: Iterable[int | None]) -> set[int]:
     ))
 
 
-def approver_ids_of(work_order) -> set[int]:
-    """Who may approve it: admins, supervisors and the customer's salesperson (DOMAIN.md §1)."""
-    approvers = _active_ids_with_role("admin", "supervisor")
-    salesperson = work_order.customer.salesperson if work_order.customer is not None else None
-    if salesperson is not None and salesperson.is_active and salesperson.has_role("salesperson"):
-        approvers.add(salesperson.id)
-    return approvers
-
-
 @contextmanager
 def _plant_language():
     """Notifications are stored in the plant's language, whatever the language of the request."""
@@ -132,7 +125,7 @@ def notify_approval_requested(work_order, actor=None) -> list[Notification]:
     with _plant_language():
         title = _("待审核：施工单 %(number)s", number=work_order.number)
         content = _("施工单 %(number)s 已提交审核，等待审核", number=work_order.number)
-    return notify(_without(approver_ids_of(work_order), actor), "approval_requested", title, content,
+    return notify(_without(approver_ids(work_order), actor), "approval_requested", title, content,
                   priority="high", work_order=work_order)
 
 
@@ -249,7 +242,7 @@ def create_due_soon(today: date | None = None) -> int:
     """
     today = today or plant_today()
     created = 0
-    for days in DUE_SOON_DAYS:
+    for days in REMINDER_DAYS:
         work_orders = list(db.session.scalars(
             select(WorkOrder).where(
                 WorkOrder.approval_status == "approved", WorkOrder.status.in_(DUE_SOON_STATUSES),

@@ -9,18 +9,18 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from app import policy
-from app.enums import OPEN_TASK_STATUSES, ApprovalStatus, TaskStatus, WorkOrderStatus
+from app.enums import DUE_SOON_DAYS, OPEN_TASK_STATUSES, ApprovalStatus, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import (
-    Customer, Department, Role, Task, User, WorkOrder, user_departments, user_roles,
+    Department, Role, Task, User, WorkOrder, user_departments, user_roles,
 )
+from app.rules.workorder_visibility import visible_workorders_clause
+from app.rules.workorder_approvers import approvable_workorders_clause
 from app.services.core import settings
 from app.services.tasks import filtering as task_filtering
 from app.services.tasks import visibility as task_visibility
-from app.services import workorders as workorder_queries
 from app.services.dispatch.operator_selection import operator_loads
 from app.utils.timeutil import plant_today
-from app.services.reports.periods import DUE_SOON_DAYS
 from app.services.reports.statistics import _department_order, _departments
 
 
@@ -79,7 +79,7 @@ def dashboard(user) -> Dashboard:
 
 
 def _work_order_figures(user, board: Dashboard) -> None:
-    seen = workorder_queries.visible_to(user)
+    seen = visible_workorders_clause(user)
     visible = [] if seen is True else [seen]
     by_approval = dict(db.session.execute(
         select(WorkOrder.approval_status, func.count()).where(*visible).group_by(WorkOrder.approval_status)).all())
@@ -109,9 +109,9 @@ def _work_order_figures(user, board: Dashboard) -> None:
 def _pending_approvals(user) -> Figure:
     """待审核 施工单 this user may decide: all for admins and supervisors, their customers' for salespeople."""
     conditions = [WorkOrder.approval_status == "pending"]
-    if not user.has_role("admin", "supervisor"):
-        conditions.append(WorkOrder.customer_id.in_(
-            select(Customer.id).where(Customer.salesperson_id == user.id)))
+    approves = approvable_workorders_clause(user)
+    if approves is not True:
+        conditions.append(approves)
     count = db.session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions)) or 0
     return Figure("approvals", _("待我审核"), count, "workorders.index", {"approval_status": "pending"}, "warn")
 

@@ -12,9 +12,9 @@ from app.models import (
     Department, Task, WorkOrder,
 )
 from app.services.tasks import filtering as task_filtering
-from app.services.tasks import visibility as task_visibility
 from app.services.core.loading import name_only
-from app.services.tasks.visibility import Where
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
 from app.utils.timeutil import plant_today
 from app.services.reports.periods import Period, StatsFilters, rate
 from app.services.reports.statistics import CompletionTotals, OperatorRow, _completions_by_operator, completion_totals, operator_rows
@@ -47,7 +47,7 @@ TOP_IN_REPORT = 5
 
 def department_report(user, department: Department, period: Period) -> DepartmentReport:
     filters = StatsFilters(period, department.id)
-    scope = task_visibility.visibility(user) + filters.department_where()
+    scope = visible_tasks_where(user) + filters.department_where()
     counts = dict.fromkeys(OPEN_TASK_STATUSES, 0)
     counts.update(db.session.execute(
         task_filtering.select_tasks(scope + Where.on_tasks(Task.status.in_(OPEN_TASK_STATUSES)), Task.status,

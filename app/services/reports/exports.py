@@ -188,8 +188,9 @@ def work_order_workbook(user, filters: workorder_queries.ListFilters) -> bytes:
 
 
 COLLABORATION_COLUMNS = [
-    (_l("操作员"), 12), (_l("所属部门"), 20), (_l("期间完成"), 10), (_l("进行中"), 8), (_l("已暂停"), 8),
-    (_l("待开始"), 8), (_l("完成率"), 8), (_l("完成数量"), 10), (_l("不良品数"), 10), (_l("不良品率"), 8),
+    (_l("操作员"), 12), (_l("所属部门"), 20), (_l("期间完成"), 10), (TaskStatus.labels["in_progress"], 8),
+    (TaskStatus.labels["paused"], 8), (TaskStatus.labels["pending"], 8), (_l("完成率"), 8), (_l("完成数量"), 10),
+    (_l("不良品数"), 10), (_l("不良品率"), 8),
     (_l("平均工时"), 10), (_l("期间工时"), 10),
 ]
 
@@ -299,7 +300,8 @@ def department_pdf(report: stats_department_report.DepartmentReport) -> bytes:
         Paragraph(_("生成时间：%(now)s", now=f"{plant_now():%Y-%m-%d %H:%M}"), body),
         Paragraph(_("任务概况"), heading),
         table([
-            [_("待开始"), _("进行中"), _("已暂停"), _("期间完成任务"), _("完成数量"), _("不良品数量"), _("完成率"),
+            [TaskStatus.label_of("pending"), TaskStatus.label_of("in_progress"), TaskStatus.label_of("paused"),
+             _("期间完成任务"), _("完成数量"), _("不良品数量"), _("完成率"),
              _("不良品率"), _("平均工时")],
             [report.counts["pending"], report.counts["in_progress"], report.counts["paused"], totals.tasks,
              totals.quantity, totals.defective, format_rate(report.completion_rate), format_rate(totals.defect_rate),

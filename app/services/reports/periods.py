@@ -13,14 +13,13 @@ from app.models import (
     Task,
 )
 from app.services.tasks import filtering as task_filtering
-from app.services.tasks import visibility as task_visibility
-from app.services.tasks.visibility import Where
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
 from app.utils.timeutil import plant_now, plant_today, plant_zone
 
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
-DUE_SOON_DAYS = 3
 GRANULARITIES = {"day": _l("按日"), "week": _l("按周"), "month": _l("按月")}
 # The audit actions that place a task with a department or an operator (分派历史), as the
 # services write them: dispatch (app.services.dispatch.auto_dispatch at approval; assignment.dispatch_from_pool),
@@ -92,5 +91,5 @@ def rate(part: float, whole: float) -> float | None:
 
 
 def _completed_in(filters: StatsFilters, user) -> Where:
-    return (task_visibility.visibility(user) + filters.department_where()
+    return (visible_tasks_where(user) + filters.department_where()
             + Where.on_tasks(Task.status == "completed", *filters.period.within(Task.completed_at)))

@@ -13,7 +13,7 @@ Definitions (DOMAIN.md §10, issue 8), each computed in exactly one place below:
 - completion rate (协作统计, department report) = completed in the period ÷ (completed in the
   period + open now).
 Every task figure starts from ``tasks.visibility.visibility`` (what the viewer may see); every 施工单
-figure from ``workorders.visible_to``.
+figure from ``visible_workorders_clause`` (both in app/rules/).
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ from app.extensions import db
 from app.models import (
     Department, Task, TimeLog, User, WorkOrder,
 )
+from app.rules.workorder_visibility import visible_workorders_clause
 from app.services.tasks import filtering as task_filtering
-from app.services.tasks import visibility as task_visibility
-from app.services import workorders as workorder_queries
-from app.services.tasks.visibility import Where
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
 from app.services.core.work_periods import whole_seconds_between
 from app.services.reports.periods import Period, StatsFilters, _as_date, _completed_in, plant_date, rate
 
@@ -102,7 +102,7 @@ class DepartmentStatusRow:
 
 def tasks_by_department(user, filters: StatsFilters) -> list[DepartmentStatusRow]:
     """Tasks created in the period (drafts left out), per department and status."""
-    where = (task_visibility.visibility(user) + filters.department_where()
+    where = (visible_tasks_where(user) + filters.department_where()
              + Where.on_tasks(Task.status != "draft", *filters.period.within(Task.created_at)))
     rows = db.session.execute(
         task_filtering.select_tasks(where, Task.department_id, Task.status, func.count())
@@ -211,7 +211,7 @@ def operator_rows(user, filters: StatsFilters, *, with_workload: bool = False,
                                  average_work_seconds=_average(seconds, timed))
     if with_workload:
         held = Where.on_tasks(Task.operator_id == filters.operator_id) if filters.operator_id else Where()
-        scope = task_visibility.visibility(user) + filters.department_where()
+        scope = visible_tasks_where(user) + filters.department_where()
         _add_open_tasks(rows, scope + held)
         _add_work_periods(rows, scope, filters)
     users = {u.id: u for u in db.session.scalars(
@@ -286,7 +286,7 @@ def lead_time(user, filters: StatsFilters) -> LeadTime:
     """施工单 completed in the period: average approval → completion, and the on-time share."""
     conditions = [WorkOrder.status == "completed", WorkOrder.approved_at.is_not(None),
                   *filters.period.within(WorkOrder.completed_at)]
-    seen = workorder_queries.visible_to(user)
+    seen = visible_workorders_clause(user)
     if seen is not True:
         conditions.append(seen)
     if filters.department_id:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app import policy
 from app.enums import OPEN_TASK_STATUSES, PauseReason
+from app.rules.task_claiming import open_for_claiming
 from app.extensions import db
 from app.models import Task, User
 from app.services.dispatch import capacity
@@ -214,7 +215,7 @@ def available_actions(task: Task, user: User, held: int | None = None,
         return [], reason
     actions: list[str] = []
     if task.operator_id is None:
-        if task.status == "pending" and policy.can(user, "task.claim", task):
+        if open_for_claiming(task) and policy.can(user, "task.claim", task):  # app.rules.task_claiming
             held = capacity.open_task_count(user.id) if held is None else held
             cap = settings.get("operator_task_cap") if cap is None else cap
             if held >= cap:

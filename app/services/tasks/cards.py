@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
+from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.extensions import db
 from app.models import Process, Task, WorkOrder, WorkOrderStep
 from app import policy
+from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_CONDITIONS, claimable_task_conditions
 from app.services.dispatch import capacity
 from app.services.core import settings
 from app.services.tasks import actions as task_service
@@ -18,7 +19,6 @@ from app.services.tasks import actions as task_service
 CARD_WORK_ORDER_COLUMNS = (WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date, WorkOrder.status,
                            WorkOrder.approval_status)
 CLAIMABLE_PAGE_SIZE = 12  # about two screens of a 1024×768 kiosk
-FINISHED_STEP_STATUSES = ("completed", "skipped")
 # 进行中 / 已暂停 / 待开始, in that order on the kiosk.
 MY_GROUPS = ("in_progress", "paused", "pending")
 
@@ -86,7 +86,7 @@ def my_open_task_ids(user, work_order_id: int | None = None) -> list[int]:
 
 
 def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) -> tuple[list[int], int]:
-    """One page of the pending unassigned tasks of the user's departments, and their total.
+    """One page of the tasks ``user`` may claim now (app.rules.task_claiming), and their total.
 
     A department may have thousands of candidates. They are gathered first from the tasks (a
     materialized CTE) and only then joined to their 施工单 and ranked as bare ids, the total riding
@@ -94,8 +94,7 @@ def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) ->
     open 施工单 and its tasks, three times slower at 50,000 tasks. Only the page's rows are loaded
     whole afterwards.
     """
-    conditions = [Task.department_id.in_(user.department_ids or [-1]), Task.operator_id.is_(None),
-                  Task.status == "pending"]
+    conditions = list(claimable_task_conditions(user))
     if work_order_id:
         conditions.append(Task.work_order_id == work_order_id)
     candidates = (select(Task.id, Task.work_order_id).where(*conditions).cte("candidates")
@@ -103,7 +102,7 @@ def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) ->
     statement = (
         select(candidates.c.id, func.count().over().label("total"))
         .join(WorkOrder, candidates.c.work_order_id == WorkOrder.id)
-        .where(WorkOrder.approval_status == "approved", WorkOrder.status.in_(("pending", "in_progress")))
+        .where(*CLAIMABLE_WORK_ORDER_CONDITIONS)
         .order_by(*_urgent_first(), candidates.c.id)
         .limit(CLAIMABLE_PAGE_SIZE).offset((max(page, 1) - 1) * CLAIMABLE_PAGE_SIZE)
     )

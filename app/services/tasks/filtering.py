@@ -14,7 +14,9 @@ from app.policy import with_descendants
 from app.services.core import reference
 from app.utils.timeutil import plant_today, plant_zone
 from app.utils.fields import lenient_int
-from app.services.tasks.visibility import NONE, OPEN, Where, visibility
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
+from app.services.tasks.visibility import NONE, OPEN
 
 
 # ---------------------------------------------------------------- filters
@@ -153,7 +155,7 @@ def within_days(column, first: date | None, last: date | None) -> list:
 
 def tasks_where(user, filters: TaskFilters | None = None) -> Where:
     """What ``user`` sees under ``filters``: the one starting point of every task list."""
-    where = visibility(user)
+    where = visible_tasks_where(user)
     if filters is not None:
         where += filter_conditions(filters) + status_condition(filters)
     return where

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.enums import FINISHED_STEP_STATUSES
 from app.extensions import db
 from app.models import Task, TimeLog, User, WorkOrder, WorkOrderStep
 from app.realtime import events
@@ -22,7 +23,6 @@ from app.services.tasks.reading import blocker
 
 
 STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
-FINISHED_STEP_STATUSES = ("completed", "skipped")
 
 
 

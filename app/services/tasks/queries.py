@@ -15,7 +15,9 @@ from app.models.workorder import PRIORITY_RANK_SQL
 from app.models import Department, Process, Task, User, WorkOrder
 from app.services.core.loading import name_only
 from app.services.tasks.filtering import TaskFilters, filter_conditions, select_tasks, status_condition, tasks_where
-from app.services.tasks.visibility import OPEN, PAGE_SIZES, Where, visibility
+from app.rules.task_visibility import visible_tasks_where
+from app.rules.where import Where
+from app.services.tasks.visibility import OPEN, PAGE_SIZES
 
 
 # ---------------------------------------------------------------- sorting and pages
@@ -57,7 +59,7 @@ class TaskPage:
 
 
 def status_counts(user, filters: TaskFilters) -> dict[str, int]:
-    return _status_counts(visibility(user) + filter_conditions(filters), filters)
+    return _status_counts(visible_tasks_where(user) + filter_conditions(filters), filters)
 
 
 def _status_counts(where: Where, filters: TaskFilters) -> dict[str, int]:
@@ -172,7 +174,7 @@ def _list(user, filters: TaskFilters, page: int, per_page: int, fetch, statement
     materialized CTE) and then sorted.
     """
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    where = visibility(user) + filter_conditions(filters)
+    where = visible_tasks_where(user) + filter_conditions(filters)
     counts = _status_counts(where, filters)
     total = _total(counts, filters.status)
     page = min(max(1, page), max(1, -(-total // per_page)))
@@ -202,5 +204,5 @@ def visible_task_ids(user, task_ids) -> set[int]:
     task_ids = list(task_ids)
     if not task_ids:
         return set()
-    where = visibility(user) + Where.on_tasks(Task.id.in_(task_ids))
+    where = visible_tasks_where(user) + Where.on_tasks(Task.id.in_(task_ids))
     return set(db.session.scalars(select_tasks(where, Task.id)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import (
     Material, Plate, PlateProduct, Process, Product, Task, WorkOrder, WorkOrderMaterial, WorkOrderProduct,
@@ -19,8 +20,7 @@ from app.models import (
 # Design files a browser shows itself: images inline on the ticket, PDFs in its own viewer.
 INLINE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 # The plate kinds a process works with, by the flag that says so (a step of 覆膜 uses none).
-PLATE_FLAGS = {"artwork": "requires_artwork", "die": "requires_die", "foiling": "requires_foiling",
-               "embossing": "requires_embossing"}
+PLATE_FLAGS = {kind: f"requires_{kind}" for kind in PLATE_KINDS}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from app.services.workorders.inputs import (  # noqa: F401
 )
 from app.services.workorders.queries import (  # noqa: F401
     get, DETAIL_LOADING, get_for_detail, audit_trail, progress_percent, product_summary, total_quantity,
-    visible_to, ListFilters, SORTS, SORT_LABELS, Page, list_work_orders, FilterOptions, list_filter_options,
+    ListFilters, SORTS, SORT_LABELS, Page, list_work_orders, FilterOptions, list_filter_options,
     task_numbers, task_counts,
 )
 from app.services.workorders.editing import (  # noqa: F401
@@ -35,5 +35,5 @@ from app.services.workorders.offers import (  # noqa: F401
     form_options, product_defaults, DraftLine, PlanPreview, describe_plan, FormCheck, form_check,
 )
 from app.services.workorders.common import (  # noqa: F401
-    STALE_MESSAGE, TASK_STALE_MESSAGE, EDITABLE_APPROVAL, FINISHED_STEP_STATUSES, CMYK, MAX_BULK,
+    STALE_MESSAGE, TASK_STALE_MESSAGE, EDITABLE_APPROVAL, CMYK, MAX_BULK,
 )

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.enums import PlateKind
+from app.enums import PLATE_KINDS, PlateKind
 from app.extensions import db
 from app.models import Task, WorkOrder
 from app.services.core.errors import Invalid
@@ -21,7 +21,7 @@ from app.services.core.errors import Invalid
 INCOMPLETE_MESSAGE = _l("施工单数据不完整，无法审核")
 
 # The form field each plate kind is chosen in, so a problem can sit next to it.
-PLATE_FIELDS = {"artwork": "artwork_ids", "die": "die_ids", "foiling": "foiling_ids", "embossing": "embossing_ids"}
+PLATE_FIELDS = {kind: f"{kind}_ids" for kind in PLATE_KINDS}
 # Steps that must come before printing: (code, message).
 BEFORE_PRINTING = (
     ("CTP", _l("制版工序（CTP）应该在印刷工序（PRT）之前，请调整工序顺序")),

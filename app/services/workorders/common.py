@@ -24,7 +24,6 @@ STALE_MESSAGE = _l("施工单已被其他人更新，请刷新后重试")
 TASK_STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
 # Before approval a 施工单 is fully editable and its drafts may be edited (DOMAIN.md §3).
 EDITABLE_APPROVAL = ("draft", "pending", "rejected")
-FINISHED_STEP_STATUSES = ("completed", "skipped")
 CMYK = ("C", "M", "Y", "K")
 MAX_BULK = 1000
 

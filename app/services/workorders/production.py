@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.orm import joinedload
 
-from app.enums import OPEN_TASK_STATUSES
+from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import (
     Notification, Task,
@@ -20,7 +20,7 @@ from app.services.notifications import inbox as notifications
 from app.services.core import work_periods
 from app.services.core.errors import Conflict, Invalid
 from app.utils.timeutil import utcnow
-from app.services.workorders.common import FINISHED_STEP_STATUSES, _advance_version, _announce, _lock, _open_tasks, _reach, _require_approved, _wrong_status
+from app.services.workorders.common import _advance_version, _announce, _lock, _open_tasks, _reach, _require_approved, _wrong_status
 
 
 # ---------------------------------------------------------------- production

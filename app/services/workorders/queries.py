@@ -9,17 +9,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.enums import TaskStatus
+from app.enums import FINISHED_STEP_STATUSES, TaskStatus
 from app.extensions import db
 from app.models import (
     ApprovalLog, AuditLog, Customer, Product, Role, Task,
     User, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, user_roles,
 )
+from app.rules.workorder_visibility import visible_workorders_clause
 from app.services.core import audit_text
 from app.services.core.errors import NotFound
 from app.services.core.loading import name_only
 from app.utils.timeutil import plant_today
-from app.services.workorders.common import FINISHED_STEP_STATUSES
 
 
 # ---------------------------------------------------------------- reading
@@ -83,24 +83,6 @@ def total_quantity(work_order: WorkOrder) -> int:
     return sum(line.quantity for line in work_order.products)
 
 
-def visible_to(user):
-    """The 施工单 ``user`` may see (DOMAIN.md §1), as a WHERE clause — the list's twin of
-    the policy rule ``workorder.view``."""
-    if user.has_role("admin", "supervisor", "designer"):
-        return True
-    conditions = []
-    if user.has_role("maker", "salesperson"):
-        conditions.append(WorkOrder.created_by_id == user.id)
-    if user.has_role("salesperson"):
-        # The customers' ids themselves, not a subquery: PostgreSQL cannot estimate ``OR customer_id
-        # IN (SELECT …)`` and took half of all 施工单 for it, so it counted a salesperson's few tasks
-        # by reading all 50,000 and walked the whole task list for a page of them.
-        customers = list(db.session.scalars(select(Customer.id).where(Customer.salesperson_id == user.id)))
-        if customers:
-            conditions.append(WorkOrder.customer_id.in_(customers))
-    return or_(*conditions) if conditions else False
-
-
 @dataclass
 class ListFilters:
     q: str = ""
@@ -147,7 +129,7 @@ class Page:
 
 def list_work_orders(user, filters: ListFilters, page: int = 1, per_page: int = 20) -> Page:
     """One page of the 施工单 ``user`` sees, filtered, searched and sorted in the database."""
-    conditions = [visible_to(user)]
+    conditions = [visible_workorders_clause(user)]
     if filters.q.strip():
         pattern = f"%{filters.q.strip()}%"
         product_match = exists(
@@ -203,7 +185,8 @@ def list_filter_options(user) -> FilterOptions:
 
     customers = select(Customer).order_by(Customer.name)
     if not user.has_role("admin", "supervisor", "designer", "maker"):
-        customers = customers.where(Customer.id.in_(select(WorkOrder.customer_id).where(visible_to(user))))
+        customers = customers.where(
+            Customer.id.in_(select(WorkOrder.customer_id).where(visible_workorders_clause(user))))
     return FilterOptions(list(db.session.scalars(customers)), with_role("salesperson"),
                          with_role("maker", "salesperson", "admin"))
 

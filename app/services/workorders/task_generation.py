@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
+from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import Task, WorkOrder
 from app.utils.timeutil import utcnow
@@ -96,7 +97,7 @@ _PER_PLATE = {
     "DIE": ("die", None, "die_cutting", "模切"),
 }
 # CTP makes every plate, artworks first (reference §5).
-_PLATE_ORDER = {"artwork": 0, "die": 1, "foiling": 2, "embossing": 3}
+_PLATE_ORDER = {kind: order for order, kind in enumerate(PLATE_KINDS)}
 
 
 def generate(shape: WorkOrderShape) -> list[TaskSpec]:
