@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -35,8 +34,8 @@ from wsproto import ConnectionType, WSConnection  # noqa: E402
 from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage  # noqa: E402
 
 from app.realtime import events  # noqa: E402
-from integration.live_support import Gunicorn, create_schema_and_user, http_login  # noqa: E402
-from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
+from testkit.live import Gunicorn, create_schema_and_user, http_login  # noqa: E402
+from testkit.pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
 TARGET_P95_MS = 100.0
 OPCODE_TEXT, OPCODE_CLOSE, OPCODE_PING = 0x1, 0x8, 0x9

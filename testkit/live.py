@@ -1,4 +1,4 @@
-"""Helpers for the WebSocket tests and bench/ws_bench.py: sockets, logins, a real gunicorn."""
+"""Helpers for the WebSocket and gunicorn tests and for bench/ (ws_bench, load_bench): sockets, logins, a real gunicorn."""
 from __future__ import annotations
 
 import http.client
@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 import simple_websocket
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port() -> int:
@@ -225,19 +225,26 @@ class Gunicorn:
         os.unlink(self.log.name)
 
 
+# The password of every user the suite and the benchmarks make, hashed with one PBKDF2 round (cheap to check).
+PASSWORD = "demo123456"
+CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
+
+
 def create_schema_and_user(database_url: str, username: str, roles=("operator",), name: str = "测试用户") -> int:
-    """Tables (db.create_all, as the integrator's migration would) and one user with the factory password."""
+    """Tables (db.create_all, as the integrator's migration would) and one user with the password ``PASSWORD``."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
     from app import models as m
+    from werkzeug.security import generate_password_hash
+
     from app.extensions import db
-    from factories import PASSWORD_HASH
 
     engine = create_engine(database_url)
     db.metadata.create_all(engine)
     with Session(engine) as session:
-        user = m.User(username=username, name=name, password_hash=PASSWORD_HASH, is_active=True)
+        user = m.User(username=username, name=name, is_active=True,
+                      password_hash=generate_password_hash(PASSWORD, method=CHEAP_HASH_METHOD))
         user.roles = [session.query(m.Role).filter_by(code=code).one_or_none() or m.Role(code=code, name=code)
                       for code in roles]
         session.add(user)

@@ -62,8 +62,9 @@ class ThrowawayCluster:
         """Stop the server and keep its data, as a database restart or outage would (``resume`` ends it)."""
         self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
 
-    def create_database(self, name: str) -> str:
-        self._run("createdb", "-h", self.socket_dir, "-U", "postgres", name)
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of ``template``, which nobody may be connected to, if given)."""
+        self._run("createdb", "-h", self.socket_dir, "-U", "postgres", *(["-T", template] if template else []), name)
         return self.url(name)
 
     def url(self, name: str) -> str:

@@ -6,7 +6,7 @@ only the plate pages; everyone else gets 403 and the anonymous are sent to /logi
 import pytest
 
 import factories as f
-from integration.admin_support import build_plant
+from support.admin import build_plant
 
 ROLES = ("anonymous", "admin", "salesperson", "designer", "maker", "supervisor", "operator")
 CUSTOMERS, PLATES, ADMIN = "customers", "plates", "admin"

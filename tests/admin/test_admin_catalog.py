@@ -7,7 +7,7 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db
 from app.models import AuditLog, Customer, Material, Product
-from integration.admin_support import HTMX, audit_count, build_plant, row_state, toast
+from support.admin import HTMX, audit_count, build_plant, row_state, toast
 
 
 @pytest.fixture()

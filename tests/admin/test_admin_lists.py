@@ -4,7 +4,7 @@ from sqlalchemy import event
 
 import factories as f
 from app.extensions import db
-from integration.admin_support import HTMX, build_plant
+from support.admin import HTMX, build_plant
 
 
 class QueryCounter:

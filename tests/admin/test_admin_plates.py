@@ -7,7 +7,7 @@ import factories as f
 from app.extensions import db
 from app.models import AuditLog, Plate, Task, work_order_plates
 from app.utils.timeutil import plant_now
-from integration.admin_support import HTMX, audit_count, build_plant, row_state, toast
+from support.admin import HTMX, audit_count, build_plant, row_state, toast
 
 
 @pytest.fixture()

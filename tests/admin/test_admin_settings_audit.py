@@ -8,7 +8,7 @@ import factories as f
 from app.extensions import db
 from app.models import AuditLog
 from app.services import settings
-from integration.admin_support import HTMX, build_plant
+from support.admin import HTMX, build_plant
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from app.services.system_status import migration_heads
 
-from .test_foundation import variant_app
+from support.apps import variant_app
 
 
 @pytest.fixture()

@@ -1,7 +1,6 @@
 """JSON API authentication (tokens, the session with CSRF), the admin token page, and the error format."""
 import hashlib
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,27 +10,8 @@ from app.extensions import db as _db
 from app.models import ApiToken, AuditLog
 from app.utils.timeutil import utcnow
 from factories import ApiTokenFactory, UserFactory
-from integration.test_foundation import variant_app
-
-
-def bearer(user) -> dict:
-    """Headers of a fresh token owned by ``user`` (shared by every test_api_* module)."""
-    secret = f"wot_{uuid.uuid4().hex}"
-    ApiTokenFactory(owner=user, secret=secret)
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def error_of(response) -> tuple:
-    body = response.get_json()
-    assert response.mimetype == "application/json"
-    error = dict(body["error"])
-    # ``details`` lists a refusal's problems one by one, and is left out when there are none.
-    details = error.pop("details", ["—"])
-    assert set(error) == {"code", "message", "reason", "fields", "request_id"}
-    assert error["request_id"] == response.headers["X-Request-ID"]
-    assert details and all(isinstance(detail, str) and detail for detail in details)
-    return response.status_code, body["error"]["code"], body["error"]["message"]
-
+from support.api import bearer, error_of
+from support.apps import variant_app
 
 UNAUTHENTICATED = "请先登录，或使用 API 令牌（Authorization: Bearer <令牌>）"
 INVALID_TOKEN = "API 令牌无效或已吊销"

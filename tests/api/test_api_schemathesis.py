@@ -15,8 +15,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from factories import NotificationFactory
-from integration.test_api_auth import bearer
-from kiosk_world import build_world
+from support.api import bearer
+from support.kiosk_world import build_world
 
 EXAMPLES = 10
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

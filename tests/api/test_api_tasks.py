@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditLog, Task
-from integration.test_api_auth import bearer, error_of
-from kiosk_world import build_world, reload
+from support.api import bearer, error_of
+from support.kiosk_world import build_world, reload
 
 ROLES = ["anonymous", "admin", "supervisor", "head_supervisor", "other_supervisor", "operator", "other_operator",
          "outsider", "creator"]

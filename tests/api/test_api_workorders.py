@@ -9,8 +9,8 @@ from app.models import ApprovalLog, WorkOrder
 from app.services import workorders as service
 from app.utils.timeutil import plant_today
 from factories import NotificationFactory, UserFactory
-from integration.test_api_auth import bearer, error_of
-from workorder_support import approved, build_plant, create, fresh, tasks_of
+from support.api import bearer, error_of
+from support.workorders import approved, build_plant, create, fresh, tasks_of
 
 ROLES = ["anonymous", "admin", "supervisor", "maker", "other_maker", "sales", "other_sales", "designer", "operator"]
 DESK = {"admin", "supervisor", "maker", "other_maker", "sales", "other_sales", "designer"}

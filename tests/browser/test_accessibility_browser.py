@@ -17,10 +17,10 @@ from sqlalchemy import select
 import factories as f
 from app.extensions import db as _db
 from app.models import Department, Task, User, WorkOrder
-from app.seed import DEMO_PASSWORD, load_demo, seed_presets
+from app.seed import DEMO_PASSWORD
 from app.services import tasks
-from browser_support import kiosk_login
-from kiosk_world import build_world
+from support.browser import kiosk_login
+from support.kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
 
@@ -95,10 +95,8 @@ def desk_login(page, username, password=DEMO_PASSWORD):
 
 
 @pytest.fixture()
-def demo(db):
-    seed_presets()
-    load_demo()
-    db.session.commit()
+def demo(demo_plant):
+    return demo_plant
 
 
 def demo_work_order(marker: str) -> WorkOrder:

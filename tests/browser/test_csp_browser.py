@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.models import WorkOrder
-from app.seed import DEMO_PASSWORD, load_demo, seed_presets
+from app.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +22,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture()
-def demo(db):
-    seed_presets()
-    load_demo()
-    db.session.commit()
+def demo(demo_plant):
+    return demo_plant
 
 
 def _is_problem(message) -> bool:

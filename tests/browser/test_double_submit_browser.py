@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import WorkOrder
 from app.utils.timeutil import plant_today
 from factories import PASSWORD
-from workorder_support import build_plant
+from support.workorders import build_plant
 
 pytestmark = pytest.mark.browser
 

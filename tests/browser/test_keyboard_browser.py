@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 import factories as f
-from kiosk_world import build_world, reload
+from support.kiosk_world import build_world, reload
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,8 @@ from app.extensions import db as _db
 from app.models import Notification
 from app.services import tasks
 from app.utils.timeutil import plant_today
-from browser_support import kiosk_login
-from kiosk_world import build_world, reload
+from support.browser import kiosk_login
+from support.kiosk_world import build_world, reload
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 import factories as f
 from app.extensions import db as _db
 from app.services import tasks
-from browser_support import kiosk_login
-from kiosk_world import build_world
+from support.browser import kiosk_login
+from support.kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
 

@@ -4,8 +4,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import kiosk_login
-from ticket_world import build_ticket_world
+from support.browser import kiosk_login
+from support.ticket_world import build_ticket_world
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from app.realtime import events
 from app.realtime.hub import HUB
 from app.utils.timeutil import utcnow
 from factories import DepartmentFactory, TaskFactory, UserFactory, WorkOrderFactory
-from integration.live_support import change, session_cookie
+from testkit.live import change, session_cookie
 
 pytestmark = pytest.mark.browser
 

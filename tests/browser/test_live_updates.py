@@ -8,7 +8,7 @@ from app.realtime import events
 from app.realtime.hub import HUB
 from app.services import notifications
 from factories import DepartmentFactory, TaskFactory, UserFactory
-from integration.live_support import change, session_cookie, wait_for
+from testkit.live import change, session_cookie, wait_for
 
 pytestmark = pytest.mark.browser
 

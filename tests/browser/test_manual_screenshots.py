@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.models import WorkOrder
-from app.seed import DEMO_PASSWORD, load_demo, seed_presets
+from app.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +25,10 @@ KIOSK = (1024, 768)
 
 
 @pytest.fixture()
-def demo(db):
+def demo(demo_plant):
     """The demo plant; the numbers of its draft, pending and approved 施工单 (app/seed_workorders.py),
     found by their markers (the demo's history is numbered before them)."""
-    seed_presets()
-    load_demo()
-    db.session.commit()
+    db = demo_plant
     numbers = dict(db.session.execute(select(WorkOrder.notes, WorkOrder.number).where(
         WorkOrder.notes.in_(["【演示】草稿：宣传册", "【演示】待审核：包装盒", "【演示】已审核：画册"]))).all())
     return SimpleNamespace(draft=numbers["【演示】草稿：宣传册"], pending=numbers["【演示】待审核：包装盒"],

@@ -9,9 +9,14 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from reports_world import MARCH, world  # noqa: F401
+from support.reports_world import MARCH
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def world(reports_world):
+    return reports_world
 
 
 def desk_login(page, user):

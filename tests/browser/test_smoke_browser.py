@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from app.seed import DEMO_PASSWORD, load_demo, seed_presets
+from app.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,8 @@ DESK_LANDINGS = [
 
 
 @pytest.fixture()
-def demo(db):
-    seed_presets()
-    load_demo()
-    db.session.commit()
+def demo(demo_plant):
+    return demo_plant
 
 
 @pytest.mark.parametrize("username,path,heading", DESK_LANDINGS)

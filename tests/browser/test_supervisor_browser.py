@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Task
-from kiosk_world import build_world, reload
+from support.kiosk_world import build_world, reload
 
 pytestmark = pytest.mark.browser
 

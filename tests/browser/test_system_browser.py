@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from app.services.system_status import record_server_error
 from factories import TaskFactory, UserFactory
-from integration.live_support import change, session_cookie
+from testkit.live import change, session_cookie
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from app.services import workorders as service
 from app.utils.timeutil import plant_today
 from factories import PASSWORD
-from workorder_support import build_plant, create
+from support.workorders import build_plant, create
 
 pytestmark = pytest.mark.browser
 

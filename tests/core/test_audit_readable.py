@@ -16,7 +16,7 @@ from app.models import AuditLog, Department, Task
 from app.services import assignment, audit_text, settings, tasks
 from app.services import workorders as service
 from factories import UserFactory
-from workorder_support import build_plant, create, fresh, tasks_of
+from support.workorders import build_plant, create, fresh, tasks_of
 
 APP = Path(__file__).resolve().parents[2] / "app"
 # The action of every audit row the code writes: record(actor, type, id, "action"…), _record(actor, x, "action"…),

@@ -10,7 +10,7 @@ from sqlalchemy import String, Text, select
 from app.extensions import db
 from app.models import Task
 from app.services import assignment, tasks
-from workorder_support import approved, build_plant, tasks_of
+from support.workorders import approved, build_plant, tasks_of
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 # The language switch names each language in itself.

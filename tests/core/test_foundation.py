@@ -3,17 +3,10 @@ from urllib.parse import unquote
 
 import pytest
 
+from support.apps import variant_app
+
 NOT_FOUND = "页面或记录不存在"
 SERVER_ERROR = "服务器内部错误，请稍后重试；如果问题持续，请联系管理员"
-
-
-def variant_app(base_app, database_url: str, **overrides):
-    """Another app on the test database, for settings the shared test app must not change."""
-    from app import create_app
-
-    config = {"TESTING": True, "SECRET_KEY": base_app.config["SECRET_KEY"], "SQLALCHEMY_DATABASE_URI": database_url,
-              "WTF_CSRF_ENABLED": False, "METRICS_ENABLED": False, "UPLOAD_FOLDER": base_app.config["UPLOAD_FOLDER"]}
-    return create_app({**config, **overrides})
 
 
 def test_healthz(client):

@@ -11,8 +11,8 @@ from app.extensions import db as _db
 from app.templating import RENDERED_FRAGMENTS
 from app.services import settings
 from app.utils.lru import LRU
-from integration.test_foundation import variant_app
-from kiosk_world import build_world, reload
+from support.apps import variant_app
+from support.kiosk_world import build_world, reload
 
 # A signed CSRF token: payload.timestamp.signature (the timestamp makes each request's differ).
 SIGNED_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{4,8}\.[\w-]{20,}")

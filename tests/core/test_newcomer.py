@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models import WorkOrder
-from integration.test_foundation import variant_app
+from support.apps import variant_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,9 +17,13 @@ from app.services import reference
 from app.services import settings as settings_service
 from app.services import task_queries
 from app.utils.timeutil import utcnow
-from reports_world import sign_in, world  # noqa: F401
 
 SELECT = r'<select id="{name}" name="{name}">(.*?)</select>'
+
+
+@pytest.fixture()
+def world(reports_world):
+    return reports_world
 
 
 def choices(client, name: str) -> list[str]:
@@ -200,11 +204,7 @@ def test_the_first_change_of_a_database_without_a_version_gives_it_one(db):
     assert re.fullmatch(r"[0-9a-f]{16}", version())
 
 
-def test_the_operators_the_demo_plant_bulk_inserts_are_offered(app, seeded):
-    from app.seed import load_demo
-
-    load_demo()
-    _db.session.commit()
+def test_the_operators_the_demo_plant_bulk_inserts_are_offered(app, demo_plant):
     with request(app):
         before = {o.name for o in task_queries.filter_options().operators}
     scale_demo.build(0.02)

@@ -13,9 +13,7 @@ def _history():
     return db.session.scalars(select(WorkOrder).where(WorkOrder.notes.like("【演示】历史%"))).all()
 
 
-def test_the_demo_has_weeks_of_work_behind_it(seeded):
-    load_demo()
-    db.session.commit()
+def test_the_demo_has_weeks_of_work_behind_it(demo_plant):
     history = _history()
     assert sorted(wo.status for wo in history) == ["completed", "completed", "completed", "in_progress", "in_progress"]
     assert min(wo.created_at for wo in history) < utcnow() - timedelta(days=20)
@@ -35,18 +33,14 @@ def test_the_demo_has_weeks_of_work_behind_it(seeded):
     assert db.session.scalar(select(func.count()).select_from(Notification)) >= 20
 
 
-def test_the_history_is_made_once(seeded):
-    load_demo()
-    db.session.commit()
+def test_the_history_is_made_once(demo_plant):
     counts = [db.session.scalar(select(func.count()).select_from(model)) for model in (WorkOrder, Task, AuditLog)]
     load_demo()
     db.session.commit()
     assert [db.session.scalar(select(func.count()).select_from(model)) for model in (WorkOrder, Task, AuditLog)] == counts
 
 
-def test_first_login_finds_figures_on_the_dashboard_and_statistics(seeded, client, login):
-    load_demo()
-    db.session.commit()
+def test_first_login_finds_figures_on_the_dashboard_and_statistics(demo_plant, client, login):
     from app.models import User
     login(db.session.scalar(select(User).where(User.username == "admin")))
     stats = client.get("/stats").get_data(as_text=True)

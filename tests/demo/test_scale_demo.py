@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app import scale_demo
 from app.models import Counter, Task, TimeLog, User, WorkOrder, WorkOrderStep
-from app.seed import DEMO_USERS, load_demo, seed_presets
+from app.seed import DEMO_USERS
 from app.services import numbering
 from app.services import settings as settings_service
 
@@ -14,10 +14,7 @@ SCALE = 0.01  # 50 施工单
 
 
 @pytest.fixture()
-def plant(db):
-    seed_presets()
-    load_demo()
-    db.session.commit()
+def plant(demo_plant):
     return scale_demo.build(SCALE)
 
 

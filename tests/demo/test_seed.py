@@ -188,9 +188,7 @@ def test_demo_people_have_roles_departments_and_working_credentials(seeded):
     assert "demo123456" in logins
 
 
-def test_demo_master_data(seeded):
-    load_demo()
-    _db.session.commit()
+def test_demo_master_data(demo_plant):
     products = {p.code: p for p in _db.session.scalars(select(Product))}
     assert {code: (p.name, p.specification, p.unit, str(p.unit_price)) for code, p in products.items()} == {
         "PR001": ("宣传册", "A4 竖版 骑马订", "本", "15.00"),
@@ -218,9 +216,7 @@ def test_demo_master_data(seeded):
     assert "sales1" in owners.values() and None in owners.values()
 
 
-def test_demo_twice_changes_nothing(seeded):
-    load_demo()
-    _db.session.commit()
+def test_demo_twice_changes_nothing(demo_plant):
     before = _snapshot()
     seed_presets()
     load_demo()
@@ -228,8 +224,7 @@ def test_demo_twice_changes_nothing(seeded):
     assert _snapshot() == before
 
 
-def test_demo_keeps_a_password_changed_since(seeded):
-    load_demo()
+def test_demo_keeps_a_password_changed_since(demo_plant):
     user = _db.session.scalar(select(User).where(User.username == "sales1"))
     user.set_password("changed-later-1")
     _db.session.commit()

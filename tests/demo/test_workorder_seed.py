@@ -8,10 +8,8 @@ from app.seed_history import HISTORY
 from app.seed_workorders import DEMO_WORK_ORDERS, load_demo_work_orders
 
 
-def test_demo_work_orders_cover_every_state_and_load_once(db):
-    seed_presets()
-    load_demo()
-    db.session.commit()
+def test_demo_work_orders_cover_every_state_and_load_once(demo_plant):
+    db = demo_plant
     states = {wo.notes: (wo.approval_status, wo.status, wo.created_by.username)
               for wo in db.session.scalars(select(WorkOrder).where(WorkOrder.notes.not_like("【演示】历史%")))}
     assert states == {

@@ -8,7 +8,7 @@ from sqlalchemy import event
 import factories as f
 from app.extensions import db as _db
 from app.utils.timeutil import plant_today
-from kiosk_world import build_world
+from support.kiosk_world import build_world
 
 HTMX = {"HX-Request": "true"}
 

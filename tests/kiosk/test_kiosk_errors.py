@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from kiosk_world import build_world
+from support.kiosk_world import build_world
 
 HTMX = {"HX-Request": "true"}
 SCAN_FIELD_FOCUSED = re.compile(r'<input id="scan-code" name="code" type="search"[^>]*\sautofocus>')

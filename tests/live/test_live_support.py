@@ -7,7 +7,7 @@ from simple_websocket import ConnectionClosed
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
-from integration.live_support import connect
+from testkit.live import connect
 
 
 def serve_once(listener: socket.socket, *frames) -> None:

@@ -8,7 +8,7 @@ import pytest
 from app.realtime import events
 from app.realtime.listener import conninfo_for
 from factories import DepartmentFactory, TaskFactory, UserFactory
-from integration.live_support import wait_for
+from testkit.live import wait_for
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app.realtime import events
-from integration.live_support import (
+from testkit.live import (
     Gunicorn, connect, create_schema_and_user, csrf_for, http_login, http_request, open_on_both_workers, receive,
 )
 

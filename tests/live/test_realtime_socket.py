@@ -6,7 +6,7 @@ from app.realtime.hub import HUB
 from app.services import board as board_service
 from app.services import notifications
 from factories import DepartmentFactory, TaskFactory, UserFactory
-from integration.live_support import connect, receive, receive_until, session_cookie, wait_for
+from testkit.live import connect, receive, receive_until, session_cookie, wait_for
 
 
 def close_code(ws, timeout=5.0):

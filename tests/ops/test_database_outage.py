@@ -15,10 +15,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from app.realtime import events
-from integration.live_support import (
+from testkit.live import (
     Gunicorn, connect, create_schema_and_user, csrf_for, http_login, receive_until, wait_for,
 )
-from pgcluster import ThrowawayCluster, find_bin_dir
+from testkit.pgcluster import ThrowawayCluster, find_bin_dir
 
 pytestmark = pytest.mark.postgres
 

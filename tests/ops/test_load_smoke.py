@@ -11,7 +11,7 @@ import pytest
 
 from app import scale_demo
 from app.seed import load_demo, seed_presets
-from integration.live_support import Gunicorn
+from testkit.live import Gunicorn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
 from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, run_locust  # noqa: E402

@@ -8,6 +8,7 @@ import factories as f
 from app import create_app
 from app.metrics import EVENT_DELIVERY, event_created_at, observe_event_delivery
 from app.realtime.hub import Connection, EventMessage, Hub
+from support.metrics import sample
 
 TOKEN = "scrape-token-0123456789"
 
@@ -26,18 +27,6 @@ def scrape(client, **kwargs) -> str:
     response = client.get("/metrics", **kwargs)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_data(as_text=True)
-
-
-def sample(text: str, name: str, **labels) -> float | None:
-    """The value of the sample ``name{labels}``, labels in any order; None when absent."""
-    for line in text.splitlines():
-        match = re.match(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if found == {k: str(v) for k, v in labels.items()}:
-            return float(match.group(3))
-    return None
 
 
 def test_requests_are_counted_per_endpoint_and_static_files_not(metrics_app):

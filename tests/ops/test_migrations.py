@@ -14,7 +14,7 @@ from app.extensions import db as _db
 from app.models import TimeLog
 from app.utils.timeutil import utcnow
 from factories import TaskFactory, TimeLogFactory, UserFactory
-from integration.test_foundation import variant_app
+from support.apps import variant_app
 
 OPEN_PERIOD_INDEX = "uq_time_logs_open_period"
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.observability import HANDLER_NAME
 
-from .test_foundation import variant_app
+from support.apps import variant_app
 
 
 def _capture_log(application) -> io.StringIO:

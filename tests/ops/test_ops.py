@@ -81,7 +81,7 @@ def proxied_app(app, db, database_url):
     """The app as production runs it behind nginx (BEHIND_PROXY), served on a free port."""
     from werkzeug.serving import make_server
 
-    from .test_foundation import variant_app
+    from support.apps import variant_app
 
     application = variant_app(app, database_url, BEHIND_PROXY=True)
     server = make_server("127.0.0.1", 0, application, threaded=True)
@@ -192,22 +192,17 @@ def _closed_port() -> int:
 
 
 @pytest.fixture()
-def drill(pg_cluster, tmp_path):
+def drill(pg_cluster, demo_database_template, tmp_path):
     """A demo plant in its own database, its uploads, and the environment the scripts run with."""
     from app import create_app
     from app.extensions import db
-    from app.seed import load_demo, seed_presets
 
     import factories
 
-    url = pg_cluster.create_database(f"backup_drill_{uuid.uuid4().hex[:8]}")
+    url = pg_cluster.create_database(f"backup_drill_{uuid.uuid4().hex[:8]}", template=demo_database_template)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False,
                       "SECRET_KEY": "x" * 40, "PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD})
     with app.app_context():
-        db.create_all()
-        seed_presets()
-        load_demo()
-        db.session.commit()
         for _ in range(5):
             factories.TaskFactory()
         db.session.remove()

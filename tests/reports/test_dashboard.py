@@ -7,7 +7,6 @@ import pytest
 
 import factories as f
 from app.utils.timeutil import plant_today, utcnow
-from reports_world import sign_in, world  # noqa: F401
 
 
 @pytest.fixture()

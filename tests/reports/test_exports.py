@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from app.extensions import db as _db
 from app.models import Task
-from reports_world import MARCH, VISIBLE, message, numbers, sign_in, world  # noqa: F401
+from support.reports_world import MARCH, VISIBLE, message, numbers
 
 TASK_HEADER = ["任务编号", "施工单号", "工序", "任务类型", "工作内容", "分派部门", "分派操作员", "生产数量", "完成数量",
                "不良品数量", "进度(%)", "优先级", "状态", "交货日期", "创建时间", "更新时间", "生产要求"]

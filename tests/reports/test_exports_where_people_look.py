@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from app.services import exports
-from reports_world import MARCH, sign_in, world  # noqa: F401
+from support.reports_world import MARCH
 
 
 def export_link(page: str, path: str) -> dict:

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from app.services import statistics as stats
-from reports_world import MARCH, sign_in, world  # noqa: F401
+from support.reports_world import MARCH
 
 MARCH_PERIOD = stats.Period(date(2026, 3, 1), date(2026, 3, 31))
 WO1_LEAD = (10 * 24 + 2) * 3600  # 03-02 08:00 → 03-12 10:00

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuthFailure, User
-from integration.test_foundation import variant_app
+from support.apps import variant_app
 
 PASSWORD = "demo123456"  # tests/factories.py
 PIN = "1234"

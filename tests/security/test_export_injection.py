@@ -12,6 +12,7 @@ import io
 import zipfile
 from itertools import cycle
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import update
@@ -19,12 +20,17 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import Customer, Department, Process, Task, User, WorkOrder
 from app.services.exports import FORMULA_TRIGGERS
-from reports_world import MARCH, sign_in, world  # noqa: F401
+from support.reports_world import MARCH
 
 BODIES = ['HYPERLINK("http://e.vil")', "cmd|'/C calc'!A0", "1+1", "SUM(1,2)"]  # short: names are varchar(50)
 # The free-text columns that reach an export: (model, column).
 TEXT_COLUMNS = [(Department, "name"), (Process, "name"), (User, "name"), (Customer, "name"), (Task, "content"),
                 (Task, "production_requirements"), (WorkOrder, "notes")]
+
+
+@pytest.fixture()
+def world(reports_world):
+    return reports_world
 
 
 def fill_with_payloads() -> set[str]:

@@ -38,7 +38,7 @@ from app.extensions import db
 from app.models import Department
 from app.services import workorders as service
 from factories import ApiTokenFactory, NotificationFactory
-from workorder_support import approved, build_plant, create
+from support.workorders import approved, build_plant, create
 
 BIG = "99999999999999999999"
 MEGABYTE = "x" * (1024 * 1024)

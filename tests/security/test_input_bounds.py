@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app.models import Customer, WorkOrder
 from app.utils.input_guard import json_depth
-from kiosk_world import build_world, reload
-from workorder_support import build_plant, form_data
+from support.kiosk_world import build_world, reload
+from support.workorders import build_plant, form_data
 
 BIG = "99999999999999999999"
 HTMX = {"HX-Request": "true"}

@@ -6,7 +6,7 @@ import factories as f
 from app.extensions import db
 from app.models import User
 from app.services.passwords import password_problem
-from integration.admin_support import HTMX, audit_count, build_plant
+from support.admin import HTMX, audit_count, build_plant
 
 SHORT_OR_DIGITS = "密码至少8位，且不能全是数字"
 SAME_AS_USERNAME = "密码不能与用户名相同"

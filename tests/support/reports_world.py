@@ -28,8 +28,6 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import unquote
 
-import pytest
-
 import factories as f
 from app.extensions import db
 from app.utils.timeutil import plant_today
@@ -158,24 +156,6 @@ def numbers(world, names) -> set[str]:
 
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture()
-def world(db):
-    return build()
-
-
-@pytest.fixture()
-def sign_in(login):
-    """Log in as another user between requests of one test (``g`` outlives a test-client request)."""
-    from flask import g
-
-    def _sign_in(user, kiosk=False):
-        for name in ("_login_user", "_led_departments"):
-            g.pop(name, None)
-        return login(user, kiosk=kiosk)
-
-    return _sign_in
 
 
 def row_numbers(response) -> list[str]:

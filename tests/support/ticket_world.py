@@ -11,7 +11,7 @@ import zlib
 import factories as f
 from app.extensions import db
 from app.services import design_files
-from kiosk_world import build_world
+from support.kiosk_world import build_world
 
 
 def tiny_png(width: int = 60, height: int = 40) -> bytes:

@@ -10,7 +10,7 @@ from app.models import AuditLog, Notification, TimeLog
 from app.services import assignment
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import utcnow
-from kiosk_world import build_world, reload
+from support.kiosk_world import build_world, reload
 
 
 @pytest.fixture()

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 import factories as f
 from app.extensions import db
 from app.models import AuditLog, Task
-from kiosk_world import build_world
-from tests.integration.test_task_actions_concurrency import logged_in_client, race
+from support.kiosk_world import build_world
+from support.concurrency import logged_in_client, race
 
 pytestmark = pytest.mark.postgres
 

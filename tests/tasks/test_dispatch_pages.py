@@ -8,7 +8,7 @@ import factories as f
 from app.extensions import db
 from app.models import AssignmentRule, AuditLog
 from app.services import settings as plant_settings
-from kiosk_world import build_world, reload
+from support.kiosk_world import build_world, reload
 
 HTMX = {"HX-Request": "true"}
 ROLES = ["anonymous", "admin", "supervisor", "operator", "maker", "salesperson", "designer"]

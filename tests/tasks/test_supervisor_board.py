@@ -5,7 +5,7 @@ import pytest
 
 import factories as f
 from app.extensions import db
-from kiosk_world import build_world, reload
+from support.kiosk_world import build_world, reload
 
 HTMX = {"HX-Request": "true"}
 

@@ -7,7 +7,7 @@ import pytest
 import factories as f
 from app.extensions import db
 from app.services import settings
-from kiosk_world import build_world
+from support.kiosk_world import build_world
 
 HTMX = {"HX-Request": "true"}
 

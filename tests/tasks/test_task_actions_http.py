@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditLog, Notification
-from kiosk_world import build_world, reload
+from support.kiosk_world import build_world, reload
 
 HTMX = {"HX-Request": "true"}
 

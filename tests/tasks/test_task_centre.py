@@ -8,9 +8,14 @@ from sqlalchemy import event, insert
 from app.extensions import db as _db
 from app.models import Task
 from app.utils.timeutil import plant_today
-from reports_world import HTMX, VISIBLE, numbers, row_numbers, sign_in, world  # noqa: F401
+from support.reports_world import HTMX, VISIBLE, numbers, row_numbers
 
 ALL = "per_page=100"
+
+
+@pytest.fixture()
+def world(reports_world):
+    return reports_world
 
 
 def shown(client, query="", headers=None):

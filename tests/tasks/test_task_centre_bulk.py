@@ -8,7 +8,12 @@ from sqlalchemy import func, select
 import factories as f
 from app.extensions import db as _db
 from app.models import AuditLog, Task
-from reports_world import HTMX, message, sign_in, world  # noqa: F401
+from support.reports_world import HTMX, message
+
+
+@pytest.fixture()
+def world(reports_world):
+    return reports_world
 
 
 def bulk(client, action, tasks, **form):

@@ -8,7 +8,7 @@ from sqlalchemy import event
 import factories as f
 from app.extensions import db as _db
 from app.tasks.routes import PDF_VIEWER_POLICY
-from ticket_world import PDF_BYTES, attach_design_file, build_ticket_world, tiny_png
+from support.ticket_world import PDF_BYTES, attach_design_file, build_ticket_world, tiny_png
 
 HTMX = {"HX-Request": "true"}
 

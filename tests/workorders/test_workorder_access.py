@@ -12,7 +12,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import WorkOrder
 from app.services import workorders as service
-from workorder_support import approved, build_plant, create, fresh, tasks_of
+from support.workorders import approved, build_plant, create, fresh, tasks_of
 
 ROLES = ["anonymous", "admin", "supervisor", "maker", "other_maker", "sales", "other_sales", "designer", "operator"]
 

@@ -9,7 +9,7 @@ from app.models import AuditLog, User, WorkOrder
 from app.services import workorders as service
 from app.services.errors import Conflict
 from app.utils.timeutil import plant_now
-from workorder_support import build_plant, create, fresh, task_rows
+from support.workorders import build_plant, create, fresh, task_rows
 
 pytestmark = pytest.mark.postgres
 

@@ -6,7 +6,7 @@ from app.extensions import db
 from app.models import AssignmentRule, Department
 from app.services.dispatch import choose_department, department_loads, eligible_rules
 from factories import TaskFactory, WorkOrderStepFactory
-from workorder_support import build_plant
+from support.workorders import build_plant
 
 
 @pytest.fixture()

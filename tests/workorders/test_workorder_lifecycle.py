@@ -10,7 +10,7 @@ from app.services import settings
 from app.services import workorders as service
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import plant_now, plant_today, utcnow
-from workorder_support import approved, build_plant, create, fresh, task_rows, tasks_of
+from support.workorders import approved, build_plant, create, fresh, task_rows, tasks_of
 
 STALE = "施工单已被其他人更新，请刷新后重试"
 

@@ -4,7 +4,7 @@ from urllib.parse import unquote
 import pytest
 
 from app.services import workorders as service
-from workorder_support import approved, build_plant, fresh, tasks_of
+from support.workorders import approved, build_plant, fresh, tasks_of
 
 
 @pytest.fixture()

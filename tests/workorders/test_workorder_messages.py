@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.services import settings
-from workorder_support import build_plant, create, fresh, tasks_of
+from support.workorders import build_plant, create, fresh, tasks_of
 
 HTMX = {"HX-Request": "true"}
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Task, WorkOrder
 from app.utils.timeutil import plant_today
 from factories import ProductMaterialFactory, ProductProcessFactory
-from workorder_support import approved, build_plant, create, form_data, fresh, task_rows, tasks_of
+from support.workorders import approved, build_plant, create, form_data, fresh, task_rows, tasks_of
 
 HTMX = {"HX-Request": "true"}
 

@@ -7,7 +7,7 @@ from werkzeug.datastructures import MultiDict
 from app.extensions import db
 from app.models import WorkOrder
 from app.services import workorders as service
-from workorder_support import build_plant, create, fresh, tasks_of
+from support.workorders import build_plant, create, fresh, tasks_of
 
 HTMX = {"HX-Request": "true"}
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from workorder_support import build_plant, create, form_data, tasks_of
+from support.workorders import build_plant, create, form_data, tasks_of
 
 HTMX = {"HX-Request": "true"}
 
