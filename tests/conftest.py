@@ -11,10 +11,12 @@ import shutil
 import sys
 import tempfile
 import threading
+from types import SimpleNamespace
 
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -229,6 +231,66 @@ class _Snapshot:
         database.session.commit()
 
 
+def _is_empty(database) -> bool:
+    """No row in any table (one round trip)."""
+    quote = database.engine.dialect.identifier_preparer.quote
+    tests = " OR ".join(f"EXISTS (SELECT 1 FROM {quote(table.name)})" for table in database.metadata.sorted_tables)
+    return not database.session.scalar(text(f"SELECT CASE WHEN {tests} THEN 1 ELSE 0 END"))
+
+
+class _WorldSnapshot(_Snapshot):
+    """A hand-built plant (a SimpleNamespace of rows and plain values) kept as a _Snapshot: its rows are
+    written back and the namespace's rows read again by their ids. The reference data gets a new version
+    on each restore, so that no value a test kept under the old one is found by the next test."""
+
+    def __init__(self, database, build):
+        def _build():
+            world = build()
+            database.session.flush()
+            self.rows_of_world, self.values_of_world = {}, {}
+            for name, value in vars(world).items():
+                state = sa_inspect(value, raiseerr=False)
+                if state is not None and getattr(state, "identity", None):
+                    self.rows_of_world[name] = (type(value), state.identity)
+                else:
+                    assert not isinstance(value, (list, tuple, set, dict)), f"{name}: rows in a container"
+                    self.values_of_world[name] = value
+
+        super().__init__(database, _build)
+
+    def restore(self, database):
+        from app.services import reference
+
+        super().restore(database)
+        reference.replace_version(database.session)
+        database.session.commit()
+        return SimpleNamespace(**self.values_of_world, **{
+            name: database.session.get(model, identity) for name, (model, identity) in self.rows_of_world.items()})
+
+
+@pytest.fixture(scope="session")
+def _world_snapshots() -> dict:
+    return {}
+
+
+@pytest.fixture()
+def built_once(_world_snapshots, db):
+    """``built_once(build)``: what ``build()`` returns (a SimpleNamespace of rows), built in the first
+    test of the worker and written back by bulk INSERTs in the next ones (per plant day: builders read
+    today's date). Builds anew when the database is not empty (another fixture came first)."""
+    from app.utils.timeutil import plant_today
+
+    def _built_once(build):
+        if not _is_empty(db):
+            return build()
+        key = (build.__module__, build.__qualname__, plant_today())
+        if key not in _world_snapshots:
+            _world_snapshots[key] = _WorldSnapshot(db, build)
+        return _world_snapshots[key].restore(db)
+
+    return _built_once
+
+
 @pytest.fixture(scope="session")
 def _preset_snapshot(app) -> _Snapshot:
     from app.extensions import db as _db
@@ -343,11 +405,11 @@ def sign_in(login):
 
 
 @pytest.fixture()
-def kiosk_world(db):
+def kiosk_world(built_once):
     """The small plant of support/kiosk_world.py: 印刷车间 with two operators, one task in the pool."""
     from support.kiosk_world import build_world
 
-    return build_world()
+    return built_once(build_world)
 
 
 @pytest.fixture()
@@ -359,11 +421,11 @@ def ticket_world(db):
 
 
 @pytest.fixture()
-def reports_world(db):
+def reports_world(built_once):
     """The hand-built plant of support/reports_world.py, every figure of March 2026 known."""
     from support.reports_world import build
 
-    return build()
+    return built_once(build)
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.models import AuditLog, Task
 from support.api import bearer, error_of
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 
 ROLES = ["anonymous", "admin", "supervisor", "head_supervisor", "other_supervisor", "operator", "other_operator",
          "outsider", "creator"]
@@ -45,8 +45,8 @@ CASES = [
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 import factories as f
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,8 @@ def assert_focus_on_primary(page, task, label, region="#kiosk-mine"):
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def kiosk_login_by_keyboard(page, user):

@@ -5,14 +5,14 @@ import pytest
 from playwright.sync_api import expect
 
 from app.models import Task
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def desk_login(page, user):

@@ -8,14 +8,13 @@ from sqlalchemy import event
 import factories as f
 from app.extensions import db as _db
 from app.utils.timeutil import plant_today
-from support.kiosk_world import build_world
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def page(client, url="/kiosk", **kwargs):

@@ -5,15 +5,14 @@ from urllib.parse import quote
 
 import pytest
 
-from support.kiosk_world import build_world
 
 HTMX = {"HX-Request": "true"}
 SCAN_FIELD_FOCUSED = re.compile(r'<input id="scan-code" name="code" type="search"[^>]*\sautofocus>')
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def kiosk_error(response, status: int) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.models import Customer, WorkOrder
 from app.utils.input_guard import json_depth
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 from support.workorders import build_plant, form_data
 
 BIG = "99999999999999999999"
@@ -97,8 +97,8 @@ def test_a_form_text_part_bigger_than_the_limit_is_refused_with_413(plant, clien
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def test_one_report_cannot_hold_more_defects_than_the_target(world, client, login):

@@ -10,12 +10,12 @@ from app.models import AuditLog, Notification, TimeLog
 from app.services import assignment
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import utcnow
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def run(action, *args, **kwargs):

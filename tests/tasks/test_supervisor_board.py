@@ -5,14 +5,14 @@ import pytest
 
 import factories as f
 from app.extensions import db
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def test_board_shows_counts_columns_and_loads(client, login, world):

@@ -7,14 +7,13 @@ import pytest
 import factories as f
 from app.extensions import db
 from app.services import settings
-from support.kiosk_world import build_world
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def card_of(html, task_id):

@@ -14,8 +14,8 @@ from support.kiosk_world import build_world, reload
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 def act(action, task, user, **kwargs):

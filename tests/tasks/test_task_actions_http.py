@@ -5,14 +5,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditLog, Notification
-from support.kiosk_world import build_world, reload
+from support.kiosk_world import reload
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture()
-def world(db):
-    return build_world()
+def world(kiosk_world):
+    return kiosk_world
 
 
 @pytest.fixture()
