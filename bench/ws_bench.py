@@ -3,7 +3,7 @@
     .venv/bin/python bench/ws_bench.py [--sockets 300] [--events 200] [--interval 0.02]
 
 With DATABASE_URL (or BENCH_DATABASE_URL) pointing at an EMPTY PostgreSQL database the bench
-creates its tables there; without it, it starts its own throwaway cluster (tests/pgcluster.py).
+creates its tables there; without it, it starts its own throwaway cluster (testkit/pgcluster.py).
 It starts ``gunicorn -k gthread --workers 2``, logs one user in, opens the sockets (they spread
 over both workers), then commits events one by one from this process exactly as a service
 would (``events.publish`` + commit → NOTIFY → each worker's listener → hub → socket) and
