@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from pgdatabase import postgres_database  # noqa: E402
 
@@ -231,7 +230,7 @@ def plant_copy(url: str, name: str):
 @contextmanager
 def served(url: str, name: str):
     """gunicorn (2 workers, production's settings) on a fresh copy of the plant."""
-    from integration.live_support import Gunicorn
+    from testkit.live import Gunicorn
 
     with plant_copy(url, name) as copy, \
             Gunicorn(copy, workers=2, threads=THREADS_PER_WORKER, extra_env=GUNICORN_ENV, config=GUNICORN_CONFIG) as server:

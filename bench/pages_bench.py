@@ -20,7 +20,6 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 # persona user, URL, htmx request
 PAGES = [
@@ -128,7 +127,7 @@ def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
     cluster = None
     if not url:
-        from pgcluster import ThrowawayCluster, find_bin_dir
+        from testkit.pgcluster import ThrowawayCluster, find_bin_dir
 
         cluster = ThrowawayCluster(find_bin_dir())
         cluster.start()

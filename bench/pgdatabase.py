@@ -5,7 +5,6 @@ import os
 import sys
 from contextlib import contextmanager
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @contextmanager
@@ -17,8 +16,7 @@ def postgres_database(name: str):
     url = os.environ.get("DATABASE_URL", "")
     cluster = None
     if not url:
-        sys.path.insert(0, os.path.join(ROOT, "tests"))
-        from pgcluster import ThrowawayCluster, find_bin_dir
+        from testkit.pgcluster import ThrowawayCluster, find_bin_dir
 
         bin_dir = find_bin_dir()
         if bin_dir is None:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/ws_bench.py [--sockets 300] [--events 200] [--interval 0.02]
 
 With DATABASE_URL (or BENCH_DATABASE_URL) pointing at an EMPTY PostgreSQL database the bench
-creates its tables there; without it, it starts its own throwaway cluster (tests/pgcluster.py).
+creates its tables there; without it, it starts its own throwaway cluster (testkit/pgcluster.py).
 It starts ``gunicorn -k gthread --workers 2``, logs one user in, opens the sockets (they spread
 over both workers), then commits events one by one from this process exactly as a service
 would (``events.publish`` + commit → NOTIFY → each worker's listener → hub → socket) and
@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -35,8 +34,8 @@ from wsproto import ConnectionType, WSConnection  # noqa: E402
 from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage  # noqa: E402
 
 from app.realtime import events  # noqa: E402
-from integration.live_support import Gunicorn, create_schema_and_user, http_login  # noqa: E402
-from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
+from testkit.live import Gunicorn, create_schema_and_user, http_login  # noqa: E402
+from testkit.pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
 TARGET_P95_MS = 100.0
 OPCODE_TEXT, OPCODE_CLOSE, OPCODE_PING = 0x1, 0x8, 0x9

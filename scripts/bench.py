@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, ROOT)
 
-from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
+from testkit.pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
 BENCHMARKS = ["bench/approve_bench.py", "bench/kiosk_bench.py", "bench/tasks_bench.py", "bench/load_bench.py"]
 

@@ -11,15 +11,45 @@ import shutil
 import sys
 import tempfile
 import threading
+from types import SimpleNamespace
 
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 
-sys.path.insert(0, os.path.dirname(__file__))
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
+# tests/ for ``factories`` and ``support``; the repository for ``testkit`` (shared with bench/).
+for _path in (ROOT, TESTS):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
-from pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
+from testkit.pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
+
+
+def _alias_old_helper_modules() -> None:
+    """Until every branch written against the old layout is merged: its imports of the old helper
+    modules (``from kiosk_world import build_world``) find the same modules under their new names.
+    New tests import ``support.…`` / ``testkit.…`` or ask for the fixtures below."""
+    import importlib
+    import types
+
+    for old, new in {"kiosk_world": "support.kiosk_world", "ticket_world": "support.ticket_world",
+                     "workorder_support": "support.workorders", "browser_support": "support.browser",
+                     "pgcluster": "testkit.pgcluster", "integration.admin_support": "support.admin",
+                     "integration.live_support": "testkit.live"}.items():
+        sys.modules.setdefault(old, importlib.import_module(new))
+    # reports_world also gave its fixtures by import (``from reports_world import sign_in, world``).
+    legacy = types.ModuleType("reports_world")
+    legacy.__dict__.update(vars(importlib.import_module("support.reports_world")))
+    legacy.world = pytest.fixture(name="world")(lambda reports_world: reports_world)
+    legacy.sign_in = pytest.fixture(name="sign_in")(lambda sign_in: sign_in)
+    sys.modules.setdefault("reports_world", legacy)
+
+
+_alias_old_helper_modules()
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -171,16 +201,13 @@ def client(app, db):
     return app.test_client()
 
 
-class _PresetSnapshot:
-    """The rows (and on PostgreSQL the id sequences) seed_presets() leaves in an empty database,
-    taken once per worker and written back by ``seeded``: a few bulk INSERTs instead of seeding
-    anew, which costs ~0.4 s and half the suite asks for it. Taken between two tests, on the
-    emptied database."""
+class _Snapshot:
+    """The rows (and on PostgreSQL the id sequences) that ``build`` leaves in an empty database, taken
+    once per worker and written back by a fixture: a few bulk INSERTs instead of building anew. Taken
+    between two tests, on the emptied database."""
 
-    def __init__(self, database):
-        from app.seed import seed_presets
-
-        seed_presets()
+    def __init__(self, database, build):
+        build()
         database.session.commit()
         self.rows = [(table, rows) for table in database.metadata.sorted_tables
                      if (rows := [dict(row) for row in database.session.execute(table.select()).mappings()])]
@@ -195,7 +222,7 @@ class _PresetSnapshot:
     def restore(self, database) -> None:
         for table, rows in self.rows:
             database.session.execute(table.insert(), rows)
-        if self.sequences:
+        if self.sequences and self.sequences[0]:
             names, values = self.sequences
             database.session.execute(
                 text("SELECT setval(name::regclass, value) FROM unnest(CAST(:names AS text[]),"
@@ -204,19 +231,127 @@ class _PresetSnapshot:
         database.session.commit()
 
 
+def _is_empty(database) -> bool:
+    """No row in any table (one round trip)."""
+    quote = database.engine.dialect.identifier_preparer.quote
+    tests = " OR ".join(f"EXISTS (SELECT 1 FROM {quote(table.name)})" for table in database.metadata.sorted_tables)
+    return not database.session.scalar(text(f"SELECT CASE WHEN {tests} THEN 1 ELSE 0 END"))
+
+
+class _WorldSnapshot(_Snapshot):
+    """A hand-built plant (a SimpleNamespace of rows and plain values) kept as a _Snapshot: its rows are
+    written back and the namespace's rows read again by their ids. The reference data gets a new version
+    on each restore, so that no value a test kept under the old one is found by the next test."""
+
+    def __init__(self, database, build):
+        def _build():
+            world = build()
+            database.session.flush()
+            self.rows_of_world, self.values_of_world = {}, {}
+            for name, value in vars(world).items():
+                state = sa_inspect(value, raiseerr=False)
+                if state is not None and getattr(state, "identity", None):
+                    self.rows_of_world[name] = (type(value), state.identity)
+                else:
+                    assert not isinstance(value, (list, tuple, set, dict)), f"{name}: rows in a container"
+                    self.values_of_world[name] = value
+
+        super().__init__(database, _build)
+
+    def restore(self, database):
+        from app.services import reference
+
+        super().restore(database)
+        reference.replace_version(database.session)
+        database.session.commit()
+        return SimpleNamespace(**self.values_of_world, **{
+            name: database.session.get(model, identity) for name, (model, identity) in self.rows_of_world.items()})
+
+
 @pytest.fixture(scope="session")
-def _preset_snapshot(app) -> _PresetSnapshot:
+def _world_snapshots() -> dict:
+    return {}
+
+
+@pytest.fixture()
+def built_once(_world_snapshots, db):
+    """``built_once(build)``: what ``build()`` returns (a SimpleNamespace of rows), built in the first
+    test of the worker and written back by bulk INSERTs in the next ones (per plant day: builders read
+    today's date). Builds anew when the database is not empty (another fixture came first)."""
+    from app.utils.timeutil import plant_today
+
+    def _built_once(build):
+        if not _is_empty(db):
+            return build()
+        key = (build.__module__, build.__qualname__, plant_today())
+        if key not in _world_snapshots:
+            _world_snapshots[key] = _WorldSnapshot(db, build)
+        return _world_snapshots[key].restore(db)
+
+    return _built_once
+
+
+@pytest.fixture(scope="session")
+def _preset_snapshot(app) -> _Snapshot:
     from app.extensions import db as _db
+    from app.seed import seed_presets
 
     with app.app_context():
-        return _PresetSnapshot(_db)
+        return _Snapshot(_db, seed_presets)
 
 
 @pytest.fixture()
 def seeded(_preset_snapshot, db):
-    """The preset processes, departments, rules, roles and settings."""
+    """The preset processes, departments, rules, roles and settings (seed_presets() costs ~0.4 s and
+    half the suite asks for it)."""
     _preset_snapshot.restore(db)
     return db
+
+
+def _build_demo() -> None:
+    from app.seed import load_demo, seed_presets
+
+    seed_presets()
+    load_demo()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(app) -> _Snapshot:
+    from app.extensions import db as _db
+
+    with app.app_context():
+        return _Snapshot(_db, _build_demo)
+
+
+@pytest.fixture()
+def demo_plant(_demo_snapshot, db):
+    """What ``flask demo`` leaves in a new plant: the presets, the demo people, master data, 施工单 and
+    their three weeks of history (app/seed_history.py). load_demo() takes about 12 s; it runs once
+    per worker and this writes its rows back (under a second). Its times are those of that run."""
+    _demo_snapshot.restore(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_database_template(pg_cluster) -> str:
+    """The name of a database of the throwaway cluster holding the demo plant (tables by create_all),
+    built once per worker: ``pg_cluster.create_database(name, template=demo_database_template)`` copies
+    it in a fraction of a second, for tests that need the demo in a database of their own."""
+    from app import create_app
+    from app.extensions import db as _db
+    from factories import CHEAP_HASH_METHOD
+
+    name = "demo_template"
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_cluster.create_database(name),
+                              "METRICS_ENABLED": False, "SECRET_KEY": "x" * 40,
+                              "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD})
+    with application.app_context():
+        _db.create_all()
+        _build_demo()
+        _db.session.commit()
+        _db.session.remove()
+        _db.engine.dispose()
+    return name
 
 
 @pytest.fixture()
@@ -255,6 +390,58 @@ def login_as(make_user, login):
         return login(make_user(*roles, departments=departments, **kwargs))
 
     return _login_as
+
+
+@pytest.fixture()
+def sign_in(login):
+    """Log in as another user between requests of one test (``g`` outlives a test-client request)."""
+
+    def _sign_in(user, kiosk=False):
+        for name in ("_login_user", "_led_departments"):
+            g.pop(name, None)
+        return login(user, kiosk=kiosk)
+
+    return _sign_in
+
+
+@pytest.fixture()
+def kiosk_world(built_once):
+    """The small plant of support/kiosk_world.py: 印刷车间 with two operators, one task in the pool."""
+    from support.kiosk_world import build_world
+
+    return built_once(build_world)
+
+
+@pytest.fixture()
+def ticket_world(db):
+    """kiosk_world with everything a job ticket shows (support/ticket_world.py)."""
+    from support.ticket_world import build_ticket_world
+
+    return build_ticket_world()
+
+
+@pytest.fixture()
+def reports_world(built_once):
+    """The hand-built plant of support/reports_world.py, every figure of March 2026 known."""
+    from support.reports_world import build
+
+    return built_once(build)
+
+
+@pytest.fixture()
+def workorder_plant(seeded):
+    """The presets with users of every role, customers, products and plates (support/workorders.py)."""
+    from support.workorders import build_plant
+
+    return build_plant(seeded)
+
+
+@pytest.fixture()
+def admin_plant(seeded):
+    """The presets plus one of everything the admin pages manage (support/admin.py)."""
+    from support.admin import build_plant
+
+    return build_plant()
 
 
 class _LiveServer:

@@ -12,14 +12,14 @@ from app.extensions import db
 from app import models as m
 from app.services.admin import api_tokens
 from app.utils.timeutil import plant_today
+from testkit.live import CHEAP_HASH_METHOD, PASSWORD  # noqa: F401  (re-exported: tests import them from here)
 
 factory.Faker._DEFAULT_LOCALE = "zh_CN"
 
-# The suite's PASSWORD_HASH_METHOD: a single PBKDF2 round makes hashing and every login check nearly
-# free (production's scrypt costs ~0.1 s each). Checks read the method from the stored hash.
-CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
-# Hashing once keeps the suite fast; every factory user has the password "demo123456" and PIN "1234".
-PASSWORD = "demo123456"
+# The suite's PASSWORD_HASH_METHOD (CHEAP_HASH_METHOD): a single PBKDF2 round makes hashing and every login
+# check nearly free (production's scrypt costs ~0.1 s each). Checks read the method from the stored hash.
+# Hashing once keeps the suite fast; every factory user has the password "demo123456" (testkit's, which
+# bench/ uses too) and PIN "1234".
 PIN = "1234"
 PASSWORD_HASH = generate_password_hash(PASSWORD, method=CHEAP_HASH_METHOD)
 PIN_HASH = generate_password_hash(PIN, method=CHEAP_HASH_METHOD)

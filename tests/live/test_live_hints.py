@@ -1,0 +1,64 @@
+"""The claimable hint (issue #22): an event tells whether its task was or is claimable, so the 可认领
+list of every other kiosk may skip a change it cannot show (static/js/live.js, data-live-skip)."""
+from support.kiosk_world import build_world
+
+from app.realtime import events
+from app.realtime.hub import Connection, Hub
+from support.concurrency import logged_in_client
+
+
+def post(client, path, **form):
+    """As a server's request does it: its own session, which loads the task afresh."""
+    from flask import g
+
+    from app.extensions import db
+
+    db.session.commit()
+    db.session.expunge_all()
+    g.pop("_login_user", None)  # the test's app context is every request's: forget the last one's user
+    response = client.post(path, data=form, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def task_events(received):
+    return [e for e in received if e["type"] == "task.updated"]
+
+
+def test_a_claim_is_claimable_news_and_the_work_after_it_is_not(app, db, announced):
+    world = build_world()
+
+    task_id, version, kiosk = world.task.id, world.task.version, logged_in_client(app, world.operator)
+    post(kiosk, f"/tasks/{task_id}/claim", version=version)
+    claimed = task_events(announced())
+    post(kiosk, f"/tasks/{task_id}/start", version=version + 1)
+    started = task_events(announced())[len(claimed):]
+
+    assert [e["claimable"] for e in claimed] == [True]
+    assert [e["claimable"] for e in started] == [False]
+
+
+def test_an_event_without_a_task_carries_no_hint(db, announced):
+    world = build_world()
+    events.publish("work_order.updated", work_order=world.work_order, department_ids=[world.printing.id])
+    db.session.commit()
+
+    [payload] = [e for e in announced() if e["type"] == "work_order.updated"]
+    assert "claimable" not in payload
+
+
+def test_the_hub_passes_on_only_a_hint_that_allows_a_skip():
+    hub = Hub()
+    connection = Connection(7, {"dept:3"})
+    hub.register(connection)
+    base = {"type": "task.updated", "id": "1-1", "task_id": 5, "work_order_id": None, "department_ids": [3],
+            "user_ids": []}
+
+    for claimable in (False, True, None):
+        hub.dispatch(dict(base, claimable=claimable))
+
+    messages = [connection.next(0) for _ in range(3)]
+    assert [dict(m) for m in messages] == [
+        {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"], "claimable": False},
+        {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]},
+        {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]},
+    ]
