@@ -9,8 +9,8 @@ from testkit.live import session_cookie
 def open_as(app, page_factory, live_server):
     """A page in its own browser context, logged in as ``user``, opened at ``path`` with its socket up."""
 
-    def _open(user, path, viewport=None):
-        page = page_factory(viewport=viewport) if viewport else page_factory()
+    def _open(user, path, viewport=(1280, 900)):
+        page = page_factory(viewport=viewport)
         name, value = session_cookie(app, user.id).split("=", 1)
         page.context.add_cookies([{"name": name, "value": value, "url": live_server.url}])
         page.goto(path)
