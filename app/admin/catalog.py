@@ -13,6 +13,7 @@ from app.policy import can, require
 from app.services import admin_customers, admin_departments, admin_products
 from app.services.errors import NotFound
 from app.services.master_data import ids
+from app.utils.wording import named
 
 NOBODY = ("", "—")
 
@@ -175,7 +176,7 @@ def products():
 
 
 def _material_choices():
-    return [NOBODY, *[(str(m.id), f"{m.name}（{m.code}）") for m in admin_products.active_materials()]]
+    return [NOBODY, *[(str(m.id), named(m.name, m.code)) for m in admin_products.active_materials()]]
 
 
 def _product_form_page(form, product=None, status=200):
