@@ -45,3 +45,9 @@ def separator(kind: str = "list") -> str:
     """The joint ``join_list`` puts between items, for a template that writes its items one by one."""
     zh, en = SEPARATORS[kind]
     return zh if chinese() else en
+
+
+def tree_indent(depth: int) -> str:
+    """What sets a tree's item in by ``depth`` levels in a select: ideographic spaces in Chinese, no-break spaces
+    (two a level, about as wide) in English."""
+    return ("\u3000" if chinese() else "\u00a0\u00a0") * max(depth, 0)
