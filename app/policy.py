@@ -155,8 +155,23 @@ def can(user, action: str, obj=None) -> bool:
     return bool(rule(user, obj))
 
 
-# Why an action is refused, said to the person refused (a 403 names the rule, not just "no").
+# Why an action is refused, said to the person refused: every action of RULES names who may do it, so a 403
+# (page, htmx toast or API error) tells what the person lacks, never a bare "no" (issue 20).
 REFUSALS = {
+    # pages
+    "dashboard.view": _l("工作台只对管理员、部门主管、制单员、业务员和设计员开放"),
+    "admin.access": _l("只有管理员可以进入系统管理"),
+    "admin.customers": _l("只有管理员和业务员可以管理客户"),
+    "admin.plates": _l("只有管理员和设计员可以管理版型"),
+    "kiosk.use": _l("只有操作员可以使用工位终端"),
+    "supervisor.board": _l("只有管理员和部门主管可以查看主管看板"),
+    "dispatch.rules.view": _l("只有管理员和部门主管可以查看分派规则"),
+    "dispatch.rules.edit": _l("只有管理员可以修改分派规则和自动分派设置"),
+    "dispatch.pool": _l("只有管理员和部门主管可以分派待分派的任务"),
+    "stats.view": _l("数据统计只对管理员、部门主管、制单员、业务员和设计员开放"),
+    "task.list": _l("请先登录，再查看任务"),
+    "notifications.view": _l("请先登录，再查看通知"),
+    # 施工单
     "workorder.list": _l("施工单只对管理员、业务员、制单员、部门主管和设计员开放"),
     "workorder.create": _l("只有管理员、制单员和业务员可以新建施工单"),
     "workorder.view": _l("您只能查看自己创建的施工单或自己负责客户的施工单"),
@@ -167,14 +182,46 @@ REFUSALS = {
     "workorder.withdraw": _l("只有审核人、该施工单的制单人或该客户的业务员可以撤回审核"),
     "workorder.control": _l("只有管理员、部门主管和该客户的业务员可以暂停、恢复或取消施工单"),
     "workorder.delete": _l("只有该施工单的制单人或管理员可以删除施工单"),
+    "workorder.manage": _l("只有管理员和部门主管可以管理施工单的生产"),
     "workorder.materials": _l("只有管理员、部门主管和该施工单的编辑人可以更新物料状态"),
     "workorder.order_for": _l("只能为自己负责的客户创建或修改施工单"),
+    # tasks
+    "task.view": _l("您只能查看自己部门的任务、自己的任务或自己施工单的任务"),
+    "task.supervise": _l("只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"),
+    "task.work": _l("这不是您的任务：只有认领它的操作员、该部门的主管或管理员可以操作"),
+    "task.claim": _l("只有该任务所在部门的操作员或主管可以认领此任务"),
+    "task.bulk_supervise": _l("只有管理员和部门主管可以批量分配或取消任务"),
+    "task.bulk_drafts": _l("只有管理员、制单员和业务员可以批量编辑草稿任务"),
+    # plates, live updates, the TV board
+    "plate.confirm": _l("只有管理员和设计员可以确认版已制作完成"),
+    "department.watch": _l("您只能查看自己部门的实时动态"),
+    "board.manage": _l("只有管理员可以管理电视看板链接"),
+    "live.all": _l("只有管理员和部门主管可以查看全厂的实时动态"),
+    # master data
+    "customer.edit": _l("只有管理员或该客户的业务员可以修改客户"),
+    "customer.assign_salesperson": _l("只有管理员可以指定客户的业务员"),
+    # statistics, reports and exports
+    "export.tasks": _l("只有管理员、部门主管、制单员、业务员和设计员可以导出任务"),
+    "export.workorders": _l("只有管理员、部门主管、制单员、业务员和设计员可以导出施工单"),
+    "stats.collaboration": _l("只有管理员和部门主管可以查看协作统计"),
+    "stats.assignments": _l("只有管理员和部门主管可以查看分派历史"),
+    "report.department": _l("只有管理员和部门主管可以查看和导出部门报表"),
+    # JSON API
+    "department.list": _l("请先登录，再查看部门"),
 }
+
+# Said only when an action has no reason yet (a test keeps REFUSALS complete).
+GENERIC_REFUSAL = _l("您没有权限执行此操作")
+
+
+def refusal(action: str):
+    """Why ``action`` is refused: the one text a 403 for it says, wherever it is raised (views or services)."""
+    return REFUSALS.get(action, GENERIC_REFUSAL)
 
 
 def require(user, action: str, obj=None) -> None:
     if not can(user, action, obj):
-        raise Forbidden(REFUSALS.get(action, _l("您没有权限执行此操作")), code="forbidden")
+        raise Forbidden(refusal(action), code="forbidden")
 
 
 def require_task_view(user, task) -> None:

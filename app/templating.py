@@ -17,6 +17,7 @@ from app.utils.fields import option_tags
 from app.utils.lru import LRU
 from app.utils.memo import per_request, translated_texts
 from app.utils.timeutil import plant_today
+from app.utils.wording import aside, join_list, separator, with_colon
 
 # (endpoint, label, policy action) in the order the top navigation shows them.
 NAVIGATION = [
@@ -124,10 +125,18 @@ def register_template_helpers(app) -> None:
         cached_fragment=cached_fragment,
         option_tags=option_tags,
         submission_key_input=submission_key_input,
+        join_list=join_list,
+        with_colon=with_colon,
+        aside=aside,
+        separator=separator,
     )
     app.jinja_env.filters.update(
         date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",
         datetime=lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else "",
+        # the punctuation of the page's language (app/utils/wording.py): names|join_list, label|with_colon
+        join_list=join_list,
+        with_colon=with_colon,
+        aside=aside,
     )
 
     @app.context_processor

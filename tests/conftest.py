@@ -259,7 +259,7 @@ class _WorldSnapshot(_Snapshot):
         super().__init__(database, _build)
 
     def restore(self, database):
-        from app.services import reference
+        from app.services.core import reference
 
         super().restore(database)
         reference.replace_version(database.session)

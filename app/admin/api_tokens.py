@@ -14,6 +14,7 @@ from app.services.admin import api_tokens
 from app.services.core.errors import Invalid
 from app.utils.fields import CreateOnceMixin, SelectField
 from app.views import create_once
+from app.utils.wording import named
 
 
 class ApiTokenForm(CreateOnceMixin, FlaskForm):
@@ -31,7 +32,7 @@ def api_tokens_list():
 
 
 def _token_form_page(form, status=200):
-    form.owner_id.choices = [("", "—")] + [(str(u.id), f"{u.name}（{u.username}）") for u in api_tokens.owner_options()]
+    form.owner_id.choices = [("", "—")] + [(str(u.id), named(u.name, u.username)) for u in api_tokens.owner_options()]
     return render("admin/form_page.html", "admin/api_tokens/_form.html", status, title=_("新建 API 令牌"), form=form,
                   back=url_for("admin.api_tokens_list"))
 

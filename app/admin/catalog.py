@@ -16,6 +16,7 @@ from app.services.admin import departments as admin_departments
 from app.services.admin import products as admin_products
 from app.services.core.errors import NotFound
 from app.services.admin.master_data import ids
+from app.utils.wording import named
 
 NOBODY = ("", "—")
 
@@ -158,7 +159,7 @@ def products():
 
 
 def _material_choices():
-    return [NOBODY, *[(str(m.id), f"{m.name}（{m.code}）") for m in admin_products.active_materials()]]
+    return [NOBODY, *[(str(m.id), named(m.name, m.code)) for m in admin_products.active_materials()]]
 
 
 def _product_form_page(form, product=None, status=200):

@@ -16,6 +16,7 @@ from app.services.admin.users import PIN_RULE
 from app.services.core.passwords import PASSWORD_RULE
 from app.services.core.settings import SETTINGS
 from app.utils.fields import CreateOnceMixin, SelectField
+from app.utils.wording import separator
 
 ALL = ("", _l("全部"))
 YES_NO = [ALL, ("1", _l("是")), ("0", _l("否"))]
@@ -133,7 +134,7 @@ class UserForm(CreateOnceMixin, FlaskForm):
             "roles": [role.code for role in user.roles], "departments": [str(d.id) for d in user.departments]})
 
     def describe_secrets(self, editing: bool) -> None:
-        suffix = f"；{KEEP_BLANK}" if editing else ""
+        suffix = f"{separator('clauses')}{KEEP_BLANK}" if editing else ""
         self.password.description = f"{PASSWORD_RULE}{suffix}"
         self.pin.description = f"{PIN_RULE}{suffix}"
 

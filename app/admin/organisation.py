@@ -14,6 +14,7 @@ from app.models import Department, Process
 from app.services.admin import departments as admin_departments
 from app.services.admin import processes as admin_processes
 from app.services.admin.master_data import ids
+from app.utils.wording import named, tree_indent
 
 NO_PARENT = ("", "—")
 
@@ -29,8 +30,8 @@ def departments():
 
 def _department_form_page(form, department=None, status=200):
     form.parent_id.choices = [NO_PARENT] + [
-        (str(d.id), "\u3000" * (depth - 1) + d.name) for d, depth in admin_departments.parent_options(department)]
-    form.processes.choices = [(str(p.id), f"{p.name}（{p.code}）") for p in admin_departments.all_processes()]
+        (str(d.id), tree_indent(depth - 1) + d.name) for d, depth in admin_departments.parent_options(department)]
+    form.processes.choices = [(str(p.id), named(p.name, p.code)) for p in admin_departments.all_processes()]
     if department is not None:
         form.code.description = _("部门编码创建后不可修改")
     title = _("编辑部门：%(name)s", name=department.name) if department else _("新建部门")

@@ -11,11 +11,12 @@ from app.models import User
 from app.services.admin import departments as admin_departments
 from app.services.admin import users as service
 from app.views import keep_this_session
+from app.utils.wording import tree_indent
 
 
 def _department_choices() -> list[tuple[str, str]]:
     """Departments in tree order, indented so the hierarchy shows in a flat list."""
-    return [(str(d.id), "\u3000" * (depth - 1) + d.name) for d, depth in admin_departments.parent_options()]
+    return [(str(d.id), tree_indent(depth - 1) + d.name) for d, depth in admin_departments.parent_options()]
 
 
 @bp.route("/admin/users")

@@ -13,6 +13,7 @@ from app.models import Plate
 from app.services.admin import plates as admin_plates
 from app.services.core.errors import Invalid
 from app.services.admin.master_data import ids
+from app.utils.wording import join_list, named
 
 NOTHING = ("", "—")
 
@@ -27,7 +28,7 @@ def plates():
 
 
 def _product_choices():
-    return [NOTHING, *[(str(p.id), f"{p.name}（{p.code}）") for p in admin_plates.active_products()]]
+    return [NOTHING, *[(str(p.id), named(p.name, p.code)) for p in admin_plates.active_products()]]
 
 
 def _plate_form_page(form, kind: str, plate=None, status=200):
@@ -71,7 +72,7 @@ def plate_edit(plate_id: int):
     plate = admin_plates.get_plate(plate_id)
     data = {name: getattr(plate, name) for name in ("name", "cmyk_colors", "foiling_type", "size", "material",
                                                      "thickness", "notes", "is_active")}
-    data["other_colors"] = "，".join(plate.other_colors or [])
+    data["other_colors"] = join_list(plate.other_colors or [], "words")
     data["products"] = [{"product_id": str(link.product_id), "imposition_quantity": str(link.imposition_quantity)}
                         for link in plate.products] or [{}]
     return _plate_form_page(PlateForm(formdata=None, data=data), plate.kind, plate)

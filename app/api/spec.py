@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 
 from app.api.errors import BadRequest, Unprocessable
 from app.services.core.errors import NotFound
+from app.utils.wording import join_list
 
 # Every id fits PostgreSQL's integer: larger values are refused before any query.
 INT32_MAX = 2**31 - 1
@@ -237,7 +238,7 @@ def _message(error):
     if kind in ("minItems", "maxItems"):
         return _l("条目数应为 %(low)s 到 %(high)s 个", low=schema.get("minItems", 0), high=schema.get("maxItems", "-"))
     if kind == "enum":
-        return _l("取值无效，可选：%(values)s", values="、".join(map(str, error.validator_value)))
+        return _l("取值无效，可选：%(values)s", values=join_list(error.validator_value))
     if kind == "format":
         return _l("日期格式应为 YYYY-MM-DD") if error.validator_value == "date" else _l("格式无效")
     if kind == "additionalProperties":

@@ -16,6 +16,7 @@ from app.services.core import settings
 from app.services.core.errors import DomainError
 from app.services.admin.system_status import record_server_error
 from app.utils.http import is_api_request, is_htmx, is_kiosk_request
+from app.utils.wording import aside
 
 GENERIC_MESSAGES = {
     400: _l("请求无效，请检查输入后重试"),
@@ -72,7 +73,7 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
     if is_htmx():
         # htmx does not swap error responses; base.html shows X-Message in a toast.
         if request_id:
-            message = f"{message}（{_l('错误编号')} {request_id}）"
+            message = message + aside(_l("错误编号") + f" {request_id}")
         html = render_template("errors/_message.html", message=message, details=details, request_id=request_id)
         return html, status, {"X-Message": quote(message)}
     title = TITLES.get(status, TITLES[500])
@@ -143,7 +144,7 @@ def database_unavailable_response():
         return body, status
     request_id = current_request_id()
     if is_htmx():
-        message = f"{message}（{_l('错误编号')} {request_id}）"
+        message = message + aside(_l("错误编号") + f" {request_id}")
         html = render_template("errors/_message.html", message=message, details=[], request_id=request_id)
         return html, 503, {**headers, "X-Message": quote(message)}
     html = render_template("errors/unavailable.html", title=TITLES[503], message=message, request_id=request_id,

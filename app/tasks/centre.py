@@ -25,6 +25,7 @@ from app.utils.timeutil import plant_today
 from app.views import render_page
 from app.forms.filters import CHOSEN_FILTERS, parse_filters
 from app.utils.fields import lenient_int
+from app.utils.wording import join_list, named, with_colon
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"
@@ -80,7 +81,7 @@ def bulk():
         flash(outcome.summary, "warning" if outcome.failed else "success")
         for result in outcome.results:
             if not result.ok:
-                flash(f"{result.number or result.task_id}：{result.message}", "warning")
+                flash(f"{with_colon(result.number or result.task_id)}{result.message}", "warning")
         return redirect(safe_next(request.form.get("next"), url_for("tasks.index")))
     return _panel(outcome=outcome), 200, {"X-Message": quote(outcome.summary), "HX-Trigger": LIST_REFRESH_EVENT}
 
@@ -118,6 +119,6 @@ def _bulk_panel(options: task_filtering.FilterOptions | None, **state) -> dict |
     if not (supervise or drafts):
         return None
     operators = bulk_tasks.assignable_operators(current_user, options.operators) if supervise and options else []
-    choices = [("", _("请选择"))] + [(str(o.id), f"{o.name}（{o.department_names}）") for o in operators]
+    choices = [("", _("请选择"))] + [(str(o.id), named(o.name, join_list(o.department_names))) for o in operators]
     return {"supervise": supervise, "drafts": drafts, "operator_choices": choices, "errors": {}, "values": {},
             "outcome": None, **state}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +17,8 @@ from app.services import workorders as service
 from app.utils.fields import (
     CreateOnceMixin, IdField, IntegerField, MultiCheckboxField, SelectField, database_int, optional_int,
 )
+from app.services.workorders.design_files import ALLOWED_TYPES_SHOWN
+from app.utils.wording import join_list
 
 NOT_NEGATIVE = _l("不能为负数")
 
@@ -66,7 +69,7 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
     embossing_ids = MultiCheckboxField(_l("压凸版"), coerce=database_int, validate_choice=False)
     notes = TextAreaField(_l("备注"))
     design_file = FileField(_l("设计文件"), description=_l("不超过 20 MB，可上传 %(types)s",
-                                                           types="pdf、ai、psd、cdr、jpg、png、tif、zip"))
+                                                           types=LazyString(join_list, ALLOWED_TYPES_SHOWN)))
     products = FieldList(FormField(ProductLineForm))
     materials = FieldList(FormField(MaterialLineForm))
     steps = FieldList(FormField(StepForm))

@@ -31,6 +31,7 @@ from app.workorders.forms import (
     ApprovedWorkOrderForm, BulkDraftForm, DraftForm, MaterialLineForm, ProductLineForm,
     WorkOrderForm,
 )
+from app.utils.wording import join_list, with_colon
 
 # ---------------------------------------------------------------- list
 
@@ -191,7 +192,7 @@ def _hidden_field_refusal(form) -> Invalid | None:
     if not errors:
         return None
     return Invalid(_l("表单数据无效，请刷新页面后重试"), fields=errors,
-                   details=[f"{name}：{message}" for name, message in errors.items()])
+                   details=[f"{with_colon(name)}{message}" for name, message in errors.items()])
 
 
 def _all_fields(form):
@@ -222,7 +223,7 @@ def _load_work_order(form: WorkOrderForm, work_order) -> None:
                  "spoilage_quantity", "printing_type", "notes"):
         getattr(form, name).data = getattr(work_order, name)
     form.cmyk_colors.data = list(work_order.cmyk_colors or [])
-    form.other_colors.data = "，".join(work_order.other_colors or [])
+    form.other_colors.data = join_list(work_order.other_colors or [], "words")
     for kind in PLATE_KINDS:
         getattr(form, f"{kind}_ids").data = [p.id for p in work_order.plates if p.kind == kind]
     for line in work_order.products:
@@ -474,7 +475,7 @@ def _drafts_of(work_order_id: int):
 def _first_error(form) -> str:
     for field in form:
         if field.errors:
-            return f"{field.label.text}：{field.errors[0]}"
+            return f"{with_colon(field.label.text)}{field.errors[0]}"
     return _("请检查输入")
 
 

@@ -1,8 +1,11 @@
-"""With ?lang=en every page is English: labels, options, statuses, messages and dates. The walk takes every GET
-page of the URL map, as the role that uses it (the desk as an admin, the shop floor as a kiosk operator), and finds
-no Chinese character outside the plant's data (every text the database holds is taken out of the page first)."""
+"""With ?lang=en every page is English: labels, options, statuses, messages, dates and punctuation. The walk takes
+every GET page of the URL map as every role of the plant (admin, supervisor, maker, designer, salesperson — the
+customer's approver —, the kiosk operator, anonymous), and the htmx fragments each page loads, and finds no Chinese
+character and no full-width punctuation outside the plant's data (every text the database holds is taken out of the
+page first). A page a role may not open answers with its refusal, in English too."""
 import re
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import String, Text, select
@@ -14,6 +17,9 @@ from app.services.tasks import actions as tasks
 from support.workorders import approved, build_plant, tasks_of
 
 CJK = re.compile(r"[\u4e00-\u9fff]+")
+# Chinese on an English page: ideographs, CJK punctuation (、。《》「」 and the ideographic space U+3000) and
+# full-width forms (：（），；！？). Not “ ”: English quotes with them too.
+NOT_ENGLISH = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e]+")
 # The language switch names each language in itself.
 LANGUAGE_NAMES = ["中文"]
 # Not pages: the JSON API and its (Chinese by design) docs, downloads, probes, static files, the WebSocket.
@@ -64,10 +70,14 @@ def _data_texts() -> list[str]:
 def chinese_left(html: str, data: list[str]) -> list[str]:
     parser = _Visible()
     parser.feed(html)
-    text = "\n".join(parser.parts)
+    return text_left("\n".join(parser.parts), data)
+
+
+def text_left(text: str, data: list[str]) -> list[str]:
+    """What is not English in a text once the plant's data is taken out."""
     for value in [*data, *LANGUAGE_NAMES]:
         text = text.replace(value, "")
-    return sorted(set(CJK.findall(text)))
+    return sorted(set(NOT_ENGLISH.findall(text)))
 
 
 @pytest.fixture()
@@ -148,3 +158,80 @@ def test_the_chosen_language_survives_login_on_desk_and_kiosk(client, plant_in_u
     assert '<html lang="en">' in page
     response = client.post("/kiosk/login", data={"employee_no": "E1001", "pin": "4321"}, follow_redirects=True)
     assert response.status_code == 200 and '<html lang="en">' in response.get_data(as_text=True)
+
+
+# Every role of the plant (app/enums.py RoleCode; the salesperson is the approver of their customers' 施工单),
+# the operator on the kiosk, and nobody signed in.
+ROLES = ["supervisor", "maker", "designer", "sales", "other_sales", "operator", "anonymous"]
+HX_GET = re.compile(r'hx-get="([^"]+)"')
+
+
+def _sign_in(client, login, user, kiosk=False):
+    with client.session_transaction() as session:
+        session.clear()
+        session["lang"] = "en"
+    if user is not None:
+        login(user, kiosk=kiosk)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_and_fragment_is_english_for_every_role(app, client, login, plant_in_use, role):
+    """Each role opens every page: what it may see is English, and so is the refusal of what it may not (403 in
+    the desk's or the kiosk's layout, 404 for what does not exist for it); then the htmx fragments its pages load."""
+    from html import unescape
+
+    plant, work_order, task = plant_in_use
+    user = None if role == "anonymous" else getattr(plant, role)
+    kiosk = role == "operator"
+    data = _data_texts()
+    leaks, fragments = {}, set()
+    for endpoint, path in _pages(app, plant, work_order, task):
+        _sign_in(client, login, user, kiosk)
+        query = "&".join(filter(None, ["lang=en", QUERIES.get(endpoint)]))
+        response = client.get(f"{path}?{query}", follow_redirects=True)
+        html = response.get_data(as_text=True)
+        if response.status_code not in (200, 403, 404):
+            leaks[path] = response.status_code
+            continue
+        left = chinese_left(html, data) + text_left(unquote(response.headers.get("X-Message", "")), data)
+        if left:
+            leaks[path] = left
+        if response.status_code == 200:
+            fragments.update(unescape(url) for url in HX_GET.findall(html) if not url.startswith("http"))
+    _sign_in(client, login, user, kiosk)
+    for url in sorted(fragments):
+        response = client.get(url, headers={"HX-Request": "true"})
+        if response.status_code not in (200, 204, 403, 404):
+            leaks[f"fragment {url}"] = response.status_code
+            continue
+        left = chinese_left(response.get_data(as_text=True), data) + \
+            text_left(unquote(response.headers.get("X-Message", "")), data)
+        if left:
+            leaks[f"fragment {url}"] = left
+    assert leaks == {}, "\n".join(f"{path}: {left}" for path, left in sorted(leaks.items()))
+
+
+def test_toasts_of_actions_and_refusals_are_english(client, login, plant_in_use):
+    """The htmx toasts (X-Message) and API errors a person meets: a refusal on the desk, on the kiosk and in the
+    API, and an action that succeeds."""
+    plant, work_order, task = plant_in_use
+    data = _data_texts()
+    said = {}
+
+    def toast(user, method, url, form=None, kiosk=False):
+        _sign_in(client, login, user, kiosk)
+        response = client.open(url, method=method, data=form, headers={"HX-Request": "true"})
+        said[(user.username, url)] = (response.status_code, unquote(response.headers.get("X-Message", "")))
+
+    toast(plant.maker, "POST", f"/tasks/{task.id}/cancel", {"version": task.version, "reason": "x"})
+    toast(plant.maker, "GET", "/admin/users")
+    toast(plant.designer, "GET", f"/tasks/{task.id}")
+    toast(plant.other_sales, "POST", f"/workorders/{work_order.id}/pause")
+    toast(plant.operator, "GET", "/supervisor", kiosk=True)
+    toast(plant.operator, "POST", f"/tasks/{task.id}/resume", {"version": task.version}, kiosk=True)
+    _sign_in(client, login, plant.maker)
+    api = client.post(f"/api/v1/tasks/{task.id}/cancel?lang=en", json={"version": task.version, "reason": "x"})
+    said[("maker", "api")] = (api.status_code, api.get_json()["error"]["message"])
+    assert [status for status, _message in said.values()] == [403, 403, 403, 403, 403, 200, 403]
+    assert all(message for _status, message in said.values())
+    assert {key: text_left(message, data) for key, (_status, message) in said.items() if text_left(message, data)} == {}

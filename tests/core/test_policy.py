@@ -76,4 +76,4 @@ def test_require_raises_forbidden_in_chinese(make_user):
     require(make_user("admin"), "admin.access")
     with pytest.raises(Forbidden) as refused:
         require(make_user("maker"), "admin.access")
-    assert (refused.value.status, str(refused.value.message)) == (403, "您没有权限执行此操作")
+    assert (refused.value.status, str(refused.value.message)) == (403, "只有管理员可以进入系统管理")

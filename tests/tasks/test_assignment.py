@@ -58,7 +58,7 @@ def test_head_of_parent_department_and_admin_may_assign(world):
 
 def test_supervisor_of_another_department_is_refused_and_nothing_changes(world):
     message = refused(Forbidden, "assign", world.task.id, world.operator.id, world.other_supervisor, 1)
-    assert message == "您只能分配本部门的任务"
+    assert message == "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"
     task = reload(world.task)
     assert (task.operator_id, task.version, audit_rows(task)) == (None, 1, [])
 
@@ -185,7 +185,7 @@ def test_bulk_assign_reports_each_task(world):
 
     assert [(r.task_id, r.ok, r.message) for r in results] == [
         (world.task.id, True, "已分配给 刘师傅"),
-        (outside.id, False, "您只能分配本部门的任务"),
+        (outside.id, False, "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"),
         (cancelled.id, False, "任务已取消"),
         (99999, False, "任务不存在"),
     ]
@@ -214,4 +214,4 @@ def test_dispatch_from_pool(world):
 def test_operator_cannot_dispatch_from_pool(world):
     pool_task = f.TaskFactory(step=world.print_step, department=None)
     db.session.commit()
-    assert refused(Forbidden, "dispatch_from_pool", [pool_task.id], world.printing.id, world.operator) == "您没有权限执行此操作"
+    assert refused(Forbidden, "dispatch_from_pool", [pool_task.id], world.printing.id, world.operator) == "只有管理员和部门主管可以分派待分派的任务"

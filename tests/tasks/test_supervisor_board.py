@@ -78,7 +78,7 @@ def test_assign_outside_own_departments_is_403_and_changes_nothing(client, login
     response = client.post(f"/tasks/{world.task.id}/assign", headers=HTMX,
                            data={"operator_id": world.operator.id, "version": 1})
     assert response.status_code == 403
-    assert unquote(response.headers["X-Message"]) == "您只能分配本部门的任务"
+    assert unquote(response.headers["X-Message"]) == "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"
     assert reload(world.task).operator_id is None
 
 

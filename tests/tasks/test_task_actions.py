@@ -178,8 +178,8 @@ def _cap_of_one_reached(world):
 
 # (name, set-up before the action, action, who, arguments, error type, exact message)
 REFUSALS = [
-    ("not my task", started, "report", "other_operator", {"good": 5}, Forbidden, "这不是您的任务，不能操作"),
-    ("not my department", None, "claim", "outsider", {}, Forbidden, "您不属于该任务的部门，不能认领"),
+    ("not my task", started, "report", "other_operator", {"good": 5}, Forbidden, "这不是您的任务：只有认领它的操作员、该部门的主管或管理员可以操作"),
+    ("not my department", None, "claim", "outsider", {}, Forbidden, "只有该任务所在部门的操作员或主管可以认领此任务"),
     ("claimed by another", claimed, "claim", "other_operator", {}, Conflict, "该任务已被 刘师傅 认领"),
     ("not claimed", None, "start", "operator", {}, Conflict, "任务尚未认领，请先认领"),
     ("not started", claimed, "pause", "operator", {"reason": "equipment"}, Conflict, "任务尚未开始，不能暂停"),
@@ -194,7 +194,7 @@ REFUSALS = [
     ("complete early without reason", started, "complete", "operator", {}, Invalid,
      "完成数量未达到目标数量，请填写提前完成的原因"),
     ("cancel by an operator", started, "cancel", "operator", {"reason": "客户取消"}, Forbidden,
-     "只有本部门主管或管理员可以取消任务"),
+     "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"),
     ("cancel without reason", started, "cancel", "supervisor", {"reason": " "}, Invalid, "请填写取消原因"),
     ("paused work order", lambda w: (started(w), _pause_work_order(w)), "report", "operator", {"good": 5}, Conflict,
      "施工单已暂停"),

@@ -45,7 +45,7 @@ def test_bulk_cancel_reports_each_task(client, sign_in, world):
     assert message(response) == "成功 1 个，失败 3 个"
     assert results(response) == [
         ("ok", world.t5.number, "任务已取消"),
-        ("failed", world.t6.number, "只有本部门主管或管理员可以取消任务"),
+        ("failed", world.t6.number, "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"),
         ("failed", world.t1.number, "施工单已完成"),
         ("failed", "#999999", "任务不存在"),
     ]
@@ -73,8 +73,8 @@ def test_bulk_assign_reports_each_task(client, sign_in, world):
     assert response.status_code == 200
     assert results(response) == [
         ("ok", open_task.number, "已分配给 杨师傅"),
-        ("failed", world.t6.number, "您只能分配本部门的任务"),
-        ("failed", world.t8.number, "您只能分配本部门的任务"),
+        ("failed", world.t6.number, "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"),
+        ("failed", world.t8.number, "只有该任务所在部门的主管或管理员可以分派、改派或取消此任务"),
     ]
     assert reloaded(open_task).operator_id == world.yang.id
     assert (reloaded(world.t6).operator_id, reloaded(world.t8).operator_id) == (None, None)
@@ -156,7 +156,7 @@ def test_without_htmx_the_summary_and_each_failure_are_flashed(client, sign_in, 
     assert (response.status_code, response.headers["Location"]) == (302, "/tasks?status=open")
     page = client.get("/tasks?status=open").get_data(as_text=True)
     assert "成功 1 个，失败 1 个" in page
-    assert f"{world.t6.number}：只有本部门主管或管理员可以取消任务" in page
+    assert f"{world.t6.number}：只有该任务所在部门的主管或管理员可以分派、改派或取消此任务" in page
 
 
 @pytest.mark.parametrize("who, supervise, drafts", [

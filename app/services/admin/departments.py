@@ -16,6 +16,7 @@ from app.services.admin.master_data import (
     DELETE_RACE, FieldErrors, ListQuery, SlicePage, check_unique, flush_or_conflict, get_or_404, ids, integer,
     record_change, required_text, search_clause, snapshot, text,
 )
+from app.utils.wording import join_list
 
 CODE_PATTERN = re.compile(r"^[a-z0-9_]{2,20}$")
 CODE_RULE = _l("部门编码只能包含小写字母、数字和下划线")
@@ -224,7 +225,7 @@ def deletion_blockers(department: Department) -> list[str]:
 def delete_department(actor, department: Department) -> None:
     blockers = deletion_blockers(department)
     if blockers:
-        raise Conflict(_l("部门「%(name)s」不能删除：还有%(what)s", name=department.name, what="、".join(blockers)),
+        raise Conflict(_l("部门「%(name)s」不能删除：还有%(what)s", name=department.name, what=join_list(blockers)),
                        code="department_in_use")
     record_change(actor, "department", department.id, "delete", _state(department), None,
                   department_id=department.id)

@@ -18,6 +18,7 @@ from app.services.admin.master_data import (
     DELETE_RACE, FieldErrors, ListQuery, check_unique, decimal, flush_or_conflict, get_or_404, integer,
     optional_text, paginate, record_change, required_text, search_clause, snapshot, text,
 )
+from app.utils.wording import join_list
 
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 CODE_RULE = _l("工序编码以大写字母开头，只能包含大写字母、数字和下划线，2到20个字符")
@@ -116,7 +117,7 @@ def delete_process(actor, process: Process) -> None:
         select(Product.name).join(ProductProcess, ProductProcess.product_id == Product.id)
         .where(ProductProcess.process_id == process.id).order_by(Product.name).limit(5)))
     if products:
-        raise Conflict(_l("该工序是产品「%(names)s」的默认工序，请先从产品中移除", names="、".join(products)),
+        raise Conflict(_l("该工序是产品「%(names)s」的默认工序，请先从产品中移除", names=join_list(products)),
                        code="process_in_product")
     record_change(actor, "process", process.id, "delete", snapshot(process, AUDITED), None)
     db.session.delete(process)

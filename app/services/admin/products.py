@@ -19,6 +19,7 @@ from app.services.admin.master_data import (
     DELETE_RACE, FieldErrors, ListQuery, check_unique, decimal, flush_or_conflict, get_or_404, ids, integer,
     optional_text, paginate, record_change, required_text, search_clause, snapshot, text,
 )
+from app.utils.wording import join_list
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
 CODE_RULE = _l("编码只能包含字母、数字、下划线和连字符")
@@ -107,7 +108,7 @@ def delete_material(actor, material: Material) -> None:
         select(Product.name).join(ProductMaterial, ProductMaterial.product_id == Product.id)
         .where(ProductMaterial.material_id == material.id).order_by(Product.name).limit(5)))
     if products:
-        raise Conflict(_l("该物料是产品「%(names)s」的默认物料，请先从产品中移除", names="、".join(products)),
+        raise Conflict(_l("该物料是产品「%(names)s」的默认物料，请先从产品中移除", names=join_list(products)),
                        code="material_in_product")
     record_change(actor, "material", material.id, "delete", snapshot(material, MATERIAL_FIELDS), None)
     db.session.delete(material)
@@ -255,7 +256,7 @@ def delete_product(actor, product: Product) -> None:
         select(Plate.code).join(PlateProduct, PlateProduct.plate_id == Plate.id)
         .where(PlateProduct.product_id == product.id).order_by(Plate.code).limit(5)))
     if plates:
-        raise Conflict(_l("该产品已关联版型 %(codes)s，请先解除关联", codes="、".join(plates)), code="product_in_plate")
+        raise Conflict(_l("该产品已关联版型 %(codes)s，请先解除关联", codes=join_list(plates)), code="product_in_plate")
     record_change(actor, "product", product.id, "delete", _state(product), None)
     db.session.delete(product)
     flush_or_conflict(DELETE_RACE)

@@ -18,6 +18,7 @@ from app.services.admin.master_data import (
 )
 from app.services.core.passwords import password_problem
 from app.services.auth.sessions import end_sessions, revoke_api_tokens
+from app.utils.wording import join_list
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
 PIN_PATTERN = re.compile(r"^\d{4,6}$")
@@ -191,7 +192,7 @@ def delete_user(actor, user: User) -> None:
     found = history(user)
     if found:
         raise Conflict(_l("用户「%(name)s」已有业务记录（%(what)s），不能删除，请改为停用",
-                          name=user.name, what="、".join(found)), code="user_has_history")
+                          name=user.name, what=join_list(found)), code="user_has_history")
     record_change(actor, "user", user.id, "delete", _state(user), None)
     end_sessions(user)  # its open sockets close; its cookies already find nobody
     db.session.delete(user)

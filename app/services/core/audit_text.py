@@ -19,6 +19,7 @@ from app.models import (
     AssignmentRule, AuditLog, Customer, Department, Material, Plate, Process, Product, Task, User, WorkOrder,
 )
 from app.services.core.settings import SETTINGS
+from app.utils.wording import named
 
 OBJECT_TYPES = {
     "user": _l("用户"), "department": _l("部门"), "process": _l("工序"), "customer": _l("客户"),
@@ -225,7 +226,7 @@ def readable(key: str, value, names: Names, row: AuditLog | None = None):
     if key == "plates" and isinstance(value, list) and all(isinstance(item, int) for item in value):
         return [names.of("plate", plate_id) for plate_id in value]
     if key == "steps" and isinstance(value, list):
-        return [f"{names.of('process', step[0])}（{names.of('department', step[2])}）" if step[2] is not None
+        return [named(names.of('process', step[0]), names.of('department', step[2])) if step[2] is not None
                 else names.of("process", step[0]) for step in value]
     if key == "order" and row is not None and row.object_type == "assignment_rule":
         return [names.of("assignment_rule", rule_id) for rule_id in value]

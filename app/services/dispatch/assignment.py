@@ -31,7 +31,6 @@ from app.services.core.errors import Conflict, DomainError, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 
 STARTED_STATUSES = ("in_progress", "paused")
-OUTSIDE_DEPARTMENT = _l("您只能分配本部门的任务")
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ def _each(task_ids, action, success_message) -> list[TaskResult]:
 
 def _ensure_supervises(actor: User, task: Task) -> None:
     if not policy.can(actor, "task.supervise", task):
-        raise Forbidden(OUTSIDE_DEPARTMENT, code="outside_department")
+        raise Forbidden(policy.refusal("task.supervise"), code="outside_department")
 
 
 def _ensure_open(task: Task) -> None:

@@ -44,6 +44,7 @@ from app.services.tasks import filtering as task_filtering
 from app.services import workorders as workorder_queries
 from app.services.core.errors import Invalid
 from app.utils.timeutil import plant_now, plant_zone
+from app.utils.wording import join_list
 
 MAX_ROWS = 10_000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -200,7 +201,7 @@ def collaboration_workbook(user, filters: stats_periods.StatsFilters) -> bytes:
     operators = statistics.operator_rows(user, filters, with_workload=True)
     ensure_exportable(len(operators))
     rows = (([
-        row.operator.name, "、".join(d.name for d in row.operator.departments), row.completed_tasks,
+        row.operator.name, join_list(d.name for d in row.operator.departments), row.completed_tasks,
         row.open_counts["in_progress"], row.open_counts["paused"], row.open_counts["pending"],
         format_rate(row.completion_rate), row.completed_quantity, row.defective_quantity, format_rate(row.defect_rate),
         format_hours(row.average_work_seconds), format_hours(row.work_seconds),

@@ -48,7 +48,7 @@ def claim(task: Task, actor: User, version: int) -> Outcome:
     if task.operator_id is not None:
         raise Conflict(claimed_by_message(task.operator), code="claimed")
     if not policy.can(actor, "task.claim", task):
-        raise Forbidden(_l("您不属于该任务的部门，不能认领"), code="not_your_department")
+        raise Forbidden(policy.refusal("task.claim"), code="not_your_department")
     if task.status != "pending":
         raise Conflict(_l("只能认领待开始的任务"), code="not_claimable")
     _ensure_version(task, version)
@@ -178,7 +178,7 @@ def cancel(task: Task, actor: User, version: int, reason: str) -> Outcome:
         return Outcome(task, _("任务已取消"))
     _ensure_actionable(task)
     if not policy.can(actor, "task.supervise", task):
-        raise Forbidden(_l("只有本部门主管或管理员可以取消任务"), code="forbidden")
+        raise Forbidden(policy.refusal("task.supervise"), code="forbidden")
     if task.status == "completed":
         raise Conflict(_l("已完成的任务不能取消"), code="completed")
     reason = reason.strip()

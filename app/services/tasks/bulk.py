@@ -138,7 +138,7 @@ def _per_work_order(actor, task_ids: Iterable[int], act) -> BulkOutcome:
     results: dict[int, TaskResult] = {}
     for work_order_id, members in groups.items():
         if not policy.can(actor, "workorder.edit_drafts", work_orders[work_order_id]):
-            refused = str(_l("您没有权限修改该施工单的草稿任务"))
+            refused = str(policy.refusal("workorder.edit_drafts"))
             results.update({t.id: TaskResult(t.id, t.number, False, refused) for t in members})
             continue
         numbers = {t.id: t.number for t in members}

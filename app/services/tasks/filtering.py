@@ -183,7 +183,7 @@ class OperatorChoice:
     id: int
     name: str
     department_ids: frozenset
-    department_names: str
+    department_names: tuple[str, ...]  # joined in the page's language
 
 
 @dataclass
@@ -217,6 +217,6 @@ def _filter_options() -> FilterOptions:
     ):
         members.setdefault((user_id, name), []).append(department_id)
     operators = [OperatorChoice(user_id, name, frozenset(d for d in ids if d is not None),
-                                "、".join(names[d] for d in ids if d in names))
+                                tuple(names[d] for d in ids if d in names))
                  for (user_id, name), ids in members.items()]
     return FilterOptions(departments, processes, operators)

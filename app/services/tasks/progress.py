@@ -99,7 +99,7 @@ def _ensure_worker(task: Task, actor: User) -> None:
     if task.operator_id is None:
         raise Conflict(_l("任务尚未认领，请先认领"), code="unclaimed")
     if not policy.can(actor, "task.work", task):
-        raise Forbidden(_l("这不是您的任务，不能操作"), code="not_your_task")
+        raise Forbidden(policy.refusal("task.work"), code="not_your_task")
 
 
 def _ensure_version(task: Task, version: int) -> None:

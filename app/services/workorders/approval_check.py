@@ -17,6 +17,7 @@ from app.enums import PLATE_KINDS, PlateKind
 from app.extensions import db
 from app.models import Task, WorkOrder
 from app.services.core.errors import Invalid
+from app.utils.wording import join_list
 
 INCOMPLETE_MESSAGE = _l("施工单数据不完整，无法审核")
 
@@ -45,7 +46,7 @@ def plate_problems(processes: Iterable, plate_kinds: Iterable[str]) -> list[Prob
                 missing.setdefault(kind, []).append(process.name)
     return [
         Problem(PLATE_FIELDS[kind], _("选择了需要%(kind)s的工序（%(names)s），请至少选择一个%(kind)s",
-                                      kind=PlateKind.label_of(kind), names="、".join(names)))
+                                      kind=PlateKind.label_of(kind), names=join_list(names)))
         for kind, names in sorted(missing.items(), key=lambda item: list(PLATE_FIELDS).index(item[0]))
     ]
 
@@ -99,7 +100,7 @@ def _empty_steps(work_order: WorkOrder, refilled: set[int]) -> list[Problem]:
 def as_error(found: list[Problem]) -> Invalid:
     fields: dict[str, str] = {}
     for problem in found:
-        fields[problem.field] = f"{fields[problem.field]}；{problem.message}" if problem.field in fields \
+        fields[problem.field] = join_list((fields[problem.field], problem.message), "clauses") if problem.field in fields \
             else problem.message
     return Invalid(INCOMPLETE_MESSAGE, details=[p.message for p in found], fields=fields, code="incomplete")
 

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.services.core.errors import Invalid
+from app.utils.wording import join_list
 
 MAX_BYTES = 20 * 1024 * 1024
 _PDF, _ZIP = (b"%PDF",), (b"PK\x03\x04", b"PK\x05\x06")
@@ -29,7 +30,7 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "tiff": (b"II*\x00", b"MM\x00*"),
     "zip": _ZIP,
 }
-ALLOWED_TEXT = "pdf、ai、psd、cdr、jpg、png、tif、zip"
+ALLOWED_TYPES_SHOWN = ("pdf", "ai", "psd", "cdr", "jpg", "png", "tif", "zip")
 SUBFOLDER = "design"
 
 
@@ -47,7 +48,7 @@ def check(upload) -> CheckedFile | None:
         return None
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in SIGNATURES:
-        raise _invalid(_l("不支持的文件类型，只能上传 %(types)s 文件", types=ALLOWED_TEXT))
+        raise _invalid(_l("不支持的文件类型，只能上传 %(types)s 文件", types=join_list(ALLOWED_TYPES_SHOWN)))
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise _invalid(_l("文件不能超过 20 MB"))
