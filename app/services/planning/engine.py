@@ -74,7 +74,9 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     result = Result()
     if not enabled():
         return result
-    now = now or utcnow()
+    # Whole minutes: replans within the same minute leave unchanged tasks' rows alone (the plan's
+    # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
+    now = (now or utcnow()).replace(second=0, microsecond=0)
     if department_ids is None:
         department_ids = set(db.session.scalars(select(Workstation.department_id).distinct()))
     pending = {d for d in department_ids if d is not None}
