@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
 from app.enums import OPEN_TASK_STATUSES
@@ -94,7 +94,28 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     return result
 
 
-def _replan_round(department_ids: set[int], now: datetime, result: Result, touched: set[int]) -> set[int]:
+@dataclass
+class _Entry:
+    """A plan_entries row as plain data: read and written set-wise, never through the unit of work
+    (one UPDATE for a whole department instead of one per row)."""
+
+    task_id: int
+    workstation_id: int
+    work_order_id: int
+    position: int
+    queued_at: datetime
+    planned_start: datetime | None
+    planned_finish: datetime | None
+    conflict: bool
+    new: bool = False
+    dirty: bool = False
+
+
+_COLUMNS = ("task_id", "workstation_id", "work_order_id", "position", "queued_at", "planned_start", "planned_finish",
+            "conflict")
+
+
+def _replan_round(department_ids: set[int], now: datetime, result: Result, touched: set[int]) -> dict[int, int]:
     zone = plant_zone()
     cal = plant_calendar.load()
     now_local = plant_calendar.to_local(now, zone)
@@ -105,20 +126,23 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
     capabilities = {w.id: {c.process_id: Capability(float(c.rate_per_hour), c.setup_minutes)
                            for c in w.capabilities} for w in stations}
     tasks = _open_tasks(department_ids)
-    entries = list(db.session.scalars(select(PlanEntry).where(PlanEntry.workstation_id.in_(sorted(by_id)))))
+    table = PlanEntry.__table__
+    columns = [table.c[name] for name in _COLUMNS]
+    entries = [_Entry(*row) for row in db.session.execute(select(*columns).where(table.c.workstation_id.in_(sorted(by_id))))]
     seen = {e.task_id for e in entries}
     strays = [task_id for task_id in tasks if task_id not in seen]
     if strays:
-        entries += list(db.session.scalars(select(PlanEntry).where(PlanEntry.task_id.in_(strays))))
+        entries += [_Entry(*row) for row in db.session.execute(select(*columns).where(table.c.task_id.in_(strays)))]
 
-    lanes: dict[int, list[PlanEntry]] = {w.id: [] for w in stations if w.is_active}
+    lanes: dict[int, list[_Entry]] = {w.id: [] for w in stations if w.is_active}
     removed, replace = [], []
     for entry in sorted(entries, key=lambda e: (e.workstation_id, e.position, e.task_id)):
         task = tasks.get(entry.task_id)
         station = by_id.get(entry.workstation_id)
         if task is None:
             if station is not None:  # completed, cancelled, or gone to another department
-                removed.append(entry)
+                removed.append(entry.task_id)
+                touched.add(entry.work_order_id)
             continue
         touched.add(task["work_order_id"])
         if station is None or not station.is_active or station.department_id != task["department_id"] \
@@ -126,16 +150,10 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
             replace.append(entry)
         else:
             lanes[station.id].append(entry)
-    for entry in removed:
-        touched.add(entry.work_order_id)
-    if removed:
-        db.session.execute(delete(PlanEntry).where(PlanEntry.task_id.in_([e.task_id for e in removed]))
-                           .execution_options(synchronize_session="fetch"))
     queued = {e.task_id for lane in lanes.values() for e in lane}
     arrivals = sorted((t for t in tasks.values() if t["id"] not in queued),
                       key=lambda t: (t["dispatched_at"] or datetime.min, t["id"]))
     replaced = {e.task_id: e for e in replace}
-    changed = bool(removed)
 
     finish = {ws_id: max([now_local] + [plant_calendar.to_local(e.planned_finish, zone) for e in lane
                                          if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
@@ -148,19 +166,15 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
         entry = replaced.pop(task["id"], None)
         if chosen is None:
             if entry is not None:
-                db.session.delete(entry)
-                changed = True
+                removed.append(entry.task_id)
             continue
         lane = lanes[chosen.workstation_id]
-        items = [_item(e, tasks) for e in lane]
-        index = insertion_index(items, task["priority"])
+        index = insertion_index([_item(e, tasks) for e in lane], task["priority"])
         if entry is None:
-            entry = PlanEntry(task_id=task["id"], work_order_id=task["work_order_id"], position=index, conflict=False)
-            db.session.add(entry)
-        entry.workstation_id = chosen.workstation_id
-        entry.queued_at = now
+            entry = _Entry(task["id"], chosen.workstation_id, task["work_order_id"], index, now, None, None, False,
+                           new=True)
+        entry.workstation_id, entry.queued_at, entry.dirty = chosen.workstation_id, now, True
         lane.insert(index, entry)
-        changed = True
         spent = duration_seconds(_plan_task(task, now_local), capabilities[chosen.workstation_id][task["process_id"]])
         finish[chosen.workstation_id] = cal.add_working(finish[chosen.workstation_id], spent) \
             or finish[chosen.workstation_id]
@@ -177,24 +191,66 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
     outside = _outside_finishes({t.work_order_id for t in plan_tasks.values()}, set(by_id), zone)
     placements = plan(plan_lanes, plan_tasks, now_local, cal, outside)
 
-    changed_work_orders = set()
+    changed_work_orders: dict[int, int] = {}  # 施工单 → the earliest step whose finish changed
     for lane in lanes.values():
         for index, entry in enumerate(lane):
             placement = placements[entry.task_id]
             start = plant_calendar.to_utc(placement.start, zone) if placement.start else None
             end = plant_calendar.to_utc(placement.finish, zone) if placement.finish else None
-            if entry.planned_finish != end:
-                changed_work_orders.add(entry.work_order_id)
+            if entry.planned_finish != end or entry.new:
+                sequence = plan_tasks[entry.task_id].step_sequence
+                changed_work_orders[entry.work_order_id] = min(sequence, changed_work_orders.get(entry.work_order_id,
+                                                                                                 sequence))
             if (entry.position, entry.planned_start, entry.planned_finish, entry.conflict) != \
                     (index, start, end, placement.conflict):
                 entry.position, entry.planned_start, entry.planned_finish = index, start, end
-                entry.conflict = placement.conflict
-                changed = True
-    db.session.flush()
-    if changed:
+                entry.conflict, entry.dirty = placement.conflict, True
+    written = [e for lane in lanes.values() for e in lane if e.dirty]
+    _write(removed, [e for e in written if e.new], [e for e in written if not e.new])
+    if removed or written:
         result.changed_department_ids |= {w.department_id for w in stations}
-    touched |= changed_work_orders
+    touched |= set(changed_work_orders)
     return changed_work_orders
+
+
+def _write(removed: list[int], inserted: list[_Entry], updated: list[_Entry]) -> None:
+    """Deletes, inserts and updates of plan entries, a statement (or a few) each."""
+    table = PlanEntry.__table__
+    session = db.session
+    if removed:
+        session.execute(delete(table).where(table.c.task_id.in_(sorted(removed))))
+    if inserted:
+        session.execute(insert(table), [{name: getattr(e, name) for name in _COLUMNS} for e in inserted])
+    if updated:
+        rows = [{name: getattr(e, name) for name in _COLUMNS} for e in updated]
+        if session.get_bind().dialect.name == "postgresql":
+            for start in range(0, len(rows), 2000):
+                _update_from_values(rows[start:start + 2000])
+        else:
+            session.execute(
+                update(table).where(table.c.task_id == bindparam("key"))
+                .values({name: bindparam(name) for name in _COLUMNS[1:]}),
+                [{"key": row["task_id"], **{name: row[name] for name in _COLUMNS[1:]}} for row in rows])
+    if removed or inserted or updated:
+        # Entries the session loaded before (move_task, a page) would be stale now.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, PlanEntry):
+                session.expire(obj)
+
+
+_UPDATE_FROM_ARRAYS = text(
+    "UPDATE plan_entries AS p SET workstation_id = v.workstation_id, position = v.position, queued_at = v.queued_at,"
+    " planned_start = v.planned_start, planned_finish = v.planned_finish, conflict = v.conflict"
+    " FROM unnest(CAST(:task_id AS integer[]), CAST(:workstation_id AS integer[]), CAST(:position AS integer[]),"
+    " CAST(:queued_at AS timestamp[]), CAST(:planned_start AS timestamp[]), CAST(:planned_finish AS timestamp[]),"
+    " CAST(:conflict AS boolean[]))"
+    " AS v(task_id, workstation_id, position, queued_at, planned_start, planned_finish, conflict)"
+    " WHERE p.task_id = v.task_id")
+
+
+def _update_from_values(rows: list[dict]) -> None:
+    """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
+    db.session.execute(_UPDATE_FROM_ARRAYS, {name: [row[name] for row in rows] for name in _COLUMNS if name != "work_order_id"})
 
 
 def _open_tasks(department_ids: set[int]) -> dict[int, dict]:
@@ -234,10 +290,14 @@ def _outside_finishes(work_order_ids: set[int], station_ids: set[int], zone) -> 
     return outside
 
 
-def _waiting_departments(work_order_ids: set[int]) -> set[int]:
-    """Departments holding queued tasks of these 施工单: a later step there may wait for a changed finish."""
-    if not work_order_ids:
+def _waiting_departments(changed: dict[int, int]) -> set[int]:
+    """Departments holding queued later steps of these 施工单 (施工单 → the earliest step whose finish
+    changed): those tasks wait for the changed finish."""
+    if not changed:
         return set()
-    return set(db.session.scalars(
-        select(Workstation.department_id).join(PlanEntry, PlanEntry.workstation_id == Workstation.id)
-        .where(PlanEntry.work_order_id.in_(sorted(work_order_ids))).distinct()))
+    rows = db.session.execute(
+        select(Workstation.department_id, PlanEntry.work_order_id, WorkOrderStep.sequence)
+        .join(PlanEntry, PlanEntry.workstation_id == Workstation.id).join(Task, Task.id == PlanEntry.task_id)
+        .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
+        .where(PlanEntry.work_order_id.in_(sorted(changed))))
+    return {department_id for department_id, work_order_id, sequence in rows if sequence > changed[work_order_id]}
