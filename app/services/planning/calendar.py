@@ -8,9 +8,9 @@ use it without a database.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
 from flask_babel import lazy_gettext as _l
 
