@@ -78,8 +78,11 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, ca
     free = {lane.workstation_id: now for lane in lanes}
     heads = {lane.workstation_id: 0 for lane in lanes}
 
+    waits_for = {task_id: [other for other in by_work_order[tasks[task_id].work_order_id]
+                           if other.step_sequence < tasks[task_id].step_sequence] for task_id in queued}
+
     def earlier(task: PlanTask) -> list[PlanTask]:
-        return [other for other in by_work_order[task.work_order_id] if other.step_sequence < task.step_sequence]
+        return waits_for[task.id]
 
     def place(lane: Lane, task: PlanTask, conflict: bool) -> None:
         ready = free[lane.workstation_id]
