@@ -1,6 +1,6 @@
 """Recompute the plan of some departments inside the current transaction (DOMAIN.md §12).
 
-``replan(department_ids)``: lock the departments' workstations, bring their queues in line with
+``replan(department_ids)``: take the plan lock (``lock_plan``), bring the departments' queues in line with
 the tasks (completed or cancelled tasks leave, arrivals are placed, tasks whose workstation can no
 longer run them are placed again), plan them (planner.plan) and write only what changed; then the
 departments whose tasks wait for a changed finish (later steps of the same 施工单) are replanned
@@ -20,7 +20,6 @@ from app.extensions import db
 from app.models import PlanEntry, Task, WorkOrder, WorkOrderStep, Workstation
 from app.realtime import events
 from app.services import settings
-from app.services.locking import for_update
 from app.services.planning import calendar as plant_calendar
 from app.services.planning import projection
 from app.services.planning.planner import (
@@ -53,10 +52,16 @@ def enabled() -> bool:
     return bool(settings.get("planning_enabled"))
 
 
-def lock_departments(department_ids) -> list[Workstation]:
-    return list(db.session.scalars(for_update(
-        select(Workstation).where(Workstation.department_id.in_(sorted(set(department_ids))))
-        .order_by(Workstation.id))))
+# One plan for the plant: a replan reads queues of several departments (later steps elsewhere), so two
+# replans locking departments one by one could deadlock. A transaction-scoped advisory lock serializes
+# them instead (PostgreSQL; SQLite writes one transaction at a time anyway) and never meets a row lock.
+PLAN_LOCK_KEY = 23_012_012
+
+
+def lock_plan() -> None:
+    """Wait for any other transaction's replan or move to commit; held until this transaction ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK_KEY})
 
 
 def any_workstation() -> bool:
@@ -77,6 +82,7 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     # Whole minutes: replans within the same minute leave unchanged tasks' rows alone (the plan's
     # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
     now = (now or utcnow()).replace(second=0, microsecond=0)
+    lock_plan()
     if department_ids is None:
         department_ids = set(db.session.scalars(select(Workstation.department_id).distinct()))
     pending = {d for d in department_ids if d is not None}
@@ -119,9 +125,9 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
     zone = plant_zone()
     cal = plant_calendar.load()
     now_local = plant_calendar.to_local(now, zone)
-    stations = list(db.session.scalars(for_update(
+    stations = list(db.session.scalars(
         select(Workstation).where(Workstation.department_id.in_(sorted(department_ids)))
-        .order_by(Workstation.id)).options(selectinload(Workstation.capabilities))))
+        .order_by(Workstation.id).options(selectinload(Workstation.capabilities))))
     by_id = {w.id: w for w in stations}
     capabilities = {w.id: {c.process_id: Capability(float(c.rate_per_hour), c.setup_minutes)
                            for c in w.capabilities} for w in stations}

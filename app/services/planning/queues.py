@@ -103,7 +103,7 @@ def move_task(actor, task_id: int, workstation_id: int, position: int) -> PlanEn
     if position < 0:
         raise Invalid(_l("位置不能小于 0"), fields={"position": _l("位置不能小于 0")})
 
-    engine.lock_departments([task.department_id])
+    engine.lock_plan()
     entry = db.session.get(PlanEntry, task.id)
     if entry is None:
         raise Conflict(_l("该任务尚未排入队列"), code="not_queued")
