@@ -85,3 +85,12 @@ def _before_commit(session: Session) -> None:
             engine.replan(departments, work_orders)
     finally:
         session.info.pop(_RUNNING, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_marks(session: Session, transaction) -> None:
+    # A rolled-back change leaves nothing to replan; a later, unrelated commit of the same session
+    # (tests and the shell share one) must not replan for it.
+    if transaction.parent is None and not session.info.get(_RUNNING):
+        for key in (_DEPARTMENTS, _WORK_ORDERS, _ALL):
+            session.info.pop(key, None)
