@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (registers every table with the metadata)
     from app.services.core import reference  # noqa: F401  (versions the reference data every flush changes)
+    from app.services import planning  # noqa: F401  (replans just before every commit that moved the plan)
     from app.auth.session import init_login
     from app.errors.handlers import register_error_handlers
     from app.observability import init_observability

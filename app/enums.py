@@ -179,6 +179,7 @@ NotificationType = _enum("NotificationType", {
     "process_completed": _l("工序完成"),
     "workorder_completed": _l("施工单完成"),
     "delivery_due": _l("交货期预警"),
+    "delivery_risk": _l("交期风险"),
     "system": _l("系统通知"),
 })
 
@@ -194,6 +195,7 @@ TaskAction = _enum("TaskAction", {
     "auto_complete": _l("自动完成"),
     "auto_report": _l("自动计数"),
     "dispatch": _l("分派"),
+    "plan_move": _l("调整排产"),
     "assign": _l("指派"),
     "reassign": _l("改派"),
     "unassign": _l("取消指派"),

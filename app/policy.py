@@ -140,6 +140,11 @@ RULES: dict[str, Callable] = {
     "stats.assignments": _roles("admin", "supervisor"),
     # obj is a Department: supervisors see every department's tasks (read-only), so every report
     "report.department": _roles("admin", "supervisor"),
+    # 排产 (issue 23); obj is a department id: supervisors of the department (and admins) change the
+    # plan, every desk role reads it
+    "planning.view": _roles(*DESK_ROLES),
+    "planning.edit": lambda user, department_id: user.is_admin or (
+        department_id is not None and getattr(department_id, "id", department_id) in led_department_ids(user)),
     # JSON API (issue 9): the department tree is what every client needs to name a department
     "department.list": lambda user, obj=None: True,
 }

@@ -90,6 +90,9 @@ def build(scale: float, seed: int = 11) -> dict:
     plant = _Plant(scale, random.Random(seed))
     plant.people()
     plant.work_orders()
+    from app.services.planning.demo import add_scaled_workstations
+
+    add_scaled_workstations(scale)  # the whole plant is planned before the commit (issue 23)
     db.session.commit()
     # A plant in use is vacuumed by autovacuum; right after a bulk load nothing is marked visible
     # yet, and the index-only counts of the task centre would read every row until it comes by.

@@ -278,6 +278,10 @@ def load_demo() -> str:
         })
     db.session.flush()
 
+    # Workstations before the 施工单: planning is visible on first login (issue 23).
+    from app.services.planning.demo import load_demo_planning
+
+    load_demo_planning()
     try:
         from app.seed_workorders import load_demo_work_orders
     except ImportError:

@@ -8,3 +8,4 @@ bp = Blueprint("admin", __name__)
 guard(bp, "admin.access")
 
 from app.admin import api_tokens, catalog, organisation, people, plates, routes  # noqa: E402,F401
+from app.admin import workstations  # noqa: E402,F401

@@ -135,6 +135,7 @@ ADMIN_SECTIONS = [
     ("admin.products", _l("产品"), "admin.access", "admin.product_"),
     ("admin.materials", _l("物料"), "admin.access", "admin.material_"),
     ("admin.plates", _l("版型"), "admin.plates", "admin.plate_"),
+    ("admin.workstations", _l("机台"), "admin.access", "admin.workstation_"),
     ("admin.settings", _l("系统设置"), "admin.access", "admin.settings_"),
     ("admin.audit", _l("操作日志"), "admin.access", None),
     ("admin.system", _l("系统状态"), "admin.access", None),

@@ -255,6 +255,8 @@ class SettingsForm(FlaskForm):
                                             render_kw={"inputmode": "numeric"})
     notification_retention_days = StringField(SETTINGS["notification_retention_days"][1],
                                               render_kw={"inputmode": "numeric"})
+    planning_enabled = BooleanField(SETTINGS["planning_enabled"][1],
+                                    description=_l("关闭后不再排产：机台队列、计划时间和延期风险都不显示"))
 
     def describe_ranges(self) -> None:
         for key, (_default, _label, low, high) in SETTINGS.items():

@@ -8,6 +8,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 from app.api import auth, departments, docs, errors, notifications, tasks, workorders  # noqa: E402,F401
+from app.api import planning  # noqa: E402,F401
 
 errors.register_error_handlers(bp)
 auth.register(bp)

@@ -20,7 +20,7 @@ def plant(seeded, client, login):
 
 def settings_form(**overrides):
     form = {"auto_dispatch_enabled": "y", "operator_task_cap": "10", "kiosk_idle_logout_seconds": "120",
-            "notification_retention_days": "30"}
+            "notification_retention_days": "30", "planning_enabled": "y"}
     form.update(overrides)
     return {key: value for key, value in form.items() if value is not None}
 

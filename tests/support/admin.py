@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select
 
 import factories as f
 from app.extensions import db
-from app.models import AuditLog, Department, Process
+from app.models import AuditLog, Department, Process, Workstation, WorkstationProcess
 
 HTMX = {"HX-Request": "true"}
 
@@ -33,6 +33,9 @@ def build_plant() -> SimpleNamespace:
     world.material = f.MaterialFactory(code="M900", name="铜版纸")
     world.product = f.ProductFactory(code="PR001", name="宣传册")
     world.plate = f.PlateFactory(kind="artwork", base_code="ART202601001", name="宣传册封面")
+    world.workstation = Workstation(department=world.printing, code="PRT-09", name="四色机 9号", capabilities=[
+        WorkstationProcess(process=world.prt, rate_per_hour=8000, setup_minutes=30)])
+    db.session.add(world.workstation)
     db.session.commit()
     return world
 

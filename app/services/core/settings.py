@@ -19,6 +19,7 @@ SETTINGS = {
     "operator_task_cap": (10, _l("操作员任务上限"), 1, 100),
     "kiosk_idle_logout_seconds": (120, _l("工位机空闲自动退出（秒）"), 30, 3600),
     "notification_retention_days": (30, _l("通知保留天数"), 1, 365),
+    "planning_enabled": (True, _l("启用排产"), None, None),
 }
 
 
@@ -90,6 +91,9 @@ def update(actor, changes: dict) -> dict:
         if before[key] != value:
             audit.record(actor, "setting", None, "update", detail={"key": key, "before": before[key], "after": value})
     forget_cached_values()
+    if "planning_enabled" in clean and before["planning_enabled"] != clean["planning_enabled"]:
+        from app.services.planning import triggers
+        triggers.mark_all()  # switched on: every queue is made and planned before the commit
     return clean
 
 

@@ -234,6 +234,19 @@ def notify_login_burst(user, failures: int, window_seconds: int, address: str) -
     return notify(sorted(_active_ids_with_role("admin")), "system", title, content, priority="high")
 
 
+def notify_delivery_risk(work_order, projected_finish: str) -> list[Notification]:
+    """交期风险 → the creator and the customer's salesperson, once: when the plan's projected finish
+    first passes the delivery date (DOMAIN.md §12; app.services.planning.projection)."""
+    customer = work_order.customer
+    with _plant_language():
+        title = _("交期风险：施工单 %(number)s", number=work_order.number)
+        content = _("施工单 %(number)s 预计 %(finish)s 完成，晚于交货日期 %(delivery)s",
+                    number=work_order.number, finish=projected_finish, delivery=work_order.delivery_date.isoformat())
+    recipients = [work_order.created_by_id, customer.salesperson_id if customer is not None else None]
+    return notify(_without(recipients, None), "delivery_risk", title, content, priority="urgent",
+                  work_order=work_order, dedupe_key=f"risk:{work_order.id}")
+
+
 def create_due_soon(today: date | None = None) -> int:
     """交货期预警 for approved, unfinished 施工单 due in 3 and in 1 days (safe to run every hour).
 

@@ -1,0 +1,309 @@
+"""Recompute the plan of some departments inside the current transaction (DOMAIN.md §12).
+
+``replan(department_ids)``: take the plan lock (``lock_plan``), bring the departments' queues in line with
+the tasks (completed or cancelled tasks leave, arrivals are placed, tasks whose workstation can no
+longer run them are placed again), plan them (planner.plan) and write only what changed; then the
+departments whose tasks wait for a changed finish (later steps of the same 施工单) are replanned
+too, and the projections of every 施工单 touched are refreshed (projection.py). Publishes
+``planning.updated`` for the departments whose plan changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy.orm import selectinload
+
+from app.enums import OPEN_TASK_STATUSES
+from app.extensions import db
+from app.models import PlanEntry, Task, WorkOrder, WorkOrderStep, Workstation
+from app.realtime import events
+from app.services.core import settings
+from app.services.planning import calendar as plant_calendar
+from app.services.planning import projection
+from app.services.planning.planner import (
+    Capability,
+    Lane,
+    PlanTask,
+    duration_seconds,
+    plan,
+)
+from app.services.planning.queues import (
+    Candidate,
+    QueueItem,
+    choose_workstation,
+    heads_first,
+    insertion_index,
+)
+from app.utils.timeutil import plant_zone, utcnow
+
+EVENT = "planning.updated"
+
+
+@dataclass
+class Result:
+    department_ids: set[int] = field(default_factory=set)  # replanned
+    changed_department_ids: set[int] = field(default_factory=set)  # whose plan changed
+    work_order_ids: set[int] = field(default_factory=set)  # whose projection was refreshed
+
+
+def enabled() -> bool:
+    return bool(settings.get("planning_enabled"))
+
+
+# One plan for the plant: a replan reads queues of several departments (later steps elsewhere), so two
+# replans locking departments one by one could deadlock. A transaction-scoped advisory lock serializes
+# them instead (PostgreSQL; SQLite writes one transaction at a time anyway) and never meets a row lock.
+PLAN_LOCK_KEY = 23_012_012
+
+
+def lock_plan() -> None:
+    """Wait for any other transaction's replan or move to commit; held until this transaction ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK_KEY})
+
+
+def any_workstation() -> bool:
+    """False until the first workstation is made: a plant without any plans nothing (cheaply)."""
+    return db.session.scalar(select(Workstation.id).limit(1)) is not None
+
+
+def planned_department_ids() -> set[int]:
+    return set(db.session.scalars(select(Workstation.department_id).where(Workstation.is_active).distinct()))
+
+
+def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) -> Result:
+    """Replan ``department_ids`` (None: the whole plant) and refresh the projections of their
+    施工单 and of ``work_order_ids``. Does nothing while planning is switched off."""
+    result = Result()
+    if not enabled():
+        return result
+    # Whole minutes: replans within the same minute leave unchanged tasks' rows alone (the plan's
+    # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
+    now = (now or utcnow()).replace(second=0, microsecond=0)
+    lock_plan()
+    if department_ids is None:
+        department_ids = set(db.session.scalars(select(Workstation.department_id).distinct()))
+    pending = {d for d in department_ids if d is not None}
+    touched_work_orders = set(work_order_ids)
+    for _ in range(8):  # later steps in other departments, a few rounds deep at most
+        if not pending:
+            break
+        changed_work_orders = _replan_round(pending, now, result, touched_work_orders)
+        result.department_ids |= pending
+        pending = _waiting_departments(changed_work_orders) - result.department_ids
+    result.work_order_ids = touched_work_orders
+    projection.refresh(touched_work_orders, now)
+    if result.changed_department_ids:
+        events.publish(EVENT, department_ids=sorted(result.changed_department_ids))
+    return result
+
+
+@dataclass
+class _Entry:
+    """A plan_entries row as plain data: read and written set-wise, never through the unit of work
+    (one UPDATE for a whole department instead of one per row)."""
+
+    task_id: int
+    workstation_id: int
+    work_order_id: int
+    position: int
+    queued_at: datetime
+    planned_start: datetime | None
+    planned_finish: datetime | None
+    conflict: bool
+    new: bool = False
+    dirty: bool = False
+
+
+_COLUMNS = ("task_id", "workstation_id", "work_order_id", "position", "queued_at", "planned_start", "planned_finish",
+            "conflict")
+
+
+def _replan_round(department_ids: set[int], now: datetime, result: Result, touched: set[int]) -> dict[int, int]:
+    zone = plant_zone()
+    cal = plant_calendar.load()
+    now_local = plant_calendar.to_local(now, zone)
+    stations = list(db.session.scalars(
+        select(Workstation).where(Workstation.department_id.in_(sorted(department_ids)))
+        .order_by(Workstation.id).options(selectinload(Workstation.capabilities))))
+    by_id = {w.id: w for w in stations}
+    capabilities = {w.id: {c.process_id: Capability(float(c.rate_per_hour), c.setup_minutes)
+                           for c in w.capabilities} for w in stations}
+    tasks = _open_tasks(department_ids)
+    table = PlanEntry.__table__
+    columns = [table.c[name] for name in _COLUMNS]
+    entries = [_Entry(*row) for row in db.session.execute(select(*columns).where(table.c.workstation_id.in_(sorted(by_id))))]
+    seen = {e.task_id for e in entries}
+    strays = [task_id for task_id in tasks if task_id not in seen]
+    if strays:
+        entries += [_Entry(*row) for row in db.session.execute(select(*columns).where(table.c.task_id.in_(strays)))]
+
+    lanes: dict[int, list[_Entry]] = {w.id: [] for w in stations if w.is_active}
+    removed, replace = [], []
+    for entry in sorted(entries, key=lambda e: (e.workstation_id, e.position, e.task_id)):
+        task = tasks.get(entry.task_id)
+        station = by_id.get(entry.workstation_id)
+        if task is None:
+            if station is not None:  # completed, cancelled, or gone to another department
+                removed.append(entry.task_id)
+                touched.add(entry.work_order_id)
+            continue
+        touched.add(task["work_order_id"])
+        if station is None or not station.is_active or station.department_id != task["department_id"] \
+                or task["process_id"] not in capabilities[station.id]:
+            replace.append(entry)
+        else:
+            lanes[station.id].append(entry)
+    queued = {e.task_id for lane in lanes.values() for e in lane}
+    arrivals = sorted((t for t in tasks.values() if t["id"] not in queued),
+                      key=lambda t: (t["dispatched_at"] or datetime.min, t["id"]))
+    replaced = {e.task_id: e for e in replace}
+
+    finish = {ws_id: max([now_local] + [plant_calendar.to_local(e.planned_finish, zone) for e in lane
+                                         if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
+    for task in arrivals:
+        touched.add(task["work_order_id"])
+        candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in stations
+                      if w.is_active and w.department_id == task["department_id"]
+                      and task["process_id"] in capabilities[w.id]]
+        chosen = choose_workstation(candidates)
+        entry = replaced.pop(task["id"], None)
+        if chosen is None:
+            if entry is not None:
+                removed.append(entry.task_id)
+            continue
+        lane = lanes[chosen.workstation_id]
+        index = insertion_index([_item(e, tasks) for e in lane], task["priority"])
+        if entry is None:
+            entry = _Entry(task["id"], chosen.workstation_id, task["work_order_id"], index, now, None, None, False,
+                           new=True)
+        entry.workstation_id, entry.queued_at, entry.dirty = chosen.workstation_id, now, True
+        lane.insert(index, entry)
+        spent = duration_seconds(_plan_task(task, now_local), capabilities[chosen.workstation_id][task["process_id"]])
+        finish[chosen.workstation_id] = cal.add_working(finish[chosen.workstation_id], spent) \
+            or finish[chosen.workstation_id]
+
+    # In-progress tasks stay at the head.
+    for lane in lanes.values():
+        items = heads_first([_item(e, tasks) for e in lane])
+        order = {item.task_id: index for index, item in enumerate(items)}
+        lane.sort(key=lambda e: order[e.task_id])
+
+    plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], plant_calendar.to_local(e.queued_at, zone))
+                  for lane in lanes.values() for e in lane}
+    plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
+    outside = _outside_finishes({t.work_order_id for t in plan_tasks.values()}, set(by_id), zone)
+    placements = plan(plan_lanes, plan_tasks, now_local, cal, outside)
+
+    changed_work_orders: dict[int, int] = {}  # 施工单 → the earliest step whose finish changed
+    for lane in lanes.values():
+        for index, entry in enumerate(lane):
+            placement = placements[entry.task_id]
+            start = plant_calendar.to_utc(placement.start, zone) if placement.start else None
+            end = plant_calendar.to_utc(placement.finish, zone) if placement.finish else None
+            if entry.planned_finish != end or entry.new:
+                sequence = plan_tasks[entry.task_id].step_sequence
+                changed_work_orders[entry.work_order_id] = min(sequence, changed_work_orders.get(entry.work_order_id,
+                                                                                                 sequence))
+            if (entry.position, entry.planned_start, entry.planned_finish, entry.conflict) != \
+                    (index, start, end, placement.conflict):
+                entry.position, entry.planned_start, entry.planned_finish = index, start, end
+                entry.conflict, entry.dirty = placement.conflict, True
+    written = [e for lane in lanes.values() for e in lane if e.dirty]
+    _write(removed, [e for e in written if e.new], [e for e in written if not e.new])
+    if removed or written:
+        result.changed_department_ids |= {w.department_id for w in stations}
+    touched |= set(changed_work_orders)
+    return changed_work_orders
+
+
+def _write(removed: list[int], inserted: list[_Entry], updated: list[_Entry]) -> None:
+    """Deletes, inserts and updates of plan entries, a statement (or a few) each."""
+    table = PlanEntry.__table__
+    session = db.session
+    if removed:
+        session.execute(delete(table).where(table.c.task_id.in_(sorted(removed))))
+    if inserted:
+        session.execute(insert(table), [{name: getattr(e, name) for name in _COLUMNS} for e in inserted])
+    if updated:
+        rows = [{name: getattr(e, name) for name in _COLUMNS} for e in updated]
+        if session.get_bind().dialect.name == "postgresql":
+            for start in range(0, len(rows), 2000):
+                _update_from_values(rows[start:start + 2000])
+        else:
+            session.execute(
+                update(table).where(table.c.task_id == bindparam("key"))
+                .values({name: bindparam(name) for name in _COLUMNS[1:]}),
+                [{"key": row["task_id"], **{name: row[name] for name in _COLUMNS[1:]}} for row in rows])
+    if removed or inserted or updated:
+        # Entries the session loaded before (move_task, a page) would be stale now.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, PlanEntry):
+                session.expire(obj)
+
+
+_UPDATE_FROM_ARRAYS = text(
+    "UPDATE plan_entries AS p SET workstation_id = v.workstation_id, position = v.position, queued_at = v.queued_at,"
+    " planned_start = v.planned_start, planned_finish = v.planned_finish, conflict = v.conflict"
+    " FROM unnest(CAST(:task_id AS integer[]), CAST(:workstation_id AS integer[]), CAST(:position AS integer[]),"
+    " CAST(:queued_at AS timestamp[]), CAST(:planned_start AS timestamp[]), CAST(:planned_finish AS timestamp[]),"
+    " CAST(:conflict AS boolean[]))"
+    " AS v(task_id, workstation_id, position, queued_at, planned_start, planned_finish, conflict)"
+    " WHERE p.task_id = v.task_id")
+
+
+def _update_from_values(rows: list[dict]) -> None:
+    """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
+    db.session.execute(_UPDATE_FROM_ARRAYS, {name: [row[name] for row in rows] for name in _COLUMNS if name != "work_order_id"})
+
+
+def _open_tasks(department_ids: set[int]) -> dict[int, dict]:
+    rows = db.session.execute(
+        select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
+               Task.completed_quantity, Task.department_id, Task.dispatched_at, WorkOrderStep.sequence,
+               WorkOrder.priority)
+        .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
+        .join(WorkOrder, Task.work_order_id == WorkOrder.id)
+        .where(Task.department_id.in_(sorted(department_ids)), Task.status.in_(OPEN_TASK_STATUSES))
+    ).mappings()
+    return {row["id"]: dict(row) for row in rows}
+
+
+def _item(entry: PlanEntry, tasks: dict[int, dict]) -> QueueItem:
+    task = tasks[entry.task_id]
+    return QueueItem(entry.task_id, task["priority"], task["status"] == "in_progress", entry.queued_at)
+
+
+def _plan_task(task: dict, queued_at: datetime) -> PlanTask:
+    remaining = max(0, (task["target_quantity"] or 0) - (task["completed_quantity"] or 0))
+    return PlanTask(task["id"], task["work_order_id"], task["sequence"], task["process_id"], remaining, queued_at)
+
+
+def _outside_finishes(work_order_ids: set[int], station_ids: set[int], zone) -> dict[int, list]:
+    """(step sequence, planned finish) of the open queued tasks of these 施工单 on other departments' workstations."""
+    if not work_order_ids:
+        return {}
+    rows = db.session.execute(
+        select(PlanEntry.work_order_id, WorkOrderStep.sequence, PlanEntry.planned_finish)
+        .join(Task, Task.id == PlanEntry.task_id).join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
+        .where(PlanEntry.work_order_id.in_(sorted(work_order_ids)), PlanEntry.workstation_id.not_in(sorted(station_ids)),
+               Task.status.in_(OPEN_TASK_STATUSES), PlanEntry.planned_finish.is_not(None)))
+    outside: dict[int, list] = {}
+    for work_order_id, sequence, finish in rows:
+        outside.setdefault(work_order_id, []).append((sequence, plant_calendar.to_local(finish, zone)))
+    return outside
+
+
+def _waiting_departments(changed: dict[int, int]) -> set[int]:
+    """Departments holding queued later steps of these 施工单 (施工单 → the earliest step whose finish
+    changed): those tasks wait for the changed finish."""
+    if not changed:
+        return set()
+    rows = db.session.execute(
+        select(Workstation.department_id, PlanEntry.work_order_id, WorkOrderStep.sequence)
+        .join(PlanEntry, PlanEntry.workstation_id == Workstation.id).join(Task, Task.id == PlanEntry.task_id)
+        .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
+        .where(PlanEntry.work_order_id.in_(sorted(changed))))
+    return {department_id for department_id, work_order_id, sequence in rows if sequence > changed[work_order_id]}

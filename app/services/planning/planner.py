@@ -1,0 +1,139 @@
+"""The planner (DOMAIN.md §12, "Planned times"): a pure function from queues to planned times.
+
+No database here: ``engine.py`` loads the queues, calls ``plan()`` and writes what changed; the
+unit tests call ``plan()`` with hand-made queues and a hand-made calendar.
+
+Rules, exactly as decided:
+- a task's duration = setup + (target − good) ÷ rate of its workstation for its process, in working time;
+- each workstation runs its queue in order, back to back, from ``now``;
+- a task also waits for the planned finish of the earlier steps of its 施工单 — only of their open,
+  queued tasks (``waits_for`` outside the planned set: their stored finish, or nothing);
+- the planner goes through the queues' heads and plans whichever head has all its earlier steps
+  planned; if no head can be planned, it plans the earliest-queued head as it stands and marks it
+  顺序冲突 (conflict);
+- same inputs, same plan (no dict or set order decides anything).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.services.planning.calendar import PlantCalendar
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    id: int
+    work_order_id: int
+    step_sequence: int
+    process_id: int
+    remaining: int  # target − good, never below 0
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class Capability:
+    rate_per_hour: float
+    setup_minutes: int
+
+
+@dataclass
+class Lane:
+    workstation_id: int
+    capabilities: Mapping[int, Capability]  # process id → rate and setup
+    task_ids: list[int] = field(default_factory=list)  # in queue order
+
+
+@dataclass(frozen=True)
+class Placement:
+    start: datetime | None  # None: the calendar has no working time left (无法排产)
+    finish: datetime | None
+    conflict: bool = False
+
+
+def duration_seconds(task: PlanTask, capability: Capability) -> int:
+    """Setup plus the remaining quantity at the standard rate, rounded up to whole seconds."""
+    return math.ceil(capability.setup_minutes * 60 + task.remaining * 3600 / capability.rate_per_hour)
+
+
+def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, calendar: PlantCalendar,
+         outside_finishes: Mapping[int, Iterable[tuple[int, datetime]]] | None = None) -> dict[int, Placement]:
+    """Planned start and finish of every queued task (naive local times, like ``now``).
+
+    ``outside_finishes``: per 施工单, (step sequence, planned finish) of its open queued tasks that
+    are not in ``lanes`` (other departments, planned earlier and left as they are).
+    """
+    lanes = sorted(lanes, key=lambda lane: lane.workstation_id)
+    outside = outside_finishes or {}
+    queued = {task_id for lane in lanes for task_id in lane.task_ids}
+    # Per 施工单, the queued tasks in this plan: who waits for whom.
+    by_work_order: dict[int, list[PlanTask]] = {}
+    for task_id in sorted(queued):
+        task = tasks[task_id]
+        by_work_order.setdefault(task.work_order_id, []).append(task)
+
+    placements: dict[int, Placement] = {}
+    free = {lane.workstation_id: now for lane in lanes}
+    heads = {lane.workstation_id: 0 for lane in lanes}
+
+    waits_for = {task_id: [other for other in by_work_order[tasks[task_id].work_order_id]
+                           if other.step_sequence < tasks[task_id].step_sequence] for task_id in queued}
+
+    def earlier(task: PlanTask) -> list[PlanTask]:
+        return waits_for[task.id]
+
+    def place(lane: Lane, task: PlanTask, conflict: bool) -> None:
+        ready = free[lane.workstation_id]
+        for other in earlier(task):
+            finish = placements[other.id].finish if other.id in placements else None
+            if finish is not None and finish > ready:
+                ready = finish
+        for sequence, finish in outside.get(task.work_order_id, ()):
+            if sequence < task.step_sequence and finish is not None and finish > ready:
+                ready = finish
+        capability = lane.capabilities.get(task.process_id)
+        start = calendar.next_working(ready)
+        if start is None or capability is None:
+            placements[task.id] = Placement(None, None, conflict)
+            return
+        finish = calendar.add_working(start, duration_seconds(task, capability))
+        placements[task.id] = Placement(start, finish, conflict)
+        if finish is not None:
+            free[lane.workstation_id] = finish
+        heads[lane.workstation_id] += 1
+
+    while True:
+        progressed = False
+        waiting: list[tuple[Lane, PlanTask]] = []
+        for lane in lanes:
+            while heads[lane.workstation_id] < len(lane.task_ids):
+                task = tasks[lane.task_ids[heads[lane.workstation_id]]]
+                if all(other.id in placements for other in earlier(task)):
+                    before = heads[lane.workstation_id]
+                    place(lane, task, conflict=False)
+                    progressed = True
+                    if heads[lane.workstation_id] == before:  # nothing more can be planned on this lane
+                        heads[lane.workstation_id] = len(lane.task_ids)
+                        _unplanned_rest(lane, before + 1, placements)
+                        break
+                else:
+                    waiting.append((lane, task))
+                    break
+        if progressed:
+            continue
+        if not waiting:
+            return placements
+        # The queues contradict step order: the earliest-queued head goes first, as it stands.
+        lane, task = min(waiting, key=lambda pair: (pair[1].queued_at, pair[1].id))
+        before = heads[lane.workstation_id]
+        place(lane, task, conflict=True)
+        if heads[lane.workstation_id] == before:
+            heads[lane.workstation_id] = len(lane.task_ids)
+            _unplanned_rest(lane, before + 1, placements)
+
+
+def _unplanned_rest(lane: Lane, start: int, placements: dict[int, Placement]) -> None:
+    for task_id in lane.task_ids[start:]:
+        placements.setdefault(task_id, Placement(None, None))

@@ -1,0 +1,171 @@
+"""Projection and 延期风险 (DOMAIN.md §12, "Projection").
+
+A 施工单's projected finish = the latest planned finish of its open tasks; 无法预计 when one of
+them is unplanned (not queued, or queued without planned times). Projected later than the delivery
+date (the projected finish's plant-local date after it) → 延期风险, and the 交期风险 notification
+(§9: creator and the customer's salesperson) once, the first time it crosses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+
+from app.enums import OPEN_TASK_STATUSES
+from app.extensions import db
+from app.models import Customer, PlanEntry, Task, WorkOrder, WorkOrderProjection
+from app.realtime import events
+from app.services.notifications import inbox as notifications
+from app.services.planning import calendar as plant_calendar
+from app.utils.timeutil import plant_zone, utcnow
+
+EVENT = "planning.projection"
+
+
+@dataclass(frozen=True)
+class Projection:
+    work_order_id: int
+    projected_finish: datetime | None  # naive UTC; None with unplanned (无法预计) or nothing open
+    unplanned: bool
+    at_risk: bool
+
+
+def compute(work_order_ids) -> dict[int, tuple[datetime | None, bool]]:
+    """Per 施工单: (latest planned finish of its open tasks, whether one of them is unplanned)."""
+    ids = sorted(set(work_order_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Task.work_order_id, func.count(Task.id), func.count(PlanEntry.planned_finish),
+               func.max(PlanEntry.planned_finish))
+        .outerjoin(PlanEntry, PlanEntry.task_id == Task.id)
+        .where(Task.work_order_id.in_(ids), Task.status.in_(OPEN_TASK_STATUSES))
+        .group_by(Task.work_order_id))
+    result = {work_order_id: (None, False) for work_order_id in ids}
+    for work_order_id, open_count, planned_count, latest in rows:
+        unplanned = planned_count < open_count
+        result[work_order_id] = (None if unplanned else latest, unplanned)
+    return result
+
+
+def is_late(projected_finish: datetime | None, delivery_date, zone=None) -> bool:
+    if projected_finish is None or delivery_date is None:
+        return False
+    return plant_calendar.to_local(projected_finish, zone or plant_zone()).date() > delivery_date
+
+
+# A live event for a 施工单 whose projection moved at least this much (or whose 延期风险 or 无法预计
+# changed): every replan moves the head of each queue to "now", and an event per 施工单 per minute
+# would be noise; the stored projection is always exact.
+EVENT_THRESHOLD = timedelta(minutes=30)
+_UPDATE_FROM_ARRAYS = text(
+    "UPDATE work_order_projections AS p SET projected_finish = v.projected_finish, unplanned = v.unplanned,"
+    " at_risk = v.at_risk, risk_notified_at = v.risk_notified_at, updated_at = v.updated_at"
+    " FROM unnest(CAST(:work_order_id AS integer[]), CAST(:projected_finish AS timestamp[]),"
+    " CAST(:unplanned AS boolean[]), CAST(:at_risk AS boolean[]), CAST(:risk_notified_at AS timestamp[]),"
+    " CAST(:updated_at AS timestamp[]))"
+    " AS v(work_order_id, projected_finish, unplanned, at_risk, risk_notified_at, updated_at)"
+    " WHERE p.work_order_id = v.work_order_id")
+_FIELDS = ("work_order_id", "projected_finish", "unplanned", "at_risk", "risk_notified_at", "updated_at")
+
+
+class _Ref:
+    """What events.publish reads of a 施工单: its id."""
+
+    def __init__(self, id_: int):
+        self.id = id_
+
+
+def refresh(work_order_ids, now: datetime | None = None) -> list[int]:
+    """Store the projections of these 施工单 (rows read and written set-wise); notify the first
+    crossing of a delivery date; announce the changes that matter. Returns the ids whose projection changed."""
+    ids = sorted(set(work_order_ids))
+    if not ids:
+        return []
+    now = now or utcnow()
+    zone = plant_zone()
+    computed = compute(ids)
+    table = WorkOrderProjection.__table__
+    stored = {row.work_order_id: row for row in db.session.execute(
+        select(table).where(table.c.work_order_id.in_(ids)))}
+    orders = {row.id: row for row in db.session.execute(
+        select(WorkOrder.id, WorkOrder.delivery_date, WorkOrder.created_by_id, Customer.salesperson_id)
+        .outerjoin(Customer, Customer.id == WorkOrder.customer_id).where(WorkOrder.id.in_(ids)))}
+    inserted, updated, changed, notify = [], [], [], []
+    for work_order_id in ids:
+        order = orders.get(work_order_id)
+        if order is None:
+            continue
+        finish, unplanned = computed[work_order_id]
+        at_risk = is_late(finish, order.delivery_date, zone)
+        row = stored.get(work_order_id)
+        if row is None and finish is None and not unplanned:
+            continue  # nothing open, never projected
+        before = (row.projected_finish, bool(row.unplanned), bool(row.at_risk)) if row else (None, False, False)
+        if row is not None and before == (finish, unplanned, at_risk):
+            continue
+        notified = row.risk_notified_at if row is not None else None
+        if at_risk and notified is None:
+            notified = now
+            notify.append((work_order_id, finish))
+        values = {"work_order_id": work_order_id, "projected_finish": finish, "unplanned": unplanned,
+                  "at_risk": at_risk, "risk_notified_at": notified, "updated_at": now}
+        (updated if row is not None else inserted).append(values)
+        changed.append(work_order_id)
+        moved = before[0] is None or finish is None or abs(finish - before[0]) >= EVENT_THRESHOLD
+        if at_risk != before[2] or unplanned != before[1] or moved:
+            users = [order.created_by_id, order.salesperson_id] if at_risk != before[2] else []
+            events.publish(EVENT, work_order=_Ref(work_order_id), user_ids=users)
+    if inserted:
+        db.session.execute(insert(table), inserted)
+    if updated:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(_UPDATE_FROM_ARRAYS, {name: [row[name] for row in updated] for name in _FIELDS})
+        else:
+            db.session.execute(update(table).where(table.c.work_order_id == bindparam("key"))
+                               .values({name: bindparam(name) for name in _FIELDS[1:]}),
+                               [{"key": row["work_order_id"], **{name: row[name] for name in _FIELDS[1:]}}
+                                for row in updated])
+    if inserted or updated:
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, WorkOrderProjection):
+                db.session.expire(obj)
+    for work_order_id, finish in notify:
+        work_order = db.session.get(WorkOrder, work_order_id)
+        local = plant_calendar.to_local(finish, zone).strftime("%Y-%m-%d %H:%M")
+        notifications.notify_delivery_risk(work_order, local)
+    return changed
+
+
+def projection_for_workorder(work_order) -> Projection | None:
+    """The stored projection of a 施工单 (None: planning is off, or it was never planned)."""
+    from app.services.planning.engine import enabled
+
+    if not enabled():
+        return None
+    work_order_id = getattr(work_order, "id", work_order)
+    row = db.session.get(WorkOrderProjection, work_order_id)
+    if row is None:
+        return None
+    return Projection(work_order_id, row.projected_finish, bool(row.unplanned), bool(row.at_risk))
+
+
+def at_risk_workorder_ids(work_order_ids=None) -> set[int]:
+    """The 施工单 at 延期风险 (among ``work_order_ids`` when given); empty while planning is off."""
+    from app.services.planning.engine import enabled
+
+    if not enabled():
+        return set()
+    statement = select(WorkOrderProjection.work_order_id).where(WorkOrderProjection.at_risk.is_(True))
+    if work_order_ids is not None:
+        ids = sorted(set(work_order_ids))
+        if not ids:
+            return set()
+        statement = statement.where(WorkOrderProjection.work_order_id.in_(ids))
+    return set(db.session.scalars(statement))
+
+
+def at_risk_filter():
+    """A SQL condition on WorkOrder: at 延期风险 (for the 施工单 list's filter)."""
+    return WorkOrder.id.in_(select(WorkOrderProjection.work_order_id).where(WorkOrderProjection.at_risk.is_(True)))
