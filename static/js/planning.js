@@ -108,8 +108,9 @@
   });
 
   document.addEventListener("htmx:afterSettle", function (evt) {
-    var target = evt.detail.target;
-    if (!focusKey || !target || target.id !== "planning-region") return;
+    // The swapped-out region is detached: look in the one now in the page.
+    var target = region();
+    if (!focusKey || !target || !evt.detail.target || evt.detail.target.id !== "planning-region") return;
     var again = target.querySelector('[data-plan-key="' + focusKey + '"]');
     var task = focusKey.split("-").pop();
     if (!again) again = target.querySelector('[data-task-id="' + task + '"] [data-plan-key], [data-task-id="' + task + '"]');
