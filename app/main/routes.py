@@ -6,6 +6,7 @@ from app.extensions import csrf, db
 from app.main import bp
 from app.policy import can, landing_endpoint
 from app.services import statistics
+from app.services.planning import risk_lists
 
 
 @bp.route("/")
@@ -14,7 +15,7 @@ def index():
     if not can(current_user, "dashboard.view"):
         return redirect(url_for(landing_endpoint(current_user)))
     return render_template("main/index.html", board=statistics.dashboard(current_user),
-                           completed_params=statistics.completed_params)
+                           completed_params=statistics.completed_params, at_risk=risk_lists.for_dashboard(current_user))
 
 
 @bp.route("/healthz")

@@ -15,7 +15,7 @@ from wtforms import FieldList
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
-from app.services import design_files
+from app.services import design_files, planning
 from app.services import tasks as task_service
 from app.services import workorders as service
 from app.services.errors import Conflict, Invalid, NotFound
@@ -70,7 +70,7 @@ def index():
                                       current_app.config["PAGE_SIZE"])
     query = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("workorders/index.html", "workorders/_list.html", form=form, page=result, query=query,
-                       service=service)
+                       service=service, at_risk_ids=planning.at_risk_workorder_ids([wo.id for wo in result.items]))
 
 
 # ---------------------------------------------------------------- create and edit
@@ -379,7 +379,8 @@ def _detail_context(work_order, **extra) -> dict:
         "wo": work_order, "problems": problems,
         "actions": service.available_actions(current_user, work_order, problems),
         "may_edit_drafts": service.may_edit_drafts(current_user, work_order),
-        "audit_rows": service.audit_trail(work_order), "service": service, **extra,
+        "audit_rows": service.audit_trail(work_order), "service": service,
+        "projection": planning.projection_for_workorder(work_order), **extra,
     }
 
 
