@@ -3,9 +3,8 @@ refused move with its reason, a second browser following live, the bound kiosk's
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from planning_world import build_planned_world, entry, queue
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
