@@ -87,7 +87,8 @@ def my_open_task_ids(user, work_order_id: int | None = None) -> list[int]:
     return list(db.session.scalars(statement))
 
 
-def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) -> tuple[list[int], int]:
+def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1,
+                       exclude: list[int] | None = None) -> tuple[list[int], int]:
     """One page of the pending unassigned tasks of the user's departments, and their total.
 
     A department may have thousands of candidates. They are gathered first from the tasks (a
@@ -100,6 +101,8 @@ def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) ->
                   Task.status == "pending"]
     if work_order_id:
         conditions.append(Task.work_order_id == work_order_id)
+    if exclude:  # a bound kiosk shows its workstation's queue above: each task once on the page
+        conditions.append(Task.id.not_in(exclude))
     candidates = (select(Task.id, Task.work_order_id).where(*conditions).cte("candidates")
                   .prefix_with("MATERIALIZED", dialect="postgresql"))
     statement = (
@@ -189,12 +192,13 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
         board["plan"] = {block.task.id: block for block in queue}
         board["live_channels"]["mine"] += f" dept:{workstation.department_id}"
     mine_ids = [block.task.id for block in queue] if workstation is not None else my_open_task_ids(user, work_order_id)
+    exclude = mine_ids if workstation is not None else None
     claimable_ids, total = [], 0
     if region in (None, "claimable"):
-        claimable_ids, total = claimable_task_ids(user, work_order_id, page)
+        claimable_ids, total = claimable_task_ids(user, work_order_id, page, exclude)
         if page > 1 and not claimable_ids:  # the list shrank under an old link: back to the first page
             board["page"] = 1
-            claimable_ids, total = claimable_task_ids(user, work_order_id, 1)
+            claimable_ids, total = claimable_task_ids(user, work_order_id, 1, exclude)
     loaded = load_in_order(mine_ids + claimable_ids)
     mine, claimable = loaded[:len(mine_ids)], loaded[len(mine_ids):]
     known = {

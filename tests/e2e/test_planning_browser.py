@@ -3,7 +3,8 @@ refused move with its reason, a second browser following live, the bound kiosk's
 import re
 
 import pytest
-from planning_world import build_planned_world, entry, queue
+from browser_support import undersized_targets
+from planning_world import build_planned_world, entry, new_print_task, queue
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -113,3 +114,25 @@ def test_a_second_browser_sees_the_move_live(world, page_factory):
 
     expect(lane(watcher, target).locator(f'[data-task-id="{world.second.id}"]')).to_have_count(1)
     assert world.second.id in queue(target)
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["1024x768", "390x844"])
+def test_the_kiosk_bound_to_a_workstation_shows_its_queue_in_order(world, page_factory, screenshot_dir, size):
+    third = new_print_task(world, "T-THIRD")
+    assert third.id in queue(world.press_1) + queue(world.press_2)
+    page = page_factory(viewport=size)
+    page.goto("/kiosk/login")
+    assert undersized_targets(page) == []
+    page.get_by_label("工号").fill(world.operator.employee_no)
+    page.get_by_label("PIN").fill("1234")
+    page.get_by_label("本机机台（可选）").select_option(str(world.press_1.id))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/kiosk$"))
+
+    expected = queue(world.press_1)
+    items = page.locator("#kiosk-queue > li")
+    expect(items).to_have_count(len(expected))
+    assert [int(n) for n in items.evaluate_all("els => els.map(el => el.dataset.taskId)")] == expected
+    expect(items.first.locator(".kiosk-plan-next")).to_have_text("下一个")
+    assert undersized_targets(page) == []
+    page.screenshot(path=f"{screenshot_dir}/planning-kiosk-bound-{size[0]}.png", full_page=True)

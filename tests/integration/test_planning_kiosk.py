@@ -127,3 +127,16 @@ def test_without_workstations_the_login_has_no_select(client, db):
     f.UserFactory(roles=["operator"])
     db.session.commit()
     assert 'name="workstation_id"' not in client.get("/kiosk/login").get_data(as_text=True)
+
+
+def test_a_queued_task_is_not_listed_again_under_claimable(client, world):
+    kiosk_login(client, world.operator, world.press_1.id)
+    page = client.get("/kiosk").get_data(as_text=True)
+    claimable = page.split('id="kiosk-claimable"')[1]
+    shown = queue(world.press_1)
+    for task_id in shown:
+        assert f'id="task-{task_id}"' not in claimable
+    others = [t.id for t in (world.task, world.second, world.third) if t.id not in shown]
+    for task_id in others:
+        assert f'id="task-{task_id}"' in claimable
+    assert page.count(f'id="task-{shown[0]}"') == 1
