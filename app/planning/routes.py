@@ -13,7 +13,7 @@ from app.planning import bp
 from app.policy import led_department_ids, require
 from app.services import planning
 from app.services.errors import Invalid
-from app.services.planning import timeline
+from app.services.planning import actual_rates, timeline
 from app.utils.fields import database_int, lenient_int
 from app.utils.http import is_htmx
 from app.views import render_page
@@ -43,8 +43,9 @@ def _page(department_id: int | None, view: str):
     plan = planning.plan_for_department(department_id, current_user._get_current_object()) \
         if department_id is not None else None
     axis = timeline.for_today()
+    rates = actual_rates.for_department(department_id) if department_id is not None else {}
     return render_page("planning/index.html", "planning/_region.html", departments=departments, plan=plan,
-                       view=view, axis=axis, rates={}, enabled=planning.enabled())
+                       view=view, axis=axis, rates=rates, enabled=planning.enabled())
 
 
 @bp.route("/planning")

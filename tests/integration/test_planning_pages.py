@@ -200,3 +200,58 @@ def test_the_navigation_shows_planning_to_desk_roles_only(client, login, world):
 def test_an_unknown_department_is_404(client, login, world):
     login(world.admin)
     assert client.get("/planning?department=999999").status_code == 404
+
+
+# ---------------------------------------------------------------- actual rates beside the standard ones
+
+def worked(task, hours, good, days_ago=1, operator=None):
+    from datetime import timedelta
+
+    from app.models import TimeLog
+    from app.services import audit
+    from app.utils.timeutil import utcnow
+
+    started = utcnow() - timedelta(days=days_ago)
+    db.session.add(TimeLog(task_id=task.id, operator_id=(operator or task.operator or f.UserFactory()).id,
+                           started_at=started, ended_at=started + timedelta(hours=hours)))
+    row = audit.record(None, "task", task.id, "report", task_id=task.id, work_order_id=task.work_order_id,
+                       department_id=task.department_id, quantity_delta=good)
+    row.at = started + timedelta(hours=hours)
+    db.session.commit()
+
+
+def test_the_rate_each_workstation_reached_in_the_last_30_days(client, login, world):
+    from app.services.planning import actual_rates
+
+    login(world.supervisor)
+    on_p1 = world.task if entry(world.task).workstation_id == world.press_1.id else world.second
+    worked(on_p1, 2, 1600)
+    worked(on_p1, 1, 400)
+    worked(on_p1, 5, 99999, days_ago=40)  # older than 30 days: left out
+    rates = actual_rates.for_department(world.printing.id)
+    assert rates == {(world.press_1.id, world.task.process_id): pytest.approx(2000 / 3)}
+    page = client.get(f"/planning?department={world.printing.id}").get_data(as_text=True)
+    lane_head = page.split(f'id="lane-{world.press_1.id}"')[1].split("</header>")[0]
+    assert "标准 1000/h" in lane_head and '<span class="plan-actual">667/h</span>' in lane_head
+    other = page.split(f'id="lane-{world.press_2.id}"')[1].split("</header>")[0]
+    assert '<span class="plan-actual">—</span>' in other
+
+
+def test_a_finished_task_counts_for_the_only_capable_workstation(world):
+    from app.services.planning import actual_rates
+
+    die = f.TaskFactory(step=world.die_step, number="T-DIE-PRINTING", department=world.printing, status="completed")
+    worked(die, 2, 3000)
+    assert actual_rates.for_department(world.printing.id) == {(world.cutter.id, die.process_id): pytest.approx(1500)}
+
+
+def test_a_finished_task_with_several_capable_workstations_is_not_guessed(world):
+    from app.services.planning import actual_rates
+
+    done = new_print_task(world, "T-DONE")
+    done.status = "completed"
+    planning.triggers.mark_departments([world.printing.id])
+    db.session.commit()
+    assert entry(done) is None
+    worked(done, 2, 3000)
+    assert actual_rates.for_department(world.printing.id) == {}
