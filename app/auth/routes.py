@@ -68,9 +68,10 @@ def kiosk_login():
     status = 200
     if form.validate_on_submit():
         try:
+            chosen = _chosen_workstation(form)  # a malformed choice is refused before the PIN is tried
             user = auth_service.authenticate_pin(form.employee_no.data, form.pin.data, terminal, client_ip())
             try:
-                kiosk_binding.bind(terminal, user, _chosen_workstation(form))
+                kiosk_binding.bind(terminal, user, chosen)
             except Invalid:
                 db.session.rollback()
                 raise
