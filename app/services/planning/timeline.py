@@ -13,8 +13,8 @@ from app.services.planning import calendar as plant_calendar
 from app.utils.timeutil import plant_today, plant_zone
 
 DAYS_SHOWN = 5
-PX_PER_HOUR = 48
-MIN_BLOCK_PX = 64
+PX_PER_HOUR = 60
+MIN_BLOCK_PX = 112
 
 
 @dataclass(frozen=True)
