@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.kiosk import bp as kiosk_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
+    from app.planning import bp as planning_bp
     from app.realtime.socket import bp as realtime_bp
     from app.reports import bp as reports_bp
     from app.supervision import bp as supervision_bp
@@ -89,6 +90,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         auth_bp, main_bp, workorders_bp, tasks_bp, kiosk_bp, supervision_bp, dispatch_bp,
-        notifications_bp, reports_bp, admin_bp, board_bp, realtime_bp, api_bp,
+        notifications_bp, planning_bp, reports_bp, admin_bp, board_bp, realtime_bp, api_bp,
     ):
         app.register_blueprint(blueprint)

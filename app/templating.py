@@ -28,6 +28,7 @@ NAVIGATION = [
     ("supervision.board", _l("主管看板"), "supervisor.board"),
     ("dispatch.pool", _l("待分派"), "dispatch.pool"),
     ("dispatch.rules", _l("分派规则"), "dispatch.rules.view"),
+    ("planning.index", _l("排产"), "planning.view"),
     ("reports.stats", _l("数据统计"), "stats.view"),
     ("admin.index", _l("系统管理"), "admin.access"),
     ("admin.customers", _l("客户"), "admin.customers"),

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
 
@@ -20,4 +20,6 @@ class KioskLoginForm(FlaskForm):
             Regexp(r"^\d+$", message=_l("PIN 为 4–6 位数字")),
         ],
     )
+    # Optional (DOMAIN.md §12): the terminal's workstation; choices are set by the view.
+    workstation_id = SelectField(_l("本机机台（可选）"), validate_choice=False)
     submit = SubmitField(_l("登录"))

@@ -99,6 +99,7 @@ class WorkOrderFilterForm(Form):
     delivery_from = DateField(_l("交货日期从"))
     delivery_to = DateField(_l("交货日期至"))
     overdue = BooleanField(_l("仅看逾期"))
+    at_risk = BooleanField(_l("仅看延期风险"))
     sort = SelectField(_l("排序"), choices=list(workorders.SORT_LABELS.items()), default="-created",
                        validate_choice=False)
 
@@ -114,5 +115,5 @@ class WorkOrderFilterForm(Form):
             status=known(self.status), priority=known(self.priority), customer_id=self.customer_id.data,
             salesperson_id=self.salesperson_id.data, created_by_id=self.created_by_id.data,
             delivery_from=self.delivery_from.data, delivery_to=self.delivery_to.data,
-            overdue=bool(self.overdue.data), sort=known(self.sort) or "-created",
+            overdue=bool(self.overdue.data), at_risk=bool(self.at_risk.data), sort=known(self.sort) or "-created",
         )

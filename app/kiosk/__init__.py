@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("kiosk", __name__)
 
-from app.kiosk import routes  # noqa: E402,F401
+from app.kiosk import routes  # noqa: F401

@@ -12,6 +12,7 @@ from app.services.core.errors import NotFound
 from app.utils.http import is_htmx
 from app.views import memoized_gettext, render_page
 from app.utils.fields import lenient_int
+from app.services.planning import kiosk_binding
 
 REGIONS = {"mine": "kiosk/_mine.html", "claimable": "kiosk/_claimable.html", "scanned": "kiosk/_scanned.html"}
 
@@ -28,8 +29,9 @@ def index():
     require(user, "kiosk.use")
     region = request.args.get("region") if is_htmx() else None
     region = region if region in REGIONS else None
+    workstation = kiosk_binding.workstation_for(request.cookies.get(kiosk_binding.TERMINAL_COOKIE), user)
     context = kiosk_board(user, region=region, work_order_id=_int_arg("wo"), highlight=_int_arg("highlight"),
-                          page=_int_arg("page") or 1)
+                          page=_int_arg("page") or 1, workstation=workstation)
     return render_page("kiosk/index.html", REGIONS.get(region), gettext=memoized_gettext(), **context)
 
 

@@ -6,6 +6,7 @@ from app.extensions import csrf, db
 from app.main import bp
 from app.policy import can, landing_endpoint
 from app.services.reports import dashboard as stats_dashboard
+from app.services.planning import risk_lists
 
 
 @bp.route("/")
@@ -14,7 +15,8 @@ def index():
     if not can(current_user, "dashboard.view"):
         return redirect(url_for(landing_endpoint(current_user)))
     return render_template("main/index.html", board=stats_dashboard.dashboard(current_user),
-                           completed_params=stats_dashboard.completed_params)
+                           completed_params=stats_dashboard.completed_params,
+                           at_risk=risk_lists.for_dashboard(current_user))
 
 
 @bp.route("/healthz")

@@ -18,6 +18,7 @@ from app.models import WorkOrder
 from app.policy import require
 from app.services.workorders import design_files
 from app.services.tasks import auto_complete as task_auto_complete
+from app.services import planning
 from app.services import workorders as service
 from app.services.workorders import transitions as transition_service
 from app.services.core.errors import Conflict, Invalid, NotFound
@@ -49,7 +50,7 @@ def index():
                                       current_app.config["PAGE_SIZE"])
     query = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("workorders/index.html", "workorders/_list.html", form=form, page=result, query=query,
-                       service=service)
+                       service=service, at_risk_ids=planning.at_risk_workorder_ids([wo.id for wo in result.items]))
 
 
 # ---------------------------------------------------------------- create and edit
@@ -358,7 +359,8 @@ def _detail_context(work_order, **extra) -> dict:
         "wo": work_order, "problems": problems,
         "actions": service.available_actions(current_user, work_order, problems),
         "may_edit_drafts": service.may_edit_drafts(current_user, work_order),
-        "audit_rows": service.audit_trail(work_order), "service": service, **extra,
+        "audit_rows": service.audit_trail(work_order), "service": service,
+        "projection": planning.projection_for_workorder(work_order), **extra,
     }
 
 

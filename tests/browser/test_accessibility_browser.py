@@ -125,7 +125,8 @@ def test_desk_pages_as_admin(demo, page_factory):
     department = _db.session.scalar(select(Department).where(Department.code == "printing"))
     for path in ["/", "/workorders", f"/workorders/{approved.id}", f"/workorders/{approved.id}/print",
                  "/tasks", f"/tasks/{task.id}", "/notifications", "/stats", "/stats/assignments",
-                 "/stats/collaboration", "/dispatch/rules", "/dispatch/pool", f"/board/{department.code}",
+                 "/stats/collaboration", "/dispatch/rules", "/dispatch/pool", "/planning", "/planning?view=table",
+                 f"/board/{department.code}",
                  "/admin/", "/admin/users", f"/admin/users/{user.id}/edit", "/admin/departments",
                  f"/admin/departments/{department.id}/edit", "/admin/processes", "/admin/processes/new",
                  "/admin/customers", "/admin/customers/new", "/admin/products", "/admin/products/new",

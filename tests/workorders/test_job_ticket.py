@@ -125,7 +125,7 @@ def test_a_ticket_costs_the_same_queries_however_much_its_work_order_holds(clien
     _db.session.commit()
     _db.session.expire_all()
     assert count_queries(client, url, headers=HTMX) == few
-    assert few == 12  # the viewer (3), settings, the task, and the ticket's 7
+    assert few == 13  # the viewer (3), settings, the task, the ticket's 7 and its plan entry (排产)
 
 
 # ---------------------------------------------------------------- the design file, for whoever sees the task

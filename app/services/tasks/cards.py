@@ -85,7 +85,8 @@ def my_open_task_ids(user, work_order_id: int | None = None) -> list[int]:
     return list(db.session.scalars(statement))
 
 
-def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) -> tuple[list[int], int]:
+def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1,
+                       exclude: list[int] | None = None) -> tuple[list[int], int]:
     """One page of the tasks ``user`` may claim now (app.rules.task_claiming), and their total.
 
     A department may have thousands of candidates. They are gathered first from the tasks (a
@@ -97,6 +98,8 @@ def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1) ->
     conditions = list(claimable_task_conditions(user))
     if work_order_id:
         conditions.append(Task.work_order_id == work_order_id)
+    if exclude:  # a bound kiosk shows its workstation's queue above: each task once on the page
+        conditions.append(Task.id.not_in(exclude))
     candidates = (select(Task.id, Task.work_order_id).where(*conditions).cte("candidates")
                   .prefix_with("MATERIALIZED", dialect="postgresql"))
     statement = (
@@ -159,8 +162,12 @@ def group_by_status(cards: list[Card]) -> list[tuple[str, list[Card]]]:
     return [(status, [c for c in cards if c.task.status == status]) for status in MY_GROUPS]
 
 
-def kiosk_board(user, *, region: str | None, work_order_id: int | None, highlight: int | None, page: int) -> dict:
-    """Everything the kiosk page (or one of its regions: mine / claimable / scanned) shows."""
+def kiosk_board(user, *, region: str | None, work_order_id: int | None, highlight: int | None, page: int,
+                workstation=None) -> dict:
+    """Everything the kiosk page (or one of its regions: mine / claimable / scanned) shows.
+
+    A kiosk bound to ``workstation`` (排产, DOMAIN.md §12) shows that workstation's queue in plan order
+    as 我的任务, the next task first; each card with its planned start and finish."""
     board = {
         "filters": {"wo": work_order_id, "highlight": highlight}, "page": page, "page_size": CLAIMABLE_PAGE_SIZE,
         # The live-update channels each region follows (docs/LIVE.md).
@@ -172,17 +179,27 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
     }
     plant = settings.all_values()
     board["idle_seconds"] = plant["kiosk_idle_logout_seconds"]
-    mine_ids = my_open_task_ids(user, work_order_id)
+    queue = []
+    if workstation is not None:
+        from app.services import planning
+
+        queue = [block for block in planning.queue_for_workstation(workstation.id)
+                 if not work_order_id or block.task.work_order_id == work_order_id]
+        board["workstation"] = workstation
+        board["plan"] = {block.task.id: block for block in queue}
+        board["live_channels"]["mine"] += f" dept:{workstation.department_id}"
+    mine_ids = [block.task.id for block in queue] if workstation is not None else my_open_task_ids(user, work_order_id)
+    exclude = mine_ids if workstation is not None else None
     claimable_ids, total = [], 0
     if region in (None, "claimable"):
-        claimable_ids, total = claimable_task_ids(user, work_order_id, page)
+        claimable_ids, total = claimable_task_ids(user, work_order_id, page, exclude)
         if page > 1 and not claimable_ids:  # the list shrank under an old link: back to the first page
             board["page"] = 1
-            claimable_ids, total = claimable_task_ids(user, work_order_id, 1)
+            claimable_ids, total = claimable_task_ids(user, work_order_id, 1, exclude)
     loaded = load_in_order(mine_ids + claimable_ids)
     mine, claimable = loaded[:len(mine_ids)], loaded[len(mine_ids):]
     known = {
-        "held": capacity.open_task_count(user.id) if work_order_id else len(mine),
+        "held": capacity.open_task_count(user.id) if work_order_id or workstation is not None else len(mine),
         "cap": plant["operator_task_cap"], "highlight": highlight, "waiting": waiting_steps(mine + claimable),
     }
     # A scanned task is shown once, in 扫码结果 on top: a second copy in its list would repeat every id of its card.
@@ -190,7 +207,11 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
         return [task for task in tasks if task.id != highlight]
 
     if region in (None, "mine"):
-        board["my_groups"] = group_by_status(build_cards(listed(mine), user, **known))
+        if workstation is not None:
+            board["queue_cards"] = build_cards(listed(mine), user, **known)
+            board["my_groups"] = []
+        else:
+            board["my_groups"] = group_by_status(build_cards(listed(mine), user, **known))
         board["my_count"] = len(mine)
     if region in (None, "claimable"):
         board["claimable_cards"] = build_cards(listed(claimable), user, **known)

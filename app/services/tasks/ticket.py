@@ -13,8 +13,17 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import (
-    Material, Plate, PlateProduct, Process, Product, Task, WorkOrder, WorkOrderMaterial, WorkOrderProduct,
-    WorkOrderStep, work_order_plates,
+    Material,
+    Plate,
+    PlateProduct,
+    Process,
+    Product,
+    Task,
+    WorkOrder,
+    WorkOrderMaterial,
+    WorkOrderProduct,
+    WorkOrderStep,
+    work_order_plates,
 )
 
 # Design files a browser shows itself: images inline on the ticket, PDFs in its own viewer.
@@ -68,6 +77,7 @@ class JobTicket:
     printing: bool = False
     cutting: bool = False
     design_file: str | None = field(default=None)  # "image", "pdf" or "file" when the 施工单 has one
+    plan: object = None  # its PlanEntry (planned workstation and times, DOMAIN.md §8/§12); None: not queued
 
     @property
     def steps_before(self) -> list[StepLine]:
@@ -104,7 +114,14 @@ def job_ticket(task: Task) -> JobTicket:
         printing=task.task_type == "printing",
         cutting=task.material_line_id is not None,
         design_file=design_file_type(work_order.design_file_name),
+        plan=_plan(task),
     )
+
+
+def _plan(task: Task):
+    from app.services import planning
+
+    return planning.plan_entry(task.id) if planning.enabled() else None
 
 
 def _products(task: Task) -> list[ProductLine]:

@@ -95,6 +95,7 @@ class ListFilters:
     delivery_from: date | None = None
     delivery_to: date | None = None
     overdue: bool = False
+    at_risk: bool = False  # 延期风险 (DOMAIN.md §12)
     sort: str = "-created"
 
 
@@ -154,6 +155,10 @@ def list_work_orders(user, filters: ListFilters, page: int = 1, per_page: int = 
     if filters.overdue:
         conditions.append(WorkOrder.delivery_date < plant_today())
         conditions.append(WorkOrder.status.not_in(("completed", "cancelled")))
+    if filters.at_risk:
+        from app.services import planning
+
+        conditions.append(planning.at_risk_filter())
     total = db.session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions))
     page = max(1, page)
     statement = (
