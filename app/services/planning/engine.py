@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
-from sqlalchemy.orm import selectinload
 
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
-from app.models import PlanEntry, Task, WorkOrder, WorkOrderStep, Workstation
+from app.models import (
+    PlanEntry,
+    Task,
+    WorkOrder,
+    WorkOrderStep,
+    Workstation,
+    WorkstationProcess,
+)
 from app.realtime import events
 from app.services import settings
 from app.services.planning import calendar as plant_calendar
@@ -75,7 +81,12 @@ def planned_department_ids() -> set[int]:
 
 def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) -> Result:
     """Replan ``department_ids`` (None: the whole plant) and refresh the projections of their
-    施工单 and of ``work_order_ids``. Does nothing while planning is switched off."""
+    施工单 and of ``work_order_ids``. Does nothing while planning is switched off.
+
+    Everything the plan needs is read once, set-wise (the workstations with their capabilities, the
+    plan entries with their tasks' status and step, the open tasks of the planned departments); the
+    rounds (the departments asked for, then those holding later steps whose earlier finish moved) run
+    in memory on that snapshot, and only the rows that differ from it are written at the end."""
     result = Result()
     if not enabled():
         return result
@@ -83,16 +94,19 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
     now = (now or utcnow()).replace(second=0, microsecond=0)
     lock_plan()
+    state = _State.load(department_ids)
     if department_ids is None:
-        department_ids = set(db.session.scalars(select(Workstation.department_id).distinct()))
+        department_ids = {w.department_id for w in state.stations}
     pending = {d for d in department_ids if d is not None}
     touched_work_orders = set(work_order_ids)
     for _ in range(8):  # later steps in other departments, a few rounds deep at most
         if not pending:
             break
-        changed_work_orders = _replan_round(pending, now, result, touched_work_orders)
+        changed_work_orders = _replan_round(state, pending, now, result)
         result.department_ids |= pending
-        pending = _waiting_departments(changed_work_orders) - result.department_ids
+        pending = state.waiting_departments(changed_work_orders) - result.department_ids
+    # Projections move only with the 施工单 whose entries changed (or that the caller names).
+    touched_work_orders |= state.write()
     result.work_order_ids = touched_work_orders
     projection.refresh(touched_work_orders, now)
     if result.changed_department_ids:
@@ -103,7 +117,7 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
 @dataclass
 class _Entry:
     """A plan_entries row as plain data: read and written set-wise, never through the unit of work
-    (one UPDATE for a whole department instead of one per row)."""
+    (one UPDATE for the whole plan instead of one per row)."""
 
     task_id: int
     workstation_id: int
@@ -116,29 +130,130 @@ class _Entry:
     new: bool = False
     dirty: bool = False
 
+    def values(self) -> tuple:
+        return (self.task_id, self.workstation_id, self.work_order_id, self.position, self.queued_at,
+                self.planned_start, self.planned_finish, self.conflict)
+
 
 _COLUMNS = ("task_id", "workstation_id", "work_order_id", "position", "queued_at", "planned_start", "planned_finish",
             "conflict")
 
 
-def _replan_round(department_ids: set[int], now: datetime, result: Result, touched: set[int]) -> dict[int, int]:
+@dataclass(frozen=True)
+class _Station:
+    id: int
+    code: str
+    department_id: int
+    is_active: bool
+
+
+class _State:
+    """The plant's plan as read at the start of a replan, and as the rounds change it (in memory)."""
+
+    def __init__(self, stations, capabilities, entries, task_info, tasks):
+        self.stations: list[_Station] = stations  # every workstation, by id
+        self.station_by_id = {w.id: w for w in stations}
+        self.capabilities: dict[int, dict[int, Capability]] = capabilities
+        self.entries: dict[int, _Entry] = entries  # task id → entry (the current plan)
+        self.original = {task_id: e.values() for task_id, e in entries.items()}
+        self.task_info: dict[int, tuple[str, int]] = task_info  # task id → (status, step sequence), queued tasks
+        self.tasks: dict[int, dict] = tasks  # open tasks of the departments replanned, by id
+        self.tasks_by_department: dict[int, dict[int, dict]] = {}
+        for task in tasks.values():
+            self.tasks_by_department.setdefault(task["department_id"], {})[task["id"]] = task
+
+    @classmethod
+    def load(cls, department_ids) -> _State:
+        session = db.session
+        stations = [_Station(*row) for row in session.execute(
+            select(Workstation.id, Workstation.code, Workstation.department_id, Workstation.is_active)
+            .order_by(Workstation.id))]
+        capabilities: dict[int, dict[int, Capability]] = {w.id: {} for w in stations}
+        cap = WorkstationProcess.__table__.c
+        for ws_id, process_id, rate, setup in session.execute(
+                select(cap.workstation_id, cap.process_id, cap.rate_per_hour, cap.setup_minutes)):
+            capabilities.setdefault(ws_id, {})[process_id] = Capability(float(rate), setup)
+        table = PlanEntry.__table__
+        entries, task_info = {}, {}
+        for row in session.execute(
+                select(*[table.c[name] for name in _COLUMNS], Task.status, WorkOrderStep.sequence)
+                .join(Task, Task.id == table.c.task_id).join(WorkOrderStep, Task.step_id == WorkOrderStep.id)):
+            entries[row[0]] = _Entry(*row[:8])
+            task_info[row[0]] = (row[8], row[9])
+        departments = {w.department_id for w in stations}
+        if department_ids is not None:
+            departments |= {d for d in department_ids if d is not None}
+        return cls(stations, capabilities, entries, task_info, _open_tasks(departments))
+
+    def open_tasks(self, department_ids: set[int]) -> dict[int, dict]:
+        tasks: dict[int, dict] = {}
+        for department_id in sorted(department_ids):
+            tasks.update(self.tasks_by_department.get(department_id, {}))
+        return tasks
+
+    def outside_finishes(self, work_order_ids: set[int], station_ids: set[int], zone) -> dict[int, list]:
+        """(step sequence, planned finish) of the open queued tasks of these 施工单 on other departments' workstations."""
+        outside: dict[int, list] = {}
+        if not work_order_ids:
+            return outside
+        for task_id in sorted(self.entries):
+            entry = self.entries[task_id]
+            if entry.work_order_id not in work_order_ids or entry.workstation_id in station_ids \
+                    or entry.planned_finish is None:
+                continue
+            status, sequence = self.info(task_id)
+            if status in OPEN_TASK_STATUSES:
+                outside.setdefault(entry.work_order_id, []).append(
+                    (sequence, plant_calendar.to_local(entry.planned_finish, zone)))
+        return outside
+
+    def info(self, task_id: int) -> tuple[str, int]:
+        task = self.tasks.get(task_id)
+        if task is not None:
+            return task["status"], task["sequence"]
+        return self.task_info[task_id]
+
+    def waiting_departments(self, changed: dict[int, int]) -> set[int]:
+        """Departments holding queued later steps of these 施工单 (施工单 → the earliest step whose
+        finish changed): those tasks wait for the changed finish."""
+        if not changed:
+            return set()
+        departments = set()
+        for task_id, entry in self.entries.items():
+            if entry.work_order_id in changed and self.info(task_id)[1] > changed[entry.work_order_id]:
+                station = self.station_by_id.get(entry.workstation_id)
+                if station is not None:
+                    departments.add(station.department_id)
+        return departments
+
+    def write(self) -> set[int]:
+        """Write the rows that differ from what was read; returns the 施工单 of those rows."""
+        removed = [task_id for task_id in self.original if task_id not in self.entries]
+        inserted, updated = [], []
+        for task_id, entry in self.entries.items():
+            before = self.original.get(task_id)
+            if before is None:
+                inserted.append(entry)
+            elif before != entry.values():
+                updated.append(entry)
+        _write(removed, inserted, updated)
+        work_orders = {self.original[task_id][2] for task_id in removed}
+        work_orders |= {e.work_order_id for e in inserted} | {self.original[e.task_id][2] for e in updated}
+        work_orders |= {e.work_order_id for e in updated}
+        return work_orders
+
+
+def _replan_round(state: _State, department_ids: set[int], now: datetime, result: Result) -> dict[int, int]:
     zone = plant_zone()
     cal = plant_calendar.load()
     now_local = plant_calendar.to_local(now, zone)
-    stations = list(db.session.scalars(
-        select(Workstation).where(Workstation.department_id.in_(sorted(department_ids)))
-        .order_by(Workstation.id).options(selectinload(Workstation.capabilities))))
+    stations = [w for w in state.stations if w.department_id in department_ids]
     by_id = {w.id: w for w in stations}
-    capabilities = {w.id: {c.process_id: Capability(float(c.rate_per_hour), c.setup_minutes)
-                           for c in w.capabilities} for w in stations}
-    tasks = _open_tasks(department_ids)
-    table = PlanEntry.__table__
-    columns = [table.c[name] for name in _COLUMNS]
-    entries = [_Entry(*row) for row in db.session.execute(select(*columns).where(table.c.workstation_id.in_(sorted(by_id))))]
+    capabilities = {w.id: state.capabilities.get(w.id, {}) for w in stations}
+    tasks = state.open_tasks(department_ids)
+    entries = [e for e in state.entries.values() if e.workstation_id in by_id]
     seen = {e.task_id for e in entries}
-    strays = [task_id for task_id in tasks if task_id not in seen]
-    if strays:
-        entries += [_Entry(*row) for row in db.session.execute(select(*columns).where(table.c.task_id.in_(strays)))]
+    entries += [state.entries[task_id] for task_id in tasks if task_id not in seen and task_id in state.entries]
 
     lanes: dict[int, list[_Entry]] = {w.id: [] for w in stations if w.is_active}
     removed, replace = [], []
@@ -148,9 +263,7 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
         if task is None:
             if station is not None:  # completed, cancelled, or gone to another department
                 removed.append(entry.task_id)
-                touched.add(entry.work_order_id)
             continue
-        touched.add(task["work_order_id"])
         if station is None or not station.is_active or station.department_id != task["department_id"] \
                 or task["process_id"] not in capabilities[station.id]:
             replace.append(entry)
@@ -164,7 +277,6 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
     finish = {ws_id: max([now_local] + [plant_calendar.to_local(e.planned_finish, zone) for e in lane
                                          if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
     for task in arrivals:
-        touched.add(task["work_order_id"])
         candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in stations
                       if w.is_active and w.department_id == task["department_id"]
                       and task["process_id"] in capabilities[w.id]]
@@ -194,7 +306,7 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
     plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], plant_calendar.to_local(e.queued_at, zone))
                   for lane in lanes.values() for e in lane}
     plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
-    outside = _outside_finishes({t.work_order_id for t in plan_tasks.values()}, set(by_id), zone)
+    outside = state.outside_finishes({t.work_order_id for t in plan_tasks.values()}, set(by_id), zone)
     placements = plan(plan_lanes, plan_tasks, now_local, cal, outside)
 
     changed_work_orders: dict[int, int] = {}  # 施工单 → the earliest step whose finish changed
@@ -212,10 +324,14 @@ def _replan_round(department_ids: set[int], now: datetime, result: Result, touch
                 entry.position, entry.planned_start, entry.planned_finish = index, start, end
                 entry.conflict, entry.dirty = placement.conflict, True
     written = [e for lane in lanes.values() for e in lane if e.dirty]
-    _write(removed, [e for e in written if e.new], [e for e in written if not e.new])
+    # The round's changes go to the in-memory plan; the rows are written once, at the end (_State.write).
+    for task_id in removed:
+        state.entries.pop(task_id, None)
+    for entry in written:
+        state.entries[entry.task_id] = entry
+        entry.new = entry.dirty = False
     if removed or written:
         result.changed_department_ids |= {w.department_id for w in stations}
-    touched |= set(changed_work_orders)
     return changed_work_orders
 
 
@@ -279,31 +395,3 @@ def _item(entry: PlanEntry, tasks: dict[int, dict]) -> QueueItem:
 def _plan_task(task: dict, queued_at: datetime) -> PlanTask:
     remaining = max(0, (task["target_quantity"] or 0) - (task["completed_quantity"] or 0))
     return PlanTask(task["id"], task["work_order_id"], task["sequence"], task["process_id"], remaining, queued_at)
-
-
-def _outside_finishes(work_order_ids: set[int], station_ids: set[int], zone) -> dict[int, list]:
-    """(step sequence, planned finish) of the open queued tasks of these 施工单 on other departments' workstations."""
-    if not work_order_ids:
-        return {}
-    rows = db.session.execute(
-        select(PlanEntry.work_order_id, WorkOrderStep.sequence, PlanEntry.planned_finish)
-        .join(Task, Task.id == PlanEntry.task_id).join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
-        .where(PlanEntry.work_order_id.in_(sorted(work_order_ids)), PlanEntry.workstation_id.not_in(sorted(station_ids)),
-               Task.status.in_(OPEN_TASK_STATUSES), PlanEntry.planned_finish.is_not(None)))
-    outside: dict[int, list] = {}
-    for work_order_id, sequence, finish in rows:
-        outside.setdefault(work_order_id, []).append((sequence, plant_calendar.to_local(finish, zone)))
-    return outside
-
-
-def _waiting_departments(changed: dict[int, int]) -> set[int]:
-    """Departments holding queued later steps of these 施工单 (施工单 → the earliest step whose finish
-    changed): those tasks wait for the changed finish."""
-    if not changed:
-        return set()
-    rows = db.session.execute(
-        select(Workstation.department_id, PlanEntry.work_order_id, WorkOrderStep.sequence)
-        .join(PlanEntry, PlanEntry.workstation_id == Workstation.id).join(Task, Task.id == PlanEntry.task_id)
-        .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
-        .where(PlanEntry.work_order_id.in_(sorted(changed))))
-    return {department_id for department_id, work_order_id, sequence in rows if sequence > changed[work_order_id]}
