@@ -10,7 +10,8 @@ too, and the projections of every 施工单 touched are refreshed (projection.py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
 
@@ -95,6 +96,7 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     now = (now or utcnow()).replace(second=0, microsecond=0)
     lock_plan()
     state = _State.load(department_ids)
+    cal, zone = plant_calendar.load(), _Clock.of(plant_zone(), now)
     if department_ids is None:
         department_ids = {w.department_id for w in state.stations}
     pending = {d for d in department_ids if d is not None}
@@ -102,7 +104,7 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     for _ in range(8):  # later steps in other departments, a few rounds deep at most
         if not pending:
             break
-        changed_work_orders = _replan_round(state, pending, now, result)
+        changed_work_orders = _replan_round(state, pending, now, result, cal, zone)
         result.department_ids |= pending
         pending = state.waiting_departments(changed_work_orders) - result.department_ids
     # Projections move only with the 施工单 whose entries changed (or that the caller names).
@@ -112,6 +114,42 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     if result.changed_department_ids:
         events.publish(EVENT, department_ids=sorted(result.changed_department_ids))
     return result
+
+
+class _Clock:
+    """UTC ⇄ plant wall clock for the times a plan holds, fast: the plant's zone has one UTC offset over
+    the months around ``now`` (checked day by day), so a conversion is an addition; outside that
+    span, or around a change of offset, the zone converts as before (calendar.to_local / to_utc)."""
+
+    _cache: ClassVar[dict] = {}
+    SPAN_DAYS = (-120, 420)
+
+    def __init__(self, zone, now: datetime):
+        self.zone = zone
+        offsets = {zone.utcoffset(now.replace(tzinfo=None) + timedelta(days=day))
+                   for day in range(self.SPAN_DAYS[0], self.SPAN_DAYS[1] + 1)}
+        self.offset = offsets.pop() if len(offsets) == 1 else None
+        self.low = now + timedelta(days=self.SPAN_DAYS[0] + 2)
+        self.high = now + timedelta(days=self.SPAN_DAYS[1] - 2)
+
+    @classmethod
+    def of(cls, zone, now: datetime) -> _Clock:
+        key = (str(zone), now.date())
+        clock = cls._cache.get(key)
+        if clock is None or clock.zone is not zone:
+            cls._cache.clear()
+            clock = cls._cache[key] = cls(zone, now)
+        return clock
+
+    def local(self, moment: datetime) -> datetime:
+        if self.offset is not None and self.low <= moment <= self.high:
+            return moment + self.offset
+        return plant_calendar.to_local(moment, self.zone)
+
+    def utc(self, moment: datetime) -> datetime:
+        if self.offset is not None and self.low <= moment <= self.high:
+            return moment - self.offset
+        return plant_calendar.to_utc(moment, self.zone)
 
 
 @dataclass
@@ -204,7 +242,7 @@ class _State:
             status, sequence = self.info(task_id)
             if status in OPEN_TASK_STATUSES:
                 outside.setdefault(entry.work_order_id, []).append(
-                    (sequence, plant_calendar.to_local(entry.planned_finish, zone)))
+                    (sequence, zone.local(entry.planned_finish)))
         return outside
 
     def info(self, task_id: int) -> tuple[str, int]:
@@ -243,10 +281,9 @@ class _State:
         return work_orders
 
 
-def _replan_round(state: _State, department_ids: set[int], now: datetime, result: Result) -> dict[int, int]:
-    zone = plant_zone()
-    cal = plant_calendar.load()
-    now_local = plant_calendar.to_local(now, zone)
+def _replan_round(state: _State, department_ids: set[int], now: datetime, result: Result,
+                  cal: plant_calendar.PlantCalendar, zone: _Clock) -> dict[int, int]:
+    now_local = zone.local(now)
     stations = [w for w in state.stations if w.department_id in department_ids]
     by_id = {w.id: w for w in stations}
     capabilities = {w.id: state.capabilities.get(w.id, {}) for w in stations}
@@ -274,7 +311,7 @@ def _replan_round(state: _State, department_ids: set[int], now: datetime, result
                       key=lambda t: (t["dispatched_at"] or datetime.min, t["id"]))
     replaced = {e.task_id: e for e in replace}
 
-    finish = {ws_id: max([now_local] + [plant_calendar.to_local(e.planned_finish, zone) for e in lane
+    finish = {ws_id: max([now_local] + [zone.local(e.planned_finish) for e in lane
                                          if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
     for task in arrivals:
         candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in stations
@@ -303,7 +340,7 @@ def _replan_round(state: _State, department_ids: set[int], now: datetime, result
         order = {item.task_id: index for index, item in enumerate(items)}
         lane.sort(key=lambda e: order[e.task_id])
 
-    plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], plant_calendar.to_local(e.queued_at, zone))
+    plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
                   for lane in lanes.values() for e in lane}
     plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
     outside = state.outside_finishes({t.work_order_id for t in plan_tasks.values()}, set(by_id), zone)
@@ -313,8 +350,8 @@ def _replan_round(state: _State, department_ids: set[int], now: datetime, result
     for lane in lanes.values():
         for index, entry in enumerate(lane):
             placement = placements[entry.task_id]
-            start = plant_calendar.to_utc(placement.start, zone) if placement.start else None
-            end = plant_calendar.to_utc(placement.finish, zone) if placement.finish else None
+            start = zone.utc(placement.start) if placement.start else None
+            end = zone.utc(placement.finish) if placement.finish else None
             if entry.planned_finish != end or entry.new:
                 sequence = plan_tasks[entry.task_id].step_sequence
                 changed_work_orders[entry.work_order_id] = min(sequence, changed_work_orders.get(entry.work_order_id,
