@@ -397,19 +397,38 @@ def _write(removed: list[int], inserted: list[_Entry], updated: list[_Entry]) ->
                 session.expire(obj)
 
 
+# The new values travel as PostgreSQL array literals built here (one text parameter per column):
+# psycopg's own list dumping costs more than the UPDATE itself for a plan of a thousand rows.
 _UPDATE_FROM_ARRAYS = text(
     "UPDATE plan_entries AS p SET workstation_id = v.workstation_id, position = v.position, queued_at = v.queued_at,"
     " planned_start = v.planned_start, planned_finish = v.planned_finish, conflict = v.conflict"
-    " FROM unnest(CAST(:task_id AS integer[]), CAST(:workstation_id AS integer[]), CAST(:position AS integer[]),"
-    " CAST(:queued_at AS timestamp[]), CAST(:planned_start AS timestamp[]), CAST(:planned_finish AS timestamp[]),"
-    " CAST(:conflict AS boolean[]))"
+    " FROM unnest(CAST(CAST(:task_id AS text) AS integer[]), CAST(CAST(:workstation_id AS text) AS integer[]),"
+    " CAST(CAST(:position AS text) AS integer[]), CAST(CAST(:queued_at AS text) AS timestamp[]),"
+    " CAST(CAST(:planned_start AS text) AS timestamp[]), CAST(CAST(:planned_finish AS text) AS timestamp[]),"
+    " CAST(CAST(:conflict AS text) AS boolean[]))"
     " AS v(task_id, workstation_id, position, queued_at, planned_start, planned_finish, conflict)"
     " WHERE p.task_id = v.task_id")
 
 
+def _array_literal(values) -> str:
+    """``{1,2}`` / ``{"2026-12-07 08:00:00",NULL}`` / ``{t,f}``: integers, naive datetimes, booleans or None."""
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        elif isinstance(value, bool):
+            items.append("t" if value else "f")
+        elif isinstance(value, datetime):
+            items.append(f'"{value.isoformat(" ")}"')
+        else:
+            items.append(str(int(value)))
+    return "{" + ",".join(items) + "}"
+
+
 def _update_from_values(rows: list[dict]) -> None:
     """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
-    db.session.execute(_UPDATE_FROM_ARRAYS, {name: [row[name] for row in rows] for name in _COLUMNS if name != "work_order_id"})
+    db.session.execute(_UPDATE_FROM_ARRAYS, {name: _array_literal([row[name] for row in rows])
+                                             for name in _COLUMNS if name != "work_order_id"})
 
 
 def _open_tasks(department_ids: set[int]) -> dict[int, dict]:
