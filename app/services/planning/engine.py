@@ -202,7 +202,9 @@ class _State:
 
     @classmethod
     def load(cls, department_ids) -> _State:
-        session = db.session
+        # Plain rows straight from the connection (no ORM loading); pending changes go first.
+        db.session.flush()
+        session = db.session.connection()
         stations = [_Station(*row) for row in session.execute(
             select(Workstation.id, Workstation.code, Workstation.department_id, Workstation.is_active)
             .order_by(Workstation.id))]
@@ -432,15 +434,14 @@ def _update_from_values(rows: list[dict]) -> None:
 
 
 def _open_tasks(department_ids: set[int]) -> dict[int, dict]:
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
                Task.completed_quantity, Task.department_id, Task.dispatched_at, WorkOrderStep.sequence,
                WorkOrder.priority)
         .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
         .join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(Task.department_id.in_(sorted(department_ids)), Task.status.in_(OPEN_TASK_STATUSES))
-    ).mappings()
-    return {row["id"]: dict(row) for row in rows}
+        .where(Task.department_id.in_(sorted(department_ids)), Task.status.in_(OPEN_TASK_STATUSES)))
+    return {row[0]: row._asdict() for row in rows}
 
 
 def _item(entry: PlanEntry, tasks: dict[int, dict]) -> QueueItem:
