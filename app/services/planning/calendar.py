@@ -51,17 +51,30 @@ class PlantCalendar:
     def next_working(self, moment: datetime) -> datetime | None:
         """The first working instant at or after ``moment`` (the end of a window is not inside it)."""
         day = moment.date()
-        minute = (moment - datetime.combine(day, time())).total_seconds() / 60
         for offset in range(MAX_LOOKAHEAD_DAYS):
-            current = day + timedelta(days=offset)
-            for start, end in self.windows_on(current):
-                if offset == 0 and minute >= end:
-                    continue
-                midnight = datetime.combine(current, time())
-                if offset == 0 and minute >= start:
-                    return moment
-                return midnight + timedelta(minutes=start)
+            spans = self._spans(day + timedelta(days=offset) if offset else day)
+            for start, end in spans:
+                if offset == 0:
+                    if moment >= end:
+                        continue
+                    if moment >= start:
+                        return moment
+                return start
         return None
+
+    def _spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The working windows of ``day`` as datetimes (kept: the planner asks for the same days
+        thousands of times)."""
+        cache = self.__dict__.get("_span_cache")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_span_cache", cache)
+        spans = cache.get(day)
+        if spans is None:
+            midnight = datetime.combine(day, time())
+            spans = cache[day] = tuple((midnight + timedelta(minutes=start), midnight + timedelta(minutes=end))
+                                       for start, end in self.windows_on(day))
+        return spans
 
     def add_working(self, moment: datetime, seconds: float) -> datetime | None:
         """``moment`` plus ``seconds`` of working time; a span ending exactly at a window's end ends there."""
@@ -91,12 +104,9 @@ class PlantCalendar:
         return days
 
     def _window_end(self, moment: datetime) -> datetime:
-        day = moment.date()
-        midnight = datetime.combine(day, time())
-        minute = (moment - midnight).total_seconds() / 60
-        for start, end in self.windows_on(day):
-            if start <= minute < end:
-                return midnight + timedelta(minutes=end)
+        for start, end in self._spans(moment.date()):
+            if start <= moment < end:
+                return end
         raise ValueError("not a working instant")  # pragma: no cover - next_working() returned it
 
 

@@ -104,36 +104,63 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, ca
             free[lane.workstation_id] = finish
         heads[lane.workstation_id] += 1
 
+    # Which queued tasks wait for which, and how many of their earlier steps are still unplanned.
+    # A head is planned as soon as nothing it waits for is missing: its times depend only on its
+    # lane's previous task and on its earlier steps, so the order in which ready heads are taken
+    # changes nothing, and the heads left when none is ready are the same as going through every
+    # queue's head again and again (one pass over the tasks instead of one per round).
+    missing = {task_id: len(waits_for[task_id]) for task_id in queued}
+    dependents: dict[int, list[int]] = {task_id: [] for task_id in queued}
+    for task_id in sorted(queued):
+        for other in waits_for[task_id]:
+            dependents[other.id].append(task_id)
+    lane_of: dict[int, Lane] = {}
+    position: dict[int, int] = {}
+    for lane in lanes:
+        for index, task_id in enumerate(lane.task_ids):
+            lane_of[task_id], position[task_id] = lane, index
+    ready: list[Lane] = list(reversed(lanes))
+
+    def mark(task_id: int) -> None:
+        for other in dependents.get(task_id, ()):
+            missing[other] -= 1
+            if missing[other] == 0:
+                lane = lane_of[other]
+                if heads[lane.workstation_id] == position[other]:
+                    ready.append(lane)
+
+    def stop(lane: Lane, after: int) -> None:
+        """Nothing more can be planned on this lane: the rest stays unplanned."""
+        heads[lane.workstation_id] = len(lane.task_ids)
+        for task_id in lane.task_ids[after:]:
+            if task_id not in placements:
+                placements[task_id] = Placement(None, None)
+                mark(task_id)
+
+    def advance(lane: Lane) -> None:
+        while heads[lane.workstation_id] < len(lane.task_ids):
+            task = tasks[lane.task_ids[heads[lane.workstation_id]]]
+            if missing[task.id]:
+                return
+            before = heads[lane.workstation_id]
+            place(lane, task, conflict=False)
+            mark(task.id)
+            if heads[lane.workstation_id] == before:
+                stop(lane, before + 1)
+                return
+
     while True:
-        progressed = False
-        waiting: list[tuple[Lane, PlanTask]] = []
-        for lane in lanes:
-            while heads[lane.workstation_id] < len(lane.task_ids):
-                task = tasks[lane.task_ids[heads[lane.workstation_id]]]
-                if all(other.id in placements for other in earlier(task)):
-                    before = heads[lane.workstation_id]
-                    place(lane, task, conflict=False)
-                    progressed = True
-                    if heads[lane.workstation_id] == before:  # nothing more can be planned on this lane
-                        heads[lane.workstation_id] = len(lane.task_ids)
-                        _unplanned_rest(lane, before + 1, placements)
-                        break
-                else:
-                    waiting.append((lane, task))
-                    break
-        if progressed:
-            continue
+        while ready:
+            advance(ready.pop())
+        waiting = [(lane, tasks[lane.task_ids[heads[lane.workstation_id]]]) for lane in lanes
+                   if heads[lane.workstation_id] < len(lane.task_ids)]
         if not waiting:
             return placements
         # The queues contradict step order: the earliest-queued head goes first, as it stands.
         lane, task = min(waiting, key=lambda pair: (pair[1].queued_at, pair[1].id))
         before = heads[lane.workstation_id]
         place(lane, task, conflict=True)
+        mark(task.id)
         if heads[lane.workstation_id] == before:
-            heads[lane.workstation_id] = len(lane.task_ids)
-            _unplanned_rest(lane, before + 1, placements)
-
-
-def _unplanned_rest(lane: Lane, start: int, placements: dict[int, Placement]) -> None:
-    for task_id in lane.task_ids[start:]:
-        placements.setdefault(task_id, Placement(None, None))
+            stop(lane, before + 1)
+        ready.append(lane)

@@ -77,7 +77,8 @@ def _before_commit(session: Session) -> None:
     try:
         session.flush()  # new tasks get their ids
         everything, departments, work_orders = _collect(session)
-        if not (everything or departments or work_orders) or not engine.any_workstation():
+        # Planning switched off: stop before looking for workstations (the settings are read once per request).
+        if not (everything or departments or work_orders) or not engine.enabled() or not engine.any_workstation():
             return
         if everything:
             engine.replan(None, work_orders)
