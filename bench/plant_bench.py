@@ -61,7 +61,6 @@ from urllib.parse import urlencode, urlsplit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, load_plant
@@ -838,7 +837,7 @@ class Nginx:
     docs/DEPLOYMENT.md §13 sets up several hosts. A self-signed certificate; ``https_port`` is where it serves."""
 
     def __init__(self, upstreams: list[str], binary: str = "/usr/sbin/nginx"):
-        from integration.live_support import free_port
+        from testkit.live import free_port
 
         self.binary = binary
         self.http_port, self.https_port = free_port(), free_port()
@@ -902,7 +901,7 @@ def simulate(url: str, args, out=print) -> dict:
     """Serve ``url`` (a database holding the plant), open the screens, run the rates; the summary."""
     from contextlib import ExitStack
 
-    from integration.live_support import Gunicorn
+    from testkit.live import Gunicorn
 
     screens, extra = plan_screens(url, args.kiosks, args.supervisors, args.boards, args.desks)
     threads = len(screens) + 32  # every socket holds a thread; the kernel may put most on one worker

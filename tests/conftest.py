@@ -29,28 +29,6 @@ for _path in (ROOT, TESTS):
 from testkit.pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
 
-def _alias_old_helper_modules() -> None:
-    """Until every branch written against the old layout is merged: its imports of the old helper
-    modules (``from kiosk_world import build_world``) find the same modules under their new names.
-    New tests import ``support.…`` / ``testkit.…`` or ask for the fixtures below."""
-    import importlib
-    import types
-
-    for old, new in {"kiosk_world": "support.kiosk_world", "ticket_world": "support.ticket_world",
-                     "workorder_support": "support.workorders", "browser_support": "support.browser",
-                     "pgcluster": "testkit.pgcluster", "integration.admin_support": "support.admin",
-                     "integration.live_support": "testkit.live"}.items():
-        sys.modules.setdefault(old, importlib.import_module(new))
-    # reports_world also gave its fixtures by import (``from reports_world import sign_in, world``).
-    legacy = types.ModuleType("reports_world")
-    legacy.__dict__.update(vars(importlib.import_module("support.reports_world")))
-    legacy.world = pytest.fixture(name="world")(lambda reports_world: reports_world)
-    legacy.sign_in = pytest.fixture(name="sign_in")(lambda sign_in: sign_in)
-    sys.modules.setdefault("reports_world", legacy)
-
-
-_alias_old_helper_modules()
-
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 _cluster: ThrowawayCluster | None = None
