@@ -44,14 +44,14 @@ def create_app(config: dict | None = None) -> Flask:
     sock.init_app(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
-    from app.services.core import reference  # noqa: F401  (versions the reference data every flush changes)
-    from app.services import planning  # noqa: F401  (replans just before every commit that moved the plan)
     from app.auth.session import init_login
     from app.errors.handlers import register_error_handlers
+    from app.errors.input_guard import init_input_guard
     from app.observability import init_observability
     from app.security import init_security_headers
+    from app.services import planning  # noqa: F401  (replans just before every commit that moved the plan)
+    from app.services.core import reference  # noqa: F401  (versions the reference data every flush changes)
     from app.templating import register_template_helpers
-    from app.errors.input_guard import init_input_guard
 
     init_observability(app)
     init_login(app)

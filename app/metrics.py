@@ -23,7 +23,7 @@ import hmac
 import ipaddress
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -66,7 +66,7 @@ def observe_event_delivery(created_at: float | None) -> None:
 def event_created_at(payload: dict) -> float | None:
     """The Unix time of an event payload's ``at`` (naive UTC, app/realtime/events.py)."""
     try:
-        return datetime.fromisoformat(payload["at"]).replace(tzinfo=timezone.utc).timestamp()
+        return datetime.fromisoformat(payload["at"]).replace(tzinfo=UTC).timestamp()
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -21,17 +21,28 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select, text, update
 
 from app.extensions import db
 from app.models import (
-    Counter, Customer, Department, Process, Product, Role, Task, TimeLog, User, WorkOrder, WorkOrderProduct,
-    WorkOrderStep, user_departments, user_roles,
+    Counter,
+    Customer,
+    Department,
+    Process,
+    Product,
+    Role,
+    Task,
+    TimeLog,
+    User,
+    WorkOrder,
+    WorkOrderProduct,
+    WorkOrderStep,
+    user_departments,
+    user_roles,
 )
-from app.services.core import reference
-from app.services.core import work_periods
+from app.services.core import reference, work_periods
 from app.utils.timeutil import plant_zone, utcnow
 
 WORK_ORDERS = 5_000
@@ -73,7 +84,7 @@ def already_built() -> bool:
 
 def plant_date(at: datetime) -> date:
     """The shop-floor date of a naive UTC time."""
-    return at.replace(tzinfo=timezone.utc).astimezone(plant_zone()).date()
+    return at.replace(tzinfo=UTC).astimezone(plant_zone()).date()
 
 
 def scaled(count: int, scale: float, least: int) -> int:

@@ -13,8 +13,18 @@ from sqlalchemy import select
 from app.enums import RoleCode
 from app.extensions import db
 from app.models import (
-    AssignmentRule, Customer, Department, Material, Plate, PlateProduct, Process, Product, ProductMaterial,
-    ProductProcess, Role, User,
+    AssignmentRule,
+    Customer,
+    Department,
+    Material,
+    Plate,
+    PlateProduct,
+    Process,
+    Product,
+    ProductMaterial,
+    ProductProcess,
+    Role,
+    User,
 )
 from app.models.org import hash_secret
 from app.services.core import settings as settings_service
@@ -299,7 +309,7 @@ def load_demo() -> str:
 def demo_logins_text() -> str:
     lines = [f"演示账号（密码均为 {DEMO_PASSWORD}） / Demo logins (password {DEMO_PASSWORD}):",
              "  办公室登录 http://127.0.0.1:5000/login"]
-    for username, name, roles, departments, employee_no, pin in DEMO_USERS:
+    for username, name, roles, _departments, employee_no, pin in DEMO_USERS:
         role_text = "、".join(RoleCode.label_of(r) for r in roles)
         line = f"    {username:<15} {name:<6} {role_text}"
         if pin:

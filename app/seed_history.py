@@ -19,13 +19,21 @@ from sqlalchemy import select
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import (
-    ApprovalLog, AuditLog, Notification, Plate, Task, TimeLog, User, WorkOrder, WorkOrderStep,
+    ApprovalLog,
+    AuditLog,
+    Notification,
+    Plate,
+    Task,
+    TimeLog,
+    User,
+    WorkOrder,
+    WorkOrderStep,
 )
 from app.seed_workorders import DemoWorkOrder, make_demo_work_order
+from app.services.core.errors import DomainError
 from app.services.dispatch import assignment
 from app.services.tasks import actions as tasks
 from app.services.tasks import auto_complete as task_auto_complete
-from app.services.core.errors import DomainError
 from app.utils.timeutil import utcnow
 
 

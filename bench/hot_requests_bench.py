@@ -59,7 +59,9 @@ def measure(app, user, url: str, htmx: bool, requests: int, warmup: int, engine)
     gc.collect()
     gc.freeze()
     statements = []
-    listener = lambda *args: statements.append(1)
+    def listener(*args):
+        statements.append(1)
+
     event.listen(engine, "before_cursor_execute", listener)
     cpu, wall = [], []
     try:

@@ -28,15 +28,24 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from sqlalchemy import event, func, insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.enums import OPEN_TASK_STATUSES  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
-    Customer, Department, Process, Role, Task, User, WorkOrder, WorkOrderStep, user_departments, user_roles,
+    Customer,
+    Department,
+    Process,
+    Role,
+    Task,
+    User,
+    WorkOrder,
+    WorkOrderStep,
+    user_departments,
+    user_roles,
 )
-from app.enums import OPEN_TASK_STATUSES  # noqa: E402
-from app.services.tasks.cards import claimable_task_ids  # noqa: E402
-from app.templating import RENDERED_FRAGMENTS  # noqa: E402
 from app.seed import seed_presets  # noqa: E402
 from app.services.core import settings  # noqa: E402
+from app.services.tasks.cards import claimable_task_ids  # noqa: E402
+from app.templating import RENDERED_FRAGMENTS  # noqa: E402
 from app.utils.timeutil import plant_today, utcnow  # noqa: E402
 
 TASKS_PER_WORK_ORDER = 25

@@ -6,7 +6,6 @@ import sys
 from contextlib import contextmanager
 
 
-
 @contextmanager
 def postgres_database(name: str):
     """Yield the SQLAlchemy URL of a PostgreSQL database; exit with status 2 and a message when there is none.

@@ -2,9 +2,8 @@ import logging
 import warnings
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 from sqlalchemy.exc import SAWarning
 
 # Batch mode on SQLite reflects a table (and the tables it refers to) to copy it, and SQLite cannot

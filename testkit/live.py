@@ -172,7 +172,7 @@ class Gunicorn:
                  config: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115 - lives as long as the server
         self.command = [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-k", "gthread",
             "--workers", str(workers), "--threads", str(threads), "--no-control-socket", "--graceful-timeout", "1",
@@ -234,10 +234,9 @@ def create_schema_and_user(database_url: str, username: str, roles=("operator",)
     """Tables (db.create_all, as the integrator's migration would) and one user with the password ``PASSWORD``."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
-
-    from app import models as m
     from werkzeug.security import generate_password_hash
 
+    from app import models as m
     from app.extensions import db
 
     engine = create_engine(database_url)

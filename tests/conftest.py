@@ -28,7 +28,6 @@ for _path in (ROOT, TESTS):
 
 from testkit.pgcluster import ThrowawayCluster, find_bin_dir  # noqa: E402
 
-
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 _cluster: ThrowawayCluster | None = None

@@ -8,8 +8,8 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from app.extensions import db
 from app import models as m
+from app.extensions import db
 from app.services.admin import api_tokens
 from app.utils.timeutil import plant_today
 from testkit.live import CHEAP_HASH_METHOD, PASSWORD  # noqa: F401  (re-exported: tests import them from here)

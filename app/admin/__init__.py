@@ -7,5 +7,12 @@ bp = Blueprint("admin", __name__)
 # plate) name their own rule with @requires (app/access.py).
 guard(bp, "admin.access")
 
-from app.admin import api_tokens, catalog, organisation, people, plates, routes  # noqa: E402,F401
-from app.admin import workstations  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401
+    api_tokens,
+    catalog,
+    organisation,
+    people,
+    plates,
+    routes,
+    workstations,  # noqa: E402,F401
+)

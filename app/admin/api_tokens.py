@@ -13,8 +13,8 @@ from app.models import ApiToken
 from app.services.admin import api_tokens
 from app.services.core.errors import Invalid
 from app.utils.fields import CreateOnceMixin, SelectField
-from app.views import create_once
 from app.utils.wording import named
+from app.views import create_once
 
 
 class ApiTokenForm(CreateOnceMixin, FlaskForm):

@@ -7,15 +7,22 @@ from app.access import requires
 from app.admin import bp
 from app.admin.common import blank_row, commit_and_finish, list_args, list_query, render, save
 from app.admin.forms import (
-    ALL, CustomerFilter, CustomerForm, MaterialFilter, MaterialForm, ProductFilter, ProductForm, filter_form,
+    ALL,
+    CustomerFilter,
+    CustomerForm,
+    MaterialFilter,
+    MaterialForm,
+    ProductFilter,
+    ProductForm,
+    filter_form,
 )
 from app.models import Customer, Material, Product
 from app.policy import can
 from app.services.admin import customers as admin_customers
 from app.services.admin import departments as admin_departments
 from app.services.admin import products as admin_products
-from app.services.core.errors import NotFound
 from app.services.admin.master_data import ids
+from app.services.core.errors import NotFound
 from app.utils.wording import named
 
 NOBODY = ("", "—")

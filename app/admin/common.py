@@ -12,10 +12,10 @@ from wtforms import FieldList, FormField
 
 from app.extensions import db
 from app.policy import can
-from app.services.core.errors import Invalid
 from app.services.admin.master_data import ListQuery
-from app.utils.http import is_htmx
+from app.services.core.errors import Invalid
 from app.utils.fields import lenient_int
+from app.utils.http import is_htmx
 from app.views import create_once, render_page
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectMultipleField,
-    StringField, TextAreaField,
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 

@@ -10,8 +10,8 @@ from app.enums import RoleCode
 from app.models import User
 from app.services.admin import departments as admin_departments
 from app.services.admin import users as service
-from app.views import keep_this_session
 from app.utils.wording import tree_indent
+from app.views import keep_this_session
 
 
 def _department_choices() -> list[tuple[str, str]]:

@@ -11,8 +11,8 @@ from app.enums import PlateKind
 from app.extensions import db
 from app.models import Plate
 from app.services.admin import plates as admin_plates
-from app.services.core.errors import Invalid
 from app.services.admin.master_data import ids
+from app.services.core.errors import Invalid
 from app.utils.wording import join_list, named
 
 NOTHING = ("", "—")

@@ -14,8 +14,8 @@ from app.admin.forms import ACTIVE, ALL, FilterForm, filter_form, sort_choices
 from app.extensions import db
 from app.models import Workstation
 from app.policy import require
-from app.services.core.errors import Invalid
 from app.services.admin.master_data import ids
+from app.services.core.errors import Invalid
 from app.services.planning import calendar as plant_calendar
 from app.services.planning import workstations_admin as service
 from app.utils.fields import CreateOnceMixin, SelectField

@@ -7,8 +7,16 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 # Token requests carry no cookie to forge; session requests are checked in app.api.auth instead.
 csrf.exempt(bp)
 
-from app.api import auth, departments, docs, errors, notifications, tasks, workorders  # noqa: E402,F401
-from app.api import planning  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401
+    auth,
+    departments,
+    docs,
+    errors,
+    notifications,
+    planning,  # noqa: E402,F401
+    tasks,
+    workorders,
+)
 
 errors.register_error_handlers(bp)
 auth.register(bp)

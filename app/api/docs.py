@@ -10,9 +10,9 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
 from app.api import bp
-from app.errors.handlers import json_error
 from app.api.resources import DEPARTMENT, ERROR, NOTIFICATION, TASK, TASK_DETAIL, WORK_ORDER, WORK_ORDER_DETAIL
 from app.api.spec import INT32_MAX, OPERATIONS, PATH_PARAMETER
+from app.errors.handlers import json_error
 
 BASE = "/api/v1"
 ERROR_DESCRIPTIONS = {

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from app.api.spec import DATE, DATETIME, ID, array, enum, integer, nullable, obj
 from app.enums import ApprovalStatus, NotificationType, Priority, TaskStatus, TaskType, WorkOrderStatus
-from app.services.tasks import actions as task_service
 from app.services import workorders as workorder_service
+from app.services.tasks import actions as task_service
 
 TEXT = {"type": "string"}
 LABEL = {"type": "string", "description": "中文名称（按请求语言）"}

@@ -13,10 +13,10 @@ from app.extensions import db
 from app.policy import require
 from app.services.dispatch import assignment
 from app.services.tasks import actions as task_service
-from app.services.tasks import queries as task_queries
 from app.services.tasks import filtering as task_filtering
-from app.services.tasks import visibility as task_visibility
+from app.services.tasks import queries as task_queries
 from app.services.tasks import reading as task_reading
+from app.services.tasks import visibility as task_visibility
 
 TAG = "任务"
 # Up to nine digits: any id of an int4 column; "none" is the task centre's 未分派 / 未分配.

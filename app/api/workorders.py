@@ -7,12 +7,29 @@ from flask_login import current_user
 
 from app.api import bp
 from app.api.resources import (
-    WORK_ORDER, WORK_ORDER_DETAIL, WORK_ORDER_RESULT, page_of, page_schema, work_order_detail_json, work_order_json,
+    WORK_ORDER,
+    WORK_ORDER_DETAIL,
+    WORK_ORDER_RESULT,
+    page_of,
+    page_schema,
+    work_order_detail_json,
+    work_order_json,
 )
 from app.api.spec import (
-    DATE, ID, PAGE_SIZES, QUANTITY_MAX, array, enum, integer, obj, operation, pagination, parse_date, string,
+    DATE,
+    ID,
+    PAGE_SIZES,
+    QUANTITY_MAX,
+    array,
+    enum,
+    integer,
+    obj,
+    operation,
+    pagination,
+    parse_date,
+    string,
 )
-from app.enums import ApprovalStatus, Priority, PrintingType, WorkOrderStatus
+from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require

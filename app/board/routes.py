@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from app.board import bp
 from app.extensions import db, login_manager
 from app.policy import can, require
-from app.services.dispatch import board as board_service
 from app.services.core.errors import Forbidden
+from app.services.dispatch import board as board_service
 from app.views import render_page
 
 

@@ -12,10 +12,10 @@ from app.enums import OperatorStrategy
 from app.extensions import db
 from app.models import AssignmentRule, Department, Process, Task, WorkOrder, WorkOrderStep
 from app.policy import require
-from app.services.dispatch import assignment
-from app.services.dispatch import rules as dispatch_rules
 from app.services.core import settings
 from app.services.core.errors import Invalid, NotFound
+from app.services.dispatch import assignment
+from app.services.dispatch import rules as dispatch_rules
 from app.utils.fields import database_int, lenient_int
 from app.views import create_once, render_page
 

@@ -12,9 +12,9 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
 from app.observability import current_request_id
+from app.services.admin.system_status import record_server_error
 from app.services.core import settings
 from app.services.core.errors import DomainError
-from app.services.admin.system_status import record_server_error
 from app.utils.http import is_api_request, is_htmx, is_kiosk_request
 from app.utils.wording import aside
 

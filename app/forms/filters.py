@@ -7,8 +7,8 @@ from wtforms import BooleanField, DateField, Form, StringField
 
 from app.enums import ApprovalStatus, Priority, TaskStatus, TaskType, WorkOrderStatus
 from app.services import workorders
-from app.services.tasks import queries as task_queries
 from app.services.tasks import filtering as task_filtering
+from app.services.tasks import queries as task_queries
 from app.services.tasks import visibility as task_visibility
 from app.utils.fields import SelectField, lenient_int, optional_int
 

@@ -5,14 +5,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.kiosk import bp
-from app.services.tasks.cards import kiosk_board
 from app.models import Task, WorkOrder
 from app.policy import DESK_ROLES, require, require_task_view
 from app.services.core.errors import NotFound
+from app.services.planning import kiosk_binding
+from app.services.tasks.cards import kiosk_board
+from app.utils.fields import lenient_int
 from app.utils.http import is_htmx
 from app.views import memoized_gettext, render_page
-from app.utils.fields import lenient_int
-from app.services.planning import kiosk_binding
 
 REGIONS = {"mine": "kiosk/_mine.html", "claimable": "kiosk/_claimable.html", "scanned": "kiosk/_scanned.html"}
 

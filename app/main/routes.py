@@ -5,8 +5,8 @@ from sqlalchemy import text
 from app.extensions import csrf, db
 from app.main import bp
 from app.policy import can, landing_endpoint
-from app.services.reports import dashboard as stats_dashboard
 from app.services.planning import risk_lists
+from app.services.reports import dashboard as stats_dashboard
 
 
 @bp.route("/")

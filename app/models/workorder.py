@@ -5,8 +5,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, Text,
-    UniqueConstraint, text,
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -148,7 +160,7 @@ class WorkOrderStep(TimestampMixin, db.Model):
     work_order: Mapped[WorkOrder] = relationship(back_populates="steps")
     process: Mapped[Process] = relationship()
     department: Mapped[Department | None] = relationship()
-    tasks: Mapped[list["Task"]] = relationship(  # noqa: F821
+    tasks: Mapped[list[Task]] = relationship(  # noqa: F821
         back_populates="step", cascade="all, delete-orphan", order_by="Task.id"
     )
 

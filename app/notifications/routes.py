@@ -11,12 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.enums import NotificationType
 from app.extensions import db
 from app.notifications import bp
-from app.services.notifications import inbox as notification_service
 from app.services.core import settings as settings_service
+from app.services.notifications import inbox as notification_service
+from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import utcnow
 from app.views import render_page
-from app.utils.fields import lenient_int
 
 # htmx regions that show notifications listen for this event (sent in HX-Trigger) besides live-refresh.
 CHANGED_EVENT = "notifications-changed"

@@ -60,7 +60,7 @@ def _form_int(name: str, label: str) -> int:
     try:
         return database_int(request.form.get(name, ""))
     except ValueError as error:
-        raise Invalid(_("%(field)s：%(error)s", field=label, error=error), fields={name: str(error)})
+        raise Invalid(_("%(field)s：%(error)s", field=label, error=error), fields={name: str(error)}) from None
 
 
 @bp.route("/planning/move", methods=["POST"])

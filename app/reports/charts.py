@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from app.enums import TaskStatus
-from app.services.reports import statistics
 from app.services.reports import periods as stats_periods
+from app.services.reports import statistics
 
 # The colours of the status tags (static/css/app.css), so a chart reads like the lists.
 STATUS_COLOURS = {"pending": "#f0a030", "in_progress": "#1860c4", "paused": "#d4b000", "completed": "#2e7d32",

@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form
 
-from app.services.reports import periods as stats_periods
 from app.services.core.errors import Invalid
-from app.utils.fields import SelectField
-from app.utils.fields import lenient_int
+from app.services.reports import periods as stats_periods
+from app.utils.fields import SelectField, lenient_int
 
 ALL = [("", _l("全部"))]
 BAD_DATE = _l("请输入有效日期（年-月-日）")

@@ -8,18 +8,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.forms.filters import WorkOrderFilterForm
+from app.forms.filters import parse_filters as parse_task_filters
 from app.models import Department
 from app.policy import can, require
 from app.reports import bp, charts
 from app.reports.forms import StatsFilterForm
-from app.services.reports import exports
-from app.services.reports import statistics
+from app.services.core.errors import Invalid, NotFound
 from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import department_report as stats_department_report
+from app.services.reports import exports, statistics
 from app.services.tasks import filtering as task_filtering
-from app.services.core.errors import Invalid, NotFound
-from app.forms.filters import WorkOrderFilterForm
-from app.forms.filters import parse_filters as parse_task_filters
 from app.utils.fields import lenient_int
 
 

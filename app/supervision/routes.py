@@ -4,10 +4,10 @@ from flask_login import current_user, login_required
 
 from app.policy import require
 from app.services.core.errors import Forbidden
-from app.supervision import bp
 from app.services.dispatch.supervisor_board import board_departments, build_board
-from app.views import render_page
+from app.supervision import bp
 from app.utils.fields import database_int
+from app.views import render_page
 
 
 @bp.route("/supervisor")

@@ -2,6 +2,8 @@ from flask import Blueprint
 
 bp = Blueprint("tasks", __name__)
 
-from app.tasks import routes  # noqa: E402,F401
-from app.tasks import centre  # noqa: E402,F401
-from app.tasks import assignment_routes  # noqa: E402,F401
+from app.tasks import (
+    assignment_routes,  # noqa: E402,F401
+    centre,  # noqa: E402,F401
+    routes,  # noqa: E402,F401
+)

@@ -13,8 +13,8 @@ from app.extensions import db
 from app.services.dispatch import assignment
 from app.tasks import bp
 from app.tasks.forms import parse_version
-from app.utils.http import is_htmx, safe_next
 from app.utils.fields import lenient_int
+from app.utils.http import is_htmx, safe_next
 
 # Every board and task list that shows assignments re-fetches itself on this event.
 BOARD_REFRESH_EVENT = "board-refresh"

@@ -14,18 +14,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.forms.filters import CHOSEN_FILTERS, parse_filters
 from app.policy import can, require
-from app.services.tasks import bulk as bulk_tasks
-from app.services.tasks import queries as task_queries
-from app.services.tasks import filtering as task_filtering
 from app.services.core.errors import Invalid
+from app.services.tasks import bulk as bulk_tasks
+from app.services.tasks import filtering as task_filtering
+from app.services.tasks import queries as task_queries
 from app.tasks import bp
+from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import plant_today
-from app.views import render_page
-from app.forms.filters import CHOSEN_FILTERS, parse_filters
-from app.utils.fields import lenient_int
 from app.utils.wording import join_list, named, with_colon
+from app.views import render_page
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"

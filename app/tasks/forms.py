@@ -7,6 +7,7 @@ from app.services.core.errors import Conflict, Invalid
 from app.services.tasks.actions import ACTION_FIELDS
 from app.utils.fields import database_int, lenient_int
 
+
 def parse_version(form) -> int:
     value = lenient_int(form.get("version", "").strip())
     if value is None or value < 0:

@@ -6,14 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.services.tasks.cards import card_for
-from app.services.tasks.ticket import INLINE_TYPES, job_ticket
 from app.policy import require_task_view
-from app.services.workorders import design_files
 from app.services.core import settings
+from app.services.core.errors import Invalid, NotFound
 from app.services.tasks import actions as task_service
 from app.services.tasks import reading as task_reading
-from app.services.core.errors import Invalid, NotFound
+from app.services.tasks.cards import card_for
+from app.services.tasks.ticket import INLINE_TYPES, job_ticket
+from app.services.workorders import design_files
 from app.tasks import bp
 from app.tasks.forms import parse_action_form, parse_version
 from app.utils.http import is_htmx

@@ -7,17 +7,31 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, SelectMultipleField, StringField,
+    BooleanField,
+    DateField,
+    FieldList,
+    FileField,
+    Form,
+    FormField,
+    HiddenField,
+    SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from app.enums import PLATE_KINDS, PrintingType, Priority
 from app.services import workorders as service
-from app.utils.fields import (
-    CreateOnceMixin, IdField, IntegerField, MultiCheckboxField, SelectField, database_int, optional_int,
-)
 from app.services.workorders.design_files import ALLOWED_TYPES_SHOWN
+from app.utils.fields import (
+    CreateOnceMixin,
+    IdField,
+    IntegerField,
+    MultiCheckboxField,
+    SelectField,
+    database_int,
+    optional_int,
+)
 from app.utils.wording import join_list
 
 NOT_NEGATIVE = _l("不能为负数")

@@ -14,25 +14,29 @@ from wtforms import FieldList
 
 from app.enums import PLATE_KINDS
 from app.extensions import db
+from app.forms.filters import WorkOrderFilterForm
 from app.models import WorkOrder
 from app.policy import require
-from app.services.workorders import design_files
-from app.services.tasks import auto_complete as task_auto_complete
 from app.services import planning
 from app.services import workorders as service
-from app.services.workorders import transitions as transition_service
 from app.services.core.errors import Conflict, Invalid, NotFound
+from app.services.tasks import auto_complete as task_auto_complete
+from app.services.workorders import design_files
+from app.services.workorders import transitions as transition_service
+from app.utils.fields import database_int, lenient_int
 from app.utils.http import is_htmx
 from app.utils.timeutil import plant_today
-from app.utils.fields import database_int, lenient_int
+from app.utils.wording import join_list, with_colon
 from app.views import create_once, render_page
-from app.forms.filters import WorkOrderFilterForm
 from app.workorders import bp
 from app.workorders.forms import (
-    ApprovedWorkOrderForm, BulkDraftForm, DraftForm, MaterialLineForm, ProductLineForm,
+    ApprovedWorkOrderForm,
+    BulkDraftForm,
+    DraftForm,
+    MaterialLineForm,
+    ProductLineForm,
     WorkOrderForm,
 )
-from app.utils.wording import join_list, with_colon
 
 # ---------------------------------------------------------------- list
 

@@ -5,8 +5,8 @@ Revises: 0002_priority_rank
 Create Date: 2026-11-29 09:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0003_api_tokens'
 down_revision = '0002_priority_rank'

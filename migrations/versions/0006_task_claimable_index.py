@@ -5,8 +5,8 @@ Revises: 0005_task_search_trgm
 Create Date: 2026-11-29 12:20:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0006_task_claimable'
 down_revision = '0005_task_search_trgm'

@@ -5,8 +5,8 @@ Revises: 0006_task_claimable
 Create Date: 2026-11-29 12:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0007_task_centre_counts'
 down_revision = '0006_task_claimable'

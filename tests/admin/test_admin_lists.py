@@ -26,7 +26,7 @@ def queries_for(client, url) -> int:
 
 
 def grow(plant, kind: str, n: int) -> None:
-    for i in range(n):
+    for _ in range(n):
         if kind == "users":
             f.UserFactory(roles=["operator", "supervisor"], departments=[plant.printing, plant.production])
         elif kind == "customers":

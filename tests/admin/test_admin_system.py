@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import text
 
 from app.services.admin.system_status import migration_heads
-
 from support.apps import variant_app
 
 

@@ -2,9 +2,9 @@
 `claimable: false` hint, static/js/live.js), unless the event is about the viewer; anything else, and a
 resync, still re-fetches it."""
 import pytest
-from support.kiosk_world import build_world
 
 from app.realtime.hub import HUB
+from support.kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
 

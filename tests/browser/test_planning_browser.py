@@ -3,9 +3,10 @@ refused move with its reason, a second browser following live, the bound kiosk's
 import re
 
 import pytest
+from playwright.sync_api import expect
+
 from support.browser import undersized_targets
 from support.planning_world import build_planned_world, entry, new_print_task, queue
-from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 

@@ -79,10 +79,11 @@ def test_reassigning_a_started_task_asks_for_a_reason(world, page_factory):
 
 
 def test_admin_reorders_rules_by_dragging_and_the_preview_follows(seeded, page_factory, screenshot_dir):
+    from sqlalchemy import select
+
     import factories as f
     from app.extensions import db
     from app.models import AssignmentRule, Department, Process
-    from sqlalchemy import select
 
     admin = f.UserFactory(roles=["admin"])
     db.session.commit()

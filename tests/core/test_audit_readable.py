@@ -13,11 +13,10 @@ from sqlalchemy import select
 from app.enums import TaskAction, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import AuditLog, Department, Task
-from app.services.dispatch import assignment
-from app.services.core import audit_text
-from app.services.core import settings
-from app.services.tasks import actions as tasks
 from app.services import workorders as service
+from app.services.core import audit_text, settings
+from app.services.dispatch import assignment
+from app.services.tasks import actions as tasks
 from factories import UserFactory
 from support.workorders import build_plant, create, fresh, tasks_of
 

@@ -12,7 +12,17 @@ from sqlalchemy import func, select
 import factories as f
 from app.extensions import db
 from app.models import (
-    ApiToken, AssignmentRule, Customer, Department, Material, Plate, Process, Product, Submission, User, WorkOrder,
+    ApiToken,
+    AssignmentRule,
+    Customer,
+    Department,
+    Material,
+    Plate,
+    Process,
+    Product,
+    Submission,
+    User,
+    WorkOrder,
 )
 from app.utils.timeutil import plant_today
 

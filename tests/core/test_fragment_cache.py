@@ -8,8 +8,8 @@ import pytest
 
 import factories as f
 from app.extensions import db as _db
-from app.templating import RENDERED_FRAGMENTS
 from app.services.core import settings
+from app.templating import RENDERED_FRAGMENTS
 from app.utils.lru import LRU
 from support.apps import variant_app
 from support.kiosk_world import build_world, reload

@@ -2,9 +2,21 @@
 import pytest
 
 from factories import (
-    ApiTokenFactory, AssignmentRuleFactory, CustomerFactory, DepartmentFactory, MaterialFactory, NotificationFactory,
-    PlateFactory, ProcessFactory, ProductFactory, TaskFactory, UserFactory, WorkOrderFactory,
-    WorkOrderMaterialFactory, WorkOrderProductFactory, WorkOrderStepFactory,
+    ApiTokenFactory,
+    AssignmentRuleFactory,
+    CustomerFactory,
+    DepartmentFactory,
+    MaterialFactory,
+    NotificationFactory,
+    PlateFactory,
+    ProcessFactory,
+    ProductFactory,
+    TaskFactory,
+    UserFactory,
+    WorkOrderFactory,
+    WorkOrderMaterialFactory,
+    WorkOrderProductFactory,
+    WorkOrderStepFactory,
 )
 
 FACTORIES = [

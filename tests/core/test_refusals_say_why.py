@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Department, Task
 from app.policy import GENERIC_REFUSAL, REFUSALS, RULES, require
+from app.services.core.errors import Forbidden
 from app.services.dispatch import assignment
 from app.services.tasks import actions as tasks
-from app.services.core.errors import Forbidden
 from factories import ApiTokenFactory, UserFactory
 from support.workorders import approved, build_plant, tasks_of
 

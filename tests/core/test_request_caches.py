@@ -5,8 +5,8 @@ from sqlalchemy import event
 
 from app.enums import WorkOrderStatus
 from app.extensions import db as _db
-from app.services.notifications import inbox as notifications
 from app.services.core import settings
+from app.services.notifications import inbox as notifications
 from app.templating import due_status
 from factories import UserFactory, WorkOrderFactory
 

@@ -1,7 +1,6 @@
 """The demo 施工单: every state, made through the services, loaded once however often it runs."""
 from sqlalchemy import func, select
 
-from app.extensions import db
 from app.models import Task, WorkOrder
 from app.seed import load_demo, seed_presets
 from app.seed_history import HISTORY

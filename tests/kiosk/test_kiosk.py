@@ -256,7 +256,7 @@ def test_kiosk_queries_do_not_grow_with_the_number_of_tasks(db, client, login, w
     for status in ("in_progress", "paused", "pending"):
         own_task(world, status)
     few = count_queries(client, "/kiosk")
-    for n in range(6):
+    for _ in range(6):
         order = f.WorkOrderFactory(approval_status="approved", status="in_progress")
         step = f.WorkOrderStepFactory(work_order=order)
         f.TaskFactory(step=step, department=world.printing, operator=world.operator, status="in_progress")

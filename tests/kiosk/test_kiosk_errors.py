@@ -5,7 +5,6 @@ from urllib.parse import quote
 
 import pytest
 
-
 HTMX = {"HX-Request": "true"}
 SCAN_FIELD_FOCUSED = re.compile(r'<input id="scan-code" name="code" type="search"[^>]*\sautofocus>')
 

@@ -1,10 +1,9 @@
 """The claimable hint (issue #22): an event tells whether its task was or is claimable, so the 可认领
 list of every other kiosk may skip a change it cannot show (static/js/live.js, data-live-skip)."""
-from support.kiosk_world import build_world
-
 from app.realtime import events
 from app.realtime.hub import Connection, Hub
 from support.concurrency import logged_in_client
+from support.kiosk_world import build_world
 
 
 def post(client, path, **form):

@@ -9,8 +9,14 @@ from app.realtime import events
 from app.services.notifications import inbox as notifications
 from app.utils.timeutil import plant_today, utcnow
 from factories import (
-    CustomerFactory, DepartmentFactory, NotificationFactory, ProcessFactory, TaskFactory, UserFactory,
-    WorkOrderFactory, WorkOrderStepFactory,
+    CustomerFactory,
+    DepartmentFactory,
+    NotificationFactory,
+    ProcessFactory,
+    TaskFactory,
+    UserFactory,
+    WorkOrderFactory,
+    WorkOrderStepFactory,
 )
 
 

@@ -8,7 +8,14 @@ from sqlalchemy.orm import Session
 
 from app.realtime import events
 from testkit.live import (
-    Gunicorn, connect, create_schema_and_user, csrf_for, http_login, http_request, open_on_both_workers, receive,
+    Gunicorn,
+    connect,
+    create_schema_and_user,
+    csrf_for,
+    http_login,
+    http_request,
+    open_on_both_workers,
+    receive,
 )
 
 pytestmark = pytest.mark.postgres

@@ -11,12 +11,12 @@ import sys
 import threading
 from urllib.parse import unquote
 
-import factories as f
 import pytest
 from flask import Flask
-from support.kiosk_world import build_world, reload
 
+import factories as f
 from app.models import Task
+from support.kiosk_world import build_world, reload
 from testkit.live import (
     Client,
     Gunicorn,

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.realtime import events
 from testkit.live import (
-    Gunicorn, connect, create_schema_and_user, csrf_for, http_login, receive_until, wait_for,
+    Gunicorn,
+    connect,
+    create_schema_and_user,
+    csrf_for,
+    http_login,
+    receive_until,
+    wait_for,
 )
 from testkit.pgcluster import ThrowawayCluster, find_bin_dir
 

@@ -9,8 +9,8 @@ import pytest
 from simple_websocket import ConnectionClosed
 from sqlalchemy import create_engine, text
 
-from testkit.live import Gunicorn, connect, create_schema_and_user, http_login, http_request, receive
 from support.metrics import sample
+from testkit.live import Gunicorn, connect, create_schema_and_user, http_login, http_request, receive
 
 pytestmark = pytest.mark.postgres
 

@@ -7,7 +7,6 @@ import secrets
 import pytest
 
 from app.observability import HANDLER_NAME
-
 from support.apps import variant_app
 
 

@@ -194,10 +194,9 @@ def _closed_port() -> int:
 @pytest.fixture()
 def drill(pg_cluster, demo_database_template, tmp_path):
     """A demo plant in its own database, its uploads, and the environment the scripts run with."""
+    import factories
     from app import create_app
     from app.extensions import db
-
-    import factories
 
     url = pg_cluster.create_database(f"backup_drill_{uuid.uuid4().hex[:8]}", template=demo_database_template)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False,

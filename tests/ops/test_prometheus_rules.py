@@ -105,10 +105,9 @@ def exposed_names(exposition: str) -> set[str]:
 @pytest.mark.postgres
 def test_every_metric_the_dashboard_and_the_alerts_query_is_exported(pg_cluster, tmp_path):
     """A real scrape of the app after a few requests (one of them a 500), a real backup's textfile."""
+    import factories
     from app import create_app
     from app.extensions import db
-
-    import factories
 
     url = pg_cluster.create_database(f"metrics_scrape_{uuid.uuid4().hex[:8]}")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": True,

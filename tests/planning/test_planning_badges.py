@@ -2,14 +2,14 @@
 (预计完工 / 无法预计 / 延期风险) and the 工作台 — batch-loaded, one badge macro."""
 from datetime import timedelta
 
-import factories as f
 import pytest
-from support.planning_world import build_planned_world, new_print_task
 
+import factories as f
 from app.extensions import db
 from app.services import planning
 from app.services.core import settings as plant_settings
 from app.utils.timeutil import plant_today
+from support.planning_world import build_planned_world, new_print_task
 
 BADGE = '<span class="tag risk-badge"'
 

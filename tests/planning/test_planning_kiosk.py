@@ -3,14 +3,14 @@
 are unchanged; the job ticket shows the planned workstation and times."""
 import re
 
-import factories as f
 import pytest
-from support.planning_world import build_planned_world, new_print_task, queue, station
 from sqlalchemy import select
 
+import factories as f
 from app.extensions import db
 from app.models import Setting
 from app.services.planning import kiosk_binding, workstations_admin
+from support.planning_world import build_planned_world, new_print_task, queue, station
 
 PIN = "1234"
 

@@ -2,15 +2,15 @@
 drag (POST /planning/move) and by keyboard forms, refusals with the service's reason."""
 from urllib.parse import unquote
 
-import factories as f
 import pytest
-from support.planning_world import build_planned_world, entry, new_print_task, queue, station
 from sqlalchemy import select
 
+import factories as f
 from app.extensions import db
 from app.models import AuditLog
 from app.services import planning
 from app.services.planning import workstations_admin
+from support.planning_world import build_planned_world, entry, new_print_task, queue, station
 
 HTMX = {"HX-Request": "true"}
 ROLES = ["anonymous", "admin", "supervisor", "other_supervisor", "operator", "maker", "salesperson", "designer"]

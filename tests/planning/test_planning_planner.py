@@ -175,7 +175,9 @@ def test_queues_that_contradict_step_order_plan_the_earliest_queued_head_and_mar
 
 def test_the_same_inputs_give_the_same_plan():
     tasks = [task(i, work_order=i % 3, sequence=i % 2 + 1, remaining=1000 * i) for i in range(1, 9)]
-    lanes = lambda: [Lane(2, PRESS, [2, 4, 6, 8]), Lane(1, PRESS, [1, 3, 5, 7])]
+    def lanes():
+        return [Lane(2, PRESS, [2, 4, 6, 8]), Lane(1, PRESS, [1, 3, 5, 7])]
+
     first = run(lanes(), tasks, at(7, 8))
     assert run(list(reversed(lanes())), list(reversed(tasks)), at(7, 8)) == first
 

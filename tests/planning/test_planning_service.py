@@ -3,23 +3,23 @@ the plan is recomputed before every commit that can move it, projections and 交
 import json
 from datetime import timedelta
 
-import factories as f
 import psycopg
 import pytest
-from support.kiosk_world import build_world
 from sqlalchemy import select
 
+import factories as f
 from app.extensions import db
 from app.models import AuditLog, Notification, PlanEntry, WorkOrderProjection
 from app.realtime import events
 from app.realtime.listener import conninfo_for
 from app.services import planning
-from app.services.tasks import actions as tasks
-from app.services.dispatch import assignment
 from app.services.core import settings as plant_settings
 from app.services.core.errors import Conflict, Forbidden
+from app.services.dispatch import assignment
 from app.services.planning import workstations_admin
+from app.services.tasks import actions as tasks
 from app.utils.timeutil import plant_today
+from support.kiosk_world import build_world
 
 
 @pytest.fixture()

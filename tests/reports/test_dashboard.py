@@ -84,7 +84,7 @@ def test_a_supervisor_sees_their_departments_and_operators(client, sign_in, busy
     assert set(map(int, re.findall(r'<tr data-department="(\d+)">', html))) == {w.printing.id}
     assert set(map(int, re.findall(r'<tr data-operator="(\d+)">', html))) == {w.liu.id, w.yang.id}
     assert set(cards(html)) == {"approvals"}  # no plant-wide or 施工单 cards
-    assert 'data-live="dept:%d' % w.printing.id in html
+    assert f'data-live="dept:{w.printing.id}' in html
     sign_in(w.head)
     html = client.get("/").get_data(as_text=True)
     assert set(map(int, re.findall(r'<tr data-department="(\d+)">', html))) == {

@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from app.services.reports import exports
 from support.reports_world import MARCH
 
 

@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
-from app.services.reports import statistics as stats
 from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import periods as stats_periods
+from app.services.reports import statistics as stats
 from support.reports_world import MARCH
 
 MARCH_PERIOD = stats_periods.Period(date(2026, 3, 1), date(2026, 3, 31))
@@ -148,8 +148,9 @@ def test_an_empty_period_shows_dashes_not_zero_percent(client, sign_in, world):
 
 
 def test_the_default_period_is_the_last_30_days(client, sign_in, world):
-    from app.utils.timeutil import plant_today
     from datetime import timedelta
+
+    from app.utils.timeutil import plant_today
 
     sign_in(world.admin)
     html = client.get("/stats").get_data(as_text=True)

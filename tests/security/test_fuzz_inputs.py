@@ -17,14 +17,14 @@ The numbers covered are printed (run with ``-s``) and checked against a floor.
 from __future__ import annotations
 
 import hashlib
-import os
-from itertools import cycle, islice
 import json
+import os
 import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import cycle, islice
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -36,7 +36,6 @@ from werkzeug.routing import IntegerConverter
 import factories as f
 from app.extensions import db
 from app.models import Department, Task
-from app.services import workorders as service
 from factories import ApiTokenFactory, NotificationFactory
 from support.workorders import approved, build_plant, create
 
@@ -256,7 +255,7 @@ def fingerprint() -> str:
         parts = [f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{table.name}\" t)"
                  for table in tables]
     else:
-        parts = [f"(SELECT group_concat(row, '|') FROM (SELECT "
+        parts = ["(SELECT group_concat(row, '|') FROM (SELECT "
                  + " || ',' || ".join(f"quote(\"{column.name}\")" for column in table.columns)
                  + f" AS row FROM \"{table.name}\" ORDER BY 1))" for table in tables]
     values = db.session.execute(text("SELECT " + ", ".join(parts))).one()

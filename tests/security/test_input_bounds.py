@@ -6,8 +6,8 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Customer, WorkOrder
 from app.errors.input_guard import json_depth
+from app.models import Customer, WorkOrder
 from support.kiosk_world import reload
 from support.workorders import build_plant, form_data
 

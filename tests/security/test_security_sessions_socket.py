@@ -11,8 +11,16 @@ from simple_websocket import ConnectionClosed
 import factories as f
 from app.realtime.hub import HUB
 from testkit.live import (
-    Gunicorn, connect, create_schema_and_user, csrf_for, http_login, http_request, open_on_both_workers, receive,
-    session_cookie, wait_for,
+    Gunicorn,
+    connect,
+    create_schema_and_user,
+    csrf_for,
+    http_login,
+    http_request,
+    open_on_both_workers,
+    receive,
+    session_cookie,
+    wait_for,
 )
 
 CLOSE_WITHIN_SECONDS = 5.0

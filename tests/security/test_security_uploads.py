@@ -6,8 +6,8 @@ from urllib.parse import unquote
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from app.services.workorders import design_files
 from app.services.core.errors import Invalid
+from app.services.workorders import design_files
 
 GOOD_STARTS = {
     "pdf": b"%PDF-1.7", "ai": b"%!PS-Adobe", "psd": b"8BPS", "cdr": b"RIFF", "jpg": b"\xff\xd8\xff\xe0",
@@ -74,7 +74,6 @@ def test_only_the_last_part_of_a_path_is_kept_as_the_name(app):
 
 @pytest.mark.parametrize("stored", ["../secret_key", "design/../../etc/passwd", "/etc/passwd"])
 def test_a_stored_path_outside_the_upload_folder_is_refused(app, stored):
-    with app.test_request_context():
-        with pytest.raises(Invalid) as refused:
-            design_files.absolute_path(stored)
+    with app.test_request_context(), pytest.raises(Invalid) as refused:
+        design_files.absolute_path(stored)
     assert str(refused.value.message) == "文件路径无效"

@@ -2,14 +2,14 @@
 die-cutter C1 placed in the same department cannot; a second print task (T-SECOND, 普通) queued."""
 from __future__ import annotations
 
-import factories as f
-from support.kiosk_world import build_world
 from sqlalchemy import select
 
+import factories as f
 from app.extensions import db
 from app.models import PlanEntry
 from app.services import planning
 from app.services.planning import workstations_admin
+from support.kiosk_world import build_world
 
 
 def station(department, code, process_id, rate="1000", setup="30"):

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 import factories as f
 from app.extensions import db
 from app.models import AuditLog, Notification, TimeLog
-from app.services.dispatch import assignment
 from app.services.core.errors import Conflict, Forbidden, Invalid
+from app.services.dispatch import assignment
 from app.utils.timeutil import utcnow
 from support.kiosk_world import reload
 

@@ -3,10 +3,9 @@ import pytest
 from sqlalchemy import func, select
 
 import factories as f
-from app.extensions import db
 from app.models import AuditLog, Task
-from support.kiosk_world import build_world
 from support.concurrency import logged_in_client, race
+from support.kiosk_world import build_world
 
 pytestmark = pytest.mark.postgres
 

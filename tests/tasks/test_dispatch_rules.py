@@ -1,15 +1,17 @@
 """Dispatch with the preset rules, operator auto-selection, and the preview == dispatch property."""
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 import factories as f
 from app.extensions import db
-from app.models import AssignmentRule, AuditLog, Department, Process, Task
-from app.services.dispatch import auto_dispatch as dispatch
-from app.services.dispatch import rules as dispatch_rules
-from app.services.dispatch import operator_selection
+from app.models import AssignmentRule, AuditLog, Department, Process
 from app.services.core import settings as plant_settings
+from app.services.dispatch import auto_dispatch as dispatch
+from app.services.dispatch import operator_selection
+from app.services.dispatch import rules as dispatch_rules
 
 
 def process(code):

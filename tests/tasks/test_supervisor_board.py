@@ -23,7 +23,7 @@ def test_board_shows_counts_columns_and_loads(client, login, world):
 
     html = client.get(f"/supervisor?department={world.printing.id}").get_data(as_text=True)
 
-    assert 'data-live="dept:%d"' % world.printing.id in html
+    assert f'data-live="dept:{world.printing.id}"' in html
     assert 'data-drop-operator=""' in html
     assert f'data-drop-operator="{world.operator.id}"' in html and f'data-drop-operator="{world.other_operator.id}"' in html
     assert f'data-load="{world.operator.id}">1/10<' in html

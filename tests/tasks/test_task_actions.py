@@ -7,11 +7,11 @@ from sqlalchemy.exc import IntegrityError
 
 import factories as f
 from app.models import AuditLog, Notification, Task, TimeLog
+from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.services.tasks import actions as tasks
 from app.services.tasks import auto_complete as task_auto_complete
 from app.services.tasks import progress as task_progress
 from app.services.tasks import reading as task_reading
-from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 from support.kiosk_world import build_world, reload
 

@@ -4,10 +4,18 @@ from datetime import date
 import pytest
 
 from app.models import (
-    Customer, Material, Plate, Process, Product, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep,
+    Customer,
+    Material,
+    Plate,
+    Process,
+    Product,
+    WorkOrder,
+    WorkOrderMaterial,
+    WorkOrderProduct,
+    WorkOrderStep,
 )
-from app.services.workorders.approval_check import INCOMPLETE_MESSAGE, check, plate_problems, problems
 from app.services.core.errors import Invalid
+from app.services.workorders.approval_check import INCOMPLETE_MESSAGE, check, plate_problems, problems
 
 
 @pytest.fixture()

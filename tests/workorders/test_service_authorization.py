@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from app import policy
 from app.extensions import db
 from app.models import AuditLog, Task, WorkOrder
+from app.services import workorders as service
+from app.services.core.errors import Forbidden
 from app.services.dispatch import assignment
 from app.services.tasks import actions as task_service
 from app.services.tasks import auto_complete as task_auto_complete
-from app.services import workorders as service
-from app.services.core.errors import Forbidden
 from app.utils.timeutil import plant_today
 from support.workorders import approved, build_plant, create, fresh
 

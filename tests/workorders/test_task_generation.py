@@ -2,8 +2,16 @@
 import pytest
 
 from app.services.workorders.task_generation import (
-    ExistingTask, MaterialLineShape, PlateShape, ProcessShape, ProductLineShape, TaskSpec, WorkOrderShape, generate,
-    plan_sync, usage_quantity,
+    ExistingTask,
+    MaterialLineShape,
+    PlateShape,
+    ProcessShape,
+    ProductLineShape,
+    TaskSpec,
+    WorkOrderShape,
+    generate,
+    plan_sync,
+    usage_quantity,
 )
 
 CTP, CUT, PRT, LAM, FOIL_G, FOIL_S, EMB, DIE, PACK, UV = (

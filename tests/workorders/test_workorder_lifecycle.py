@@ -6,8 +6,8 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import ApprovalLog, AuditLog, Notification, Task, TimeLog, WorkOrder, WorkOrderStep
-from app.services.core import settings
 from app.services import workorders as service
+from app.services.core import settings
 from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.utils.timeutil import plant_now, plant_today, utcnow
 from support.workorders import approved, build_plant, create, fresh, task_rows, tasks_of

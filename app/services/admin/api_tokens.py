@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -16,9 +16,9 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, User
+from app.services.admin.master_data import FieldErrors, get_or_404, required_text
 from app.services.core import audit
 from app.services.core.errors import Conflict
-from app.services.admin.master_data import FieldErrors, get_or_404, required_text
 from app.utils.fields import lenient_int
 from app.utils.timeutil import plant_today, plant_zone, utcnow
 
@@ -70,14 +70,14 @@ def _expiry(errors: FieldErrors, value) -> datetime | None:
         errors["expires_on"] = _l("有效期不能早于今天")
         return None
     end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=plant_zone())
-    return end.astimezone(timezone.utc).replace(tzinfo=None)
+    return end.astimezone(UTC).replace(tzinfo=None)
 
 
 def last_day(token: ApiToken) -> date | None:
     """The plant's last day on which ``token`` works (what the admin chose), or None: no expiry."""
     if token.expires_at is None:
         return None
-    end = token.expires_at.replace(tzinfo=timezone.utc).astimezone(plant_zone())
+    end = token.expires_at.replace(tzinfo=UTC).astimezone(plant_zone())
     return (end - timedelta(microseconds=1)).date()
 
 

@@ -1,20 +1,20 @@
 """操作日志: every audit row, filtered by object type, user and plant date, with its detail made readable."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import AuditLog, User
-from app.services.core.audit_text import OBJECT_TYPES, describe_all  # noqa: F401 (the page describes its rows)
 from app.services.admin.master_data import ListQuery
+from app.services.core.audit_text import OBJECT_TYPES, describe_all  # noqa: F401 (the page describes its rows)
 from app.utils.timeutil import plant_zone
 
 
 def _plant_midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=plant_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.combine(day, time.min, tzinfo=plant_zone()).astimezone(UTC).replace(tzinfo=None)
 
 
 def list_entries(query: ListQuery):

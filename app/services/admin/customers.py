@@ -8,11 +8,22 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Customer, Role, User, WorkOrder, user_roles
 from app.policy import can
-from app.services.core.errors import Conflict, Forbidden
 from app.services.admin.master_data import (
-    DELETE_RACE, FieldErrors, ListQuery, check_unique, flush_or_conflict, get_or_404, ids, optional_text, paginate,
-    record_change, required_text, search_clause, snapshot,
+    DELETE_RACE,
+    FieldErrors,
+    ListQuery,
+    check_unique,
+    flush_or_conflict,
+    get_or_404,
+    ids,
+    optional_text,
+    paginate,
+    record_change,
+    required_text,
+    search_clause,
+    snapshot,
 )
+from app.services.core.errors import Conflict, Forbidden
 
 AUDITED = ("name", "contact_person", "phone", "email", "address", "notes")
 SORTS = {"name": Customer.name, "contact": Customer.contact_person, "created": Customer.created_at}

@@ -11,11 +11,23 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import AssignmentRule, Department, Process, Task, user_departments
 from app.policy import department_children_map, with_descendants
-from app.services.core.errors import Conflict
 from app.services.admin.master_data import (
-    DELETE_RACE, FieldErrors, ListQuery, SlicePage, check_unique, flush_or_conflict, get_or_404, ids, integer,
-    record_change, required_text, search_clause, snapshot, text,
+    DELETE_RACE,
+    FieldErrors,
+    ListQuery,
+    SlicePage,
+    check_unique,
+    flush_or_conflict,
+    get_or_404,
+    ids,
+    integer,
+    record_change,
+    required_text,
+    search_clause,
+    snapshot,
+    text,
 )
+from app.services.core.errors import Conflict
 from app.utils.wording import join_list
 
 CODE_PATTERN = re.compile(r"^[a-z0-9_]{2,20}$")

@@ -11,12 +11,23 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.enums import PLATE_CODE_PREFIX, FoilingType, PlateKind
 from app.extensions import db
 from app.models import Plate, PlateProduct, Product, Task, work_order_plates
+from app.services.admin.master_data import (
+    DELETE_RACE,
+    FieldErrors,
+    ListQuery,
+    flush_or_conflict,
+    ids,
+    integer,
+    optional_text,
+    paginate,
+    record_change,
+    required_text,
+    search_clause,
+    snapshot,
+    text,
+)
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.services.core.locking import for_update
-from app.services.admin.master_data import (
-    DELETE_RACE, FieldErrors, ListQuery, flush_or_conflict, ids, integer, optional_text, paginate, record_change,
-    required_text, search_clause, snapshot, text,
-)
 from app.services.core.numbering import monthly_code
 from app.services.workorders import CMYK
 from app.utils.timeutil import utcnow

@@ -11,13 +11,26 @@ from sqlalchemy import func, select
 from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import Process, Product, ProductProcess, WorkOrderStep
+from app.services.admin.master_data import (
+    DELETE_RACE,
+    FieldErrors,
+    ListQuery,
+    check_unique,
+    decimal,
+    flush_or_conflict,
+    get_or_404,
+    integer,
+    optional_text,
+    paginate,
+    record_change,
+    required_text,
+    search_clause,
+    snapshot,
+    text,
+)
 from app.services.core import audit
 from app.services.core.errors import Conflict, Forbidden, Invalid
 from app.services.core.locking import for_update
-from app.services.admin.master_data import (
-    DELETE_RACE, FieldErrors, ListQuery, check_unique, decimal, flush_or_conflict, get_or_404, integer,
-    optional_text, paginate, record_change, required_text, search_clause, snapshot, text,
-)
 from app.utils.wording import join_list
 
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")

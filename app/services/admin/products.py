@@ -11,14 +11,35 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
-    Material, Plate, PlateProduct, Process, Product, ProductMaterial, ProductProcess, WorkOrderMaterial,
+    Material,
+    Plate,
+    PlateProduct,
+    Process,
+    Product,
+    ProductMaterial,
+    ProductProcess,
+    WorkOrderMaterial,
     WorkOrderProduct,
 )
-from app.services.core.errors import Conflict, NotFound
 from app.services.admin.master_data import (
-    DELETE_RACE, FieldErrors, ListQuery, check_unique, decimal, flush_or_conflict, get_or_404, ids, integer,
-    optional_text, paginate, record_change, required_text, search_clause, snapshot, text,
+    DELETE_RACE,
+    FieldErrors,
+    ListQuery,
+    check_unique,
+    decimal,
+    flush_or_conflict,
+    get_or_404,
+    ids,
+    integer,
+    optional_text,
+    paginate,
+    record_change,
+    required_text,
+    search_clause,
+    snapshot,
+    text,
 )
+from app.services.core.errors import Conflict, NotFound
 from app.utils.wording import join_list
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,30}$")

@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -141,7 +141,7 @@ def _listener() -> ListenerStatus:
     current = listener.current()
     if current is None or not current.is_alive():
         return ListenerStatus("not_started")
-    last = datetime.fromtimestamp(current.last_event_at, timezone.utc).replace(tzinfo=None) \
+    last = datetime.fromtimestamp(current.last_event_at, UTC).replace(tzinfo=None) \
         if current.last_event_at else None
     state = "connected" if current.listening.is_set() else "reconnecting"
     return ListenerStatus(state, max(0, current.connections_made - 1), last,
@@ -177,7 +177,7 @@ def _backup(metrics_file: str) -> BackupStatus:
               for sample in family.samples}
     finished = values.get("workorder_backup_last_success_timestamp_seconds")
     size = values.get("workorder_backup_last_size_bytes")
-    return BackupStatus(datetime.fromtimestamp(finished, timezone.utc).replace(tzinfo=None) if finished else None,
+    return BackupStatus(datetime.fromtimestamp(finished, UTC).replace(tzinfo=None) if finished else None,
                         int(size) if size is not None else None, metrics_file)
 
 

@@ -8,16 +8,39 @@ from sqlalchemy import exists, or_, select
 
 from app.extensions import db
 from app.models import (
-    ApprovalLog, AuditLog, Customer, Department, Notification, Plate, Role, Task, TimeLog, User, WorkOrder,
-    user_departments, user_roles,
+    ApprovalLog,
+    AuditLog,
+    Customer,
+    Department,
+    Notification,
+    Plate,
+    Role,
+    Task,
+    TimeLog,
+    User,
+    WorkOrder,
+    user_departments,
+    user_roles,
 )
-from app.services.core.errors import Conflict, Forbidden
 from app.services.admin.master_data import (
-    DELETE_RACE, FieldErrors, ListQuery, check_unique, flush_or_conflict, get_or_404, ids, optional_text, paginate,
-    record_change, required_text, search_clause, snapshot, text,
+    DELETE_RACE,
+    FieldErrors,
+    ListQuery,
+    check_unique,
+    flush_or_conflict,
+    get_or_404,
+    ids,
+    optional_text,
+    paginate,
+    record_change,
+    required_text,
+    search_clause,
+    snapshot,
+    text,
 )
-from app.services.core.passwords import password_problem
 from app.services.auth.sessions import end_sessions, revoke_api_tokens
+from app.services.core.errors import Conflict, Forbidden
+from app.services.core.passwords import password_problem
 from app.utils.wording import join_list
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")

@@ -28,8 +28,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import AuditLog, AuthFailure, User
 from app.services.core import audit
-from app.services.notifications import inbox as notifications
 from app.services.core.errors import Conflict, Invalid
+from app.services.notifications import inbox as notifications
 from app.utils.timeutil import utcnow
 
 # Replaced by the tests, which record the delays instead of waiting them out.
@@ -140,7 +140,7 @@ def verify(stored_hash: str | None, secret: str) -> bool:
 
 
 def _record_failure(attempt: Attempt, counts: dict[str, int], user: User | None) -> None:
-    for key in attempt.keys():
+    for key in attempt.keys():  # noqa: SIM118 - Attempt.keys() is our own method, not a dict
         db.session.add(AuthFailure(key=key))
     # Old rows are useless once outside every window; keep the table small.
     db.session.execute(delete(AuthFailure).where(AuthFailure.at < utcnow() - timedelta(days=1)))

@@ -11,12 +11,33 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.enums import (
-    ApprovalStatus, FoilingType, OperatorStrategy, PauseReason, PlateKind, PrintingType, Priority, PurchaseStatus,
-    RoleCode, StepStatus, TaskAction, TaskStatus, WorkOrderStatus,
+    ApprovalStatus,
+    FoilingType,
+    OperatorStrategy,
+    PauseReason,
+    PlateKind,
+    PrintingType,
+    Priority,
+    PurchaseStatus,
+    RoleCode,
+    StepStatus,
+    TaskAction,
+    TaskStatus,
+    WorkOrderStatus,
 )
 from app.extensions import db
 from app.models import (
-    AssignmentRule, AuditLog, Customer, Department, Material, Plate, Process, Product, Task, User, WorkOrder,
+    AssignmentRule,
+    AuditLog,
+    Customer,
+    Department,
+    Material,
+    Plate,
+    Process,
+    Product,
+    Task,
+    User,
+    WorkOrder,
 )
 from app.services.core.settings import SETTINGS
 from app.utils.wording import named

@@ -71,7 +71,7 @@ def _validate(key: str, value):
     try:
         number = database_int(value)
     except (TypeError, ValueError):
-        raise Invalid(_l("%(label)s必须是整数", label=label), fields={key: _l("请输入整数")})
+        raise Invalid(_l("%(label)s必须是整数", label=label), fields={key: _l("请输入整数")}) from None
     if not low <= number <= high:
         message = _l("%(label)s必须在 %(low)s 到 %(high)s 之间", label=label, low=low, high=high)
         raise Invalid(message, fields={key: message})

@@ -21,13 +21,12 @@ from app.enums import OPEN_TASK_STATUSES, TaskStatus
 from app.extensions import db
 from app.models import Department, Task, User, department_processes
 from app.realtime import events
-from app.services.core import audit
+from app.services.core import audit, work_periods
+from app.services.core.errors import Conflict, DomainError, Forbidden, Invalid
 from app.services.dispatch import capacity
 from app.services.notifications import inbox as notifications
-from app.services.core import work_periods
 from app.services.tasks import progress as task_progress
 from app.services.tasks import reading as task_reading
-from app.services.core.errors import Conflict, DomainError, Forbidden, Invalid
 from app.utils.timeutil import utcnow
 
 STARTED_STATUSES = ("in_progress", "paused")

@@ -18,9 +18,8 @@ from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import AssignmentRule, Department, Task, department_processes
 from app.realtime import events
-from app.services.core import audit
+from app.services.core import audit, settings
 from app.services.dispatch import operator_selection
-from app.services.core import settings
 from app.utils.timeutil import utcnow
 
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -114,7 +114,7 @@ def revoke_token(actor, department: Department) -> bool:
 
 def _start_of_plant_day_utc(today) -> datetime:
     local_midnight = datetime.combine(today, time.min, tzinfo=plant_zone())
-    return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
+    return local_midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 def snapshot(department: Department, today=None) -> Board:

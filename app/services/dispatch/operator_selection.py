@@ -16,12 +16,11 @@ from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import AssignmentRule, Role, Task, User
 from app.models.org import user_departments, user_roles
-from app.services.core import audit
-from app.services.dispatch import capacity
-from app.services.notifications import inbox as notifications
-from app.services.core import settings
+from app.services.core import audit, settings
 from app.services.core.errors import Conflict
 from app.services.core.locking import for_update
+from app.services.dispatch import capacity
+from app.services.notifications import inbox as notifications
 
 
 def department_operators(department_id: int) -> list[User]:

@@ -11,11 +11,10 @@ from sqlalchemy.orm import joinedload
 from app.enums import OperatorStrategy
 from app.extensions import db
 from app.models import AssignmentRule, Department, Process, department_processes
-from app.services.core import audit
-from app.services.core import settings
-from app.services.dispatch.auto_dispatch import choose_department, department_loads, eligible_rules
+from app.services.core import audit, settings
 from app.services.core.errors import Invalid, NotFound
 from app.services.core.locking import for_update
+from app.services.dispatch.auto_dispatch import choose_department, department_loads, eligible_rules
 from app.utils.fields import lenient_int
 
 PRIORITY_RANGE = (0, 100)

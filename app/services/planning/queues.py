@@ -99,7 +99,7 @@ def move_task(actor, task_id: int, workstation_id: int, position: int) -> PlanEn
     try:
         position = int(position)
     except (TypeError, ValueError):
-        raise Invalid(_l("位置必须是整数"), fields={"position": _l("位置必须是整数")})
+        raise Invalid(_l("位置必须是整数"), fields={"position": _l("位置必须是整数")}) from None
     if position < 0:
         raise Invalid(_l("位置不能小于 0"), fields={"position": _l("位置不能小于 0")})
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import Department, Process, Workstation, WorkstationProcess
-from app.services.core.errors import NotFound
 from app.services.admin.master_data import (
     FieldErrors,
     ListQuery,
@@ -30,6 +29,7 @@ from app.services.admin.master_data import (
     search_clause,
     snapshot,
 )
+from app.services.core.errors import NotFound
 from app.services.planning import triggers
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")

@@ -10,13 +10,15 @@ from sqlalchemy.orm import joinedload
 from app.enums import TaskAction
 from app.extensions import db
 from app.models import (
-    AuditLog, Task, User, WorkOrder,
+    AuditLog,
+    Task,
+    User,
+    WorkOrder,
 )
-from app.services.tasks import filtering as task_filtering
 from app.services.core.loading import name_only
 from app.services.reports.periods import ASSIGNMENT_ACTIONS, StatsFilters
 from app.services.reports.statistics import _departments
-
+from app.services.tasks import filtering as task_filtering
 
 # ---------------------------------------------------------------- 分派历史
 

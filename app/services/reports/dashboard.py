@@ -12,17 +12,22 @@ from app import policy
 from app.enums import DUE_SOON_DAYS, OPEN_TASK_STATUSES, ApprovalStatus, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import (
-    Department, Role, Task, User, WorkOrder, user_departments, user_roles,
+    Department,
+    Role,
+    Task,
+    User,
+    WorkOrder,
+    user_departments,
+    user_roles,
 )
-from app.rules.workorder_visibility import visible_workorders_clause
 from app.rules.workorder_approvers import approvable_workorders_clause
+from app.rules.workorder_visibility import visible_workorders_clause
 from app.services.core import settings
+from app.services.dispatch.operator_selection import operator_loads
+from app.services.reports.statistics import _department_order, _departments
 from app.services.tasks import filtering as task_filtering
 from app.services.tasks import visibility as task_visibility
-from app.services.dispatch.operator_selection import operator_loads
 from app.utils.timeutil import plant_today
-from app.services.reports.statistics import _department_order, _departments
-
 
 # ---------------------------------------------------------------- 工作台
 

@@ -9,16 +9,23 @@ from sqlalchemy.orm import joinedload
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import (
-    Department, Task, WorkOrder,
+    Department,
+    Task,
+    WorkOrder,
 )
-from app.services.tasks import filtering as task_filtering
-from app.services.core.loading import name_only
 from app.rules.task_visibility import visible_tasks_where
 from app.rules.where import Where
-from app.utils.timeutil import plant_today
+from app.services.core.loading import name_only
 from app.services.reports.periods import Period, StatsFilters, rate
-from app.services.reports.statistics import CompletionTotals, OperatorRow, _completions_by_operator, completion_totals, operator_rows
-
+from app.services.reports.statistics import (
+    CompletionTotals,
+    OperatorRow,
+    _completions_by_operator,
+    completion_totals,
+    operator_rows,
+)
+from app.services.tasks import filtering as task_filtering
+from app.utils.timeutil import plant_today
 
 # ---------------------------------------------------------------- the department report
 

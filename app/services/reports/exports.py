@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape as paragraph_text
 
@@ -35,14 +35,14 @@ from sqlalchemy import select
 from app.enums import ApprovalStatus, Priority, TaskStatus, TaskType, WorkOrderStatus
 from app.extensions import db
 from app.models import User
-from app.services.reports import statistics
+from app.services import workorders as workorder_queries
+from app.services.core.errors import Invalid
 from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import department_report as stats_department_report
 from app.services.reports import periods as stats_periods
-from app.services.tasks import queries as task_queries
+from app.services.reports import statistics
 from app.services.tasks import filtering as task_filtering
-from app.services import workorders as workorder_queries
-from app.services.core.errors import Invalid
+from app.services.tasks import queries as task_queries
 from app.utils.timeutil import plant_now, plant_zone
 from app.utils.wording import join_list
 
@@ -99,7 +99,7 @@ def plant_time(moment: datetime | None) -> datetime | None:
     """Naive plant time for a spreadsheet cell (Excel has no time zones)."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(plant_zone()).replace(tzinfo=None)
+    return moment.replace(tzinfo=UTC).astimezone(plant_zone()).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------- workbooks

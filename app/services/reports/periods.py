@@ -12,11 +12,10 @@ from app.extensions import db
 from app.models import (
     Task,
 )
-from app.services.tasks import filtering as task_filtering
 from app.rules.task_visibility import visible_tasks_where
 from app.rules.where import Where
+from app.services.tasks import filtering as task_filtering
 from app.utils.timeutil import plant_now, plant_today, plant_zone
-
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366

@@ -27,15 +27,18 @@ from sqlalchemy.orm import joinedload, lazyload
 from app.enums import OPEN_TASK_STATUSES, TaskStatus
 from app.extensions import db
 from app.models import (
-    Department, Task, TimeLog, User, WorkOrder,
+    Department,
+    Task,
+    TimeLog,
+    User,
+    WorkOrder,
 )
-from app.rules.workorder_visibility import visible_workorders_clause
-from app.services.tasks import filtering as task_filtering
 from app.rules.task_visibility import visible_tasks_where
 from app.rules.where import Where
+from app.rules.workorder_visibility import visible_workorders_clause
 from app.services.core.work_periods import whole_seconds_between
 from app.services.reports.periods import Period, StatsFilters, _as_date, _completed_in, plant_date, rate
-
+from app.services.tasks import filtering as task_filtering
 
 # ---------------------------------------------------------------- completions over time
 

@@ -17,14 +17,23 @@ from sqlalchemy import select
 
 from app import policy
 from app.enums import OPEN_TASK_STATUSES, PauseReason
-from app.rules.task_claiming import open_for_claiming
 from app.extensions import db
 from app.models import Task, User
-from app.services.dispatch import capacity
-from app.services.notifications import inbox as notifications
+from app.rules.task_claiming import open_for_claiming
 from app.services.core import settings
 from app.services.core.errors import Conflict, Forbidden, Invalid
-from app.services.tasks.progress import STALE_MESSAGE, _compare_and_set, _ensure_actionable, _ensure_version, _ensure_worker, _join, _record, _transition
+from app.services.dispatch import capacity
+from app.services.notifications import inbox as notifications
+from app.services.tasks.progress import (
+    STALE_MESSAGE,
+    _compare_and_set,
+    _ensure_actionable,
+    _ensure_version,
+    _ensure_worker,
+    _join,
+    _record,
+    _transition,
+)
 from app.services.tasks.reading import blocker, claimed_by_message
 
 

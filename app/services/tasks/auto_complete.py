@@ -16,9 +16,8 @@ from app.realtime import events
 from app.services.core import audit
 from app.services.core.errors import Conflict, Invalid
 from app.services.core.locking import for_update
-from app.utils.timeutil import utcnow
 from app.services.tasks.progress import _transition
-
+from app.utils.timeutil import utcnow
 
 # ---------------------------------------------------------------- automatic completion
 

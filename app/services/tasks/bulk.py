@@ -21,12 +21,12 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.models import Task, WorkOrder
-from app.services.dispatch import assignment
-from app.services.tasks import queries as task_queries
-from app.services.tasks import visibility as task_visibility
-from app.services.tasks import actions as task_service
 from app.services import workorders as workorder_service
 from app.services.core.errors import DomainError, Invalid
+from app.services.dispatch import assignment
+from app.services.tasks import actions as task_service
+from app.services.tasks import queries as task_queries
+from app.services.tasks import visibility as task_visibility
 
 MAX_TASKS = max(task_visibility.PAGE_SIZES)
 ACTIONS = ("assign", "cancel", "edit_drafts", "delete_drafts")

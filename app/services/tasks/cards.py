@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
+from app import policy
 from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.extensions import db
 from app.models import Process, Task, WorkOrder, WorkOrderStep
-from app import policy
 from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_CONDITIONS, claimable_task_conditions
-from app.services.dispatch import capacity
 from app.services.core import settings
+from app.services.dispatch import capacity
 from app.services.tasks import actions as task_service
 
 # What a card shows of its 施工单 (and what blocker() reads): the rest stays unloaded.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -11,13 +11,12 @@ from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import Department, Process, Role, Task, User, WorkOrder, user_departments, user_roles
 from app.policy import with_descendants
-from app.services.core import reference
-from app.utils.timeutil import plant_today, plant_zone
-from app.utils.fields import lenient_int
 from app.rules.task_visibility import visible_tasks_where
 from app.rules.where import Where
+from app.services.core import reference
 from app.services.tasks.visibility import NONE, OPEN
-
+from app.utils.fields import lenient_int
+from app.utils.timeutil import plant_today, plant_zone
 
 # ---------------------------------------------------------------- filters
 
@@ -67,7 +66,7 @@ def utc_bounds(first: date | None, last: date | None) -> tuple[datetime | None, 
     zone = plant_zone()
 
     def to_utc(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
     return (to_utc(first) if first else None, to_utc(last + timedelta(days=1)) if last else None)
 

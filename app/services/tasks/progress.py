@@ -2,7 +2,6 @@
 to step to 施工单."""
 from __future__ import annotations
 
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,14 +12,12 @@ from app.enums import FINISHED_STEP_STATUSES
 from app.extensions import db
 from app.models import Task, TimeLog, User, WorkOrder, WorkOrderStep
 from app.realtime import events
-from app.services.core import audit
-from app.services.notifications import inbox as notifications
-from app.services.core import work_periods
+from app.services.core import audit, work_periods
 from app.services.core.errors import Conflict, Forbidden
 from app.services.core.locking import for_update
-from app.utils.timeutil import utcnow
+from app.services.notifications import inbox as notifications
 from app.services.tasks.reading import blocker
-
+from app.utils.timeutil import utcnow
 
 STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
 

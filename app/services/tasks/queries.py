@@ -11,14 +11,13 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from app.enums import OPEN_TASK_STATUSES, TaskStatus
 from app.extensions import db
-from app.models.workorder import PRIORITY_RANK_SQL
 from app.models import Department, Process, Task, User, WorkOrder
-from app.services.core.loading import name_only
-from app.services.tasks.filtering import TaskFilters, filter_conditions, select_tasks, status_condition, tasks_where
+from app.models.workorder import PRIORITY_RANK_SQL
 from app.rules.task_visibility import visible_tasks_where
 from app.rules.where import Where
+from app.services.core.loading import name_only
+from app.services.tasks.filtering import TaskFilters, filter_conditions, select_tasks, status_condition, tasks_where
 from app.services.tasks.visibility import OPEN, PAGE_SIZES
-
 
 # ---------------------------------------------------------------- sorting and pages
 

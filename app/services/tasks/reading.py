@@ -1,7 +1,6 @@
 """One task as its pages read it: the task, why it is blocked, its history and its work periods."""
 from __future__ import annotations
 
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -12,7 +11,6 @@ from app.models import AuditLog, Task, TimeLog, User, WorkOrderStep
 from app.services.core import audit_text
 from app.services.core.errors import NotFound
 from app.services.core.loading import name_only
-
 
 # ---------------------------------------------------------------- reading
 

@@ -9,31 +9,81 @@ This package's interface is what is imported here (``from app.services import wo
 modules hold one responsibility each: inputs, queries, editing (+ resolve), approval, production,
 drafts, offers (what a viewer may do), common (the lock and its checks).
 """
-from app.services.workorders.inputs import (  # noqa: F401
-    ProductLineInput, MaterialLineInput, StepInput, WorkOrderInput, LimitedInput, EditOutcome, ItemResult,
-    BulkOutcome,
-)
-from app.services.workorders.queries import (  # noqa: F401
-    get, DETAIL_LOADING, get_for_detail, audit_trail, progress_percent, product_summary, total_quantity,
-    ListFilters, SORTS, SORT_LABELS, Page, list_work_orders, FilterOptions, list_filter_options,
-    task_numbers, task_counts,
-)
-from app.services.workorders.editing import (  # noqa: F401
-    create, preview, update, update_approved, is_fully_editable,
-)
 from app.services.workorders.approval import (  # noqa: F401
-    submit, resubmit, approve, approval_message, reject, withdraw, started_task_count,
-)
-from app.services.workorders.production import (  # noqa: F401
-    pause, resume, cancel, delete_work_order,
-)
-from app.services.workorders.drafts import (  # noqa: F401
-    update_draft, add_draft, bulk_update_drafts, bulk_delete_drafts,
-)
-from app.services.workorders.offers import (  # noqa: F401
-    ActionState, ACTION_LABELS, available_actions, approval_problems, may_edit_drafts, FormOptions,
-    form_options, product_defaults, DraftLine, PlanPreview, describe_plan, FormCheck, form_check,
+    approval_message,
+    approve,
+    reject,
+    resubmit,
+    started_task_count,
+    submit,
+    withdraw,
 )
 from app.services.workorders.common import (  # noqa: F401
-    STALE_MESSAGE, TASK_STALE_MESSAGE, EDITABLE_APPROVAL, CMYK, MAX_BULK,
+    CMYK,
+    EDITABLE_APPROVAL,
+    MAX_BULK,
+    STALE_MESSAGE,
+    TASK_STALE_MESSAGE,
+)
+from app.services.workorders.drafts import (  # noqa: F401
+    add_draft,
+    bulk_delete_drafts,
+    bulk_update_drafts,
+    update_draft,
+)
+from app.services.workorders.editing import (  # noqa: F401
+    create,
+    is_fully_editable,
+    preview,
+    update,
+    update_approved,
+)
+from app.services.workorders.inputs import (  # noqa: F401
+    BulkOutcome,
+    EditOutcome,
+    ItemResult,
+    LimitedInput,
+    MaterialLineInput,
+    ProductLineInput,
+    StepInput,
+    WorkOrderInput,
+)
+from app.services.workorders.offers import (  # noqa: F401
+    ACTION_LABELS,
+    ActionState,
+    DraftLine,
+    FormCheck,
+    FormOptions,
+    PlanPreview,
+    approval_problems,
+    available_actions,
+    describe_plan,
+    form_check,
+    form_options,
+    may_edit_drafts,
+    product_defaults,
+)
+from app.services.workorders.production import (  # noqa: F401
+    cancel,
+    delete_work_order,
+    pause,
+    resume,
+)
+from app.services.workorders.queries import (  # noqa: F401
+    DETAIL_LOADING,
+    SORT_LABELS,
+    SORTS,
+    FilterOptions,
+    ListFilters,
+    Page,
+    audit_trail,
+    get,
+    get_for_detail,
+    list_filter_options,
+    list_work_orders,
+    product_summary,
+    progress_percent,
+    task_counts,
+    task_numbers,
+    total_quantity,
 )

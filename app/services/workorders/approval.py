@@ -1,7 +1,6 @@
 """Submit, approve (with dispatch), reject, resubmit and withdraw a 施工单 (DOMAIN.md §4)."""
 from __future__ import annotations
 
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -11,20 +10,28 @@ from sqlalchemy.orm import joinedload
 from app.enums import TaskStatus
 from app.extensions import db
 from app.models import (
-    ApprovalLog, Task,
-    WorkOrder, WorkOrderStep,
+    ApprovalLog,
+    Task,
+    WorkOrder,
+    WorkOrderStep,
 )
-from app.services.workorders import approval_check
 from app.services.core import audit
-from app.services.notifications import inbox as notifications
-from app.services.dispatch import auto_dispatch as dispatch_service
-from app.services.workorders import task_generation as generation
 from app.services.core.errors import Conflict, Invalid
-from app.utils.timeutil import utcnow
-from app.services.workorders.common import _advance_version, _announce, _lock, _open_tasks, _wrong_approval, _wrong_status
+from app.services.dispatch import auto_dispatch as dispatch_service
+from app.services.notifications import inbox as notifications
+from app.services.workorders import approval_check
+from app.services.workorders import task_generation as generation
+from app.services.workorders.common import (
+    _advance_version,
+    _announce,
+    _lock,
+    _open_tasks,
+    _wrong_approval,
+    _wrong_status,
+)
 from app.services.workorders.production import _settle_steps
 from app.services.workorders.resolve import _shape_of, _step_ids
-
+from app.utils.timeutil import utcnow
 
 # ---------------------------------------------------------------- approval
 

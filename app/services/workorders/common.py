@@ -19,7 +19,6 @@ from app.realtime import events
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.services.core.locking import for_update
 
-
 STALE_MESSAGE = _l("施工单已被其他人更新，请刷新后重试")
 TASK_STALE_MESSAGE = _l("任务已被其他人更新，请刷新后重试")
 # Before approval a 施工单 is fully editable and its drafts may be edited (DOMAIN.md §3).

@@ -15,12 +15,11 @@ from app.models import (
     WorkOrder,
 )
 from app.services.core import audit
-from app.services.workorders import task_generation as generation
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.services.core.locking import for_update
+from app.services.workorders import task_generation as generation
 from app.services.workorders.common import EDITABLE_APPROVAL, MAX_BULK, TASK_STALE_MESSAGE, _announce, _authorize, _lock
 from app.services.workorders.inputs import BulkOutcome, ItemResult
-
 
 # ---------------------------------------------------------------- draft tasks
 

@@ -13,19 +13,28 @@ from app.enums import OPEN_TASK_STATUSES, Priority
 from app.extensions import db
 from app.models import (
     Task,
-    WorkOrder, WorkOrderStep,
+    WorkOrder,
+    WorkOrderStep,
 )
-from app.services.core import audit
-from app.services.workorders import design_files
-from app.services.core import numbering
-from app.services.workorders import task_generation as generation
+from app.services.core import audit, numbering
 from app.services.core.errors import Conflict, Invalid
+from app.services.workorders import design_files
+from app.services.workorders import task_generation as generation
 from app.services.workorders.approval import _submit
 from app.services.workorders.common import EDITABLE_APPROVAL, _advance_version, _announce, _lock, _open_tasks, _reach
 from app.services.workorders.inputs import EditOutcome, LimitedInput, WorkOrderInput
 from app.services.workorders.queries import get
-from app.services.workorders.resolve import _apply_fields, _apply_lines, _apply_steps, _new_material_line, _new_product_line, _plan, _resolve, _shape_of, _step_ids
-
+from app.services.workorders.resolve import (
+    _apply_fields,
+    _apply_lines,
+    _apply_steps,
+    _new_material_line,
+    _new_product_line,
+    _plan,
+    _resolve,
+    _shape_of,
+    _step_ids,
+)
 
 # ---------------------------------------------------------------- create and edit
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-
 from app.models import (
-    Customer, Material, Plate, Process, Product, WorkOrder,
+    Customer,
+    Material,
+    Plate,
+    Process,
+    Product,
+    WorkOrder,
 )
 from app.services.workorders import task_generation as generation
-
 
 # ---------------------------------------------------------------- input
 

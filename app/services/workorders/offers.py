@@ -11,18 +11,23 @@ from sqlalchemy.orm import selectinload
 from app import policy
 from app.extensions import db
 from app.models import (
-    Customer, Department, Material, Plate, Process, Product, Task,
+    Customer,
+    Department,
+    Material,
+    Plate,
+    Process,
+    Product,
+    Task,
     WorkOrder,
 )
+from app.services.core.errors import Forbidden, Invalid, NotFound
 from app.services.workorders import approval_check
 from app.services.workorders import task_generation as generation
-from app.services.core.errors import Forbidden, Invalid, NotFound
 from app.services.workorders.approval import _drafts_of_empty_steps, started_task_count
 from app.services.workorders.common import EDITABLE_APPROVAL
 from app.services.workorders.editing import preview
 from app.services.workorders.inputs import WorkOrderInput
 from app.services.workorders.resolve import _by_id, _current_references
-
 
 # ---------------------------------------------------------------- what a viewer may do
 

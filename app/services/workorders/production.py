@@ -1,7 +1,6 @@
 """Pause, resume, cancel and delete a 施工单 (DOMAIN.md §6)."""
 from __future__ import annotations
 
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -11,17 +10,26 @@ from sqlalchemy.orm import joinedload
 from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import (
-    Notification, Task,
-    TimeLog, WorkOrder, WorkOrderStep,
+    Notification,
+    Task,
+    TimeLog,
+    WorkOrder,
+    WorkOrderStep,
 )
 from app.realtime import events
-from app.services.core import audit
-from app.services.notifications import inbox as notifications
-from app.services.core import work_periods
+from app.services.core import audit, work_periods
 from app.services.core.errors import Conflict, Invalid
+from app.services.notifications import inbox as notifications
+from app.services.workorders.common import (
+    _advance_version,
+    _announce,
+    _lock,
+    _open_tasks,
+    _reach,
+    _require_approved,
+    _wrong_status,
+)
 from app.utils.timeutil import utcnow
-from app.services.workorders.common import _advance_version, _announce, _lock, _open_tasks, _reach, _require_approved, _wrong_status
-
 
 # ---------------------------------------------------------------- production
 

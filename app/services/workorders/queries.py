@@ -12,15 +12,24 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.enums import FINISHED_STEP_STATUSES, TaskStatus
 from app.extensions import db
 from app.models import (
-    ApprovalLog, AuditLog, Customer, Product, Role, Task,
-    User, WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep, user_roles,
+    ApprovalLog,
+    AuditLog,
+    Customer,
+    Product,
+    Role,
+    Task,
+    User,
+    WorkOrder,
+    WorkOrderMaterial,
+    WorkOrderProduct,
+    WorkOrderStep,
+    user_roles,
 )
 from app.rules.workorder_visibility import visible_workorders_clause
 from app.services.core import audit_text
 from app.services.core.errors import NotFound
 from app.services.core.loading import name_only
 from app.utils.timeutil import plant_today
-
 
 # ---------------------------------------------------------------- reading
 

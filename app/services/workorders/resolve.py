@@ -11,14 +11,22 @@ from app import policy
 from app.enums import PrintingType, Priority
 from app.extensions import db
 from app.models import (
-    Customer, Department, Material, Plate, Process, Product, Task,
-    WorkOrder, WorkOrderMaterial, WorkOrderProduct, WorkOrderStep,
+    Customer,
+    Department,
+    Material,
+    Plate,
+    Process,
+    Product,
+    Task,
+    WorkOrder,
+    WorkOrderMaterial,
+    WorkOrderProduct,
+    WorkOrderStep,
 )
-from app.services.workorders import task_generation as generation
 from app.services.core.errors import Forbidden, Invalid
+from app.services.workorders import task_generation as generation
 from app.services.workorders.common import CMYK
 from app.services.workorders.inputs import MaterialLineInput, ProductLineInput, StepInput, WorkOrderInput, _Resolved
-
 
 # ---------------------------------------------------------------- internals: input
 
