@@ -1,6 +1,6 @@
 """Which tasks a person may claim now (DOMAIN.md §7, §8): ``can_claim_task`` and its SQL twin
 ``claimable_task_conditions`` + ``CLAIMABLE_WORK_ORDER_CONDITIONS``. The two must agree on every
-task (tests/integration/test_rule_twins.py). The operator task cap is checked apart (app.services.dispatch.capacity).
+task (tests/core/test_rule_twins.py). The operator task cap is checked apart (app.services.dispatch.capacity).
 
 A task may be claimed when nobody holds it, it is 待开始, its 施工单 is approved and in production
 (待开始 or 进行中: not paused, cancelled or finished), and the person is an operator or a supervisor

@@ -1,5 +1,5 @@
 """Which tasks a person sees (DOMAIN.md §1): ``can_see_task`` and its SQL twin ``visible_tasks_where``.
-The two must agree on every task (tests/integration/test_rule_twins.py).
+The two must agree on every task (tests/core/test_rule_twins.py).
 
 Admins and supervisors see every task; operators their own tasks and the non-draft tasks of their
 departments (claimable ones included); makers and salespeople the tasks of the 施工单 they see.

@@ -2,7 +2,7 @@
 customer. One predicate, ``can_approve_workorder``, and its two SQL twins: ``approver_ids`` (the
 active people who approve a given 施工单: whom 待审核 is sent to) and ``approvable_workorders_clause``
 (the 施工单 a person approves: the 工作台's 待我审核). All three must agree on every person and
-every 施工单 (tests/integration/test_rule_twins.py); an inactive person approves nothing (policy.can).
+every 施工单 (tests/core/test_rule_twins.py); an inactive person approves nothing (policy.can).
 """
 from __future__ import annotations
 

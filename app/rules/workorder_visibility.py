@@ -1,5 +1,5 @@
 """Which 施工单 a person sees (DOMAIN.md §1): ``can_see_workorder`` and its SQL twin
-``visible_workorders_clause``. The two must agree on every 施工单 (tests/integration/test_rule_twins.py).
+``visible_workorders_clause``. The two must agree on every 施工单 (tests/core/test_rule_twins.py).
 
 Admins, supervisors and designers see every 施工单; a maker the ones they created; a salesperson
 the ones they created and those of the customers they look after. Roles add up.

@@ -1,4 +1,4 @@
-"""axe-core (vendored under tests/e2e/vendor, never a CDN) over every page of the URL map as the role that uses
+"""axe-core (vendored under tests/browser/vendor, never a CDN) over every page of the URL map as the role that uses
 it — desk pages at 1366×900, kiosk pages at 1024×768 and 390×844 — and over the main open states: the kiosk's
 报工 and 暂停 panels and their refused submissions, the draft editor, the reason dialog, the notification
 drop-down and empty-form submissions. WCAG 2.1 A and AA rules; a violation of impact serious or critical fails

@@ -226,7 +226,7 @@ def test_scanning_another_departments_task_stays_on_the_kiosk(client, login, wor
     assert response.status_code == 403
     html = response.get_data(as_text=True)
     assert "任务 TSG2026110001-02 不属于您的部门" in html
-    assert '<body class="kiosk"' in html and 'class="mainnav"' not in html  # tests/integration/test_kiosk_errors.py
+    assert '<body class="kiosk"' in html and 'class="mainnav"' not in html  # tests/kiosk/test_kiosk_errors.py
 
 
 def test_scanning_anonymously_goes_to_the_kiosk_login_and_back(client, world):

@@ -103,5 +103,5 @@ def test_event_delivery_is_measured_and_open_tasks_counted_at_scrape_time(server
     _, body, _ = http_request(gunicorn.url, "GET", "/metrics")
     assert sample(body, "workorder_event_delivery_seconds_count") >= 1
     assert 0 < sample(body, "workorder_event_delivery_seconds_sum") < 5
-    # Counted by the serving worker's query (tests/integration/test_metrics.py checks the numbers).
+    # Counted by the serving worker's query (tests/ops/test_metrics.py checks the numbers).
     assert "# TYPE workorder_open_tasks gauge" in body

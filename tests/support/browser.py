@@ -12,7 +12,7 @@ def kiosk_login(page, user, pin: str = "1234"):
 
 
 # Every visible element a finger can hit that is smaller than 48 × 48 px (a radio or checkbox is hit
-# through its label); the same measure as tests/e2e/test_kiosk_targets_browser.py.
+# through its label); the same measure as tests/browser/test_kiosk_targets_browser.py.
 UNDERSIZED_TARGETS = """() => {
   const selector = "a[href], button, summary, select, textarea, input:not([type=hidden]), [tabindex]:not([tabindex='-1'])";
   return [...document.querySelectorAll(selector)]
