@@ -211,6 +211,9 @@ REFUSALS = {
     "stats.collaboration": _l("只有管理员和部门主管可以查看协作统计"),
     "stats.assignments": _l("只有管理员和部门主管可以查看分派历史"),
     "report.department": _l("只有管理员和部门主管可以查看和导出部门报表"),
+    # 排产
+    "planning.view": _l("排产只对管理员、部门主管、制单员、业务员和设计员开放"),
+    "planning.edit": _l("只有本部门主管或管理员可以调整排产"),
     # JSON API
     "department.list": _l("请先登录，再查看部门"),
 }

@@ -19,6 +19,7 @@ from app.services.core.errors import Invalid
 from app.services.planning import calendar as plant_calendar
 from app.services.planning import workstations_admin as service
 from app.utils.fields import CreateOnceMixin, SelectField
+from app.utils.wording import named
 
 NOTHING = ("", "—")
 
@@ -60,7 +61,7 @@ def _department_choices():
 
 
 def _process_choices():
-    return [NOTHING, *[(str(p.id), f"{p.name}（{p.code}）") for p in service.process_choices()]]
+    return [NOTHING, *[(str(p.id), named(p.name, p.code)) for p in service.process_choices()]]
 
 
 @bp.route("/admin/workstations")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import String, Text, select
 
 from app.extensions import db
-from app.models import Task
+from app.models import Task, Workstation, WorkstationProcess
 from app.services.dispatch import assignment
 from app.services.tasks import actions as tasks
 from support.workorders import approved, build_plant, tasks_of
@@ -83,8 +83,12 @@ def text_left(text: str, data: list[str]) -> list[str]:
 @pytest.fixture()
 def plant_in_use(seeded):
     plant = build_plant(seeded)
-    work_order = approved(plant)
     printing = plant.department("printing")
+    # A workstation, so the 排产 pages and the workstation admin pages have something to show.
+    db.session.add(Workstation(department=printing, code="PRT-01", name="Press 1", capabilities=[
+        WorkstationProcess(process=plant.process("PRT"), rate_per_hour=8000, setup_minutes=30)]))
+    db.session.commit()
+    work_order = approved(plant)
     task = next(t for t in tasks_of(work_order.id) if t.department_id == printing.id)
     assignment.assign(task.id, plant.operator.id, plant.supervisor, task.version)
     db.session.commit()
@@ -101,7 +105,7 @@ def _pages(app, plant, work_order, task) -> list[tuple[str, str]]:
         "work_order_id": work_order.id, "task_id": task.id, "department_id": plant.department("printing").id,
         "user_id": plant.operator.id, "customer_id": plant.customer.id, "product_id": plant.brochure.id,
         "material_id": plant.paper.id, "plate_id": plant.artwork.id, "process_id": plant.process("PRT").id,
-        "code": "printing",
+        "code": "printing", "workstation_id": db.session.scalar(select(Workstation.id).limit(1)),
     }
     pages = []
     adapter = app.url_map.bind("localhost")

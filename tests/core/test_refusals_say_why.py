@@ -65,6 +65,7 @@ def _cases(world) -> dict[str, tuple]:
         "customer.assign_salesperson": (plant.sales, None), "export.tasks": (plant.operator, None),
         "export.workorders": (plant.operator, None), "stats.collaboration": (plant.maker, None),
         "stats.assignments": (plant.maker, None), "report.department": (plant.maker, other),
+        "planning.view": (plant.operator, None), "planning.edit": (plant.maker, other),
     }
 
 

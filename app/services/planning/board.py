@@ -17,7 +17,7 @@ from app.models import (
     Workstation,
     WorkstationProcess,
 )
-from app.policy import can
+from app.policy import can, refusal
 from app.services.core.errors import Forbidden, NotFound
 from app.services.planning import projection
 
@@ -69,7 +69,7 @@ def plan_for_department(department_id: int, viewer=None) -> DepartmentPlan:
     if department is None:
         raise NotFound(_l("部门不存在"))
     if viewer is not None and not can(viewer, "planning.view", department_id):
-        raise Forbidden(_l("您无权查看该部门的排产"))
+        raise Forbidden(refusal("planning.view"))
     stations = workstations(department_id, active_only=True)
     lanes = {w.id: LaneView(w) for w in stations}
     entries = list(db.session.scalars(

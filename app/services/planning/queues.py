@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.extensions import db
 from app.models import PlanEntry, Task, Workstation
-from app.policy import can
+from app.policy import can, refusal
 from app.services.core import audit
 from app.services.core.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -69,7 +69,7 @@ def heads_first(queue: list[QueueItem]) -> list[QueueItem]:
 
 # ---------------------------------------------------------------- supervisors' moves
 
-MOVE_FORBIDDEN = _l("只有本部门主管或管理员可以调整排产")
+MOVE_FORBIDDEN = refusal("planning.edit")
 
 
 def may_edit(user, department_id: int) -> bool:
