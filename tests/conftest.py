@@ -186,8 +186,11 @@ class _Snapshot:
     def __init__(self, database, build):
         build()
         database.session.commit()
+        # In primary-key order: a table that refers to itself (departments' parent) gets its parents first,
+        # whatever order the database happened to store the rows in.
         self.rows = [(table, rows) for table in database.metadata.sorted_tables
-                     if (rows := [dict(row) for row in database.session.execute(table.select()).mappings()])]
+                     if (rows := [dict(row) for row in database.session.execute(
+                         table.select().order_by(*table.primary_key.columns)).mappings()])]
         self.sequences = None
         if BACKEND == "postgresql":
             self.sequences = database.session.execute(text(

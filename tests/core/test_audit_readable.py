@@ -95,9 +95,13 @@ def plant_day(seeded):
     db.session.commit()
     service.bulk_delete_drafts(plant.maker, work_order.id, [tasks_of(work_order.id)[-1].id])
     db.session.commit()
+    # One commit per request, as the pages do (fresh() expires what is not yet written).
     service.submit(plant.maker, work_order.id, fresh(work_order.id).version)
+    db.session.commit()
     service.reject(plant.sales, work_order.id, fresh(work_order.id).version, "纸张不对")
+    db.session.commit()
     service.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
+    db.session.commit()
     service.approve(plant.sales, work_order.id, fresh(work_order.id).version)
     db.session.commit()
 

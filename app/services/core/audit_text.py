@@ -38,6 +38,7 @@ from app.models import (
     Task,
     User,
     WorkOrder,
+    Workstation,
 )
 from app.services.core.settings import SETTINGS
 from app.utils.wording import named
@@ -47,6 +48,7 @@ OBJECT_TYPES = {
     "product": _l("产品"), "material": _l("物料"), "plate": _l("版型"), "setting": _l("系统设置"),
     "task": _l("任务"), "work_order": _l("施工单"), "step": _l("施工单工序"), "material_line": _l("物料行"),
     "assignment_rule": _l("分派规则"), "notification": _l("通知"), "api_token": _l("API 令牌"),
+    "workstation": _l("机台"),
 }
 ACTIONS = {
     "create": _l("新建"), "update": _l("修改"), "delete": _l("删除"), "activate": _l("启用"),
@@ -63,6 +65,7 @@ NAMED_BY = {
     "user": (User, User.name), "department": (Department, Department.name), "process": (Process, Process.name),
     "customer": (Customer, Customer.name), "product": (Product, Product.name), "material": (Material, Material.name),
     "plate": (Plate, Plate.code), "work_order": (WorkOrder, WorkOrder.number), "task": (Task, Task.number),
+    "workstation": (Workstation, Workstation.name),
 }
 FIELDS = {
     "code": _l("编码"), "name": _l("名称"), "username": _l("用户名"), "employee_no": _l("工号"), "email": _l("邮箱"),
@@ -94,6 +97,7 @@ FIELDS = {
     "delivery_date": _l("交货日期"), "production_quantity": _l("生产数量"), "spoilage_quantity": _l("放数"),
     "printing_type": _l("印刷形式"), "design_file_name": _l("设计文件"), "plates": _l("版"),
     "steps": _l("工序"), "owner": _l("所属用户"), "production_requirements": _l("生产要求"),
+    "from_workstation": _l("原机台"), "to_workstation": _l("新机台"), "position": _l("队列位置"),
     **{key: label for key, (_default, label, _low, _high) in SETTINGS.items()},
 }
 # Keys whose value is the id of another row: the row's name is shown instead.
@@ -101,6 +105,7 @@ REFERENCES = {
     "from_operator_id": "user", "to_operator_id": "user", "from_department_id": "department",
     "to_department_id": "department", "department_id": "department", "process_id": "process",
     "material_id": "material", "customer_id": "customer",
+    "from_workstation": "workstation", "to_workstation": "workstation",
 }
 # Keys whose value is a code of one of the plant's enums.
 CODES = {
