@@ -138,8 +138,9 @@ def serve(ws, connection: Connection) -> None:
             ws.close(message.code, message.reason)
             return
         if isinstance(message, EventMessage):
-            ws.send(message.text)
+            # Counted as it is handed to the socket, so a client that has it can already see it counted.
             observe_event_delivery(message.created_at)
+            ws.send(message.text)
         elif message is not None:
             if message.get("type") == "resync":
                 log.debug("websocket told to resync", extra={"ws_user_id": connection.user_id})
