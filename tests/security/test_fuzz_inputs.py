@@ -245,6 +245,12 @@ class Session:
 
 # A refused log-in is counted, by design (the throttle): the one table a refusal writes to.
 WRITTEN_BY_REFUSALS = {"auth_failures"}
+# A token's last use is recorded at most once a minute, on whichever request comes then, refused or not.
+WRITTEN_BY_ANY_REQUEST = {("api_tokens", "last_used_at")}
+
+
+def _compared(table) -> list:
+    return [column for column in table.columns if (table.name, column.name) not in WRITTEN_BY_ANY_REQUEST]
 
 
 def fingerprint() -> str:
@@ -252,11 +258,12 @@ def fingerprint() -> str:
     db.session.rollback()
     tables = [table for table in db.metadata.sorted_tables if table.name not in WRITTEN_BY_REFUSALS]
     if db.engine.dialect.name == "postgresql":
-        parts = [f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{table.name}\" t)"
-                 for table in tables]
+        parts = ["(SELECT md5(coalesce(string_agg(row, '|' ORDER BY row), '')) FROM (SELECT "
+                 + " || ',' || ".join(f"coalesce(\"{column.name}\"::text, 'NULL')" for column in _compared(table))
+                 + f" AS row FROM \"{table.name}\") t)" for table in tables]
     else:
         parts = ["(SELECT group_concat(row, '|') FROM (SELECT "
-                 + " || ',' || ".join(f"quote(\"{column.name}\")" for column in table.columns)
+                 + " || ',' || ".join(f"quote(\"{column.name}\")" for column in _compared(table))
                  + f" AS row FROM \"{table.name}\" ORDER BY 1))" for table in tables]
     values = db.session.execute(text("SELECT " + ", ".join(parts))).one()
     db.session.rollback()
