@@ -1,5 +1,6 @@
 """Preset data (reference §11 with DOMAIN.md §6's 印刷车间 fix) and the demo data: exact and idempotent."""
 import re
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -8,6 +9,7 @@ from app.extensions import db as _db
 from app.models import AssignmentRule, Customer, Department, Material, Plate, Process, Product, Role, Setting, User
 from app.seed import load_demo, seed_presets
 from app.services.core import settings as settings_service
+from app.services.planning import engine as planning_engine
 
 
 def _count(model) -> int:
@@ -216,7 +218,12 @@ def test_demo_master_data(demo_plant):
     assert "sales1" in owners.values() and None in owners.values()
 
 
-def test_demo_twice_changes_nothing(demo_plant):
+def test_demo_twice_changes_nothing(demo_plant, monkeypatch):
+    # The plan's times start from "now" (DOMAIN.md §12): with the clock held at one minute, a replan
+    # that the second load asks for finds nothing to change; the plant built earlier may be minutes old.
+    monkeypatch.setattr("app.services.planning.engine.utcnow", lambda: datetime(2026, 12, 7, 9, 30))
+    planning_engine.replan()
+    _db.session.commit()
     before = _snapshot()
     seed_presets()
     load_demo()

@@ -80,7 +80,7 @@ def test_an_unplannable_work_order_cannot_be_projected(client, login, world):
     lonely = f.ProcessFactory(code="GLUE", name="糊盒")
     step = f.WorkOrderStepFactory(work_order=world.work_order, process=lonely, sequence=40)
     f.TaskFactory(step=step, number="T-GLUE", department=world.printing)
-    planning.triggers.mark_departments([world.printing.id])
+    planning.triggers.mark_plan_changed()
     planning.triggers.mark_work_orders([world.work_order.id])
     db.session.commit()
     page = client.get(f"/workorders/{world.work_order.id}").get_data(as_text=True)

@@ -185,7 +185,7 @@ def test_unplanned_tasks_are_listed(client, login, world):
     work_order = f.WorkOrderFactory(approval_status="approved", status="in_progress", created_by=world.creator)
     step = f.WorkOrderStepFactory(work_order=work_order, process=lonely, sequence=40)
     task = f.TaskFactory(step=step, number="T-GLUE", department=world.printing)
-    planning.triggers.mark_departments([world.printing.id])
+    planning.triggers.mark_plan_changed()
     db.session.commit()
     page = client.get(f"/planning?department={world.printing.id}").get_data(as_text=True)
     unplanned = page.split('id="plan-unplanned"')[1]
@@ -252,7 +252,7 @@ def test_a_finished_task_with_several_capable_workstations_is_not_guessed(world)
 
     done = new_print_task(world, "T-DONE")
     done.status = "completed"
-    planning.triggers.mark_departments([world.printing.id])
+    planning.triggers.mark_plan_changed()
     db.session.commit()
     assert entry(done) is None
     worked(done, 2, 3000)

@@ -49,8 +49,8 @@ def task(task_id, work_order=1, sequence=1, process=PRT, remaining=3000, queued=
     return PlanTask(task_id, work_order, sequence, process, remaining, queued or at(1, 8, 0, task_id))
 
 
-def run(lanes, tasks, now, calendar=CAL, outside=None):
-    return plan(lanes, {t.id: t for t in tasks}, now, calendar, outside)
+def run(lanes, tasks, now, calendar=CAL):
+    return plan(lanes, {t.id: t for t in tasks}, now, calendar)
 
 
 # ---------------------------------------------------------------- the calendar
@@ -141,13 +141,6 @@ def test_a_later_step_waits_for_the_earlier_steps_of_its_work_order():
     assert placements[1] == Placement(at(7, 8), at(7, 9))
     assert placements[2] == Placement(at(7, 9), at(7, 10))
     assert placements[3] == Placement(at(7, 10), at(7, 10, 30))
-
-
-def test_earlier_steps_planned_elsewhere_hold_back_and_later_ones_do_not():
-    outside = {1: [(1, at(7, 11)), (3, at(7, 15))]}
-    die = task(2, sequence=2, process=DIE, remaining=6000)  # 2 h
-    placements = run([Lane(2, CUTTER, [2])], [die], at(7, 8), outside=outside)
-    assert placements[2] == Placement(at(7, 11), at(7, 14))  # from 11:00, lunch in between
 
 
 def test_tasks_of_one_step_do_not_wait_for_each_other():

@@ -28,7 +28,7 @@ same transaction, just before the commit):
   capable active workstation of the task's department; audited (task action ``plan_move``). Errors:
   Forbidden (not a supervisor of the department / admin: ``planning.edit``), Conflict ``incapable``
   (机台 X 不能做工序 Y), ``inactive``, ``not_queued``, ``not_open``; Invalid (other department, bad position).
-- ``replan(department_ids=None, work_order_ids=())``: replan now (None: the whole plant).
+- ``replan(work_order_ids=())``: replan the plant now (and refresh those 施工单's projections).
 - Workstations admin: ``workstations_admin.create / update / set_active`` (see that module).
 
 Live: after a commit that changed a department's plan, the event ``planning.updated`` goes to the

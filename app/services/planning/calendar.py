@@ -8,6 +8,7 @@ use it without a database.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -50,6 +51,24 @@ class PlantCalendar:
 
     def next_working(self, moment: datetime) -> datetime | None:
         """The first working instant at or after ``moment`` (the end of a window is not inside it)."""
+        found = self._timeline(moment).next_working(moment)
+        return self._next_working_day_by_day(moment) if found is _BEYOND else found
+
+    def add_working(self, moment: datetime, seconds: float) -> datetime | None:
+        """``moment`` plus ``seconds`` of working time; a span ending exactly at a window's end ends there."""
+        found = self._timeline(moment).add_working(moment, seconds)
+        return self._add_working_window_by_window(moment, seconds) if found is _BEYOND else found
+
+    def _timeline(self, moment: datetime) -> _Timeline:
+        """The working windows from the earliest day asked for on (kept: the planner asks thousands
+        of times per plan)."""
+        timeline = self.__dict__.get("_timeline_cache")
+        if timeline is None or moment < timeline.origin:
+            timeline = _Timeline(self, moment.date())
+            object.__setattr__(self, "_timeline_cache", timeline)
+        return timeline
+
+    def _next_working_day_by_day(self, moment: datetime) -> datetime | None:
         day = moment.date()
         for offset in range(MAX_LOOKAHEAD_DAYS):
             spans = self._spans(day + timedelta(days=offset) if offset else day)
@@ -63,22 +82,12 @@ class PlantCalendar:
         return None
 
     def _spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        """The working windows of ``day`` as datetimes (kept: the planner asks for the same days
-        thousands of times)."""
-        cache = self.__dict__.get("_span_cache")
-        if cache is None:
-            cache = {}
-            object.__setattr__(self, "_span_cache", cache)
-        spans = cache.get(day)
-        if spans is None:
-            midnight = datetime.combine(day, time())
-            spans = cache[day] = tuple((midnight + timedelta(minutes=start), midnight + timedelta(minutes=end))
-                                       for start, end in self.windows_on(day))
-        return spans
+        midnight = datetime.combine(day, time())
+        return tuple((midnight + timedelta(minutes=start), midnight + timedelta(minutes=end))
+                     for start, end in self.windows_on(day))
 
-    def add_working(self, moment: datetime, seconds: float) -> datetime | None:
-        """``moment`` plus ``seconds`` of working time; a span ending exactly at a window's end ends there."""
-        current = self.next_working(moment)
+    def _add_working_window_by_window(self, moment: datetime, seconds: float) -> datetime | None:
+        current = self._next_working_day_by_day(moment)
         if current is None:
             return None
         remaining = seconds
@@ -88,7 +97,7 @@ class PlantCalendar:
             if remaining <= available:
                 return current + timedelta(seconds=remaining)
             remaining -= available
-            current = self.next_working(end)
+            current = self._next_working_day_by_day(end)
             if current is None:
                 return None
 
@@ -108,6 +117,62 @@ class PlantCalendar:
             if start <= moment < end:
                 return end
         raise ValueError("not a working instant")  # pragma: no cover - next_working() returned it
+
+
+_BEYOND = object()  # past the end of a _Timeline: the day-by-day walk answers
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class _Timeline:
+    """A calendar's working windows over MAX_LOOKAHEAD_DAYS from ``first``, in whole microseconds since
+    its midnight, with the working time before each window: the first working instant and a working
+    span's end are then a binary search each, exactly as the day-by-day walk finds them."""
+
+    def __init__(self, calendar: PlantCalendar, first: date):
+        self.origin = datetime.combine(first, time())
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.worked_before: list[int] = []  # working time before each window
+        self.worked_through: list[int] = []  # … and up to its end
+        worked = 0
+        for offset in range(MAX_LOOKAHEAD_DAYS):
+            midnight = offset * 86_400_000_000
+            for start, end in calendar.windows_on(first + timedelta(days=offset)):
+                self.starts.append(midnight + start * 60_000_000)
+                self.ends.append(midnight + end * 60_000_000)
+                self.worked_before.append(worked)
+                worked += (end - start) * 60_000_000
+                self.worked_through.append(worked)
+
+    def _window_at_or_after(self, moment: datetime) -> tuple[int, int] | None:
+        """(index of the first window ending after ``moment``, the first working instant) or None past the end."""
+        at = (moment - self.origin) // _MICROSECOND
+        index = bisect_right(self.ends, at)
+        if index == len(self.ends):
+            return None
+        return index, max(at, self.starts[index])
+
+    def next_working(self, moment: datetime):
+        found = self._window_at_or_after(moment)
+        if found is None:
+            return _BEYOND
+        return moment if found[1] == (moment - self.origin) // _MICROSECOND else self.origin + found[1] * _MICROSECOND
+
+    def add_working(self, moment: datetime, seconds: float):
+        found = self._window_at_or_after(moment)
+        if found is None:
+            return _BEYOND
+        index, current = found
+        if seconds < 0:
+            return _BEYOND
+        if seconds == 0:
+            return self.origin + current * _MICROSECOND
+        target = self.worked_before[index] + (current - self.starts[index]) + round(seconds * 1_000_000)
+        # The first window whose working time reaches the target (one ending exactly there: that one).
+        last = bisect_left(self.worked_through, target)
+        if last == len(self.worked_through):
+            return _BEYOND
+        return self.origin + (self.starts[last] + target - self.worked_before[last]) * _MICROSECOND
 
 
 def _minutes(text: str) -> int:
@@ -223,7 +288,7 @@ def save(actor, calendar: PlantCalendar) -> None:
         audit.record(actor, "setting", None, "update", detail={"key": CALENDAR_KEY, "before": before, "after": value})
     if has_request_context():
         g.pop("plant_calendar", None)
-    triggers.mark_all()
+    triggers.mark_plan_changed()
 
 
 # ---------------------------------------------------------------- plant-local time

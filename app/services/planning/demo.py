@@ -51,7 +51,7 @@ def load_demo_planning() -> int:
         calendar = plant_calendar.PlantCalendar.from_hours(plant_calendar.DEFAULT_HOURS, {new_year})
         db.session.add(Setting(key=plant_calendar.CALENDAR_KEY, value=plant_calendar.to_stored(calendar)))
     db.session.flush()
-    triggers.mark_all()
+    triggers.mark_plan_changed()
     return added
 
 
@@ -72,7 +72,7 @@ def add_scaled_workstations(scale: float) -> int:
                 db.session.add(_station(departments[department], code, f"{name[:-2]} S{n}号", capabilities, processes))
                 added += 1
     db.session.flush()
-    triggers.mark_all()
+    triggers.mark_plan_changed()
     return added
 
 

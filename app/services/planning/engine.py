@@ -1,11 +1,14 @@
-"""Recompute the plan of some departments inside the current transaction (DOMAIN.md §12).
+"""Recompute the plant's plan inside the current transaction (DOMAIN.md §12).
 
-``replan(department_ids)``: take the plan lock (``lock_plan``), bring the departments' queues in line with
-the tasks (completed or cancelled tasks leave, arrivals are placed, tasks whose workstation can no
-longer run them are placed again), plan them (planner.plan) and write only what changed; then the
-departments whose tasks wait for a changed finish (later steps of the same 施工单) are replanned
-too, and the projections of every 施工单 touched are refreshed (projection.py). Publishes
-``planning.updated`` for the departments whose plan changed.
+``replan()``: take the plan lock (``lock_plan``), read the plant's queues and open tasks (snapshot.py),
+bring the queues in line with the tasks (completed or cancelled tasks leave, arrivals are placed, tasks
+whose workstation can no longer run them are placed again), plan every queue (planner.plan) and write
+only the rows that changed; then refresh the projections of the 施工单 whose rows changed
+(projection.py) and publish ``planning.updated`` for the departments whose plan changed.
+
+The whole plant is planned every time, whatever change asked for it: a task waits for earlier steps
+in other departments, and when queues contradict step order the heads planned first decide the rest,
+so only the plant's plan as a whole is "same inputs, same plan".
 """
 from __future__ import annotations
 
@@ -15,34 +18,15 @@ from typing import ClassVar
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
 
-from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
-from app.models import (
-    PlanEntry,
-    Task,
-    WorkOrder,
-    WorkOrderStep,
-    Workstation,
-    WorkstationProcess,
-)
+from app.models import PlanEntry, Workstation
 from app.realtime import events
 from app.services.core import settings
 from app.services.planning import calendar as plant_calendar
-from app.services.planning import projection
-from app.services.planning.planner import (
-    Capability,
-    Lane,
-    PlanTask,
-    duration_seconds,
-    plan,
-)
-from app.services.planning.queues import (
-    Candidate,
-    QueueItem,
-    choose_workstation,
-    heads_first,
-    insertion_index,
-)
+from app.services.planning import projection, snapshot
+from app.services.planning.planner import Lane, PlanTask, duration_seconds, plan
+from app.services.planning.queues import Candidate, QueueItem, choose_workstation, heads_first, insertion_index
+from app.services.planning.snapshot import COLUMNS, Entry, OpenTask, Snapshot
 from app.utils.timeutil import plant_zone, utcnow
 
 EVENT = "planning.updated"
@@ -50,7 +34,6 @@ EVENT = "planning.updated"
 
 @dataclass
 class Result:
-    department_ids: set[int] = field(default_factory=set)  # replanned
     changed_department_ids: set[int] = field(default_factory=set)  # whose plan changed
     work_order_ids: set[int] = field(default_factory=set)  # whose projection was refreshed
 
@@ -59,9 +42,9 @@ def enabled() -> bool:
     return bool(settings.get("planning_enabled"))
 
 
-# One plan for the plant: a replan reads queues of several departments (later steps elsewhere), so two
-# replans locking departments one by one could deadlock. A transaction-scoped advisory lock serializes
-# them instead (PostgreSQL; SQLite writes one transaction at a time anyway) and never meets a row lock.
+# One plan for the plant: a replan reads every queue, so two replans at once would write over each
+# other. A transaction-scoped advisory lock serializes them instead (PostgreSQL; SQLite writes one
+# transaction at a time anyway) and never meets a row lock.
 PLAN_LOCK_KEY = 23_012_012
 
 
@@ -76,18 +59,9 @@ def any_workstation() -> bool:
     return db.session.scalar(select(Workstation.id).limit(1)) is not None
 
 
-def planned_department_ids() -> set[int]:
-    return set(db.session.scalars(select(Workstation.department_id).where(Workstation.is_active).distinct()))
-
-
-def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) -> Result:
-    """Replan ``department_ids`` (None: the whole plant) and refresh the projections of their
-    施工单 and of ``work_order_ids``. Does nothing while planning is switched off.
-
-    Everything the plan needs is read once, set-wise (the workstations with their capabilities, the
-    plan entries with their tasks' status and step, the open tasks of the planned departments); the
-    rounds (the departments asked for, then those holding later steps whose earlier finish moved) run
-    in memory on that snapshot, and only the rows that differ from it are written at the end."""
+def replan(work_order_ids=(), now: datetime | None = None) -> Result:
+    """Replan the plant and refresh the projections of the 施工单 whose plan changed and of
+    ``work_order_ids``. Does nothing while planning is switched off."""
     result = Result()
     if not enabled():
         return result
@@ -95,22 +69,12 @@ def replan(department_ids=None, work_order_ids=(), now: datetime | None = None) 
     # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
     now = (now or utcnow()).replace(second=0, microsecond=0)
     lock_plan()
-    state = _State.load(department_ids)
-    cal, zone = plant_calendar.load(), _Clock.of(plant_zone(), now)
-    if department_ids is None:
-        department_ids = {w.department_id for w in state.stations}
-    pending = {d for d in department_ids if d is not None}
-    touched_work_orders = set(work_order_ids)
-    for _ in range(8):  # later steps in other departments, a few rounds deep at most
-        if not pending:
-            break
-        changed_work_orders = _replan_round(state, pending, now, result, cal, zone)
-        result.department_ids |= pending
-        pending = state.waiting_departments(changed_work_orders) - result.department_ids
-    # Projections move only with the 施工单 whose entries changed (or that the caller names).
-    touched_work_orders |= state.write()
-    result.work_order_ids = touched_work_orders
-    projection.refresh(touched_work_orders, now)
+    state = snapshot.load()
+    original = {task_id: entry.values() for task_id, entry in state.entries.items()}
+    entries = _plan_plant(state, now, plant_calendar.load(), _Clock.of(plant_zone(), now))
+    changed_work_orders = _write_changes(state, original, entries, result)
+    result.work_order_ids = changed_work_orders | set(work_order_ids)
+    projection.refresh(result.work_order_ids, now)
     if result.changed_department_ids:
         events.publish(EVENT, department_ids=sorted(result.changed_department_ids))
     return result
@@ -152,187 +116,43 @@ class _Clock:
         return plant_calendar.to_utc(moment, self.zone)
 
 
-@dataclass
-class _Entry:
-    """A plan_entries row as plain data: read and written set-wise, never through the unit of work
-    (one UPDATE for the whole plan instead of one per row)."""
-
-    task_id: int
-    workstation_id: int
-    work_order_id: int
-    position: int
-    queued_at: datetime
-    planned_start: datetime | None
-    planned_finish: datetime | None
-    conflict: bool
-    new: bool = False
-    dirty: bool = False
-
-    def values(self) -> tuple:
-        return (self.task_id, self.workstation_id, self.work_order_id, self.position, self.queued_at,
-                self.planned_start, self.planned_finish, self.conflict)
-
-
-_COLUMNS = ("task_id", "workstation_id", "work_order_id", "position", "queued_at", "planned_start", "planned_finish",
-            "conflict")
-
-
-@dataclass(frozen=True)
-class _Station:
-    id: int
-    code: str
-    department_id: int
-    is_active: bool
-
-
-class _State:
-    """The plant's plan as read at the start of a replan, and as the rounds change it (in memory)."""
-
-    def __init__(self, stations, capabilities, entries, task_info, tasks):
-        self.stations: list[_Station] = stations  # every workstation, by id
-        self.station_by_id = {w.id: w for w in stations}
-        self.capabilities: dict[int, dict[int, Capability]] = capabilities
-        self.entries: dict[int, _Entry] = entries  # task id → entry (the current plan)
-        self.original = {task_id: e.values() for task_id, e in entries.items()}
-        self.task_info: dict[int, tuple[str, int]] = task_info  # task id → (status, step sequence), queued tasks
-        self.tasks: dict[int, dict] = tasks  # open tasks of the departments replanned, by id
-        self.tasks_by_department: dict[int, dict[int, dict]] = {}
-        for task in tasks.values():
-            self.tasks_by_department.setdefault(task["department_id"], {})[task["id"]] = task
-
-    @classmethod
-    def load(cls, department_ids) -> _State:
-        # Plain rows straight from the connection (no ORM loading); pending changes go first.
-        db.session.flush()
-        session = db.session.connection()
-        stations = [_Station(*row) for row in session.execute(
-            select(Workstation.id, Workstation.code, Workstation.department_id, Workstation.is_active)
-            .order_by(Workstation.id))]
-        capabilities: dict[int, dict[int, Capability]] = {w.id: {} for w in stations}
-        cap = WorkstationProcess.__table__.c
-        for ws_id, process_id, rate, setup in session.execute(
-                select(cap.workstation_id, cap.process_id, cap.rate_per_hour, cap.setup_minutes)):
-            capabilities.setdefault(ws_id, {})[process_id] = Capability(float(rate), setup)
-        table = PlanEntry.__table__
-        entries, task_info = {}, {}
-        for row in session.execute(
-                select(*[table.c[name] for name in _COLUMNS], Task.status, WorkOrderStep.sequence)
-                .join(Task, Task.id == table.c.task_id).join(WorkOrderStep, Task.step_id == WorkOrderStep.id)):
-            entries[row[0]] = _Entry(*row[:8])
-            task_info[row[0]] = (row[8], row[9])
-        departments = {w.department_id for w in stations}
-        if department_ids is not None:
-            departments |= {d for d in department_ids if d is not None}
-        return cls(stations, capabilities, entries, task_info, _open_tasks(departments))
-
-    def open_tasks(self, department_ids: set[int]) -> dict[int, dict]:
-        tasks: dict[int, dict] = {}
-        for department_id in sorted(department_ids):
-            tasks.update(self.tasks_by_department.get(department_id, {}))
-        return tasks
-
-    def outside_finishes(self, work_order_ids: set[int], station_ids: set[int], zone) -> dict[int, list]:
-        """(step sequence, planned finish) of the open queued tasks of these 施工单 on other departments' workstations."""
-        outside: dict[int, list] = {}
-        if not work_order_ids:
-            return outside
-        for task_id in sorted(self.entries):
-            entry = self.entries[task_id]
-            if entry.work_order_id not in work_order_ids or entry.workstation_id in station_ids \
-                    or entry.planned_finish is None:
-                continue
-            status, sequence = self.info(task_id)
-            if status in OPEN_TASK_STATUSES:
-                outside.setdefault(entry.work_order_id, []).append(
-                    (sequence, zone.local(entry.planned_finish)))
-        return outside
-
-    def info(self, task_id: int) -> tuple[str, int]:
-        task = self.tasks.get(task_id)
-        if task is not None:
-            return task["status"], task["sequence"]
-        return self.task_info[task_id]
-
-    def waiting_departments(self, changed: dict[int, int]) -> set[int]:
-        """Departments holding queued later steps of these 施工单 (施工单 → the earliest step whose
-        finish changed): those tasks wait for the changed finish."""
-        if not changed:
-            return set()
-        departments = set()
-        for task_id, entry in self.entries.items():
-            if entry.work_order_id in changed and self.info(task_id)[1] > changed[entry.work_order_id]:
-                station = self.station_by_id.get(entry.workstation_id)
-                if station is not None:
-                    departments.add(station.department_id)
-        return departments
-
-    def write(self) -> set[int]:
-        """Write the rows that differ from what was read; returns the 施工单 of those rows."""
-        removed = [task_id for task_id in self.original if task_id not in self.entries]
-        inserted, updated = [], []
-        for task_id, entry in self.entries.items():
-            before = self.original.get(task_id)
-            if before is None:
-                inserted.append(entry)
-            elif before != entry.values():
-                updated.append(entry)
-        _write(removed, inserted, updated)
-        work_orders = {self.original[task_id][2] for task_id in removed}
-        work_orders |= {e.work_order_id for e in inserted} | {self.original[e.task_id][2] for e in updated}
-        work_orders |= {e.work_order_id for e in updated}
-        return work_orders
-
-
-def _replan_round(state: _State, department_ids: set[int], now: datetime, result: Result,
-                  cal: plant_calendar.PlantCalendar, zone: _Clock) -> dict[int, int]:
+def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalendar, zone: _Clock) -> list[Entry]:
+    """Every queue of the plant brought in line with the open tasks and planned: the entries as they now stand."""
     now_local = zone.local(now)
-    stations = [w for w in state.stations if w.department_id in department_ids]
-    by_id = {w.id: w for w in stations}
-    capabilities = {w.id: state.capabilities.get(w.id, {}) for w in stations}
-    tasks = state.open_tasks(department_ids)
-    entries = [e for e in state.entries.values() if e.workstation_id in by_id]
-    seen = {e.task_id for e in entries}
-    entries += [state.entries[task_id] for task_id in tasks if task_id not in seen and task_id in state.entries]
+    stations = {station.id: station for station in state.stations}
+    capabilities = state.capabilities
+    tasks = state.tasks
 
-    lanes: dict[int, list[_Entry]] = {w.id: [] for w in stations if w.is_active}
-    removed, replace = [], []
-    for entry in sorted(entries, key=lambda e: (e.workstation_id, e.position, e.task_id)):
-        task = tasks.get(entry.task_id)
-        station = by_id.get(entry.workstation_id)
-        if task is None:
-            if station is not None:  # completed, cancelled, or gone to another department
-                removed.append(entry.task_id)
-            continue
-        if station is None or not station.is_active or station.department_id != task["department_id"] \
-                or task["process_id"] not in capabilities[station.id]:
-            replace.append(entry)
+    lanes: dict[int, list[Entry]] = {station.id: [] for station in state.stations if station.is_active}
+    replaced: dict[int, Entry] = {}
+    for entry in sorted(state.entries.values(), key=lambda e: (e.workstation_id, e.position, e.task_id)):
+        task, station = tasks[entry.task_id], stations.get(entry.workstation_id)
+        if station is None or not station.is_active or station.department_id != task.department_id \
+                or task.process_id not in capabilities[station.id]:
+            replaced[entry.task_id] = entry
         else:
             lanes[station.id].append(entry)
     queued = {e.task_id for lane in lanes.values() for e in lane}
-    arrivals = sorted((t for t in tasks.values() if t["id"] not in queued),
-                      key=lambda t: (t["dispatched_at"] or datetime.min, t["id"]))
-    replaced = {e.task_id: e for e in replace}
+    arrivals = sorted((t for t in tasks.values() if t.id not in queued),
+                      key=lambda t: (t.dispatched_at or datetime.min, t.id))
 
     finish = {ws_id: max([now_local] + [zone.local(e.planned_finish) for e in lane
                                          if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
     for task in arrivals:
-        candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in stations
-                      if w.is_active and w.department_id == task["department_id"]
-                      and task["process_id"] in capabilities[w.id]]
+        candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in state.stations
+                      if w.is_active and w.department_id == task.department_id
+                      and task.process_id in capabilities[w.id]]
         chosen = choose_workstation(candidates)
-        entry = replaced.pop(task["id"], None)
+        entry = replaced.pop(task.id, None)
         if chosen is None:
-            if entry is not None:
-                removed.append(entry.task_id)
-            continue
+            continue  # no capable workstation: 未排产 (a replaced entry leaves its queue)
         lane = lanes[chosen.workstation_id]
-        index = insertion_index([_item(e, tasks) for e in lane], task["priority"])
+        index = insertion_index([_item(e, tasks) for e in lane], task.priority)
         if entry is None:
-            entry = _Entry(task["id"], chosen.workstation_id, task["work_order_id"], index, now, None, None, False,
-                           new=True)
-        entry.workstation_id, entry.queued_at, entry.dirty = chosen.workstation_id, now, True
+            entry = Entry(task.id, chosen.workstation_id, task.work_order_id, index, now, None, None, False)
+        entry.workstation_id, entry.queued_at = chosen.workstation_id, now
         lane.insert(index, entry)
-        spent = duration_seconds(_plan_task(task, now_local), capabilities[chosen.workstation_id][task["process_id"]])
+        spent = duration_seconds(_plan_task(task, now_local), capabilities[chosen.workstation_id][task.process_id])
         finish[chosen.workstation_id] = cal.add_working(finish[chosen.workstation_id], spent) \
             or finish[chosen.workstation_id]
 
@@ -345,53 +165,51 @@ def _replan_round(state: _State, department_ids: set[int], now: datetime, result
     plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
                   for lane in lanes.values() for e in lane}
     plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
-    outside = state.outside_finishes({t.work_order_id for t in plan_tasks.values()}, set(by_id), zone)
-    placements = plan(plan_lanes, plan_tasks, now_local, cal, outside)
-
-    changed_work_orders: dict[int, int] = {}  # 施工单 → the earliest step whose finish changed
+    placements = plan(plan_lanes, plan_tasks, now_local, cal)
     for lane in lanes.values():
         for index, entry in enumerate(lane):
             placement = placements[entry.task_id]
-            start = zone.utc(placement.start) if placement.start else None
-            end = zone.utc(placement.finish) if placement.finish else None
-            if entry.planned_finish != end or entry.new:
-                sequence = plan_tasks[entry.task_id].step_sequence
-                changed_work_orders[entry.work_order_id] = min(sequence, changed_work_orders.get(entry.work_order_id,
-                                                                                                 sequence))
-            if (entry.position, entry.planned_start, entry.planned_finish, entry.conflict) != \
-                    (index, start, end, placement.conflict):
-                entry.position, entry.planned_start, entry.planned_finish = index, start, end
-                entry.conflict, entry.dirty = placement.conflict, True
-    written = [e for lane in lanes.values() for e in lane if e.dirty]
-    # The round's changes go to the in-memory plan; the rows are written once, at the end (_State.write).
-    for task_id in removed:
-        state.entries.pop(task_id, None)
-    for entry in written:
-        state.entries[entry.task_id] = entry
-        entry.new = entry.dirty = False
-    if removed or written:
-        result.changed_department_ids |= {w.department_id for w in stations}
-    return changed_work_orders
+            entry.position, entry.conflict = index, placement.conflict
+            entry.planned_start = zone.utc(placement.start) if placement.start else None
+            entry.planned_finish = zone.utc(placement.finish) if placement.finish else None
+    return [entry for lane in lanes.values() for entry in lane]
 
 
-def _write(removed: list[int], inserted: list[_Entry], updated: list[_Entry]) -> None:
+def _write_changes(state: Snapshot, original: dict[int, tuple], entries: list[Entry], result: Result) -> set[int]:
+    """Write the rows that differ from what was read; returns the 施工单 of those rows."""
+    kept = {entry.task_id for entry in entries}
+    removed = [(task_id, before[1], before[2]) for task_id, before in original.items() if task_id not in kept]
+    removed += state.leaving
+    inserted = [entry for entry in entries if entry.task_id not in original]
+    updated = [entry for entry in entries if entry.task_id in original and original[entry.task_id] != entry.values()]
+    if not (removed or inserted or updated):
+        return set()
+    _write([task_id for task_id, _, _ in removed], inserted, updated)
+    stations = {entry.workstation_id for entry in inserted + updated}
+    stations |= {original[entry.task_id][1] for entry in updated} | {station_id for _, station_id, _ in removed}
+    department_of = {station.id: station.department_id for station in state.stations}
+    result.changed_department_ids = {department_of[station_id] for station_id in stations}
+    return {entry.work_order_id for entry in inserted + updated} | {work_order_id for _, _, work_order_id in removed}
+
+
+def _write(removed: list[int], inserted: list[Entry], updated: list[Entry]) -> None:
     """Deletes, inserts and updates of plan entries, a statement (or a few) each."""
     table = PlanEntry.__table__
     session = db.session
     if removed:
         session.execute(delete(table).where(table.c.task_id.in_(sorted(removed))))
     if inserted:
-        session.execute(insert(table), [{name: getattr(e, name) for name in _COLUMNS} for e in inserted])
+        session.execute(insert(table), [{name: getattr(e, name) for name in COLUMNS} for e in inserted])
     if updated:
-        rows = [{name: getattr(e, name) for name in _COLUMNS} for e in updated]
+        rows = [{name: getattr(e, name) for name in COLUMNS} for e in updated]
         if session.get_bind().dialect.name == "postgresql":
             for start in range(0, len(rows), 2000):
                 _update_from_values(rows[start:start + 2000])
         else:
             session.execute(
                 update(table).where(table.c.task_id == bindparam("key"))
-                .values({name: bindparam(name) for name in _COLUMNS[1:]}),
-                [{"key": row["task_id"], **{name: row[name] for name in _COLUMNS[1:]}} for row in rows])
+                .values({name: bindparam(name) for name in COLUMNS[1:]}),
+                [{"key": row["task_id"], **{name: row[name] for name in COLUMNS[1:]}} for row in rows])
     if removed or inserted or updated:
         # Entries the session loaded before (move_task, a page) would be stale now.
         for obj in list(session.identity_map.values()):
@@ -430,25 +248,13 @@ def _array_literal(values) -> str:
 def _update_from_values(rows: list[dict]) -> None:
     """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
     db.session.execute(_UPDATE_FROM_ARRAYS, {name: _array_literal([row[name] for row in rows])
-                                             for name in _COLUMNS if name != "work_order_id"})
+                                             for name in COLUMNS if name != "work_order_id"})
 
 
-def _open_tasks(department_ids: set[int]) -> dict[int, dict]:
-    rows = db.session.connection().execute(
-        select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
-               Task.completed_quantity, Task.department_id, Task.dispatched_at, WorkOrderStep.sequence,
-               WorkOrder.priority)
-        .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
-        .join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(Task.department_id.in_(sorted(department_ids)), Task.status.in_(OPEN_TASK_STATUSES)))
-    return {row[0]: row._asdict() for row in rows}
-
-
-def _item(entry: PlanEntry, tasks: dict[int, dict]) -> QueueItem:
+def _item(entry: Entry, tasks: dict[int, OpenTask]) -> QueueItem:
     task = tasks[entry.task_id]
-    return QueueItem(entry.task_id, task["priority"], task["status"] == "in_progress", entry.queued_at)
+    return QueueItem(entry.task_id, task.priority, task.status == "in_progress", entry.queued_at)
 
 
-def _plan_task(task: dict, queued_at: datetime) -> PlanTask:
-    remaining = max(0, (task["target_quantity"] or 0) - (task["completed_quantity"] or 0))
-    return PlanTask(task["id"], task["work_order_id"], task["sequence"], task["process_id"], remaining, queued_at)
+def _plan_task(task: OpenTask, queued_at: datetime) -> PlanTask:
+    return PlanTask(task.id, task.work_order_id, task.sequence, task.process_id, task.remaining, queued_at)

@@ -7,7 +7,7 @@ Rules, exactly as decided:
 - a task's duration = setup + (target − good) ÷ rate of its workstation for its process, in working time;
 - each workstation runs its queue in order, back to back, from ``now``;
 - a task also waits for the planned finish of the earlier steps of its 施工单 — only of their open,
-  queued tasks (``waits_for`` outside the planned set: their stored finish, or nothing);
+  queued tasks (every queue of the plant is planned at once: engine.py);
 - the planner goes through the queues' heads and plans whichever head has all its earlier steps
   planned; if no head can be planned, it plans the earliest-queued head as it stands and marks it
   顺序冲突 (conflict);
@@ -15,6 +15,7 @@ Rules, exactly as decided:
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,15 +59,10 @@ def duration_seconds(task: PlanTask, capability: Capability) -> int:
     return math.ceil(capability.setup_minutes * 60 + task.remaining * 3600 / capability.rate_per_hour)
 
 
-def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, calendar: PlantCalendar,
-         outside_finishes: Mapping[int, Iterable[tuple[int, datetime]]] | None = None) -> dict[int, Placement]:
-    """Planned start and finish of every queued task (naive local times, like ``now``).
-
-    ``outside_finishes``: per 施工单, (step sequence, planned finish) of its open queued tasks that
-    are not in ``lanes`` (other departments, planned earlier and left as they are).
-    """
+def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime,
+         calendar: PlantCalendar) -> dict[int, Placement]:
+    """Planned start and finish of every queued task (naive local times, like ``now``)."""
     lanes = sorted(lanes, key=lambda lane: lane.workstation_id)
-    outside = outside_finishes or {}
     queued = {task_id for lane in lanes for task_id in lane.task_ids}
     # Per 施工单, the queued tasks in this plan: who waits for whom.
     by_work_order: dict[int, list[PlanTask]] = {}
@@ -90,9 +86,6 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, ca
             finish = placements[other.id].finish if other.id in placements else None
             if finish is not None and finish > ready:
                 ready = finish
-        for sequence, finish in outside.get(task.work_order_id, ()):
-            if sequence < task.step_sequence and finish is not None and finish > ready:
-                ready = finish
         capability = lane.capabilities.get(task.process_id)
         start = calendar.next_working(ready)
         if start is None or capability is None:
@@ -103,6 +96,27 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, ca
         if finish is not None:
             free[lane.workstation_id] = finish
         heads[lane.workstation_id] += 1
+        queue_head(lane)
+
+    # The lanes' heads by (queued_at, id), for when the queues contradict step order; an entry whose
+    # task is no longer its lane's head is skipped when it comes up.
+    waiting_heads: list[tuple[datetime, int, int]] = []
+    lane_by_id = {lane.workstation_id: lane for lane in lanes}
+
+    def queue_head(lane: Lane) -> None:
+        index = heads[lane.workstation_id]
+        if index < len(lane.task_ids):
+            head = tasks[lane.task_ids[index]]
+            heapq.heappush(waiting_heads, (head.queued_at, head.id, lane.workstation_id))
+
+    def earliest_waiting_head() -> tuple[Lane, PlanTask] | None:
+        while waiting_heads:
+            _, task_id, workstation_id = heapq.heappop(waiting_heads)
+            lane = lane_by_id[workstation_id]
+            index = heads[workstation_id]
+            if index < len(lane.task_ids) and lane.task_ids[index] == task_id:
+                return lane, tasks[task_id]
+        return None
 
     # Which queued tasks wait for which, and how many of their earlier steps are still unplanned.
     # A head is planned as soon as nothing it waits for is missing: its times depend only on its
@@ -120,6 +134,8 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, ca
         for index, task_id in enumerate(lane.task_ids):
             lane_of[task_id], position[task_id] = lane, index
     ready: list[Lane] = list(reversed(lanes))
+    for lane in lanes:
+        queue_head(lane)
 
     def mark(task_id: int) -> None:
         for other in dependents.get(task_id, ()):
@@ -152,12 +168,12 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime, ca
     while True:
         while ready:
             advance(ready.pop())
-        waiting = [(lane, tasks[lane.task_ids[heads[lane.workstation_id]]]) for lane in lanes
-                   if heads[lane.workstation_id] < len(lane.task_ids)]
-        if not waiting:
+        # Every head left waits for an unplanned earlier step: the queues contradict step order, and
+        # the earliest-queued head goes first, as it stands.
+        waiting = earliest_waiting_head()
+        if waiting is None:
             return placements
-        # The queues contradict step order: the earliest-queued head goes first, as it stands.
-        lane, task = min(waiting, key=lambda pair: (pair[1].queued_at, pair[1].id))
+        lane, task = waiting
         before = heads[lane.workstation_id]
         place(lane, task, conflict=True)
         mark(task.id)

@@ -120,7 +120,7 @@ def move_task(actor, task_id: int, workstation_id: int, position: int) -> PlanEn
     audit.record(actor, "task", task.id, "plan_move", work_order_id=task.work_order_id, task_id=task.id,
                  department_id=task.department_id, from_status=task.status, to_status=task.status,
                  detail={"from_workstation": source_id, "to_workstation": target.id, "position": position})
-    triggers.mark_departments([task.department_id])
+    triggers.mark_plan_changed()
     return entry
 
 

@@ -1,15 +1,14 @@
 """When to replan: just before every commit that changed a task or a 施工单, in that transaction.
 
 Every state change of the plant already announces itself with an event held on the session
-(app.realtime.events.publish: ``task.*`` and ``work_order.*`` with the departments reached — the
-old and the new one for a move). Just before the commit (and before the events are sent, so the
-``planning.*`` events published here go out with the others) this listener replans the departments
-those events name and refreshes the projections of the 施工单 they name: a report, start, pause,
-resume, completion, cancellation, dispatch, approval, a move between departments, a 施工单 paused,
-resumed or cancelled, a delivery date changed — one place instead of a call in each service.
+(app.realtime.events.publish: ``task.*`` and ``work_order.*``). Just before the commit (and before
+the events are sent, so the ``planning.*`` events published here go out with the others) this
+listener replans the plant and refreshes the projections of the 施工单 those events name: a report,
+start, pause, resume, completion, cancellation, dispatch, approval, a move between departments, a
+施工单 paused, resumed or cancelled, a delivery date changed — one place instead of a call in each service.
 
-Services that change planning inputs without such an event call ``mark_departments`` /
-``mark_work_orders`` / ``mark_all`` (the admin pages of workstations and the calendar do).
+Services that change planning inputs without such an event call ``mark_plan_changed`` (a queue
+move, the admin pages of workstations and the calendar) or ``mark_work_orders``.
 A failure of the planner fails the commit: the plan is never silently out of date.
 """
 from __future__ import annotations
@@ -19,9 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.realtime.events import _PENDING
 
-_DEPARTMENTS = "planning_departments"
+_CHANGED = "planning_changed"
 _WORK_ORDERS = "planning_work_orders"
-_ALL = "planning_all"
 _RUNNING = "planning_running"
 # Events of these kinds cannot move the plan (or are the planner's own).
 _IGNORED = ("planning.", "notification", "session.")
@@ -33,39 +31,36 @@ def _session(session: Session | None) -> Session:
     return session or db.session()
 
 
-def mark_departments(department_ids, session: Session | None = None) -> None:
-    _session(session).info.setdefault(_DEPARTMENTS, set()).update(d for d in department_ids if d is not None)
+def mark_plan_changed(session: Session | None = None) -> None:
+    """The plan's inputs changed without a task or 施工单 event: replan before the commit."""
+    _session(session).info[_CHANGED] = True
 
 
 def mark_work_orders(work_order_ids, session: Session | None = None) -> None:
+    """Refresh these 施工单's projections before the commit (their delivery date, say, changed)."""
     _session(session).info.setdefault(_WORK_ORDERS, set()).update(w for w in work_order_ids if w is not None)
 
 
-def mark_all(session: Session | None = None) -> None:
-    _session(session).info[_ALL] = True
-
-
-def _collect(session: Session) -> tuple[bool, set[int], set[int]]:
-    departments = set(session.info.pop(_DEPARTMENTS, set()))
+def _collect(session: Session) -> tuple[bool, set[int]]:
+    """(whether anything asked for a replan, the 施工单 named)."""
+    changed = bool(session.info.pop(_CHANGED, False))
     work_orders = set(session.info.pop(_WORK_ORDERS, set()))
-    everything = bool(session.info.pop(_ALL, False))
     for entry in session.info.get(_PENDING, ()):
         payload = entry.payload
         if payload["type"].startswith(_IGNORED):
             continue
         entry.complete()
-        departments.update(payload.get("department_ids") or ())
+        changed = True
         if payload.get("work_order_id"):
             work_orders.add(payload["work_order_id"])
-    return everything, departments, work_orders
+    return changed or bool(work_orders), work_orders
 
 
 @sa_event.listens_for(Session, "before_commit", insert=True)
 def _before_commit(session: Session) -> None:
     if session.info.get(_RUNNING):
         return
-    if not (session.info.get(_PENDING) or session.info.get(_DEPARTMENTS) or session.info.get(_WORK_ORDERS)
-            or session.info.get(_ALL)):
+    if not (session.info.get(_PENDING) or session.info.get(_CHANGED) or session.info.get(_WORK_ORDERS)):
         return
     from flask import has_app_context
 
@@ -76,14 +71,11 @@ def _before_commit(session: Session) -> None:
     session.info[_RUNNING] = True
     try:
         session.flush()  # new tasks get their ids
-        everything, departments, work_orders = _collect(session)
+        changed, work_orders = _collect(session)
         # Planning switched off: stop before looking for workstations (the settings are read once per request).
-        if not (everything or departments or work_orders) or not engine.enabled() or not engine.any_workstation():
+        if not changed or not engine.enabled() or not engine.any_workstation():
             return
-        if everything:
-            engine.replan(None, work_orders)
-        else:
-            engine.replan(departments, work_orders)
+        engine.replan(work_orders)
     finally:
         session.info.pop(_RUNNING, None)
 
@@ -93,5 +85,5 @@ def _forget_marks(session: Session, transaction) -> None:
     # A rolled-back change leaves nothing to replan; a later, unrelated commit of the same session
     # (tests and the shell share one) must not replan for it.
     if transaction.parent is None and not session.info.get(_RUNNING):
-        for key in (_DEPARTMENTS, _WORK_ORDERS, _ALL):
+        for key in (_CHANGED, _WORK_ORDERS):
             session.info.pop(key, None)

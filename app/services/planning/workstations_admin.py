@@ -173,7 +173,7 @@ def create_workstation(actor, data: dict) -> Workstation:
     flush_or_conflict()
     record_change(actor, "workstation", workstation.id, "create", None, _snapshot(workstation),
                   department_id=workstation.department_id)
-    triggers.mark_departments([workstation.department_id])
+    triggers.mark_plan_changed()
     return workstation
 
 
@@ -181,12 +181,11 @@ def update_workstation(actor, workstation: Workstation, data: dict) -> Workstati
     clean, capabilities, errors = _validate(data, workstation)
     errors.raise_if_any()
     before = _snapshot(workstation)
-    previous_department = workstation.department_id
     _apply(workstation, clean, capabilities)
     flush_or_conflict()
     record_change(actor, "workstation", workstation.id, "update", before, _snapshot(workstation),
                   department_id=workstation.department_id)
-    triggers.mark_departments([previous_department, workstation.department_id])
+    triggers.mark_plan_changed()
     return workstation
 
 
@@ -199,5 +198,5 @@ def set_active(actor, workstation: Workstation, active: bool) -> Workstation:
     flush_or_conflict()
     record_change(actor, "workstation", workstation.id, "activate" if active else "deactivate", before,
                   _snapshot(workstation), department_id=workstation.department_id)
-    triggers.mark_departments([workstation.department_id])
+    triggers.mark_plan_changed()
     return workstation
