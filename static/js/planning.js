@@ -94,6 +94,16 @@
     });
   }
 
+  // Keyboard moves: the focus comes back to the same control of the same task after the swap. The
+  // control is read when a request leaves and again just before each swap of the region (a live
+  // refresh answered after the move's own response would otherwise take the focus away again);
+  // on the body, the control went with a swap or was disabled while its request runs: its key stays.
+  function rememberFocus() {
+    var active = document.activeElement;
+    if (!active || active === document.body) return;
+    focusKey = active.dataset && active.closest("#planning-region") ? active.dataset.planKey || null : null;
+  }
+
   // A live refresh that arrives mid-drag would throw the dragged block away: hold it until the drop.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var elt = evt.detail.elt;
@@ -102,9 +112,11 @@
       evt.preventDefault();
       return;
     }
-    // Keyboard moves: the focus comes back to the same control of the same task after the swap.
-    var active = document.activeElement;
-    focusKey = active && active.dataset && active.closest("#planning-region") ? active.dataset.planKey || null : null;
+    rememberFocus();
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    if (evt.detail.target && evt.detail.target.id === "planning-region") rememberFocus();
   });
 
   document.addEventListener("htmx:afterSettle", function (evt) {
