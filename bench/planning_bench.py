@@ -4,12 +4,14 @@
 
 Builds `flask demo --scale 1` (5,000 施工单, 50,000 tasks, the demo workstations and the scaled plant's
 extra machines) unless the database already holds it, then times, inside a transaction that is rolled
-back afterwards so every run starts from the same plan:
+back afterwards so every run starts from the same plan, ``engine.replan()`` (which always plans the
+whole plant and writes what changed):
 
-- per workshop: a report on the head task of its busiest workstation (its quantity changes), then
-  ``engine.replan([department])`` — what every report from the floor costs before its commit,
-  including the later steps it moves in other departments;
-- the whole plant: ``engine.replan(None)`` after the same change.
+- per workshop: after a report on the head task of its busiest workstation (its quantity changes) —
+  what every report from the floor costs before its commit, including the later steps it moves in
+  other departments;
+- the whole plant rewritten: the same report a few minutes later, so that every queue's head starts
+  later and every row of the plan changes (the worst case, met once a minute at most).
 
 Without DATABASE_URL a throwaway cluster is started from the local binaries (as the tests do).
 """
@@ -76,12 +78,15 @@ def head_of_busiest(department_id: int) -> int | None:
                              .order_by(PlanEntry.position).limit(1))
 
 
-def timed(department_ids, task_id: int | None, runs: int) -> list[float]:
+def timed(task_id: int | None, runs: int, minutes_later: int = 0) -> list[float]:
+    from datetime import timedelta
+
     from sqlalchemy import update
 
     from app.extensions import db
     from app.models import Task
     from app.services.planning import engine
+    from app.utils.timeutil import utcnow
 
     timings = []
     for run in range(runs + 2):
@@ -89,7 +94,7 @@ def timed(department_ids, task_id: int | None, runs: int) -> list[float]:
             db.session.execute(update(Task).where(Task.id == task_id)
                                .values(completed_quantity=Task.completed_quantity + 1 + run % 7))
         started = time.perf_counter()
-        engine.replan(department_ids)
+        engine.replan(now=utcnow() + timedelta(minutes=minutes_later * (1 + run % 3)) if minutes_later else None)
         db.session.flush()
         elapsed = (time.perf_counter() - started) * 1000
         db.session.rollback()
@@ -117,7 +122,7 @@ def run(url: str, runs: int, reset: bool) -> int:
         # each timed run then starts from it and is rolled back.
         from app.services.planning import engine
 
-        engine.replan(None)
+        engine.replan()
         db.session.commit()
         departments = {d.code: d for d in db.session.scalars(select(Department).where(Department.code.in_(WORKSHOPS)))}
         print(f"replanning on {db.engine.dialect.name}, {runs} runs each; ms")
@@ -132,16 +137,16 @@ def run(url: str, runs: int, reset: bool) -> int:
             open_tasks = db.session.scalar(select(func.count()).select_from(Task).where(
                 Task.department_id == department.id, Task.status.in_(OPEN_TASK_STATUSES)))
             heads[code] = head_of_busiest(department.id)
-            ordered = timed([department.id], heads[code], runs)
+            ordered = timed(heads[code], runs)
             p95 = percentile(ordered, 0.95)
             worst_department = max(worst_department, p95)
             print(f"{department.name:<12}{machines:>9}{queued:>8}{open_tasks:>7}"
                   f"{statistics.median(ordered):>9.1f}{p95:>9.1f}")
-        ordered = timed(None, heads["printing"], runs)
+        ordered = timed(heads["printing"], runs, minutes_later=5)
         plant_p95 = percentile(ordered, 0.95)
-        print(f"{'whole plant':<14}{'':>24}{statistics.median(ordered):>9.1f}{plant_p95:>9.1f}")
-    print(f"one department: worst p95 {worst_department:.1f} ms (target < {DEPARTMENT_TARGET_MS:.0f} ms: "
-          f"{'met' if worst_department < DEPARTMENT_TARGET_MS else 'NOT met'}); whole plant: p95 {plant_p95:.1f} ms "
+        print(f"{'every row':<14}{'':>24}{statistics.median(ordered):>9.1f}{plant_p95:>9.1f}")
+    print(f"a report in one department: worst p95 {worst_department:.1f} ms (target < {DEPARTMENT_TARGET_MS:.0f} ms: "
+          f"{'met' if worst_department < DEPARTMENT_TARGET_MS else 'NOT met'}); the whole plant rewritten: p95 {plant_p95:.1f} ms "
           f"(target < {PLANT_TARGET_MS:.0f} ms: {'met' if plant_p95 < PLANT_TARGET_MS else 'NOT met'})")
     return 0
 

@@ -194,7 +194,7 @@ def test_a_task_joins_after_the_last_task_of_equal_or_higher_priority():
 
 def test_in_progress_tasks_stay_at_the_head():
     queue = [item(1), item(2, in_progress=True), item(3), item(4, in_progress=True)]
-    assert [i.task_id for i in heads_first(queue)] == [2, 4, 1, 3]
+    assert [i.task_id for i in heads_first(queue, lambda item: item.in_progress)] == [2, 4, 1, 3]
 
 
 def test_the_queue_that_finishes_first_wins_then_fewer_tasks_then_the_lower_code():

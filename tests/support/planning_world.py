@@ -33,7 +33,7 @@ def new_print_task(world, number, priority="normal"):
                                     created_by=world.creator, customer=world.work_order.customer)
     step = f.WorkOrderStepFactory(work_order=work_order, process=world.task.process, sequence=20)
     task = f.TaskFactory(step=step, number=number, target_quantity=1000, department=world.printing)
-    planning.triggers.mark_departments([world.printing.id])
+    planning.triggers.mark_plan_changed()
     db.session.commit()
     return task
 

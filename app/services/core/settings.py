@@ -93,7 +93,7 @@ def update(actor, changes: dict) -> dict:
     forget_cached_values()
     if "planning_enabled" in clean and before["planning_enabled"] != clean["planning_enabled"]:
         from app.services.planning import triggers
-        triggers.mark_all()  # switched on: every queue is made and planned before the commit
+        triggers.mark_plan_changed()  # switched on: every queue is made and planned before the commit
     return clean
 
 

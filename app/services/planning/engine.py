@@ -156,11 +156,8 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
         finish[chosen.workstation_id] = cal.add_working(finish[chosen.workstation_id], spent) \
             or finish[chosen.workstation_id]
 
-    # In-progress tasks stay at the head.
     for lane in lanes.values():
-        items = heads_first([_item(e, tasks) for e in lane])
-        order = {item.task_id: index for index, item in enumerate(items)}
-        lane.sort(key=lambda e: order[e.task_id])
+        lane[:] = heads_first(lane, lambda e: tasks[e.task_id].status == "in_progress")
 
     plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
                   for lane in lanes.values() for e in lane}

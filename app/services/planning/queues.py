@@ -11,8 +11,10 @@ The placement helpers are pure (lists of ``QueueItem``); ``engine.py`` feeds the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -23,6 +25,8 @@ from app.models import PlanEntry, Task, Workstation
 from app.policy import can, refusal
 from app.services.core import audit
 from app.services.core.errors import Conflict, Forbidden, Invalid, NotFound
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,9 +66,9 @@ def insertion_index(queue: list[QueueItem], priority: str) -> int:
     return index
 
 
-def heads_first(queue: list[QueueItem]) -> list[QueueItem]:
+def heads_first(queue: list[T], in_progress: Callable[[T], bool]) -> list[T]:
     """In-progress tasks stay at the head (in their queue order); the rest keep their order."""
-    return [item for item in queue if item.in_progress] + [item for item in queue if not item.in_progress]
+    return [item for item in queue if in_progress(item)] + [item for item in queue if not in_progress(item)]
 
 
 # ---------------------------------------------------------------- supervisors' moves
