@@ -6,6 +6,8 @@ The calendar is the default: Mon–Sat 08:00–12:00 and 13:00–17:00. 2026-12-
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.services.core.errors import Invalid
 from app.services.planning.calendar import (
@@ -203,3 +205,31 @@ def test_the_queue_that_finishes_first_wins_then_fewer_tasks_then_the_lower_code
     assert choose_workstation([Candidate(1, "P1", early, 3), Candidate(2, "P2", early, 2)]).workstation_id == 2
     assert choose_workstation([Candidate(2, "P2", early, 2), Candidate(1, "P1", early, 2)]).workstation_id == 1
     assert choose_workstation([]) is None
+
+
+_minute_of_day = st.integers(min_value=0, max_value=24 * 60)
+
+
+@st.composite
+def calendars(draw) -> PlantCalendar:
+    """Any week of windows (adjacent ones, midnight-to-midnight, empty days) and some closed dates."""
+    hours = {}
+    for day in range(7):
+        bounds = sorted(set(draw(st.lists(_minute_of_day, max_size=6))))
+        spans = list(zip(bounds[::2], bounds[1::2], strict=False))
+        hours[day] = [(f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}") for a, b in spans if a < b]
+    closed = draw(st.lists(st.dates(min_value=date(2026, 12, 1), max_value=date(2027, 1, 31)), max_size=10))
+    return PlantCalendar.from_hours(hours, closed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendar=calendars(),
+       moments=st.lists(st.datetimes(min_value=datetime(2026, 12, 1), max_value=datetime(2027, 2, 1)),
+                        min_size=1, max_size=5),
+       seconds=st.integers(min_value=0, max_value=30 * 86400))
+def test_the_calendar_s_binary_search_finds_what_the_day_by_day_walk_finds(calendar, moments, seconds):
+    # The planner asks thousands of times per plan (durations in whole seconds: duration_seconds);
+    # the fast path must answer exactly as the walk.
+    for moment in moments:
+        assert calendar.next_working(moment) == calendar._next_working_day_by_day(moment)
+        assert calendar.add_working(moment, seconds) == calendar._add_working_window_by_window(moment, seconds)

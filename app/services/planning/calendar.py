@@ -163,11 +163,12 @@ class _Timeline:
         if found is None:
             return _BEYOND
         index, current = found
-        if seconds < 0:
+        span = round(seconds * 1_000_000)
+        if span < 0:
             return _BEYOND
-        if seconds == 0:
+        if span == 0:
             return self.origin + current * _MICROSECOND
-        target = self.worked_before[index] + (current - self.starts[index]) + round(seconds * 1_000_000)
+        target = self.worked_before[index] + (current - self.starts[index]) + span
         # The first window whose working time reaches the target (one ending exactly there: that one).
         last = bisect_left(self.worked_through, target)
         if last == len(self.worked_through):
