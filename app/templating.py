@@ -1,9 +1,11 @@
 """What every template may call: the policy, enum labels, due status, navigation, cached fragments."""
 from __future__ import annotations
 
+import difflib
+import re
 from datetime import date
 
-from flask import session, url_for
+from flask import current_app, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -96,7 +98,23 @@ def cached_fragment(key: tuple | None, render, *args) -> Markup:
     html = RENDERED_FRAGMENTS.get(key)
     if html is None:
         html = RENDERED_FRAGMENTS.put(key, render(*args))
+    elif current_app.config.get("VERIFY_CACHED_FRAGMENTS"):
+        verify_fragment(key, html, render(*args))
     return html
+
+
+def verify_fragment(key: tuple, cached: str, fresh: str) -> None:
+    """Raise when a fragment served from the cache differs from a fresh render of the same key: the
+    key misses a value the fragment shows (VERIFY_CACHED_FRAGMENTS, on in the test suite). Only this
+    session's CSRF tokens may differ (each request signs the session's one token anew)."""
+    token = generate_csrf()
+    same_session_token = re.compile(re.escape(token.split(".", 1)[0]) + r"\.[\w-]+\.[\w-]+")
+    cached, fresh = (same_session_token.sub("CSRF-TOKEN", str(html)) for html in (cached, fresh))
+    if cached == fresh:
+        return
+    lines = difflib.unified_diff(cached.replace(">", ">\n").splitlines(), fresh.replace(">", ">\n").splitlines(),
+                                 "cached", "fresh", n=1, lineterm="")
+    raise AssertionError(f"cached fragment differs from a fresh render; key {key!r}:\n" + "\n".join(list(lines)[:40]))
 
 
 def _fragment_scope() -> tuple:

@@ -127,6 +127,8 @@ def app(tmp_path_factory):
         "METRICS_ENABLED": False,
         "SERVER_NAME": None,
         "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
+        # A cached fragment that differs from a fresh render fails the test (app.templating.verify_fragment).
+        "VERIFY_CACHED_FRAGMENTS": True,
     })
     with application.app_context():
         _db.drop_all()

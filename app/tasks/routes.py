@@ -34,7 +34,7 @@ def detail(task_id: int):
     require_task_view(user, task)
     kiosk = bool(session.get("kiosk_session"))
     return render_page(
-        "tasks/detail.html", "tasks/_detail.html", card=card_for(task, user),
+        "tasks/detail.html", "tasks/_detail.html", task=task, card=card_for(task, user),
         ticket=job_ticket(task),
         history=task_reading.history(task), time_logs=task_reading.time_logs(task), duration=format_duration,
         gettext=memoized_gettext(),

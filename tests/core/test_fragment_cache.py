@@ -1,5 +1,5 @@
 """The HTML of a kiosk card, a 主管看板 card or a task centre row is reused only while everything it
-shows is unchanged (Card.render_key, Board.card_key, app.tasks.centre.row_key,
+shows is unchanged (KioskCardRow, Board.card_key, app.tasks.centre.row_key,
 app.templating.cached_fragment)."""
 import re
 from datetime import timedelta
@@ -219,3 +219,76 @@ def test_the_lru_keeps_the_most_recently_used_entries():
     assert cache.get("a") == 1
     cache.put("c", 3)
     assert (cache.get("a"), cache.get("b"), cache.get("c"), len(cache)) == (1, None, 3, 2)
+
+
+# ---------------------------------------------------------------- the suite's check (VERIFY_CACHED_FRAGMENTS)
+
+STALE_TEMPLATE = """{% macro show(name) %}<p>{{ name }} · {{ shown_elsewhere }}</p>{% endmacro -%}
+{{ cached_fragment(("verify-test", name), show, name) }}"""
+
+
+def render_stale(app, shown_elsewhere: str) -> str:
+    """A fragment keyed by ``name`` alone that also shows a value of the page outside its key."""
+    return app.jinja_env.from_string(STALE_TEMPLATE).render(name="刘师傅", shown_elsewhere=shown_elsewhere)
+
+
+def test_a_fragment_showing_a_value_outside_its_key_fails_the_test(app, db):
+    RENDERED_FRAGMENTS.clear()
+    assert app.config["VERIFY_CACHED_FRAGMENTS"]
+    with app.test_request_context("/"):
+        assert render_stale(app, "印刷") == "<p>刘师傅 · 印刷</p>"
+        assert render_stale(app, "印刷") == "<p>刘师傅 · 印刷</p>"  # a hit, and the fresh render agrees
+
+        with pytest.raises(AssertionError) as refused:
+            render_stale(app, "模切")
+
+    message = str(refused.value)
+    assert "('verify-test', '刘师傅')" in message
+    assert "-刘师傅 · 印刷" in message and "+刘师傅 · 模切" in message
+
+
+def test_without_the_check_the_stale_fragment_would_be_served(app, db, monkeypatch):
+    """What the check guards against: production (the check off) serves the old HTML."""
+    RENDERED_FRAGMENTS.clear()
+    monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
+    with app.test_request_context("/"):
+        render_stale(app, "印刷")
+        assert render_stale(app, "模切") == "<p>刘师傅 · 印刷</p>"
+
+
+def test_the_check_lets_each_request_sign_the_sessions_csrf_token_anew(app, db, monkeypatch):
+    """A fragment holds the token signed for the request that rendered it; a later request of the same
+    session signs the same token with another timestamp, which is no difference."""
+    from flask import g
+    from itsdangerous import TimestampSigner
+
+    RENDERED_FRAGMENTS.clear()
+    template = app.jinja_env.from_string(
+        "{% macro form() %}<input name=\"csrf_token\" value=\"{{ csrf_token() }}\">{% endmacro -%}"
+        "{{ cached_fragment(('verify-token',), form) }}")
+    with app.test_request_context("/"):
+        first = template.render()
+        g.pop("csrf_token")  # the next request of this session
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 2_000_000_000)
+        assert template.render() == first  # served from the cache, and the check passes
+        assert g.csrf_token not in first
+        assert FORM_TOKEN.search(first).group(1).split(".")[0] == g.csrf_token.split(".")[0]
+
+
+def test_the_kiosk_card_is_rendered_from_its_row_alone(client, login, world):
+    """The card's key is its KioskCardRow: a frozen value read once from the task, 施工单 and step."""
+    from dataclasses import FrozenInstanceError
+
+    from app.services.tasks.cards import KioskCardRow, build_cards, load_in_order
+
+    login(world.operator, kiosk=True)
+    kiosk(client)
+    card = build_cards(load_in_order([world.running.id]), world.operator)[0]
+    assert isinstance(card.render_key(), KioskCardRow) and card.render_key() is card.row
+    assert (card.row.number, card.row.work_order_number, card.row.process_name) == (
+        "TSG2026110001-03", world.work_order.number, world.print_step.process.name)
+    with pytest.raises(FrozenInstanceError):
+        card.row.content = "改过"
+    assert not hasattr(card, "task")
+    card.errors = {"good": "必填"}
+    assert card.render_key() is None

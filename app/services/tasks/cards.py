@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
@@ -23,36 +24,62 @@ CLAIMABLE_PAGE_SIZE = 12  # about two screens of a 1024×768 kiosk
 MY_GROUPS = ("in_progress", "paused", "pending")
 
 
+@dataclass(frozen=True)
+class KioskCardRow:
+    """Everything a task card (tasks/_task_card.html) shows, read once from the task, its 施工单 and
+    step: the card is rendered from this alone, and this is also the key its HTML is cached under
+    (app.templating.cached_fragment), so a card cannot show a value its key does not hold."""
+
+    id: int
+    version: int
+    number: str
+    status: str
+    content: str
+    process_name: str
+    completed_quantity: int
+    target_quantity: int
+    defective_quantity: int
+    progress_percent: int
+    pause_reason: str | None
+    pause_note: str | None
+    production_requirements: str | None
+    work_order_number: str
+    priority: str
+    delivery_date: date | None
+    # The buttons, the primary one first (app.services.tasks.actions.available_actions), and why not others.
+    actions: tuple[str, ...]
+    reason: str | None
+    # Advisory only (DOMAIN §8): the unfinished step before this one; it does not block.
+    waiting_for: str | None
+    highlighted: bool
+
+
+def card_row(task: Task, actions, reason, waiting_for: str | None = None, highlighted: bool = False) -> KioskCardRow:
+    work_order = task.work_order
+    return KioskCardRow(
+        task.id, task.version, task.number, task.status, task.content, task.step.process.name,
+        task.completed_quantity, task.target_quantity, task.defective_quantity, task.progress_percent,
+        task.pause_reason, task.pause_note, task.production_requirements,
+        work_order.number, work_order.priority, work_order.delivery_date,
+        tuple(actions), str(reason) if reason else None, waiting_for, highlighted,
+    )
+
+
 @dataclass
 class Card:
-    task: Task
-    actions: list[str]
-    reason: str | None = None
-    # Advisory only (DOMAIN §8): the unfinished step before this one; it does not block.
-    waiting_for: str | None = None
-    highlighted: bool = False
+    """A card's row and, after a refused action, the submitted form (errors next to its fields)."""
+
+    row: KioskCardRow
     errors: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     open_panel: str | None = None
 
-    @property
-    def primary(self) -> str | None:
-        return self.actions[0] if self.actions else None
-
-    def render_key(self) -> tuple | None:
-        """Everything tasks/_task_card.html shows of this card, or None when it shows a submitted form.
-
-        Two cards with the same key render the same HTML (for one language, day and session: see
-        ``app.templating.cached_fragment``), so the key must grow with every value the template reads.
-        """
+    def render_key(self) -> KioskCardRow | None:
+        """The row: a card's HTML is reused while its row is unchanged (for one language, day and
+        session); None when the card shows a submitted form, which is never cached."""
         if self.errors or self.values or self.open_panel:
             return None
-        task, work_order = self.task, self.task.work_order
-        return ("kiosk", task.id, task.version, task.status, task.number, task.content, task.step.process.name,
-                task.completed_quantity, task.target_quantity, task.defective_quantity, task.pause_reason,
-                task.pause_note, task.production_requirements, work_order.number, work_order.priority,
-                work_order.delivery_date, tuple(self.actions), str(self.reason or ""), self.waiting_for,
-                self.highlighted)
+        return self.row
 
 
 def _urgent_first():
@@ -147,19 +174,18 @@ def build_cards(tasks, user, *, held: int | None = None, cap: int | None = None,
     cards = []
     for task in tasks:
         actions, reason = task_service.available_actions(task, user, held, cap)
-        cards.append(Card(task, actions, reason, waiting.get(task.step_id), highlighted=task.id == highlight))
+        cards.append(Card(card_row(task, actions, reason, waiting.get(task.step_id), task.id == highlight)))
     return cards
 
 
-def card_for(task, user, **extra) -> Card:
-    card = build_cards([task], user)[0]
-    for name, value in extra.items():
-        setattr(card, name, value)
-    return card
+def card_for(task, user, *, highlighted: bool = False, errors: dict | None = None, values: dict | None = None,
+             open_panel: str | None = None) -> Card:
+    card = build_cards([task], user, highlight=task.id if highlighted else None)[0]
+    return Card(card.row, errors or {}, values or {}, open_panel)
 
 
 def group_by_status(cards: list[Card]) -> list[tuple[str, list[Card]]]:
-    return [(status, [c for c in cards if c.task.status == status]) for status in MY_GROUPS]
+    return [(status, [c for c in cards if c.row.status == status]) for status in MY_GROUPS]
 
 
 def kiosk_board(user, *, region: str | None, work_order_id: int | None, highlight: int | None, page: int,
