@@ -18,10 +18,9 @@ from app.forms.filters import WorkOrderFilterForm
 from app.models import WorkOrder
 from app.policy import require
 from app.services import planning
-from app.services import workorders as service
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.services.tasks import auto_complete as task_auto_complete
-from app.services.workorders import design_files
+from app.services.workorders import design_files, drafts, editing, offers, queries
 from app.services.workorders import transitions as transition_service
 from app.utils.fields import database_int, lenient_int
 from app.utils.http import is_htmx
@@ -45,16 +44,16 @@ from app.workorders.forms import (
 def index():
     require(current_user, "workorder.list")
     form = WorkOrderFilterForm(request.args)
-    options = service.list_filter_options(current_user)
+    options = queries.list_filter_options(current_user)
     form.customer_id.choices = [("", _("全部"))] + [(c.id, c.name) for c in options.customers]
     form.salesperson_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.salespeople]
     form.created_by_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.makers]
     page = request.args.get("page", "1")
-    result = service.list_work_orders(current_user, form.to_filters(), max(1, lenient_int(page, 1)),
+    result = queries.list_work_orders(current_user, form.to_filters(), max(1, lenient_int(page, 1)),
                                       current_app.config["PAGE_SIZE"])
     query = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("workorders/index.html", "workorders/_list.html", form=form, page=result, query=query,
-                       service=service, at_risk_ids=planning.at_risk_workorder_ids([wo.id for wo in result.items]))
+                       workorder_queries=queries, at_risk_ids=planning.at_risk_workorder_ids([wo.id for wo in result.items]))
 
 
 # ---------------------------------------------------------------- create and edit
@@ -75,7 +74,7 @@ def create():
     if not form.validate():
         return _render_form(form, None, status=422)
     try:
-        work_order = create_once(WorkOrder, lambda: service.create(
+        work_order = create_once(WorkOrder, lambda: editing.create(
             current_user, form.to_input(), upload=form.design_file.data, submit=_wants_submit())).record
     except Invalid as error:
         return _form_refused(form, None, error)
@@ -89,7 +88,7 @@ def create():
 @login_required
 def edit(work_order_id: int):
     work_order = _editable(work_order_id)
-    if not service.is_fully_editable(work_order):
+    if not editing.is_fully_editable(work_order):
         return _render_limited_form(ApprovedWorkOrderForm(obj=work_order, formdata=None), work_order)
     return _render_form(WorkOrderForm(formdata=None), work_order)
 
@@ -98,13 +97,13 @@ def edit(work_order_id: int):
 @login_required
 def update(work_order_id: int):
     work_order = _editable(work_order_id)
-    if not service.is_fully_editable(work_order):
+    if not editing.is_fully_editable(work_order):
         return _update_approved(work_order)
     form = WorkOrderForm()
     if not form.validate():
         return _render_form(form, work_order, status=422)
     try:
-        outcome = service.update(current_user, work_order.id, _version(form.version.data), form.to_input(),
+        outcome = editing.update(current_user, work_order.id, _version(form.version.data), form.to_input(),
                                  upload=form.design_file.data, confirm_sync=request.args.get("confirm_sync") == "1",
                                  submit=_wants_submit())
     except Invalid as error:
@@ -122,7 +121,7 @@ def _update_approved(work_order):
     if not form.validate():
         return _render_limited_form(form, work_order, status=422)
     try:
-        service.update_approved(current_user, work_order.id, _version(form.version.data), form.to_input(),
+        editing.update_approved(current_user, work_order.id, _version(form.version.data), form.to_input(),
                                 upload=form.design_file.data)
     except Invalid as error:
         if not error.fields:
@@ -136,7 +135,7 @@ def _update_approved(work_order):
 
 
 def _editable(work_order_id: int):
-    work_order = service.get(work_order_id)
+    work_order = queries.get(work_order_id)
     require(current_user, "workorder.edit", work_order)
     if work_order.status == "cancelled":
         raise Conflict(_l("已取消的施工单不能修改"), code="cancelled")
@@ -170,7 +169,7 @@ def _attach_errors(form, error: Invalid) -> None:
 
 
 def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, refusal: Invalid | None = None):
-    options = service.form_options(current_user, work_order)
+    options = offers.form_options(current_user, work_order)
     _fill_choices(form, options)
     if work_order is not None and request.method == "GET":
         _load_work_order(form, work_order)
@@ -180,11 +179,11 @@ def _render_form(form: WorkOrderForm, work_order, status: int = 200, plan=None, 
         refusal = _hidden_field_refusal(form)
     _align_steps(form, options)
     field_errors = refusal.fields if refusal is not None else {}
-    check = service.form_check(current_user, form.to_input(), work_order.id if work_order else None) \
-        if form.customer_id.data or work_order else service.FormCheck([], None)
+    check = offers.form_check(current_user, form.to_input(), work_order.id if work_order else None) \
+        if form.customer_id.data or work_order else offers.FormCheck([], None)
     return render_template(
         "workorders/form.html", form=form, work_order=work_order, options=options, plan=plan, check=check,
-        refusal=refusal, field_errors=field_errors, plate_kinds=PLATE_KINDS, plan_preview=service.describe_plan(plan),
+        refusal=refusal, field_errors=field_errors, plate_kinds=PLATE_KINDS, plan_preview=offers.describe_plan(plan),
     ), status
 
 
@@ -284,7 +283,7 @@ def _fresh_index() -> int:
 
 def _new_line_row(form_class, template: str, prefix: str):
     line = form_class(prefix=f"{prefix}-{_fresh_index()}-")
-    options = service.form_options(current_user)
+    options = offers.form_options(current_user)
     return render_template(template, line=line, options=options)
 
 
@@ -298,8 +297,8 @@ def prefill():
     require(current_user, "workorder.create")
     form = WorkOrderForm()
     line = _triggering_line(form)
-    product = service.product_defaults(line.product_id.data if line else None)
-    options = service.form_options(current_user)
+    product = offers.product_defaults(line.product_id.data if line else None)
+    options = offers.form_options(current_user)
     _align_steps(form, options)
     ticked, new_materials = [], []
     if product is not None:
@@ -342,8 +341,8 @@ def form_check():
     form = WorkOrderForm()
     work_order_id = request.form.get("work_order_id", type=database_int)
     if work_order_id is not None:
-        require(current_user, "workorder.edit", service.get(work_order_id))
-    check = service.form_check(current_user, form.to_input(), work_order_id)
+        require(current_user, "workorder.edit", queries.get(work_order_id))
+    check = offers.form_check(current_user, form.to_input(), work_order_id)
     return render_template("workorders/_form_check.html", check=check, oob=True)
 
 
@@ -352,18 +351,19 @@ def form_check():
 @bp.route("/workorders/<int:work_order_id>")
 @login_required
 def detail(work_order_id: int):
-    work_order = service.get_for_detail(work_order_id)
+    work_order = queries.get_for_detail(work_order_id)
     require(current_user, "workorder.view", work_order)
     return render_page("workorders/detail.html", "workorders/_detail.html", **_detail_context(work_order))
 
 
 def _detail_context(work_order, **extra) -> dict:
-    problems = service.approval_problems(current_user, work_order)
+    problems = offers.approval_problems(current_user, work_order)
     return {
         "wo": work_order, "problems": problems,
-        "actions": service.available_actions(current_user, work_order, problems),
-        "may_edit_drafts": service.may_edit_drafts(current_user, work_order),
-        "audit_rows": service.audit_trail(work_order), "service": service,
+        "actions": offers.available_actions(current_user, work_order, problems),
+        "may_edit_drafts": offers.may_edit_drafts(current_user, work_order),
+        "audit_rows": queries.audit_trail(work_order), "workorder_queries": queries,
+        "action_labels": offers.ACTION_LABELS,
         "projection": planning.projection_for_workorder(work_order), **extra,
     }
 
@@ -374,7 +374,7 @@ def _render_detail(work_order_id: int, message: str = "", status: int = 200, **e
         if message:
             flash(message, "success")
         return redirect(url_for("workorders.detail", work_order_id=work_order_id), 303)
-    work_order = service.get_for_detail(work_order_id)
+    work_order = queries.get_for_detail(work_order_id)
     html = render_template("workorders/_detail.html", **_detail_context(work_order, **extra))
     return html, status, ({"X-Message": quote(message)} if message else {})
 
@@ -399,7 +399,7 @@ def transition(work_order_id: int, action: str):
 @login_required
 def material_status(work_order_id: int, line_id: int):
     """采购状态 of one material line; 已开料 completes its cutting tasks."""
-    work_order = service.get(work_order_id)
+    work_order = queries.get(work_order_id)
     require(current_user, "workorder.view", work_order)
     require(current_user, "workorder.materials", work_order)
     line = next((line for line in work_order.materials if line.id == line_id), None)
@@ -422,7 +422,7 @@ def add_draft(work_order_id: int):
     form = DraftForm()
     if not form.validate():
         raise Invalid(_first_error(form), code="invalid_input")
-    service.add_draft(current_user, work_order.id, form.step_id.data, quantity=form.quantity.data,
+    drafts.add_draft(current_user, work_order.id, form.step_id.data, quantity=form.quantity.data,
                       content=form.content.data or "", requirements=form.production_requirements.data or "",
                       notes=form.notes.data or "")
     db.session.commit()
@@ -447,7 +447,7 @@ def update_draft(work_order_id: int, task_id: int):
     form = DraftForm()
     if not form.validate():
         raise Invalid(_first_error(form), code="invalid_input")
-    service.update_draft(current_user, work_order.id, task_id, _version(form.version.data),
+    drafts.update_draft(current_user, work_order.id, task_id, _version(form.version.data),
                          quantity=form.quantity.data, requirements=form.production_requirements.data or "",
                          notes=form.notes.data or "")
     db.session.commit()
@@ -462,9 +462,9 @@ def bulk_drafts(work_order_id: int):
     if not form.validate():
         raise Invalid(_first_error(form), code="invalid_input")
     if request.form.get("operation") == "delete":
-        outcome = service.bulk_delete_drafts(current_user, work_order.id, form.task_ids.data)
+        outcome = drafts.bulk_delete_drafts(current_user, work_order.id, form.task_ids.data)
     else:
-        outcome = service.bulk_update_drafts(
+        outcome = drafts.bulk_update_drafts(
             current_user, work_order.id, form.task_ids.data, quantity=form.quantity.data,
             requirements=form.production_requirements.data or None, notes=form.notes.data or None)
     db.session.commit()
@@ -472,7 +472,7 @@ def bulk_drafts(work_order_id: int):
 
 
 def _drafts_of(work_order_id: int):
-    work_order = service.get_for_detail(work_order_id)
+    work_order = queries.get_for_detail(work_order_id)
     require(current_user, "workorder.view", work_order)
     require(current_user, "workorder.edit_drafts", work_order)
     return work_order
@@ -490,20 +490,20 @@ def _first_error(form) -> str:
 @bp.route("/workorders/<int:work_order_id>/print")
 @login_required
 def print_view(work_order_id: int):
-    work_order = service.get_for_detail(work_order_id)
+    work_order = queries.get_for_detail(work_order_id)
     require(current_user, "workorder.view", work_order)
     base = request.host_url.rstrip("/")
 
     def qr(code: str) -> str:
         return segno.make(f"{base}/scan/{code}", error="m").svg_inline(scale=2, border=1)
 
-    return render_template("workorders/print.html", wo=work_order, qr=qr, service=service)
+    return render_template("workorders/print.html", wo=work_order, qr=qr)
 
 
 @bp.route("/workorders/<int:work_order_id>/design-file")
 @login_required
 def design_file(work_order_id: int):
-    work_order = service.get(work_order_id)
+    work_order = queries.get(work_order_id)
     require(current_user, "workorder.view", work_order)
     if not work_order.design_file_path:
         raise NotFound(_l("该施工单没有设计文件"), code="no_file")

@@ -29,7 +29,7 @@ from app.services.admin.master_data import (
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.services.core.locking import for_update
 from app.services.core.numbering import monthly_code
-from app.services.workorders import CMYK
+from app.services.workorders.common import CMYK
 from app.utils.timeutil import utcnow
 
 CODE_WIDTH = 3

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.models import Task, WorkOrder
-from app.services import workorders as workorder_service
 from app.services.core.errors import DomainError, Invalid
 from app.services.dispatch import assignment
 from app.services.tasks import actions as task_service
 from app.services.tasks import queries as task_queries
 from app.services.tasks import visibility as task_visibility
+from app.services.workorders import drafts
 
 MAX_TASKS = max(task_visibility.PAGE_SIZES)
 ACTIONS = ("assign", "cancel", "edit_drafts", "delete_drafts")
@@ -89,12 +89,12 @@ def cancel(actor, task_ids: Iterable[int], reason: str) -> BulkOutcome:
 def edit_drafts(actor, task_ids: Iterable[int], changes: DraftChanges) -> BulkOutcome:
     if changes == DraftChanges():
         raise Invalid(_l("请至少填写一项要修改的内容"), code="nothing_to_change")
-    return _per_work_order(actor, task_ids, lambda work_order_id, ids: workorder_service.bulk_update_drafts(
+    return _per_work_order(actor, task_ids, lambda work_order_id, ids: drafts.bulk_update_drafts(
         actor, work_order_id, ids, quantity=changes.quantity, requirements=changes.requirements, notes=changes.notes))
 
 
 def delete_drafts(actor, task_ids: Iterable[int]) -> BulkOutcome:
-    return _per_work_order(actor, task_ids, lambda work_order_id, ids: workorder_service.bulk_delete_drafts(
+    return _per_work_order(actor, task_ids, lambda work_order_id, ids: drafts.bulk_delete_drafts(
         actor, work_order_id, ids))
 
 
