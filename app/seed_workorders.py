@@ -84,7 +84,7 @@ def make_demo_work_order(demo: DemoWorkOrder) -> WorkOrder | None:
         products=[inputs.ProductLineInput(products[code].id, quantity, unit=products[code].unit)
                   for code, quantity in demo.products],
         materials=[inputs.MaterialLineInput(item.material_id, size=item.size, usage=item.usage,
-                                             need_cutting=item.need_cutting, notes=item.notes) for item in materials],
+                                            need_cutting=item.need_cutting, notes=item.notes) for item in materials],
         steps=[inputs.StepInput(pid, processes[pid].sort_order) for pid in process_ids],
         plate_ids=[plate.id for plate in plates],
     )

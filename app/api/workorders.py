@@ -135,16 +135,16 @@ def _input(body: dict) -> inputs.WorkOrderInput:
         cmyk_colors=body.get("cmyk_colors", []), other_colors=[c.strip() for c in body.get("other_colors", [])],
         notes=body.get("notes", "").strip(),
         products=[inputs.ProductLineInput(product_id=line["product_id"], quantity=line["quantity"],
-                                           unit=line.get("unit", "").strip(),
-                                           specification=line.get("specification", "").strip())
+                                          unit=line.get("unit", "").strip(),
+                                          specification=line.get("specification", "").strip())
                   for line in body.get("products", [])],
         materials=[inputs.MaterialLineInput(material_id=line["material_id"], size=line.get("size", "").strip(),
-                                             usage=line.get("usage", "").strip(),
-                                             need_cutting=line.get("need_cutting", False),
-                                             notes=line.get("notes", "").strip())
+                                            usage=line.get("usage", "").strip(),
+                                            need_cutting=line.get("need_cutting", False),
+                                            notes=line.get("notes", "").strip())
                    for line in body.get("materials", [])],
         steps=[inputs.StepInput(process_id=step["process_id"], sequence=step.get("sequence", index),
-                                 department_id=step.get("department_id"))
+                                department_id=step.get("department_id"))
                for index, step in enumerate(body.get("steps", []))],
         plate_ids=body.get("plate_ids", []),
     )

@@ -112,20 +112,20 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
             notes=self.notes.data or "",
             products=[
                 inputs.ProductLineInput(product_id=entry.product_id.data, quantity=entry.quantity.data or 1,
-                                         id=optional_int(entry.line_id.data), unit=(entry.unit.data or "").strip(),
-                                         specification=(entry.specification.data or "").strip())
+                                        id=optional_int(entry.line_id.data), unit=(entry.unit.data or "").strip(),
+                                        specification=(entry.specification.data or "").strip())
                 for entry in self.products if entry.product_id.data
             ],
             materials=[
                 inputs.MaterialLineInput(material_id=entry.material_id.data, id=optional_int(entry.line_id.data),
-                                          size=(entry.size.data or "").strip(), usage=(entry.usage.data or "").strip(),
-                                          need_cutting=bool(entry.need_cutting.data),
-                                          notes=(entry.notes.data or "").strip())
+                                         size=(entry.size.data or "").strip(), usage=(entry.usage.data or "").strip(),
+                                         need_cutting=bool(entry.need_cutting.data),
+                                         notes=(entry.notes.data or "").strip())
                 for entry in self.materials if entry.material_id.data
             ],
             steps=[
                 inputs.StepInput(process_id=entry.process_id.data, sequence=entry.sequence.data or 0,
-                                  department_id=entry.department_id.data)
+                                 department_id=entry.department_id.data)
                 for entry in self.steps if entry.selected.data and optional_int(entry.process_id.data)
             ],
             plate_ids=self.plate_ids(),
@@ -147,7 +147,7 @@ class ApprovedWorkOrderForm(FlaskForm):
 
     def to_input(self) -> inputs.LimitedInput:
         return inputs.LimitedInput(delivery_date=self.delivery_date.data, priority=self.priority.data,
-                                    notes=self.notes.data or "")
+                                   notes=self.notes.data or "")
 
 
 class DraftForm(FlaskForm):

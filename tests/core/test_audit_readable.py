@@ -91,7 +91,7 @@ def plant_day(seeded):
     work_order = create(plant.maker, plant.work_order_input())
     drafts = tasks_of(work_order.id)
     workorder_drafts.update_draft(plant.maker, work_order.id, drafts[0].id, drafts[0].version, quantity=777,
-                         requirements="加急", notes="先做")
+                                  requirements="加急", notes="先做")
     workorder_drafts.add_draft(plant.maker, work_order.id, drafts[0].step_id, quantity=10, content="补印")
     db.session.commit()
     workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, [tasks_of(work_order.id)[-1].id])

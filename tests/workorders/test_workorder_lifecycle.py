@@ -333,7 +333,7 @@ def test_editing_the_processes_previews_first_then_syncs_by_process_keeping_manu
     work_order = create(plant.maker, plant.work_order_input())
     printing = next(t for t in tasks_of(work_order.id) if t.task_type == "printing")
     workorder_drafts.update_draft(plant.maker, work_order.id, printing.id, printing.version, quantity=480,
-                         requirements="先打样")
+                                  requirements="先打样")
     db.session.commit()
     work_order = fresh(work_order.id)
     changed = plant.edit_input(work_order, processes=("PRT", "UV", "DIE", "PACK"))
@@ -393,7 +393,7 @@ def test_drafts_are_edited_added_bulk_edited_and_bulk_deleted_with_per_item_resu
         "加印样张", 20, "draft", f"T{work_order.number}-08")
 
     outcome = workorder_drafts.bulk_update_drafts(plant.admin, work_order.id, [tasks[3].id, tasks[4].id, 999999],
-                                         quantity=450, notes="统一修改")
+                                                  quantity=450, notes="统一修改")
     db.session.commit()
     assert outcome.summary == "成功更新 2 个草稿任务，失败 1 个"
     assert [(i.task_id, i.ok, i.message) for i in outcome.items] == [

@@ -29,7 +29,7 @@ def rejected_with_edits(plant):
     work_order = create(plant.maker, plant.work_order_input())
     printing = next(t for t in tasks_of(work_order.id) if t.task_type == "printing")
     workorder_drafts.update_draft(plant.maker, work_order.id, printing.id, printing.version, quantity=520,
-                         requirements="专色需打样", notes="客户到场看样")
+                                  requirements="专色需打样", notes="客户到场看样")
     step = next(s for s in fresh(work_order.id).steps if s.process.code == "PACK")
     workorder_drafts.add_draft(plant.maker, work_order.id, step.id, quantity=20, content="样品包装", requirements="单独装箱")
     db.session.commit()
