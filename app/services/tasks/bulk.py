@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import Task, WorkOrder
 from app.services.core.errors import DomainError, Invalid
 from app.services.dispatch import assignment
+from app.services.dispatch.assignment import TaskResult
 from app.services.tasks import actions as task_service
 from app.services.tasks import queries as task_queries
 from app.services.tasks import visibility as task_visibility
@@ -31,14 +32,6 @@ from app.services.workorders import drafts
 MAX_TASKS = max(task_visibility.PAGE_SIZES)
 ACTIONS = ("assign", "cancel", "edit_drafts", "delete_drafts")
 MISSING = _l("任务不存在")
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    task_id: int
-    number: str
-    ok: bool
-    message: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ def assign(actor, task_ids: Iterable[int], operator_id: int | None) -> BulkOutco
     if not operator_id:
         raise Invalid(_l("请选择操作员"), code="operator_missing", fields={"operator_id": _l("请选择操作员")})
     results = assignment.bulk_assign(ids, operator_id, actor)
-    return _outcome(ids, missing, {r.task_id: TaskResult(r.task_id, r.number, r.ok, r.message) for r in results})
+    return _outcome(ids, missing, {r.task_id: r for r in results})
 
 
 def cancel(actor, task_ids: Iterable[int], reason: str) -> BulkOutcome:
