@@ -11,7 +11,7 @@ anything is written. The caller commits once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -75,7 +75,7 @@ def cancel(actor, task_ids: Iterable[int], reason: str) -> BulkOutcome:
         raise Invalid(_l("请填写取消原因"), code="reason_required", fields={"reason": _l("请填写取消原因")})
     results = {}
     for task in _tasks(ids):
-        results[task.id] = _each_alone(task, lambda t: task_service.cancel(t, actor, t.version, reason).message)
+        results[task.id] = assignment.attempt(task, lambda t: task_service.cancel(t, actor, t.version, reason).message)
     return _outcome(ids, missing, results)
 
 
@@ -107,17 +107,6 @@ def _selection(actor, task_ids: Iterable[int]) -> tuple[list[int], list[int]]:
 def _tasks(ids: list[int]) -> list[Task]:
     found = {task.id: task for task in db.session.scalars(select(Task).where(Task.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
-
-
-def _each_alone(task: Task, act: Callable[[Task], str]) -> TaskResult:
-    number = task.number
-    try:
-        with db.session.begin_nested():
-            message = act(task)
-    except DomainError as error:
-        db.session.expire(task)
-        return TaskResult(task.id, number, False, error.message)
-    return TaskResult(task.id, number, True, str(message))
 
 
 def _per_work_order(actor, task_ids: Iterable[int], act) -> BulkOutcome:
