@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Customer, Plate, Process, Product, User, WorkOrder
-from app.services import workorders as service
+from app.services.workorders import approval, editing, inputs, production
 from app.utils.timeutil import plant_today
 
 
@@ -77,24 +77,24 @@ def make_demo_work_order(demo: DemoWorkOrder) -> WorkOrder | None:
     processes = {p.id: p for p in db.session.scalars(select(Process).where(Process.id.in_(process_ids)))}
     materials = [item for code, _quantity in demo.products for item in products[code].default_materials]
     today = plant_today()
-    data = service.WorkOrderInput(
+    data = inputs.WorkOrderInput(
         customer_id=customer.id, order_date=today, delivery_date=today + timedelta(days=demo.due_in_days),
         production_quantity=demo.quantity, priority=demo.priority, printing_type="front",
         cmyk_colors=["C", "M", "Y", "K"], notes=demo.marker,
-        products=[service.ProductLineInput(products[code].id, quantity, unit=products[code].unit)
+        products=[inputs.ProductLineInput(products[code].id, quantity, unit=products[code].unit)
                   for code, quantity in demo.products],
-        materials=[service.MaterialLineInput(item.material_id, size=item.size, usage=item.usage,
-                                             need_cutting=item.need_cutting, notes=item.notes) for item in materials],
-        steps=[service.StepInput(pid, processes[pid].sort_order) for pid in process_ids],
+        materials=[inputs.MaterialLineInput(item.material_id, size=item.size, usage=item.usage,
+                                            need_cutting=item.need_cutting, notes=item.notes) for item in materials],
+        steps=[inputs.StepInput(pid, processes[pid].sort_order) for pid in process_ids],
         plate_ids=[plate.id for plate in plates],
     )
-    work_order = service.create(users[demo.maker], data, submit=demo.state != "draft")
+    work_order = editing.create(users[demo.maker], data, submit=demo.state != "draft")
     approver, manager = users.get(APPROVER), users.get(MANAGER)
     if demo.state == "reject" and approver:
-        service.reject(approver, work_order.id, work_order.version, REJECT_REASON)
+        approval.reject(approver, work_order.id, work_order.version, REJECT_REASON)
     if demo.state in ("approve", "pause") and approver:
-        service.approve(approver, work_order.id, work_order.version, "演示：同意生产")
+        approval.approve(approver, work_order.id, work_order.version, "演示：同意生产")
     if demo.state == "pause" and manager and work_order.approval_status == "approved":
-        service.pause(manager, work_order.id, work_order.version, PAUSE_REASON)
+        production.pause(manager, work_order.id, work_order.version, PAUSE_REASON)
     db.session.flush()
     return work_order

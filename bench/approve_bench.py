@@ -74,14 +74,14 @@ def work_order_input(customer_id, product_ids, plate_ids):
 
     from app.extensions import db
     from app.models import Process
-    from app.services import workorders as service
+    from app.services.workorders import inputs
     from app.utils.timeutil import plant_today
 
     processes = db.session.scalars(select(Process).where(Process.code.in_(("PRT", "LAM_G", "PACK")))).all()
-    return service.WorkOrderInput(
+    return inputs.WorkOrderInput(
         customer_id=customer_id, order_date=plant_today(), delivery_date=plant_today() + timedelta(days=7),
-        production_quantity=1000, products=[service.ProductLineInput(pid, 100) for pid in product_ids],
-        steps=[service.StepInput(p.id, p.sort_order) for p in processes], plate_ids=plate_ids,
+        production_quantity=1000, products=[inputs.ProductLineInput(pid, 100) for pid in product_ids],
+        steps=[inputs.StepInput(p.id, p.sort_order) for p in processes], plate_ids=plate_ids,
     )
 
 
@@ -91,7 +91,7 @@ def run(url: str, runs: int) -> list[float]:
     from app import create_app
     from app.extensions import db
     from app.models import Task, User
-    from app.services import workorders as service
+    from app.services.workorders import approval, editing
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False})
     timings = []
@@ -101,7 +101,7 @@ def run(url: str, runs: int) -> list[float]:
         data = work_order_input(customer_id, product_ids, plate_ids)
         for _ in range(runs):
             maker = db.session.get(User, maker_id)
-            work_order = service.create(maker, data, submit=True)
+            work_order = editing.create(maker, data, submit=True)
             db.session.commit()
             work_order_id, version = work_order.id, work_order.version
             drafts = db.session.scalar(select(func.count()).select_from(Task).where(Task.work_order_id == work_order_id))
@@ -109,7 +109,7 @@ def run(url: str, runs: int) -> list[float]:
             db.session.remove()  # a new request starts with an empty session
 
             started = time.perf_counter()
-            service.approve(db.session.get(User, approver_id), work_order_id, version)
+            approval.approve(db.session.get(User, approver_id), work_order_id, version)
             db.session.commit()
             timings.append((time.perf_counter() - started) * 1000)
             db.session.remove()

@@ -240,7 +240,7 @@ def served(url: str, name: str):
 def steady_runs(url: str, args, report: dict) -> dict:
     """``args.runs`` steady runs, each on a fresh copy of the plant; the one with the median average is
     the verdict. On a shared 2-core machine one run's latencies can double with the neighbours' load
-    (the password hashing of the logins, pure CPU, took 640 ms in one run and 1,760 in the next)."""
+    (docs/PERFORMANCE.md)."""
     runs = []
     for index in range(args.runs):
         with served(url, f"load_run{index}") as (_, server):

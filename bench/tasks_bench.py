@@ -140,7 +140,7 @@ def run(url: str, requests: int, reset: bool) -> int:
         print(f"built {counts[0]} 施工单 and {counts[1]} tasks in {time.perf_counter() - started:.1f} s "
               f"on {db.engine.dialect.name}")
     # As production's workers do once the app is loaded (ops/gunicorn.conf.py, post_worker_init):
-    # a full collection would otherwise walk every object of the app, ~75 ms, inside some request.
+    # a full collection would otherwise walk every object of the app inside some request.
     gc.collect()
     gc.freeze()
     worst = {False: 0.0, True: 0.0}  # whole page? → the worst p95

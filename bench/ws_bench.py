@@ -69,8 +69,8 @@ class RawSocket:
 
     wsproto makes the handshake (and the pongs and the close); the events' frames are read here:
     the reader notes a socket's arrival time only after parsing the sockets before it, and
-    wsproto's parsing (~40 µs a message, 15,000 messages a second in the default run) made that
-    wait, and the client's share of the machine's two cores, part of the latency it reported.
+    wsproto's parsing made that wait, and the client's share of the machine's two cores, part of
+    the latency it reported (docs/PERFORMANCE.md).
     The client offers no extension, so the server's frames are plain, unmasked and unfragmented.
     """
 

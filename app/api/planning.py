@@ -13,8 +13,8 @@ from app.enums import Priority, TaskStatus
 from app.extensions import db
 from app.policy import require
 from app.services import planning
-from app.services import workorders as workorder_service
 from app.services.core.errors import NotFound
+from app.services.workorders import queries
 
 TAG = "排产"
 TEXT = {"type": "string"}
@@ -118,7 +118,7 @@ def department_plan(department_id: int):
 @operation(bp, "GET", "/workorders/{work_order_id}/projection", summary=_l("施工单预计完成时间与延期风险"), tag=TAG,
            response=PROJECTION, errors=(403, 404))
 def work_order_projection(work_order_id: int):
-    work_order = workorder_service.get(work_order_id)
+    work_order = queries.get(work_order_id)
     require(current_user, "workorder.view", work_order)
     projection = planning.projection_for_workorder(work_order)
     return {

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from app.api.spec import DATE, DATETIME, ID, array, enum, integer, nullable, obj
 from app.enums import ApprovalStatus, NotificationType, Priority, TaskStatus, TaskType, WorkOrderStatus
-from app.services import workorders as workorder_service
 from app.services.tasks import actions as task_service
+from app.services.workorders import queries
 
 TEXT = {"type": "string"}
 LABEL = {"type": "string", "description": "中文名称（按请求语言）"}
@@ -134,7 +134,7 @@ def work_order_json(work_order) -> dict:
         "customer": _ref(work_order.customer), "order_date": _day(work_order.order_date),
         "delivery_date": _day(work_order.delivery_date), "production_quantity": work_order.production_quantity,
         "spoilage_quantity": work_order.spoilage_quantity,
-        "progress_percent": workorder_service.progress_percent(work_order), "version": work_order.version,
+        "progress_percent": queries.progress_percent(work_order), "version": work_order.version,
         "created_at": _time(work_order.created_at), "updated_at": _time(work_order.updated_at),
     }
 

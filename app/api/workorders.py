@@ -33,7 +33,7 @@ from app.enums import ApprovalStatus, PrintingType, Priority, WorkOrderStatus
 from app.extensions import db
 from app.models import WorkOrder
 from app.policy import require
-from app.services import workorders as service
+from app.services.workorders import common, editing, inputs, queries
 from app.services.workorders.transitions import transition as take_transition
 from app.services.workorders.transitions import transition_message
 from app.views import create_once
@@ -52,7 +52,7 @@ LIST_QUERY = {
     "delivery_from": {**DATE, "description": "交货日期从（含）"},
     "delivery_to": {**DATE, "description": "交货日期至（含）"},
     "overdue": {"type": "boolean", "description": "仅看逾期未完成"},
-    "sort": enum(service.SORTS, description="排序"),
+    "sort": enum(queries.SORTS, description="排序"),
     **pagination(),
 }
 
@@ -65,7 +65,7 @@ CREATE_BODY = obj({
     "spoilage_quantity": {**QUANTITY, "description": "预损数量（车）"},
     "priority": enum(Priority.values(), description="优先级，默认 normal"),
     "printing_type": enum(PrintingType.values(), description="印刷形式，默认 none"),
-    "cmyk_colors": array(enum(service.CMYK), uniqueItems=True, maxItems=4),
+    "cmyk_colors": array(enum(common.CMYK), uniqueItems=True, maxItems=4),
     "other_colors": array(string(30, 1), maxItems=20, description="专色"),
     "notes": string(TEXT_MAX),
     "products": array(obj({"product_id": ID, "quantity": integer(1, QUANTITY_MAX), "unit": string(10),
@@ -95,18 +95,18 @@ TRANSITION_SUMMARIES = {"submit": _l("提交施工单审核"), "approve": _l("�
            response=page_schema(WORK_ORDER), errors=(403,))
 def work_order_list(query: dict):
     require(current_user, "workorder.list")
-    filters = service.ListFilters(
+    filters = queries.ListFilters(
         **{name: query[name] for name in ("q", "approval_status", "status", "priority", "customer_id",
                                            "salesperson_id", "created_by_id", "overdue", "sort") if name in query},
         delivery_from=parse_date(query.get("delivery_from")), delivery_to=parse_date(query.get("delivery_to")))
-    result = service.list_work_orders(current_user, filters, query.get("page", 1), query.get("per_page", PAGE_SIZES[0]))
+    result = queries.list_work_orders(current_user, filters, query.get("page", 1), query.get("per_page", PAGE_SIZES[0]))
     return page_of([work_order_json(wo) for wo in result.items], result)
 
 
 @operation(bp, "GET", "/workorders/{work_order_id}", summary=_l("施工单详情（含产品、物料、工序和任务）"), tag=TAG,
            response=WORK_ORDER_DETAIL, errors=(403, 404))
 def work_order_detail(work_order_id: int):
-    work_order = service.get_for_detail(work_order_id)
+    work_order = queries.get_for_detail(work_order_id)
     require(current_user, "workorder.view", work_order)
     return work_order_detail_json(work_order)
 
@@ -118,33 +118,33 @@ def work_order_detail(work_order_id: int):
 def work_order_create(body: dict):
     require(current_user, "workorder.create")
     submit = body.get("submit", False)
-    work_order = create_once(WorkOrder, lambda: service.create(current_user, _input(body), submit=submit)).record
+    work_order = create_once(WorkOrder, lambda: editing.create(current_user, _input(body), submit=submit)).record
     number = work_order.number
     db.session.commit()
     message = _("施工单 %(number)s 已提交审核", number=number) if submit else \
         _("施工单 %(number)s 已保存为草稿", number=number)
-    return {"message": message, "work_order": work_order_detail_json(service.get_for_detail(work_order.id))}
+    return {"message": message, "work_order": work_order_detail_json(queries.get_for_detail(work_order.id))}
 
 
-def _input(body: dict) -> service.WorkOrderInput:
-    return service.WorkOrderInput(
+def _input(body: dict) -> inputs.WorkOrderInput:
+    return inputs.WorkOrderInput(
         customer_id=body["customer_id"], order_date=parse_date(body["order_date"]),
         delivery_date=parse_date(body["delivery_date"]),
         production_quantity=body.get("production_quantity", 0), spoilage_quantity=body.get("spoilage_quantity", 0),
         priority=body.get("priority", "normal"), printing_type=body.get("printing_type", "none"),
         cmyk_colors=body.get("cmyk_colors", []), other_colors=[c.strip() for c in body.get("other_colors", [])],
         notes=body.get("notes", "").strip(),
-        products=[service.ProductLineInput(product_id=line["product_id"], quantity=line["quantity"],
-                                           unit=line.get("unit", "").strip(),
-                                           specification=line.get("specification", "").strip())
+        products=[inputs.ProductLineInput(product_id=line["product_id"], quantity=line["quantity"],
+                                          unit=line.get("unit", "").strip(),
+                                          specification=line.get("specification", "").strip())
                   for line in body.get("products", [])],
-        materials=[service.MaterialLineInput(material_id=line["material_id"], size=line.get("size", "").strip(),
-                                             usage=line.get("usage", "").strip(),
-                                             need_cutting=line.get("need_cutting", False),
-                                             notes=line.get("notes", "").strip())
+        materials=[inputs.MaterialLineInput(material_id=line["material_id"], size=line.get("size", "").strip(),
+                                            usage=line.get("usage", "").strip(),
+                                            need_cutting=line.get("need_cutting", False),
+                                            notes=line.get("notes", "").strip())
                    for line in body.get("materials", [])],
-        steps=[service.StepInput(process_id=step["process_id"], sequence=step.get("sequence", index),
-                                 department_id=step.get("department_id"))
+        steps=[inputs.StepInput(process_id=step["process_id"], sequence=step.get("sequence", index),
+                                department_id=step.get("department_id"))
                for index, step in enumerate(body.get("steps", []))],
         plate_ids=body.get("plate_ids", []),
     )
@@ -159,7 +159,7 @@ def _register_transition(action: str) -> None:
                         body.get(text_field, "") if text_field else "")
         db.session.commit()
         return {"message": transition_message(action, work_order_id),
-                "work_order": work_order_detail_json(service.get_for_detail(work_order_id))}
+                "work_order": work_order_detail_json(queries.get_for_detail(work_order_id))}
 
     transition.__name__ = f"work_order_{action}"
     operation(bp, "POST", f"/workorders/{{work_order_id}}/{action}", summary=TRANSITION_SUMMARIES[action], tag=TAG,

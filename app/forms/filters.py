@@ -6,10 +6,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, Form, StringField
 
 from app.enums import ApprovalStatus, Priority, TaskStatus, TaskType, WorkOrderStatus
-from app.services import workorders
 from app.services.tasks import filtering as task_filtering
 from app.services.tasks import queries as task_queries
 from app.services.tasks import visibility as task_visibility
+from app.services.workorders import queries as workorder_queries
 from app.utils.fields import SelectField, lenient_int, optional_int
 
 # Filters whose values are checked against the choices of task_filtering.filter_options().
@@ -100,17 +100,17 @@ class WorkOrderFilterForm(Form):
     delivery_to = DateField(_l("交货日期至"))
     overdue = BooleanField(_l("仅看逾期"))
     at_risk = BooleanField(_l("仅看延期风险"))
-    sort = SelectField(_l("排序"), choices=list(workorders.SORT_LABELS.items()), default="-created",
+    sort = SelectField(_l("排序"), choices=list(workorder_queries.SORT_LABELS.items()), default="-created",
                        validate_choice=False)
 
-    def to_filters(self) -> workorders.ListFilters:
+    def to_filters(self) -> workorder_queries.ListFilters:
         for field in self:
             field.errors = []
 
         def known(field) -> str:
             return field.data if field.data in dict(field.choices) else ""
 
-        return workorders.ListFilters(
+        return workorder_queries.ListFilters(
             q=(self.q.data or "").strip()[:100], approval_status=known(self.approval_status),
             status=known(self.status), priority=known(self.priority), customer_id=self.customer_id.data,
             salesperson_id=self.salesperson_id.data, created_by_id=self.created_by_id.data,

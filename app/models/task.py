@@ -60,7 +60,7 @@ class Task(TimestampMixin, db.Model):
               postgresql_where=text("operator_id IS NULL AND status = 'pending'"),
               sqlite_where=text("operator_id IS NULL AND status = 'pending'")),
         # Walking the list newest first for one viewer's page reads the columns of their visibility
-        # from here instead of every row (an operator's page 100: 8.0 -> 3.2 ms, a maker's 12.4 -> 6.6).
+        # from here instead of every row (docs/PERFORMANCE.md).
         # SQLite keeps no included columns, and its rowid already is this order.
         Index("ix_tasks_id_visibility", "id", postgresql_include=VISIBILITY_COLUMNS).ddl_if(dialect="postgresql"),
         _trigram_index("number"),

@@ -2,4 +2,8 @@ from flask import Blueprint
 
 bp = Blueprint("workorders", __name__)
 
-from app.workorders import routes  # noqa: E402,F401
+from app.workorders import (  # noqa: E402
+    draft_routes,  # noqa: F401
+    form_routes,  # noqa: F401
+    routes,  # noqa: F401
+)

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from app.enums import PLATE_KINDS, PrintingType, Priority
-from app.services import workorders as service
+from app.services.workorders import common, inputs
 from app.services.workorders.design_files import ALLOWED_TYPES_SHOWN
 from app.utils.fields import (
     CreateOnceMixin,
@@ -75,7 +75,7 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
     spoilage_quantity = IntegerField(_l("预损数量"), default=0, description=_l("单位：车"),
                                      validators=[Optional(), NumberRange(min=0, message=NOT_NEGATIVE)])
     printing_type = SelectField(_l("印刷形式"), choices=PrintingType.choices(), default="none")
-    cmyk_colors = MultiCheckboxField(_l("CMYK颜色"), choices=[(c, c) for c in service.CMYK])
+    cmyk_colors = MultiCheckboxField(_l("CMYK颜色"), choices=[(c, c) for c in common.CMYK])
     other_colors = StringField(_l("专色"), description=_l("多个专色用逗号分隔，例如：528C，金色"))
     artwork_ids = MultiCheckboxField(_l("图稿（CTP版）"), coerce=database_int, validate_choice=False)
     die_ids = MultiCheckboxField(_l("刀模"), coerce=database_int, validate_choice=False)
@@ -98,8 +98,8 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
     def plate_ids(self) -> list[int]:
         return [i for kind in PLATE_KINDS for i in (getattr(self, f"{kind}_ids").data or [])]
 
-    def to_input(self) -> service.WorkOrderInput:
-        return service.WorkOrderInput(
+    def to_input(self) -> inputs.WorkOrderInput:
+        return inputs.WorkOrderInput(
             customer_id=self.customer_id.data,
             order_date=self.order_date.data,
             delivery_date=self.delivery_date.data,
@@ -111,21 +111,21 @@ class WorkOrderForm(CreateOnceMixin, FlaskForm):
             other_colors=split_colors(self.other_colors.data),
             notes=self.notes.data or "",
             products=[
-                service.ProductLineInput(product_id=entry.product_id.data, quantity=entry.quantity.data or 1,
-                                         id=optional_int(entry.line_id.data), unit=(entry.unit.data or "").strip(),
-                                         specification=(entry.specification.data or "").strip())
+                inputs.ProductLineInput(product_id=entry.product_id.data, quantity=entry.quantity.data or 1,
+                                        id=optional_int(entry.line_id.data), unit=(entry.unit.data or "").strip(),
+                                        specification=(entry.specification.data or "").strip())
                 for entry in self.products if entry.product_id.data
             ],
             materials=[
-                service.MaterialLineInput(material_id=entry.material_id.data, id=optional_int(entry.line_id.data),
-                                          size=(entry.size.data or "").strip(), usage=(entry.usage.data or "").strip(),
-                                          need_cutting=bool(entry.need_cutting.data),
-                                          notes=(entry.notes.data or "").strip())
+                inputs.MaterialLineInput(material_id=entry.material_id.data, id=optional_int(entry.line_id.data),
+                                         size=(entry.size.data or "").strip(), usage=(entry.usage.data or "").strip(),
+                                         need_cutting=bool(entry.need_cutting.data),
+                                         notes=(entry.notes.data or "").strip())
                 for entry in self.materials if entry.material_id.data
             ],
             steps=[
-                service.StepInput(process_id=entry.process_id.data, sequence=entry.sequence.data or 0,
-                                  department_id=entry.department_id.data)
+                inputs.StepInput(process_id=entry.process_id.data, sequence=entry.sequence.data or 0,
+                                 department_id=entry.department_id.data)
                 for entry in self.steps if entry.selected.data and optional_int(entry.process_id.data)
             ],
             plate_ids=self.plate_ids(),
@@ -145,9 +145,9 @@ class ApprovedWorkOrderForm(FlaskForm):
     notes = TextAreaField(_l("备注"))
     design_file = WorkOrderForm.design_file
 
-    def to_input(self) -> service.LimitedInput:
-        return service.LimitedInput(delivery_date=self.delivery_date.data, priority=self.priority.data,
-                                    notes=self.notes.data or "")
+    def to_input(self) -> inputs.LimitedInput:
+        return inputs.LimitedInput(delivery_date=self.delivery_date.data, priority=self.priority.data,
+                                   notes=self.notes.data or "")
 
 
 class DraftForm(FlaskForm):

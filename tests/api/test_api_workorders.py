@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApprovalLog, WorkOrder
-from app.services import workorders as service
+from app.services.workorders import queries
 from app.utils.timeutil import plant_today
 from factories import NotificationFactory, UserFactory
 from support.api import bearer, error_of
@@ -180,7 +180,7 @@ def test_the_list_filters_and_shows_only_what_the_caller_sees(seeded, client):
     response = client.get("/api/v1/workorders", headers=bearer(plant.other_sales))
     assert response.get_json()["total"] == 0
     detail = client.get(f"/api/v1/workorders/{in_production.id}", headers=admin).get_json()
-    assert detail["progress_percent"] == service.progress_percent(fresh(in_production.id))
+    assert detail["progress_percent"] == queries.progress_percent(fresh(in_production.id))
 
 
 # ---------------------------------------------------------------- departments and notifications

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.services import workorders as service
+from app.services.workorders import approval, queries
+from app.services.workorders import drafts as workorder_drafts
 from app.utils.timeutil import plant_today
 from factories import PASSWORD
 from support.workorders import build_plant, create
@@ -92,7 +93,7 @@ def test_an_open_work_order_page_follows_an_approval_made_elsewhere(seeded, page
     expect(page.locator("body")).to_have_attribute("data-live-state", "open")
     expect(page.locator("tr.task-row.is-draft")).to_have_count(7)
 
-    service.approve(plant.sales, work_order.id, work_order.version)
+    approval.approve(plant.sales, work_order.id, work_order.version)
     db.session.commit()
     expect(page.locator("#wo-detail .page-head")).to_contain_text("已通过", timeout=1500)
     expect(page.locator("tr.task-row.is-draft")).to_have_count(0)
@@ -109,7 +110,7 @@ def in_viewport(page, locator) -> bool:
 def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_factory, screenshot_dir, viewport):
     plant = build_plant(seeded)
     work_order = create(plant.maker, plant.work_order_input())
-    last = service.get(work_order.id).steps[-1].tasks[-1]
+    last = queries.get(work_order.id).steps[-1].tasks[-1]
     page = page_factory(viewport=viewport)
     log_in(page, "maker1")
     page.goto(f"/workorders/{work_order.id}")
@@ -136,8 +137,8 @@ def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_
     page.locator(f"#task-row-{last.id}").get_by_role("button", name="编辑").click()
     expect(page.locator("#draft-editor")).to_be_visible()
     page.locator("#draft-editor").get_by_label("数量").fill("5")
-    step = service.get(work_order.id).steps[0]
-    service.add_draft(plant.sales, work_order.id, step.id, quantity=3, content="补做样张")
+    step = queries.get(work_order.id).steps[0]
+    workorder_drafts.add_draft(plant.sales, work_order.id, step.id, quantity=3, content="补做样张")
     db.session.commit()
     page.wait_for_timeout(1000)
     expect(page.locator("#draft-editor").get_by_label("数量")).to_have_value("5")

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from app.enums import TaskAction, TaskStatus, WorkOrderStatus
 from app.extensions import db
 from app.models import AuditLog, Department, Task
-from app.services import workorders as service
 from app.services.core import audit_text, settings
 from app.services.dispatch import assignment
 from app.services.tasks import actions as tasks
+from app.services.workorders import approval, production
+from app.services.workorders import drafts as workorder_drafts
 from factories import UserFactory
 from support.workorders import build_plant, create, fresh, tasks_of
 
@@ -89,20 +90,20 @@ def plant_day(seeded):
                                   departments=[plant.department("printing")])
     work_order = create(plant.maker, plant.work_order_input())
     drafts = tasks_of(work_order.id)
-    service.update_draft(plant.maker, work_order.id, drafts[0].id, drafts[0].version, quantity=777,
-                         requirements="加急", notes="先做")
-    service.add_draft(plant.maker, work_order.id, drafts[0].step_id, quantity=10, content="补印")
+    workorder_drafts.update_draft(plant.maker, work_order.id, drafts[0].id, drafts[0].version, quantity=777,
+                                  requirements="加急", notes="先做")
+    workorder_drafts.add_draft(plant.maker, work_order.id, drafts[0].step_id, quantity=10, content="补印")
     db.session.commit()
-    service.bulk_delete_drafts(plant.maker, work_order.id, [tasks_of(work_order.id)[-1].id])
+    workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, [tasks_of(work_order.id)[-1].id])
     db.session.commit()
     # One commit per request, as the pages do (fresh() expires what is not yet written).
-    service.submit(plant.maker, work_order.id, fresh(work_order.id).version)
+    approval.submit(plant.maker, work_order.id, fresh(work_order.id).version)
     db.session.commit()
-    service.reject(plant.sales, work_order.id, fresh(work_order.id).version, "纸张不对")
+    approval.reject(plant.sales, work_order.id, fresh(work_order.id).version, "纸张不对")
     db.session.commit()
-    service.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
+    approval.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
     db.session.commit()
-    service.approve(plant.sales, work_order.id, fresh(work_order.id).version)
+    approval.approve(plant.sales, work_order.id, fresh(work_order.id).version)
     db.session.commit()
 
     printing = plant.department("printing")
@@ -122,9 +123,9 @@ def plant_day(seeded):
     tasks.resume(task, plant.operator, task.version)
     tasks.report(task, plant.operator, task.version, 100, 3, "套色不准")
     db.session.commit()
-    service.pause(plant.admin, work_order.id, fresh(work_order.id).version, "等客户")
+    production.pause(plant.admin, work_order.id, fresh(work_order.id).version, "等客户")
     db.session.commit()
-    service.resume(plant.admin, work_order.id, fresh(work_order.id).version)
+    production.resume(plant.admin, work_order.id, fresh(work_order.id).version)
     db.session.commit()
     task = db.session.get(Task, worked.id)
     tasks.complete(task, plant.operator, task.version, "数量已够")

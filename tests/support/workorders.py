@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Department, Process, Task, WorkOrder
-from app.services import workorders as service
+from app.services.workorders import approval, editing, inputs
 from app.utils.timeutil import plant_today
 from factories import CustomerFactory, MaterialFactory, PlateFactory, ProductFactory, UserFactory
 
@@ -42,23 +42,23 @@ class Plant:
         return db.session.scalar(select(Department).where(Department.code == code))
 
     def work_order_input(self, processes=WALK_THROUGH_PROCESSES, plates=None, products=None, materials=(),
-                         customer=None, quantity=500, **overrides) -> service.WorkOrderInput:
+                         customer=None, quantity=500, **overrides) -> inputs.WorkOrderInput:
         plates = [self.artwork, self.die] if plates is None else plates
         products = [(self.brochure, 800), (self.poster, 300)] if products is None else products
         steps = []
         for code in processes:
             process = self.process(code)
-            steps.append(service.StepInput(process.id, process.sort_order))
+            steps.append(inputs.StepInput(process.id, process.sort_order))
         values = dict(
             customer_id=(customer or self.customer).id, order_date=plant_today(),
             delivery_date=plant_today() + timedelta(days=10), production_quantity=quantity,
-            products=[service.ProductLineInput(product.id, qty) for product, qty in products],
+            products=[inputs.ProductLineInput(product.id, qty) for product, qty in products],
             materials=list(materials), steps=steps, plate_ids=[plate.id for plate in plates],
         )
         values.update(overrides)
-        return service.WorkOrderInput(**values)
+        return inputs.WorkOrderInput(**values)
 
-    def edit_input(self, work_order, **kwargs) -> service.WorkOrderInput:
+    def edit_input(self, work_order, **kwargs) -> inputs.WorkOrderInput:
         """Like the edit form: the saved product and material lines keep their ids, in order."""
         data = self.work_order_input(**kwargs)
         saved = fresh(work_order.id)
@@ -97,7 +97,7 @@ def build_plant(seeded) -> Plant:
 
 
 def create(actor, data, *, submit=False) -> WorkOrder:
-    work_order = service.create(actor, data, submit=submit)
+    work_order = editing.create(actor, data, submit=submit)
     db.session.commit()
     return work_order
 
@@ -124,7 +124,7 @@ def task_rows(work_order_id: int) -> list[tuple]:
 def approved(plant: Plant, data=None) -> WorkOrder:
     """A 施工单 created by maker1, submitted and approved by sales1."""
     work_order = create(plant.maker, data or plant.work_order_input(), submit=True)
-    service.approve(plant.sales, work_order.id, work_order.version)
+    approval.approve(plant.sales, work_order.id, work_order.version)
     db.session.commit()
     return fresh(work_order.id)
 

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from app import policy
 from app.extensions import db
 from app.models import AuditLog, Task, WorkOrder
-from app.services import workorders as service
 from app.services.core.errors import Forbidden
 from app.services.dispatch import assignment
 from app.services.tasks import actions as task_service
 from app.services.tasks import auto_complete as task_auto_complete
+from app.services.workorders import approval, drafts, editing, inputs, production
 from app.utils.timeutil import plant_today
 from support.workorders import approved, build_plant, create, fresh
 
@@ -100,35 +100,35 @@ def _pending(plant):
 
 def _rejected(plant):
     work_order = _pending(plant)
-    service.reject(plant.admin, work_order.id, work_order.version, "请修改数量")
+    approval.reject(plant.admin, work_order.id, work_order.version, "请修改数量")
     db.session.commit()
     return fresh(work_order.id)
 
 
 def _paused(plant):
     work_order = approved(plant)
-    service.pause(plant.admin, work_order.id, work_order.version, "等纸")
+    production.pause(plant.admin, work_order.id, work_order.version, "等纸")
     db.session.commit()
     return fresh(work_order.id)
 
 
 # (setup, call(user, work_order), policy actions in the order the service asks them, state afterwards)
 TRANSITIONS = {
-    "submit": (_draft, lambda u, wo: service.submit(u, wo.id, wo.version),
+    "submit": (_draft, lambda u, wo: approval.submit(u, wo.id, wo.version),
                ("workorder.view", "workorder.submit"), ("pending", "pending")),
-    "resubmit": (_rejected, lambda u, wo: service.resubmit(u, wo.id, wo.version),
+    "resubmit": (_rejected, lambda u, wo: approval.resubmit(u, wo.id, wo.version),
                  ("workorder.view", "workorder.submit"), ("pending", "pending")),
-    "approve": (_pending, lambda u, wo: service.approve(u, wo.id, wo.version, "同意"),
+    "approve": (_pending, lambda u, wo: approval.approve(u, wo.id, wo.version, "同意"),
                 ("workorder.view", "workorder.approve"), ("approved", "in_progress")),
-    "reject": (_pending, lambda u, wo: service.reject(u, wo.id, wo.version, "图稿不对"),
+    "reject": (_pending, lambda u, wo: approval.reject(u, wo.id, wo.version, "图稿不对"),
                ("workorder.view", "workorder.approve"), ("rejected", "pending")),
-    "withdraw": (approved, lambda u, wo: service.withdraw(u, wo.id, wo.version, "客户改稿"),
+    "withdraw": (approved, lambda u, wo: approval.withdraw(u, wo.id, wo.version, "客户改稿"),
                  ("workorder.view", "workorder.withdraw"), ("draft", "pending")),
-    "pause": (approved, lambda u, wo: service.pause(u, wo.id, wo.version, "等纸"),
+    "pause": (approved, lambda u, wo: production.pause(u, wo.id, wo.version, "等纸"),
               ("workorder.view", "workorder.control"), ("approved", "paused")),
-    "resume": (_paused, lambda u, wo: service.resume(u, wo.id, wo.version),
+    "resume": (_paused, lambda u, wo: production.resume(u, wo.id, wo.version),
                ("workorder.view", "workorder.control"), ("approved", "in_progress")),
-    "cancel": (approved, lambda u, wo: service.cancel(u, wo.id, wo.version, "客户取消"),
+    "cancel": (approved, lambda u, wo: production.cancel(u, wo.id, wo.version, "客户取消"),
                ("workorder.view", "workorder.control"), ("approved", "cancelled")),
 }
 
@@ -147,7 +147,7 @@ def test_delete_gives_exactly_the_policy_answer(plant):
     work_order = _draft(plant)
     expected = _wo_rule("workorder.view", "workorder.delete")
     expected.work_order_id = work_order.id
-    answers = _each_role(plant, lambda user: service.delete_work_order(user, work_order.id, work_order.version),
+    answers = _each_role(plant, lambda user: production.delete_work_order(user, work_order.id, work_order.version),
                          expected=expected, changed=lambda: _version_of(WorkOrder, work_order.id) is None,
                          row=(WorkOrder, work_order.id))
     assert answers["maker"] == answers["admin"] == "allowed"
@@ -156,10 +156,10 @@ def test_delete_gives_exactly_the_policy_answer(plant):
 def test_a_missing_version_is_refused_only_after_policy(plant):
     work_order = approved(plant)
     with pytest.raises(Forbidden):
-        service.pause(plant.operator, work_order.id, None)
+        production.pause(plant.operator, work_order.id, None)
     db.session.rollback()
     with pytest.raises(Exception, match="缺少版本号"):
-        service.pause(plant.admin, work_order.id, None)
+        production.pause(plant.admin, work_order.id, None)
 
 
 def test_edit_gives_exactly_the_policy_answer(plant):
@@ -168,18 +168,18 @@ def test_edit_gives_exactly_the_policy_answer(plant):
     version = fresh(work_order.id).version
     expected = _wo_rule("workorder.edit")
     expected.work_order_id = work_order.id
-    _each_role(plant, lambda user: service.update(user, work_order.id, version, data, confirm_sync=True),
+    _each_role(plant, lambda user: editing.update(user, work_order.id, version, data, confirm_sync=True),
                expected=expected, changed=lambda: _version_of(WorkOrder, work_order.id) == version + 1,
                row=(WorkOrder, work_order.id))
 
 
 def test_edit_of_an_approved_work_order_gives_exactly_the_policy_answer(plant):
     work_order = approved(plant)
-    data = service.LimitedInput(delivery_date=plant_today() + timedelta(days=20), priority="urgent", notes="加急")
+    data = inputs.LimitedInput(delivery_date=plant_today() + timedelta(days=20), priority="urgent", notes="加急")
     version = work_order.version
     expected = _wo_rule("workorder.edit")
     expected.work_order_id = work_order.id
-    _each_role(plant, lambda user: service.update_approved(user, work_order.id, version, data),
+    _each_role(plant, lambda user: editing.update_approved(user, work_order.id, version, data),
                expected=expected, changed=lambda: _version_of(WorkOrder, work_order.id) == version + 1,
                row=(WorkOrder, work_order.id))
 
@@ -192,7 +192,7 @@ def test_create_gives_exactly_the_policy_answer(plant):
         return False if refusal is None else refusal
 
     count = db.session.scalar(select(func.count()).select_from(WorkOrder))
-    _each_role(plant, lambda user: service.create(user, data), expected=expected,
+    _each_role(plant, lambda user: editing.create(user, data), expected=expected,
                changed=lambda: db.session.scalar(select(func.count()).select_from(WorkOrder)) == count + 1,
                row=(WorkOrder, -1))
 
@@ -202,10 +202,10 @@ def _first_draft(work_order) -> Task:
 
 
 DRAFT_EDITS = {
-    "add_draft": lambda u, wo, task: service.add_draft(u, wo.id, task.step_id, quantity=5, content="加印"),
-    "update_draft": lambda u, wo, task: service.update_draft(u, wo.id, task.id, task.version, quantity=7),
-    "bulk_update_drafts": lambda u, wo, task: service.bulk_update_drafts(u, wo.id, [task.id], quantity=9),
-    "bulk_delete_drafts": lambda u, wo, task: service.bulk_delete_drafts(u, wo.id, [task.id]),
+    "add_draft": lambda u, wo, task: drafts.add_draft(u, wo.id, task.step_id, quantity=5, content="加印"),
+    "update_draft": lambda u, wo, task: drafts.update_draft(u, wo.id, task.id, task.version, quantity=7),
+    "bulk_update_drafts": lambda u, wo, task: drafts.bulk_update_drafts(u, wo.id, [task.id], quantity=9),
+    "bulk_delete_drafts": lambda u, wo, task: drafts.bulk_delete_drafts(u, wo.id, [task.id]),
 }
 
 
@@ -292,7 +292,7 @@ def test_assign_gives_exactly_the_policy_answer(plant):
 
 
 def test_material_status_gives_exactly_the_policy_answer(plant):
-    paper = service.MaterialLineInput(plant.paper.id, size="787×1092", usage="500张")
+    paper = inputs.MaterialLineInput(plant.paper.id, size="787×1092", usage="500张")
     work_order = approved(plant, plant.work_order_input(materials=[paper]))
     line_id = fresh(work_order.id).materials[0].id
     expected = _wo_rule("workorder.view", "workorder.materials")

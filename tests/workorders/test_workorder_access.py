@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import WorkOrder
-from app.services import workorders as service
+from app.services.workorders import approval, production
 from support.workorders import approved, build_plant, create, fresh, tasks_of
 
 ROLES = ["anonymous", "admin", "supervisor", "maker", "other_maker", "sales", "other_sales", "designer", "operator"]
@@ -33,14 +33,14 @@ def _pending(plant):
 
 def _rejected(plant):
     work_order = _pending(plant)
-    service.reject(plant.sales, work_order.id, work_order.version, "重做")
+    approval.reject(plant.sales, work_order.id, work_order.version, "重做")
     db.session.commit()
     return fresh(work_order.id)
 
 
 def _paused(plant):
     work_order = approved(plant)
-    service.pause(plant.admin, work_order.id, work_order.version)
+    production.pause(plant.admin, work_order.id, work_order.version)
     db.session.commit()
     return fresh(work_order.id)
 

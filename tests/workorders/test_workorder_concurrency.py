@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, User, WorkOrder
-from app.services import workorders as service
 from app.services.core.errors import Conflict
+from app.services.workorders import approval, editing
 from app.utils.timeutil import plant_now
 from support.workorders import build_plant, create, fresh, task_rows
 
@@ -45,7 +45,7 @@ def test_fifty_concurrent_creations_get_fifty_distinct_consecutive_numbers(app, 
     maker_id, data = plant.maker.id, plant.work_order_input()
 
     def create_one(_index):
-        return service.create(db.session.get(User, maker_id), data).number
+        return editing.create(db.session.get(User, maker_id), data).number
 
     numbers = run_in_threads(app, 50, create_one)
     assert all(isinstance(number, str) for number in numbers), numbers
@@ -60,7 +60,7 @@ def test_two_approvers_at_once_one_wins_the_other_is_told_and_nothing_is_dispatc
     approvers, version = [plant.sales.id, plant.supervisor.id], work_order.version
 
     def approve(index):
-        return service.approve(db.session.get(User, approvers[index]), work_order.id, version).approval_status
+        return approval.approve(db.session.get(User, approvers[index]), work_order.id, version).approval_status
 
     results = run_in_threads(app, 2, approve)
     winners = [r for r in results if r == "approved"]

@@ -6,9 +6,10 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import ApprovalLog, AuditLog, Notification, Task, TimeLog, WorkOrder, WorkOrderStep
-from app.services import workorders as service
 from app.services.core import settings
 from app.services.core.errors import Conflict, Forbidden, Invalid
+from app.services.workorders import approval, editing, inputs, production
+from app.services.workorders import drafts as workorder_drafts
 from app.utils.timeutil import plant_now, plant_today, utcnow
 from support.workorders import approved, build_plant, create, fresh, task_rows, tasks_of
 
@@ -46,7 +47,7 @@ def test_the_walk_through_creates_exactly_the_drafts_and_approval_dispatches_by_
     assert [t.number for t in tasks_of(work_order.id)] == [f"T{work_order.number}-{i:02d}" for i in range(1, 8)]
     assert [s.process.code for s in fresh(work_order.id).steps] == ["CTP", "PRT", "LAM_G", "DIE", "PACK"]
 
-    service.submit(plant.maker, work_order.id, work_order.version)
+    approval.submit(plant.maker, work_order.id, work_order.version)
     db.session.commit()
     work_order = fresh(work_order.id)
     assert work_order.approval_status == "pending"
@@ -54,7 +55,7 @@ def test_the_walk_through_creates_exactly_the_drafts_and_approval_dispatches_by_
     assert sorted(n.recipient_id for n in requests) == sorted([plant.sales.id, plant.supervisor.id, plant.admin.id])
     assert {n.title for n in requests} == {f"待审核：施工单 {work_order.number}"}
 
-    service.approve(plant.sales, work_order.id, work_order.version, "同意")
+    approval.approve(plant.sales, work_order.id, work_order.version, "同意")
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.approval_status, work_order.status, work_order.approved_by_id) == (
@@ -106,7 +107,7 @@ def test_a_plate_confirmed_before_approval_completes_its_plate_making_task_at_ap
 def test_reject_needs_a_reason_and_changes_nothing_without_one(plant):
     work_order = create(plant.maker, plant.work_order_input(), submit=True)
     with pytest.raises(Invalid) as refused:
-        service.reject(plant.sales, work_order.id, work_order.version, "  ")
+        approval.reject(plant.sales, work_order.id, work_order.version, "  ")
     db.session.rollback()
     assert refused.value.message == "审核拒绝时，必须填写拒绝原因"
     assert refused.value.status == 400
@@ -117,7 +118,7 @@ def test_reject_needs_a_reason_and_changes_nothing_without_one(plant):
 def test_reject_then_resubmit_then_approve_yields_the_full_task_set(plant):
     work_order = create(plant.maker, plant.work_order_input(), submit=True)
     drafts = walk_through_drafts(work_order.number)
-    service.reject(plant.sales, work_order.id, work_order.version, "颜色需与客户确认")
+    approval.reject(plant.sales, work_order.id, work_order.version, "颜色需与客户确认")
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.approval_status, work_order.approval_comment) == ("rejected", "颜色需与客户确认")
@@ -127,27 +128,27 @@ def test_reject_then_resubmit_then_approve_yields_the_full_task_set(plant):
     assert rejected.content == (f"施工单 {work_order.number} 审核被拒绝，草稿任务和修改均已保留，修改后可重新提交审核。"
                                 "拒绝原因：颜色需与客户确认")
 
-    service.resubmit(plant.maker, work_order.id, work_order.version)
+    approval.resubmit(plant.maker, work_order.id, work_order.version)
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.approval_status, work_order.approval_comment) == ("pending", "")
     assert task_rows(work_order.id) == drafts
     assert [t.number for t in tasks_of(work_order.id)] == [f"T{work_order.number}-{i:02d}" for i in range(1, 8)]
 
-    service.approve(plant.supervisor, work_order.id, work_order.version)
+    approval.approve(plant.supervisor, work_order.id, work_order.version)
     db.session.commit()
     assert task_rows(work_order.id) == dispatched(drafts)
     assert [log.action for log in fresh(work_order.id).approval_logs] == ["submit", "reject", "resubmit", "approve"]
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda p, wo: service.approve(p.sales, wo.id, wo.version), "只有待审核的施工单可以审核，当前审核状态：草稿"),
-    (lambda p, wo: service.reject(p.sales, wo.id, wo.version, "不行"), "只有待审核的施工单可以审核，当前审核状态：草稿"),
-    (lambda p, wo: service.resubmit(p.maker, wo.id, wo.version), "只有被拒绝的施工单才能重新提交审核，当前审核状态：草稿"),
-    (lambda p, wo: service.withdraw(p.sales, wo.id, wo.version), "只有已通过审核的施工单可以撤回审核，当前审核状态：草稿"),
-    (lambda p, wo: service.pause(p.admin, wo.id, wo.version), "施工单尚未审核通过，不能暂停，当前审核状态：草稿"),
-    (lambda p, wo: service.resume(p.admin, wo.id, wo.version), "只有已暂停的施工单可以恢复，当前状态：待开始"),
-    (lambda p, wo: service.cancel(p.admin, wo.id, wo.version, "客户取消"),
+    (lambda p, wo: approval.approve(p.sales, wo.id, wo.version), "只有待审核的施工单可以审核，当前审核状态：草稿"),
+    (lambda p, wo: approval.reject(p.sales, wo.id, wo.version, "不行"), "只有待审核的施工单可以审核，当前审核状态：草稿"),
+    (lambda p, wo: approval.resubmit(p.maker, wo.id, wo.version), "只有被拒绝的施工单才能重新提交审核，当前审核状态：草稿"),
+    (lambda p, wo: approval.withdraw(p.sales, wo.id, wo.version), "只有已通过审核的施工单可以撤回审核，当前审核状态：草稿"),
+    (lambda p, wo: production.pause(p.admin, wo.id, wo.version), "施工单尚未审核通过，不能暂停，当前审核状态：草稿"),
+    (lambda p, wo: production.resume(p.admin, wo.id, wo.version), "只有已暂停的施工单可以恢复，当前状态：待开始"),
+    (lambda p, wo: production.cancel(p.admin, wo.id, wo.version, "客户取消"),
      "施工单尚未审核通过，不能取消；未审核的施工单可以直接删除，当前审核状态：草稿"),
 ])
 def test_transitions_a_draft_cannot_take_are_conflicts_and_change_nothing(plant, call, message):
@@ -162,11 +163,11 @@ def test_transitions_a_draft_cannot_take_are_conflicts_and_change_nothing(plant,
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda p, wo: service.submit(p.maker, wo.id, wo.version), "只有草稿状态的施工单可以提交审核，当前审核状态：已通过"),
-    (lambda p, wo: service.approve(p.sales, wo.id, wo.version), "只有待审核的施工单可以审核，当前审核状态：已通过"),
-    (lambda p, wo: service.resume(p.admin, wo.id, wo.version), "只有已暂停的施工单可以恢复，当前状态：进行中"),
-    (lambda p, wo: service.delete_work_order(p.admin, wo.id, wo.version), "已审核通过的施工单不能删除，请改为取消"),
-    (lambda p, wo: service.update(p.maker, wo.id, wo.version, p.work_order_input()),
+    (lambda p, wo: approval.submit(p.maker, wo.id, wo.version), "只有草稿状态的施工单可以提交审核，当前审核状态：已通过"),
+    (lambda p, wo: approval.approve(p.sales, wo.id, wo.version), "只有待审核的施工单可以审核，当前审核状态：已通过"),
+    (lambda p, wo: production.resume(p.admin, wo.id, wo.version), "只有已暂停的施工单可以恢复，当前状态：进行中"),
+    (lambda p, wo: production.delete_work_order(p.admin, wo.id, wo.version), "已审核通过的施工单不能删除，请改为取消"),
+    (lambda p, wo: editing.update(p.maker, wo.id, wo.version, p.work_order_input()),
      "施工单已审核通过，只能修改备注、交货日期、优先级和设计文件"),
 ])
 def test_transitions_an_approved_work_order_cannot_take_are_conflicts(plant, call, message):
@@ -183,7 +184,7 @@ def test_a_stale_version_is_refused_and_nothing_changes(plant):
     work_order = create(plant.maker, plant.work_order_input(), submit=True)
     stale = work_order.version - 1
     with pytest.raises(Conflict) as refused:
-        service.approve(plant.sales, work_order.id, stale)
+        approval.approve(plant.sales, work_order.id, stale)
     db.session.rollback()
     assert refused.value.message == STALE
     assert fresh(work_order.id).approval_status == "pending"
@@ -198,7 +199,7 @@ def test_the_approval_check_lists_every_problem_at_once(plant):
     db.session.commit()
     work_order = fresh(work_order.id)
     with pytest.raises(Invalid) as refused:
-        service.submit(plant.maker, work_order.id, work_order.version)
+        approval.submit(plant.maker, work_order.id, work_order.version)
     db.session.rollback()
     delivery, order = work_order.delivery_date.isoformat(), work_order.order_date.isoformat()
     assert refused.value.message == "施工单数据不完整，无法审核"
@@ -218,7 +219,7 @@ def test_the_approval_check_lists_every_problem_at_once(plant):
 def test_a_work_order_without_processes_cannot_be_submitted(plant):
     work_order = create(plant.maker, plant.work_order_input(processes=(), plates=[]))
     with pytest.raises(Invalid) as refused:
-        service.submit(plant.maker, work_order.id, work_order.version)
+        approval.submit(plant.maker, work_order.id, work_order.version)
     db.session.rollback()
     assert refused.value.details == ["缺少工序信息"]
     assert refused.value.fields == {"steps": "缺少工序信息"}
@@ -236,7 +237,7 @@ def test_withdraw_returns_every_task_to_an_unassigned_draft(plant):
     first = tasks_of(work_order.id)[2]
     db.session.execute(update(Task).where(Task.id == first.id).values(operator_id=plant.operator.id))
     db.session.commit()
-    service.withdraw(plant.sales, work_order.id, work_order.version, "工序要调整")
+    approval.withdraw(plant.sales, work_order.id, work_order.version, "工序要调整")
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.approval_status, work_order.status, work_order.approved_by_id) == ("draft", "pending", None)
@@ -253,7 +254,7 @@ def test_withdraw_is_refused_once_a_task_has_started(plant):
     db.session.execute(update(Task).where(Task.id == started.id).values(status="in_progress"))
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        service.withdraw(plant.sales, work_order.id, work_order.version)
+        approval.withdraw(plant.sales, work_order.id, work_order.version)
     db.session.rollback()
     assert refused.value.message == "已有 1 个任务开始生产，不能撤回审核"
     assert fresh(work_order.id).approval_status == "approved"
@@ -270,7 +271,7 @@ def test_pause_cascades_to_open_tasks_and_resume_restores_them(plant):
                            started_at=utcnow() - timedelta(minutes=7)))
     db.session.commit()
 
-    service.pause(plant.supervisor, work_order.id, work_order.version, "等待客户确认")
+    production.pause(plant.supervisor, work_order.id, work_order.version, "等待客户确认")
     db.session.commit()
     work_order = fresh(work_order.id)
     assert work_order.status == "paused"
@@ -281,7 +282,7 @@ def test_pause_cascades_to_open_tasks_and_resume_restores_them(plant):
     assert {statuses[t.id] for t in tasks if t.id not in (running.id, self_paused.id)} == {("paused", "pending")}
     assert db.session.scalar(select(func.count()).select_from(TimeLog).where(TimeLog.ended_at.is_(None))) == 0
 
-    service.resume(plant.supervisor, work_order.id, work_order.version)
+    production.resume(plant.supervisor, work_order.id, work_order.version)
     db.session.commit()
     assert fresh(work_order.id).status == "in_progress"
     statuses = {t.id: (t.status, t.status_before_pause) for t in tasks_of(work_order.id)}
@@ -294,7 +295,7 @@ def test_pause_cascades_to_open_tasks_and_resume_restores_them(plant):
 def test_cancel_needs_a_reason_cancels_open_tasks_and_tells_their_operators(plant):
     work_order = approved(plant)
     with pytest.raises(Invalid) as refused:
-        service.cancel(plant.admin, work_order.id, work_order.version, "")
+        production.cancel(plant.admin, work_order.id, work_order.version, "")
     db.session.rollback()
     assert refused.value.message == "取消施工单必须填写原因"
     tasks = tasks_of(work_order.id)
@@ -302,7 +303,7 @@ def test_cancel_needs_a_reason_cancels_open_tasks_and_tells_their_operators(plan
     db.session.execute(update(Task).where(Task.id == tasks[0].id).values(status="completed", completed_quantity=1))
     db.session.commit()
 
-    service.cancel(plant.admin, work_order.id, work_order.version, "客户取消订单")
+    production.cancel(plant.admin, work_order.id, work_order.version, "客户取消订单")
     db.session.commit()
     work_order = fresh(work_order.id)
     assert (work_order.status, work_order.cancel_reason) == ("cancelled", "客户取消订单")
@@ -316,7 +317,7 @@ def test_cancel_needs_a_reason_cancels_open_tasks_and_tells_their_operators(plan
 
 def test_delete_removes_an_unapproved_work_order_and_everything_under_it(plant):
     work_order = create(plant.maker, plant.work_order_input(), submit=True)
-    number = service.delete_work_order(plant.maker, work_order.id, work_order.version)
+    number = production.delete_work_order(plant.maker, work_order.id, work_order.version)
     db.session.commit()
     assert number == work_order.number
     assert db.session.get(WorkOrder, work_order.id) is None
@@ -331,20 +332,20 @@ def test_delete_removes_an_unapproved_work_order_and_everything_under_it(plant):
 def test_editing_the_processes_previews_first_then_syncs_by_process_keeping_manual_edits(plant):
     work_order = create(plant.maker, plant.work_order_input())
     printing = next(t for t in tasks_of(work_order.id) if t.task_type == "printing")
-    service.update_draft(plant.maker, work_order.id, printing.id, printing.version, quantity=480,
-                         requirements="先打样")
+    workorder_drafts.update_draft(plant.maker, work_order.id, printing.id, printing.version, quantity=480,
+                                  requirements="先打样")
     db.session.commit()
     work_order = fresh(work_order.id)
     changed = plant.edit_input(work_order, processes=("PRT", "UV", "DIE", "PACK"))
 
-    outcome = service.update(plant.maker, work_order.id, work_order.version, changed)
+    outcome = editing.update(plant.maker, work_order.id, work_order.version, changed)
     db.session.rollback()
     assert not outcome.applied
     assert (len(outcome.plan.delete_ids), len(outcome.plan.add)) == (1, 1)
     assert fresh(work_order.id).version == work_order.version
     assert "LAM_G" in {row[0] for row in task_rows(work_order.id)}
 
-    outcome = service.update(plant.maker, work_order.id, work_order.version, changed, confirm_sync=True)
+    outcome = editing.update(plant.maker, work_order.id, work_order.version, changed, confirm_sync=True)
     db.session.commit()
     assert outcome.applied
     rows = task_rows(work_order.id)
@@ -358,17 +359,17 @@ def test_editing_the_processes_previews_first_then_syncs_by_process_keeping_manu
 def test_adding_an_artwork_adds_its_plate_making_and_printing_drafts(plant):
     work_order = create(plant.maker, plant.work_order_input())
     data = plant.edit_input(work_order, plates=[plant.artwork, plant.artwork2, plant.die])
-    plan = service.preview(plant.maker, work_order.id, data)
+    plan = editing.preview(plant.maker, work_order.id, data)
     assert ([(s.task_type, s.plate_id) for s in plan.add], plan.delete_ids) == (
         [("plate_making", plant.artwork2.id), ("printing", plant.artwork2.id)], [])
-    service.update(plant.maker, work_order.id, work_order.version, data, confirm_sync=True)
+    editing.update(plant.maker, work_order.id, work_order.version, data, confirm_sync=True)
     db.session.commit()
     assert len(tasks_of(work_order.id)) == 9
 
 
 def test_a_quantity_edit_needs_no_confirmation_and_untouched_drafts_follow_it(plant):
     work_order = create(plant.maker, plant.work_order_input())
-    outcome = service.update(plant.maker, work_order.id, work_order.version, plant.edit_input(work_order, quantity=600))
+    outcome = editing.update(plant.maker, work_order.id, work_order.version, plant.edit_input(work_order, quantity=600))
     db.session.commit()
     assert outcome.applied and len(outcome.plan.updates) == 3
     assert [row[3] for row in task_rows(work_order.id)] == [1, 1, 600, 600, 600, 800, 300]
@@ -377,7 +378,7 @@ def test_a_quantity_edit_needs_no_confirmation_and_untouched_drafts_follow_it(pl
 def test_removing_a_product_line_removes_its_packaging_draft(plant):
     work_order = create(plant.maker, plant.work_order_input())
     data = plant.edit_input(work_order, products=[(plant.brochure, 800)])
-    service.update(plant.maker, work_order.id, work_order.version, data, confirm_sync=True)
+    editing.update(plant.maker, work_order.id, work_order.version, data, confirm_sync=True)
     db.session.commit()
     assert [row[2] for row in task_rows(work_order.id) if row[0] == "PACK"] == ["宣传册包装"]
 
@@ -386,20 +387,20 @@ def test_drafts_are_edited_added_bulk_edited_and_bulk_deleted_with_per_item_resu
     work_order = create(plant.maker, plant.work_order_input())
     tasks = tasks_of(work_order.id)
     step = fresh(work_order.id).steps[1]
-    added = service.add_draft(plant.sales, work_order.id, step.id, quantity=20, content="加印样张", requirements="急")
+    added = workorder_drafts.add_draft(plant.sales, work_order.id, step.id, quantity=20, content="加印样张", requirements="急")
     db.session.commit()
     assert (added.content, added.target_quantity, added.status, added.number) == (
         "加印样张", 20, "draft", f"T{work_order.number}-08")
 
-    outcome = service.bulk_update_drafts(plant.admin, work_order.id, [tasks[3].id, tasks[4].id, 999999],
-                                         quantity=450, notes="统一修改")
+    outcome = workorder_drafts.bulk_update_drafts(plant.admin, work_order.id, [tasks[3].id, tasks[4].id, 999999],
+                                                  quantity=450, notes="统一修改")
     db.session.commit()
     assert outcome.summary == "成功更新 2 个草稿任务，失败 1 个"
     assert [(i.task_id, i.ok, i.message) for i in outcome.items] == [
         (tasks[3].id, True, "已更新"), (tasks[4].id, True, "已更新"), (999999, False, "任务不存在")]
     assert [(t.target_quantity, t.notes) for t in tasks_of(work_order.id)[3:5]] == [(450, "统一修改")] * 2
 
-    outcome = service.bulk_delete_drafts(plant.maker, work_order.id, [tasks[5].id, tasks[6].id])
+    outcome = workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, [tasks[5].id, tasks[6].id])
     db.session.commit()
     assert outcome.summary == "成功删除 2 个任务，失败 0 个"
     assert len(tasks_of(work_order.id)) == 6
@@ -409,11 +410,11 @@ def test_every_task_carries_the_process_of_its_step_however_it_was_made(plant):
     """The task centre filters by the process copied onto each task: creating a 施工单, adding a
     process by an edit and adding a draft by hand all copy it."""
     work_order = create(plant.maker, plant.work_order_input())
-    service.update(plant.maker, work_order.id, work_order.version,
+    editing.update(plant.maker, work_order.id, work_order.version,
                    plant.edit_input(work_order, processes=("PRT", "UV", "DIE", "PACK")), confirm_sync=True)
     db.session.commit()
     step = next(s for s in fresh(work_order.id).steps if s.process.code == "DIE")
-    service.add_draft(plant.sales, work_order.id, step.id, quantity=20, content="加印样张")
+    workorder_drafts.add_draft(plant.sales, work_order.id, step.id, quantity=20, content="加印样张")
     db.session.commit()
     tasks = tasks_of(work_order.id)
     assert [t.process.code for t in tasks] == ["CTP", "CTP", "PRT", "DIE", "PACK", "PACK", "UV", "DIE"]
@@ -424,9 +425,9 @@ def test_draft_editing_is_refused_after_approval_with_the_reason(plant):
     work_order = approved(plant)
     task = tasks_of(work_order.id)[0]
     for call in (
-        lambda: service.update_draft(plant.maker, work_order.id, task.id, task.version, quantity=5),
-        lambda: service.add_draft(plant.maker, work_order.id, work_order.steps[0].id, quantity=5),
-        lambda: service.bulk_delete_drafts(plant.maker, work_order.id, [task.id]),
+        lambda: workorder_drafts.update_draft(plant.maker, work_order.id, task.id, task.version, quantity=5),
+        lambda: workorder_drafts.add_draft(plant.maker, work_order.id, work_order.steps[0].id, quantity=5),
+        lambda: workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, [task.id]),
     ):
         with pytest.raises(Conflict) as refused:
             call()
@@ -439,10 +440,10 @@ def test_a_stale_draft_edit_is_refused(plant):
     work_order = create(plant.maker, plant.work_order_input())
     task = tasks_of(work_order.id)[0]
     seen = task.version
-    service.update_draft(plant.maker, work_order.id, task.id, seen, quantity=2)
+    workorder_drafts.update_draft(plant.maker, work_order.id, task.id, seen, quantity=2)
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        service.update_draft(plant.maker, work_order.id, task.id, seen, quantity=3)
+        workorder_drafts.update_draft(plant.maker, work_order.id, task.id, seen, quantity=3)
     db.session.rollback()
     assert refused.value.message == "任务已被其他人更新，请刷新后重试"
     assert db.session.get(Task, task.id).target_quantity == 2
@@ -451,14 +452,14 @@ def test_a_stale_draft_edit_is_refused(plant):
 def test_approved_work_orders_change_only_notes_delivery_date_and_priority(plant):
     work_order = approved(plant)
     new_date, seen = work_order.delivery_date + timedelta(days=5), work_order.version
-    service.update_approved(plant.maker, work_order.id, seen,
-                            service.LimitedInput(delivery_date=new_date, priority="urgent", notes="客户催货"))
+    editing.update_approved(plant.maker, work_order.id, seen,
+                            inputs.LimitedInput(delivery_date=new_date, priority="urgent", notes="客户催货"))
     db.session.commit()
     after = fresh(work_order.id)
     assert (after.delivery_date, after.priority, after.notes, after.version) == (
         new_date, "urgent", "客户催货", seen + 1)
     with pytest.raises(Invalid) as refused:
-        service.update_approved(plant.maker, work_order.id, after.version, service.LimitedInput(
+        editing.update_approved(plant.maker, work_order.id, after.version, inputs.LimitedInput(
             delivery_date=after.order_date - timedelta(days=1), priority="low"))
     db.session.rollback()
     assert refused.value.fields == {"delivery_date": "交货日期不能早于下单日期"}
@@ -466,7 +467,7 @@ def test_approved_work_orders_change_only_notes_delivery_date_and_priority(plant
 
 def test_a_salesperson_orders_only_for_their_own_customers(plant):
     with pytest.raises(Forbidden) as refused:
-        service.create(plant.sales, plant.work_order_input(customer=plant.other_customer))
+        editing.create(plant.sales, plant.work_order_input(customer=plant.other_customer))
     db.session.rollback()
     assert refused.value.message == "只能为自己负责的客户创建或修改施工单"
     assert db.session.scalar(select(func.count()).select_from(WorkOrder)) == 0
@@ -474,7 +475,7 @@ def test_a_salesperson_orders_only_for_their_own_customers(plant):
 
 def test_delivery_before_order_date_is_refused_at_save(plant):
     with pytest.raises(Invalid) as refused:
-        service.create(plant.maker, plant.work_order_input(delivery_date=plant_today() - timedelta(days=1)))
+        editing.create(plant.maker, plant.work_order_input(delivery_date=plant_today() - timedelta(days=1)))
     db.session.rollback()
     assert refused.value.fields == {"delivery_date": "交货日期不能早于下单日期"}
     assert db.session.scalar(select(func.count()).select_from(WorkOrder)) == 0
@@ -485,26 +486,26 @@ def test_task_numbers_continue_past_ninety_nine(plant):
     db.session.execute(update(WorkOrder).where(WorkOrder.id == work_order.id).values(task_counter=98))
     db.session.commit()
     step = fresh(work_order.id).steps[0]
-    numbers = [service.add_draft(plant.maker, work_order.id, step.id, quantity=1).number for _ in range(2)]
+    numbers = [workorder_drafts.add_draft(plant.maker, work_order.id, step.id, quantity=1).number for _ in range(2)]
     assert numbers == [f"T{work_order.number}-99", f"T{work_order.number}-100"]
 
 
 def test_material_line_edits_update_the_cutting_drafts(plant):
-    line = service.MaterialLineInput(plant.paper.id, usage="1000张", need_cutting=True)
+    line = inputs.MaterialLineInput(plant.paper.id, usage="1000张", need_cutting=True)
     work_order = create(plant.maker, plant.work_order_input(processes=("CUT", "PRT", "PACK"), materials=[line]))
     assert [row[:4] for row in task_rows(work_order.id) if row[0] == "CUT"] == [
         ("CUT", "cutting", f"{work_order.number}开料", 1000)]
     cut = next(t for t in tasks_of(work_order.id) if t.task_type == "cutting")
 
     data = plant.edit_input(work_order, processes=("CUT", "PRT", "PACK"),
-                            materials=[service.MaterialLineInput(plant.paper.id, usage="1200张", need_cutting=True)])
-    outcome = service.update(plant.maker, work_order.id, work_order.version, data)
+                            materials=[inputs.MaterialLineInput(plant.paper.id, usage="1200张", need_cutting=True)])
+    outcome = editing.update(plant.maker, work_order.id, work_order.version, data)
     db.session.commit()
     assert outcome.applied and outcome.plan.updates == {cut.id: {"target_quantity": 1200}}
     assert db.session.get(Task, cut.id).target_quantity == 1200
 
     work_order = fresh(work_order.id)
     data = plant.edit_input(work_order, processes=("CUT", "PRT", "PACK"),
-                            materials=[service.MaterialLineInput(plant.paper.id, usage="1200张", need_cutting=False)])
-    plan = service.preview(plant.maker, work_order.id, data)
+                            materials=[inputs.MaterialLineInput(plant.paper.id, usage="1200张", need_cutting=False)])
+    plan = editing.preview(plant.maker, work_order.id, data)
     assert (plan.delete_ids, plan.add) == ([cut.id], [])

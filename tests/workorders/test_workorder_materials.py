@@ -3,7 +3,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.services import workorders as service
+from app.services.workorders import inputs
 from support.workorders import approved, build_plant, fresh, tasks_of
 
 
@@ -15,7 +15,7 @@ def plant(seeded):
 def _cutting_order(plant):
     data = plant.work_order_input(
         processes=("CUT", "PRT", "PACK"),
-        materials=[service.MaterialLineInput(plant.paper.id, usage="1200张", need_cutting=True)],
+        materials=[inputs.MaterialLineInput(plant.paper.id, usage="1200张", need_cutting=True)],
     )
     return approved(plant, data)
 

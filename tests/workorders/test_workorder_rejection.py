@@ -6,7 +6,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import WorkOrder
-from app.services import workorders as service
+from app.services.workorders import approval
+from app.services.workorders import drafts as workorder_drafts
 from support.workorders import build_plant, create, fresh, tasks_of
 
 HTMX = {"HX-Request": "true"}
@@ -27,15 +28,15 @@ def rejected_with_edits(plant):
     """maker1's 施工单 with hand-edited drafts and one draft added by hand, submitted and rejected."""
     work_order = create(plant.maker, plant.work_order_input())
     printing = next(t for t in tasks_of(work_order.id) if t.task_type == "printing")
-    service.update_draft(plant.maker, work_order.id, printing.id, printing.version, quantity=520,
-                         requirements="专色需打样", notes="客户到场看样")
+    workorder_drafts.update_draft(plant.maker, work_order.id, printing.id, printing.version, quantity=520,
+                                  requirements="专色需打样", notes="客户到场看样")
     step = next(s for s in fresh(work_order.id).steps if s.process.code == "PACK")
-    service.add_draft(plant.maker, work_order.id, step.id, quantity=20, content="样品包装", requirements="单独装箱")
+    workorder_drafts.add_draft(plant.maker, work_order.id, step.id, quantity=20, content="样品包装", requirements="单独装箱")
     db.session.commit()
-    service.submit(plant.maker, work_order.id, fresh(work_order.id).version)
+    approval.submit(plant.maker, work_order.id, fresh(work_order.id).version)
     db.session.commit()
     before = drafts(work_order.id)
-    service.reject(plant.sales, work_order.id, fresh(work_order.id).version, "交货日期需与客户确认")
+    approval.reject(plant.sales, work_order.id, fresh(work_order.id).version, "交货日期需与客户确认")
     db.session.commit()
     return fresh(work_order.id), before
 
@@ -49,10 +50,10 @@ def test_the_drafts_and_their_edits_survive_rejection_and_resubmission(plant):
 
     # An edit made while rejected stays too, and resubmitting adds nothing.
     first = tasks_of(work_order.id)[0]
-    service.update_draft(plant.maker, work_order.id, first.id, first.version, quantity=1, notes="加急出版")
+    workorder_drafts.update_draft(plant.maker, work_order.id, first.id, first.version, quantity=1, notes="加急出版")
     db.session.commit()
     edited = drafts(work_order.id)
-    service.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
+    approval.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
     db.session.commit()
     assert fresh(work_order.id).approval_status == "pending"
     assert drafts(work_order.id) == edited
@@ -61,9 +62,9 @@ def test_the_drafts_and_their_edits_survive_rejection_and_resubmission(plant):
 def test_resubmitting_fills_only_a_step_left_without_any_task(plant):
     work_order, before = rejected_with_edits(plant)
     laminating = [t.id for t in tasks_of(work_order.id) if t.step.process.code == "LAM_G"]
-    service.bulk_delete_drafts(plant.maker, work_order.id, laminating)
+    workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, laminating)
     db.session.commit()
-    service.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
+    approval.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
     db.session.commit()
     after = drafts(work_order.id)
     assert [row for row in after if row[0] not in {b[0] for b in before}] == [
@@ -75,7 +76,7 @@ def test_resubmitting_fills_only_a_step_left_without_any_task(plant):
 def test_the_rejected_page_shows_the_reason_first_and_no_invented_problems(plant, client, login):
     work_order, _ = rejected_with_edits(plant)
     laminating = [t.id for t in tasks_of(work_order.id) if t.step.process.code == "LAM_G"]
-    service.bulk_delete_drafts(plant.maker, work_order.id, laminating)  # the resubmission refills it
+    workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, laminating)  # the resubmission refills it
     db.session.commit()
     login(plant.maker)
     page = client.get(f"/workorders/{work_order.id}").get_data(as_text=True)

@@ -9,16 +9,17 @@ from app.extensions import db
 from app.models import Customer, Role, User, WorkOrder, user_roles
 from app.policy import can
 from app.services.admin.master_data import (
-    DELETE_RACE,
     FieldErrors,
     ListQuery,
+    assign,
+    audited_create,
+    audited_delete,
+    audited_update,
     check_unique,
-    flush_or_conflict,
     get_or_404,
     ids,
     optional_text,
     paginate,
-    record_change,
     required_text,
     search_clause,
     snapshot,
@@ -92,27 +93,16 @@ def _state(customer: Customer) -> dict:
 def create_customer(actor, data: dict) -> Customer:
     clean, errors = _validate(actor, data, None)
     errors.raise_if_any()
-    customer = Customer(**clean)
-    db.session.add(customer)
-    flush_or_conflict()
-    record_change(actor, "customer", customer.id, "create", None, _state(customer))
-    return customer
+    return audited_create(actor, "customer", Customer(**clean), _state)
 
 
 def update_customer(actor, customer: Customer, data: dict) -> Customer:
     clean, errors = _validate(actor, data, customer)
     errors.raise_if_any()
-    before = _state(customer)
-    for name, value in clean.items():
-        setattr(customer, name, value)
-    flush_or_conflict()
-    record_change(actor, "customer", customer.id, "update", before, _state(customer))
-    return customer
+    return audited_update(actor, "customer", customer, _state, lambda: assign(customer, clean))
 
 
 def delete_customer(actor, customer: Customer) -> None:
     if db.session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.customer_id == customer.id)):
         raise Conflict(IN_USE, code="customer_in_use")
-    record_change(actor, "customer", customer.id, "delete", _state(customer), None)
-    db.session.delete(customer)
-    flush_or_conflict(DELETE_RACE)
+    audited_delete(actor, "customer", customer, _state)

@@ -26,6 +26,7 @@ from app.services.admin.master_data import (
     search_clause,
     snapshot,
     text,
+    yes_no_filter,
 )
 from app.services.core.errors import Conflict
 from app.utils.wording import join_list
@@ -82,8 +83,7 @@ def tree(query: ListQuery) -> SlicePage:
     statement = select(Department).options(selectinload(Department.processes))
     if query.search:
         statement = statement.where(search_clause(query.search, Department.name, Department.code))
-    if query.filters.get("active") in ("1", "0"):
-        statement = statement.where(Department.is_active.is_(query.filters["active"] == "1"))
+    statement = yes_no_filter(statement, query, "active", Department.is_active)
     matched = {d.id: d for d in db.session.scalars(statement)}
     key, descending = query.sort_key(SIBLING_ORDER, "sort")
     depths = _depths(_parents())

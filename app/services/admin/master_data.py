@@ -66,6 +66,13 @@ def search_clause(text: str, *columns):
     return or_(*(column.ilike(f"%{escaped}%", escape="\\") for column in columns))
 
 
+def yes_no_filter(statement, query: ListQuery, name: str, column):
+    """The list filter ``name``, "1" (yes) or "0" (no), on a boolean column; anything else filters nothing."""
+    if query.filters.get(name) in ("1", "0"):
+        statement = statement.where(column.is_(query.filters[name] == "1"))
+    return statement
+
+
 def paginate(statement, query: ListQuery, sorts: dict, default: str, tiebreak):
     key, descending = query.sort_key(sorts, default)
     column = sorts[key]
@@ -156,6 +163,33 @@ def ids(values) -> list[int]:
     return seen
 
 
+def picked_rows(errors: FieldErrors, rows: list[dict], section: str, model, key: str, unknown, repeated):
+    """The rows of a form section that each pick one ``model`` record by id (``row[key]``), in order.
+
+    Yields ``(prefix, row, record)`` with ``prefix`` = "<section>.<position>." and ``record`` None for
+    a row that picks nothing; a row whose record does not exist (``unknown``) or that an earlier row
+    already picked (``repeated(record, earlier_row_number)``) gets its error and is not yielded.
+    """
+    records = {record.id: record for record in db.session.scalars(
+        select(model).where(model.id.in_(ids([row.get(key) for row in rows]))))}
+    seen: dict[int, int] = {}
+    for position, row in enumerate(rows):
+        prefix = f"{section}.{position}."
+        chosen = ids([row.get(key)])
+        if not chosen:
+            yield prefix, row, None
+            continue
+        record = records.get(chosen[0])
+        if record is None:
+            errors[prefix + key] = unknown
+            continue
+        if record.id in seen:
+            errors[prefix + key] = repeated(record, seen[record.id] + 1)
+            continue
+        seen[record.id] = position
+        yield prefix, row, record
+
+
 def check_unique(errors: FieldErrors, name: str, model, column, value, exclude_id: int | None, describe) -> None:
     """Refuse a value another record holds; ``describe(existing)`` names that record in the message."""
     if not value or name in errors:
@@ -213,3 +247,35 @@ def record_change(actor, object_type: str, object_id: int, action: str, before: 
         detail["after"] = after
     audit.record(actor, object_type, object_id, action, detail=detail, **extra)
     return True
+
+
+# ---------------------------------------------------------------- audited writes
+
+def assign(record, values: dict) -> None:
+    for name, value in values.items():
+        setattr(record, name, value)
+
+
+def audited_create(actor, object_type: str, record, state, fill=lambda: None):
+    """Add a new record, ``fill()`` it (which may flush), write it and audit ``state(record)``."""
+    db.session.add(record)
+    fill()
+    flush_or_conflict()
+    record_change(actor, object_type, record.id, "create", None, state(record))
+    return record
+
+
+def audited_update(actor, object_type: str, record, state, change):
+    """``change()`` the record, write it and audit what ``state(record)`` shows changed."""
+    before = state(record)
+    change()
+    flush_or_conflict()
+    record_change(actor, object_type, record.id, "update", before, state(record))
+    return record
+
+
+def audited_delete(actor, object_type: str, record, state) -> None:
+    """Audit the record's last state and delete it; a reference added meanwhile is a Conflict."""
+    record_change(actor, object_type, record.id, "delete", state(record), None)
+    db.session.delete(record)
+    flush_or_conflict(DELETE_RACE)

@@ -12,24 +12,28 @@ from app.enums import PLATE_CODE_PREFIX, FoilingType, PlateKind
 from app.extensions import db
 from app.models import Plate, PlateProduct, Product, Task, work_order_plates
 from app.services.admin.master_data import (
-    DELETE_RACE,
     FieldErrors,
     ListQuery,
+    assign,
+    audited_create,
+    audited_delete,
+    audited_update,
     flush_or_conflict,
-    ids,
     integer,
     optional_text,
     paginate,
+    picked_rows,
     record_change,
     required_text,
     search_clause,
     snapshot,
     text,
+    yes_no_filter,
 )
 from app.services.core.errors import Conflict, Invalid, NotFound
 from app.services.core.locking import for_update
 from app.services.core.numbering import monthly_code
-from app.services.workorders import CMYK
+from app.services.workorders.common import CMYK
 from app.utils.timeutil import utcnow
 
 CODE_WIDTH = 3
@@ -54,10 +58,8 @@ def list_plates(query: ListQuery):
                                       joinedload(Plate.confirmed_by))
     if query.filters.get("kind") in PlateKind.values():
         statement = statement.where(Plate.kind == query.filters["kind"])
-    if query.filters.get("confirmed") in ("1", "0"):
-        statement = statement.where(Plate.confirmed.is_(query.filters["confirmed"] == "1"))
-    if query.filters.get("active") in ("1", "0"):
-        statement = statement.where(Plate.is_active.is_(query.filters["active"] == "1"))
+    statement = yes_no_filter(statement, query, "confirmed", Plate.confirmed)
+    statement = yes_no_filter(statement, query, "active", Plate.is_active)
     if query.search:
         statement = statement.where(search_clause(query.search, Plate.code, Plate.name))
     return paginate(statement, query, SORTS, "-created", Plate.id)
@@ -73,23 +75,12 @@ def spot_colours(raw: str) -> list[str]:
 
 def _linked_products(errors: FieldErrors, rows: list[dict]) -> list[PlateProduct]:
     """Product rows (product + 拼版数量); a blank row is ignored, errors keyed products.<row>.<field>."""
-    products = {p.id: p for p in db.session.scalars(
-        select(Product).where(Product.id.in_(ids([row.get("product_id") for row in rows]))))}
-    links, seen = [], {}
-    for position, row in enumerate(rows):
-        prefix = f"products.{position}."
-        product_ids = ids([row.get("product_id")])
-        if not product_ids:
-            continue
-        product = products.get(product_ids[0])
+    links = []
+    for prefix, row, product in picked_rows(
+            errors, rows, "products", Product, "product_id", _l("产品不存在"),
+            lambda product, row: _l("产品「%(name)s」已在第 %(row)s 行", name=product.name, row=row)):
         if product is None:
-            errors[prefix + "product_id"] = _l("产品不存在")
             continue
-        if product.id in seen:
-            errors[prefix + "product_id"] = _l("产品「%(name)s」已在第 %(row)s 行", name=product.name,
-                                                row=seen[product.id] + 1)
-            continue
-        seen[product.id] = position
         row_errors = FieldErrors()
         quantity = integer(row_errors, row, "imposition_quantity", _l("拼版数量"), 1, 999, default=1)
         errors.update({prefix + name: message for name, message in row_errors.items()})
@@ -129,8 +120,7 @@ def _state(plate: Plate) -> dict:
 
 
 def _apply(plate: Plate, clean: dict, links: list[PlateProduct]) -> None:
-    for name, value in clean.items():
-        setattr(plate, name, value)
+    assign(plate, clean)
     plate.products = []
     flush_or_conflict()
     plate.products = links
@@ -144,21 +134,13 @@ def create_plate(actor, kind: str, data: dict) -> Plate:
     # The number is taken only now, after validation, so a refused form does not use one up.
     code = monthly_code(PLATE_CODE_PREFIX[kind], CODE_WIDTH)
     plate = Plate(kind=kind, base_code=code, version=1, code=code)
-    db.session.add(plate)
-    _apply(plate, clean, links)
-    flush_or_conflict()
-    record_change(actor, "plate", plate.id, "create", None, _state(plate))
-    return plate
+    return audited_create(actor, "plate", plate, _state, lambda: _apply(plate, clean, links))
 
 
 def update_plate(actor, plate: Plate, data: dict) -> Plate:
     clean, errors, links = _validate(plate.kind, data)
     errors.raise_if_any()
-    before = _state(plate)
-    _apply(plate, clean, links)
-    flush_or_conflict()
-    record_change(actor, "plate", plate.id, "update", before, _state(plate))
-    return plate
+    return audited_update(actor, "plate", plate, _state, lambda: _apply(plate, clean, links))
 
 
 def new_version(actor, plate: Plate) -> Plate:
@@ -218,6 +200,4 @@ def is_in_use(plate: Plate) -> bool:
 def delete_plate(actor, plate: Plate) -> None:
     if is_in_use(plate):
         raise Conflict(IN_USE, code="plate_in_use")
-    record_change(actor, "plate", plate.id, "delete", _state(plate), None)
-    db.session.delete(plate)
-    flush_or_conflict(DELETE_RACE)
+    audited_delete(actor, "plate", plate, _state)

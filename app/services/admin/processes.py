@@ -12,21 +12,23 @@ from app.enums import PLATE_KINDS
 from app.extensions import db
 from app.models import Process, Product, ProductProcess, WorkOrderStep
 from app.services.admin.master_data import (
-    DELETE_RACE,
     FieldErrors,
     ListQuery,
+    assign,
+    audited_create,
+    audited_delete,
+    audited_update,
     check_unique,
     decimal,
-    flush_or_conflict,
     get_or_404,
     integer,
     optional_text,
     paginate,
-    record_change,
     required_text,
     search_clause,
     snapshot,
     text,
+    yes_no_filter,
 )
 from app.services.core import audit
 from app.services.core.errors import Conflict, Forbidden, Invalid
@@ -54,11 +56,9 @@ def list_processes(query: ListQuery):
     statement = select(Process)
     if query.search:
         statement = statement.where(search_clause(query.search, Process.code, Process.name, Process.description))
-    for name in ("active", "builtin", "parallel"):
-        value = query.filters.get(name)
-        if value in ("1", "0"):
-            column = {"active": Process.is_active, "builtin": Process.is_builtin, "parallel": Process.is_parallel}[name]
-            statement = statement.where(column.is_(value == "1"))
+    for name, column in {"active": Process.is_active, "builtin": Process.is_builtin,
+                         "parallel": Process.is_parallel}.items():
+        statement = yes_no_filter(statement, query, name, column)
     kind = query.filters.get("plate")
     if kind in PLATE_KINDS:
         statement = statement.where(getattr(Process, f"requires_{kind}").is_(True))
@@ -68,6 +68,10 @@ def list_processes(query: ListQuery):
 def is_in_use(process: Process) -> bool:
     return db.session.scalar(select(func.count()).select_from(WorkOrderStep)
                              .where(WorkOrderStep.process_id == process.id)) > 0
+
+
+def _state(process: Process) -> dict:
+    return snapshot(process, AUDITED)
 
 
 def _validate(data: dict, process: Process | None) -> tuple[dict, FieldErrors]:
@@ -95,30 +99,17 @@ def _validate(data: dict, process: Process | None) -> tuple[dict, FieldErrors]:
     return clean, errors
 
 
-def _apply(process: Process, clean: dict) -> None:
-    for name, value in clean.items():
-        setattr(process, name, value)
-
-
 def create_process(actor, data: dict) -> Process:
     clean, errors = _validate(data, None)
     errors.raise_if_any()
     process = Process(is_builtin=False)
-    _apply(process, clean)
-    db.session.add(process)
-    flush_or_conflict()
-    record_change(actor, "process", process.id, "create", None, snapshot(process, AUDITED))
-    return process
+    return audited_create(actor, "process", process, _state, lambda: assign(process, clean))
 
 
 def update_process(actor, process: Process, data: dict) -> Process:
     clean, errors = _validate(data, process)
     errors.raise_if_any()
-    before = snapshot(process, AUDITED)
-    _apply(process, clean)
-    flush_or_conflict()
-    record_change(actor, "process", process.id, "update", before, snapshot(process, AUDITED))
-    return process
+    return audited_update(actor, "process", process, _state, lambda: assign(process, clean))
 
 
 def delete_process(actor, process: Process) -> None:
@@ -132,9 +123,7 @@ def delete_process(actor, process: Process) -> None:
     if products:
         raise Conflict(_l("该工序是产品「%(names)s」的默认工序，请先从产品中移除", names=join_list(products)),
                        code="process_in_product")
-    record_change(actor, "process", process.id, "delete", snapshot(process, AUDITED), None)
-    db.session.delete(process)
-    flush_or_conflict(DELETE_RACE)
+    audited_delete(actor, "process", process, _state)
 
 
 def reorder(actor, process_ids: list[int]) -> None:

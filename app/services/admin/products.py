@@ -22,9 +22,12 @@ from app.models import (
     WorkOrderProduct,
 )
 from app.services.admin.master_data import (
-    DELETE_RACE,
     FieldErrors,
     ListQuery,
+    assign,
+    audited_create,
+    audited_delete,
+    audited_update,
     check_unique,
     decimal,
     flush_or_conflict,
@@ -33,11 +36,12 @@ from app.services.admin.master_data import (
     integer,
     optional_text,
     paginate,
-    record_change,
+    picked_rows,
     required_text,
     search_clause,
     snapshot,
     text,
+    yes_no_filter,
 )
 from app.services.core.errors import Conflict, NotFound
 from app.utils.wording import join_list
@@ -51,12 +55,6 @@ PRODUCT_SORTS = {"code": Product.code, "name": Product.name, "price": Product.un
 MATERIAL_SORTS = {"code": Material.code, "name": Material.name, "created": Material.created_at}
 PRODUCT_IN_USE = _l("该产品已被施工单使用，不可删除")
 MATERIAL_IN_USE = _l("该物料已被施工单使用，不可删除")
-
-
-def _active_filter(statement, column, query: ListQuery):
-    if query.filters.get("active") in ("1", "0"):
-        statement = statement.where(column.is_(query.filters["active"] == "1"))
-    return statement
 
 
 def _code(errors: FieldErrors, data: dict, label) -> str:
@@ -73,7 +71,7 @@ def get_material(material_id: int) -> Material:
 
 
 def list_materials(query: ListQuery):
-    statement = _active_filter(select(Material), Material.is_active, query)
+    statement = yes_no_filter(select(Material), query, "active", Material.is_active)
     if query.search:
         statement = statement.where(search_clause(query.search, Material.code, Material.name, Material.specification))
     if query.filters.get("cutting") in ("1", "0"):
@@ -100,25 +98,20 @@ def _validate_material(data: dict, material: Material | None) -> tuple[dict, Fie
     return clean, errors
 
 
+def _material_state(material: Material) -> dict:
+    return snapshot(material, MATERIAL_FIELDS)
+
+
 def create_material(actor, data: dict) -> Material:
     clean, errors = _validate_material(data, None)
     errors.raise_if_any()
-    material = Material(**clean)
-    db.session.add(material)
-    flush_or_conflict()
-    record_change(actor, "material", material.id, "create", None, snapshot(material, MATERIAL_FIELDS))
-    return material
+    return audited_create(actor, "material", Material(**clean), _material_state)
 
 
 def update_material(actor, material: Material, data: dict) -> Material:
     clean, errors = _validate_material(data, material)
     errors.raise_if_any()
-    before = snapshot(material, MATERIAL_FIELDS)
-    for name, value in clean.items():
-        setattr(material, name, value)
-    flush_or_conflict()
-    record_change(actor, "material", material.id, "update", before, snapshot(material, MATERIAL_FIELDS))
-    return material
+    return audited_update(actor, "material", material, _material_state, lambda: assign(material, clean))
 
 
 def delete_material(actor, material: Material) -> None:
@@ -131,9 +124,7 @@ def delete_material(actor, material: Material) -> None:
     if products:
         raise Conflict(_l("该物料是产品「%(names)s」的默认物料，请先从产品中移除", names=join_list(products)),
                        code="material_in_product")
-    record_change(actor, "material", material.id, "delete", snapshot(material, MATERIAL_FIELDS), None)
-    db.session.delete(material)
-    flush_or_conflict(DELETE_RACE)
+    audited_delete(actor, "material", material, _material_state)
 
 
 # ---------------------------------------------------------------- products
@@ -149,7 +140,7 @@ def get_product(product_id: int) -> Product:
 
 
 def list_products(query: ListQuery):
-    statement = _active_filter(select(Product), Product.is_active, query).options(
+    statement = yes_no_filter(select(Product), query, "active", Product.is_active).options(
         selectinload(Product.default_processes).joinedload(ProductProcess.process),
         selectinload(Product.default_materials))
     if query.search:
@@ -177,26 +168,14 @@ def _default_processes(errors: FieldErrors, rows: list[dict]) -> list[ProductPro
 
 def _default_materials(errors: FieldErrors, rows: list[dict]) -> list[ProductMaterial]:
     """Material rows; a wholly blank row is ignored, and errors are keyed materials.<row>.<field>."""
-    materials = {m.id: m for m in db.session.scalars(
-        select(Material).where(Material.id.in_(ids([row.get("material_id") for row in rows]))))}
-    lines, seen = [], {}
-    for position, row in enumerate(rows):
-        prefix = f"materials.{position}."
-        material_ids = ids([row.get("material_id")])
-        typed = any(text(row, name) for name in ("size", "usage", "notes"))
-        if not material_ids:
-            if typed:
+    lines = []
+    for prefix, row, material in picked_rows(
+            errors, rows, "materials", Material, "material_id", _l("物料不存在"),
+            lambda material, row: _l("物料「%(name)s」已在第 %(row)s 行", name=material.name, row=row)):
+        if material is None:
+            if any(text(row, name) for name in ("size", "usage", "notes")):
                 errors[prefix + "material_id"] = _l("请选择物料")
             continue
-        material = materials.get(material_ids[0])
-        if material is None:
-            errors[prefix + "material_id"] = _l("物料不存在")
-            continue
-        if material.id in seen:
-            errors[prefix + "material_id"] = _l("物料「%(name)s」已在第 %(row)s 行", name=material.name,
-                                                 row=seen[material.id] + 1)
-            continue
-        seen[material.id] = position
         line_errors = FieldErrors()
         line = ProductMaterial(
             material=material, sort_order=len(lines),
@@ -238,8 +217,7 @@ def _state(product: Product) -> dict:
 
 
 def _apply(product: Product, clean: dict, processes: list[ProductProcess], materials: list[ProductMaterial]) -> None:
-    for name, value in clean.items():
-        setattr(product, name, value)
+    assign(product, clean)
     # Replace the lines: flush the removals first so (product, material) stays unique in the database.
     product.default_processes = []
     product.default_materials = []
@@ -252,21 +230,13 @@ def create_product(actor, data: dict) -> Product:
     clean, errors, processes, materials = _validate_product(data, None)
     errors.raise_if_any()
     product = Product()
-    db.session.add(product)
-    _apply(product, clean, processes, materials)
-    flush_or_conflict()
-    record_change(actor, "product", product.id, "create", None, _state(product))
-    return product
+    return audited_create(actor, "product", product, _state, lambda: _apply(product, clean, processes, materials))
 
 
 def update_product(actor, product: Product, data: dict) -> Product:
     clean, errors, processes, materials = _validate_product(data, product)
     errors.raise_if_any()
-    before = _state(product)
-    _apply(product, clean, processes, materials)
-    flush_or_conflict()
-    record_change(actor, "product", product.id, "update", before, _state(product))
-    return product
+    return audited_update(actor, "product", product, _state, lambda: _apply(product, clean, processes, materials))
 
 
 def delete_product(actor, product: Product) -> None:
@@ -278,6 +248,4 @@ def delete_product(actor, product: Product) -> None:
         .where(PlateProduct.product_id == product.id).order_by(Plate.code).limit(5)))
     if plates:
         raise Conflict(_l("该产品已关联版型 %(codes)s，请先解除关联", codes=join_list(plates)), code="product_in_plate")
-    record_change(actor, "product", product.id, "delete", _state(product), None)
-    db.session.delete(product)
-    flush_or_conflict(DELETE_RACE)
+    audited_delete(actor, "product", product, _state)

@@ -2,7 +2,7 @@
 
 ``Task.worked_seconds`` holds the sum of a task's closed periods (None: none closed yet). The
 statistics read it instead of summing every time log of the plant, which was most of the
-statistics page's time (~55 of ~80 ms in PostgreSQL for 30 days of a 50,000-task plant).
+statistics page's time (docs/PERFORMANCE.md).
 Every period is closed here, so the sum and the periods cannot disagree.
 """
 from __future__ import annotations

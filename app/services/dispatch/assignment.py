@@ -154,16 +154,21 @@ def _each(task_ids, action, success_message) -> list[TaskResult]:
         if task is None:
             results.append(TaskResult(task_id, "", False, str(_l("任务不存在"))))
             continue
-        number = task.number
-        try:
-            with db.session.begin_nested():
-                done = action(task)
-        except DomainError as error:
-            db.session.expire(task)
-            results.append(TaskResult(task_id, number, False, str(error.message)))
-            continue
-        results.append(TaskResult(task_id, number, True, success_message(done)))
+        results.append(attempt(task, lambda task: success_message(action(task))))
     return results
+
+
+def attempt(task: Task, act) -> TaskResult:
+    """``act(task)`` (which returns the success message) in a savepoint: a refusal undoes only
+    this task's change and becomes its result, so the other tasks of a bulk action go on."""
+    number = task.number
+    try:
+        with db.session.begin_nested():
+            message = act(task)
+    except DomainError as error:
+        db.session.expire(task)
+        return TaskResult(task.id, number, False, str(error.message))
+    return TaskResult(task.id, number, True, str(message))
 
 
 # ---------------------------------------------------------------- checks

@@ -81,8 +81,7 @@ def board_departments(user) -> list[Department]:
 
 
 # A big plant's backlog has hundreds of unassigned tasks per department: the board shows the oldest
-# and links to the task centre for the rest (at 5,000 施工单 the page was 1.1–1.7 MB and took over a
-# second to render with all of them).
+# and links to the task centre for the rest (with all of them the page ran to megabytes: docs/PERFORMANCE.md).
 UNASSIGNED_SHOWN = 50
 BOARD_CARD_COLUMNS = (Task.id, Task.version, Task.status, Task.number, Task.content, Task.operator_id,
                       User.name.label("operator_name"), Task.completed_quantity, Task.target_quantity,

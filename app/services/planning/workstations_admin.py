@@ -24,10 +24,12 @@ from app.services.admin.master_data import (
     ids,
     integer,
     paginate,
+    picked_rows,
     record_change,
     required_text,
     search_clause,
     snapshot,
+    yes_no_filter,
 )
 from app.services.core.errors import NotFound
 from app.services.planning import triggers
@@ -56,8 +58,7 @@ def list_workstations(query: ListQuery):
     department = ids([query.filters.get("department")])
     if department:
         statement = statement.where(Workstation.department_id == department[0])
-    if query.filters.get("active") in ("1", "0"):
-        statement = statement.where(Workstation.is_active.is_(query.filters["active"] == "1"))
+    statement = yes_no_filter(statement, query, "active", Workstation.is_active)
     if query.search:
         statement = statement.where(search_clause(query.search, Workstation.code, Workstation.name))
     return paginate(statement, query, SORTS, "code", Workstation.id)
@@ -90,23 +91,12 @@ def _rate(errors: FieldErrors, key: str, raw) -> Decimal | None:
 
 
 def _capabilities(errors: FieldErrors, rows: list[dict]) -> list[tuple[int, Decimal, int]]:
-    processes = {p.id: p for p in db.session.scalars(
-        select(Process).where(Process.id.in_(ids([row.get("process_id") for row in rows]))))}
-    result, seen = [], {}
-    for index, row in enumerate(rows):
-        prefix = f"processes.{index}."
-        chosen = ids([row.get("process_id")])
-        if not chosen:
-            continue
-        process = processes.get(chosen[0])
+    result = []
+    for prefix, row, process in picked_rows(
+            errors, rows, "processes", Process, "process_id", _l("工序不存在"),
+            lambda process, row: _l("工序「%(name)s」已在第 %(row)s 行", name=process.name, row=row)):
         if process is None:
-            errors[prefix + "process_id"] = _l("工序不存在")
             continue
-        if process.id in seen:
-            errors[prefix + "process_id"] = _l("工序「%(name)s」已在第 %(row)s 行", name=process.name,
-                                                row=seen[process.id] + 1)
-            continue
-        seen[process.id] = index
         rate = _rate(errors, prefix + "rate_per_hour", row.get("rate_per_hour"))
         setup = integer(errors, row, "setup_minutes", _l("换型时间"), 0, 1440, default=0)
         if "setup_minutes" in errors:

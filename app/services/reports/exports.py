@@ -35,7 +35,6 @@ from sqlalchemy import select
 from app.enums import ApprovalStatus, Priority, TaskStatus, TaskType, WorkOrderStatus
 from app.extensions import db
 from app.models import User
-from app.services import workorders as workorder_queries
 from app.services.core.errors import Invalid
 from app.services.reports import assignment_history as stats_assignment_history
 from app.services.reports import department_report as stats_department_report
@@ -43,6 +42,7 @@ from app.services.reports import periods as stats_periods
 from app.services.reports import statistics
 from app.services.tasks import filtering as task_filtering
 from app.services.tasks import queries as task_queries
+from app.services.workorders import queries as workorder_queries
 from app.utils.timeutil import plant_now, plant_zone
 from app.utils.wording import join_list
 

@@ -26,12 +26,7 @@ def complete_plate_tasks(plate, actor) -> list[Task]:
 
     Only tasks of approved 施工单: drafts are evaluated by the 施工单 service at approval time.
     """
-    tasks = db.session.scalars(for_update(
-        select(Task).join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(Task.plate_id == plate.id, Task.task_type == "plate_making", Task.status.in_(OPEN_TASK_STATUSES),
-               WorkOrder.approval_status == "approved")
-        .order_by(Task.id), of=Task).execution_options(populate_existing=True)
-    ).all()
+    tasks = _open_approved_tasks(Task.plate_id == plate.id, Task.task_type == "plate_making")
     for task in tasks:
         _transition(task, task.version, actor, "auto_complete", status="completed",
                     completed_quantity=1, quantity_delta=1 - task.completed_quantity,
@@ -75,14 +70,18 @@ def mark_material(line: WorkOrderMaterial, status: str, actor) -> list[Task]:
     return _apply_cut_quantity(line, actor) if status == "cut" else []
 
 
-def _apply_cut_quantity(line: WorkOrderMaterial, actor) -> list[Task]:
-    match = re.search(r"\d+", line.usage or "")
-    tasks = db.session.scalars(for_update(
+def _open_approved_tasks(*conditions) -> list[Task]:
+    """The open tasks of approved 施工单 that match ``conditions``, locked, in id order, read afresh."""
+    return db.session.scalars(for_update(
         select(Task).join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(Task.material_line_id == line.id, Task.task_type == "cutting", Task.status.in_(OPEN_TASK_STATUSES),
-               WorkOrder.approval_status == "approved")
+        .where(*conditions, Task.status.in_(OPEN_TASK_STATUSES), WorkOrder.approval_status == "approved")
         .order_by(Task.id), of=Task).execution_options(populate_existing=True)
     ).all()
+
+
+def _apply_cut_quantity(line: WorkOrderMaterial, actor) -> list[Task]:
+    match = re.search(r"\d+", line.usage or "")
+    tasks = _open_approved_tasks(Task.material_line_id == line.id, Task.task_type == "cutting")
     for task in tasks:
         quantity = int(match.group()) if match else task.completed_quantity
         if task.target_quantity > 0:

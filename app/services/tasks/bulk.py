@@ -11,7 +11,7 @@ anything is written. The caller commits once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -21,24 +21,17 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.models import Task, WorkOrder
-from app.services import workorders as workorder_service
 from app.services.core.errors import DomainError, Invalid
 from app.services.dispatch import assignment
+from app.services.dispatch.assignment import TaskResult
 from app.services.tasks import actions as task_service
 from app.services.tasks import queries as task_queries
 from app.services.tasks import visibility as task_visibility
+from app.services.workorders import drafts
 
 MAX_TASKS = max(task_visibility.PAGE_SIZES)
 ACTIONS = ("assign", "cancel", "edit_drafts", "delete_drafts")
 MISSING = _l("任务不存在")
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    task_id: int
-    number: str
-    ok: bool
-    message: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ def assign(actor, task_ids: Iterable[int], operator_id: int | None) -> BulkOutco
     if not operator_id:
         raise Invalid(_l("请选择操作员"), code="operator_missing", fields={"operator_id": _l("请选择操作员")})
     results = assignment.bulk_assign(ids, operator_id, actor)
-    return _outcome(ids, missing, {r.task_id: TaskResult(r.task_id, r.number, r.ok, r.message) for r in results})
+    return _outcome(ids, missing, {r.task_id: r for r in results})
 
 
 def cancel(actor, task_ids: Iterable[int], reason: str) -> BulkOutcome:
@@ -82,19 +75,19 @@ def cancel(actor, task_ids: Iterable[int], reason: str) -> BulkOutcome:
         raise Invalid(_l("请填写取消原因"), code="reason_required", fields={"reason": _l("请填写取消原因")})
     results = {}
     for task in _tasks(ids):
-        results[task.id] = _each_alone(task, lambda t: task_service.cancel(t, actor, t.version, reason).message)
+        results[task.id] = assignment.attempt(task, lambda t: task_service.cancel(t, actor, t.version, reason).message)
     return _outcome(ids, missing, results)
 
 
 def edit_drafts(actor, task_ids: Iterable[int], changes: DraftChanges) -> BulkOutcome:
     if changes == DraftChanges():
         raise Invalid(_l("请至少填写一项要修改的内容"), code="nothing_to_change")
-    return _per_work_order(actor, task_ids, lambda work_order_id, ids: workorder_service.bulk_update_drafts(
+    return _per_work_order(actor, task_ids, lambda work_order_id, ids: drafts.bulk_update_drafts(
         actor, work_order_id, ids, quantity=changes.quantity, requirements=changes.requirements, notes=changes.notes))
 
 
 def delete_drafts(actor, task_ids: Iterable[int]) -> BulkOutcome:
-    return _per_work_order(actor, task_ids, lambda work_order_id, ids: workorder_service.bulk_delete_drafts(
+    return _per_work_order(actor, task_ids, lambda work_order_id, ids: drafts.bulk_delete_drafts(
         actor, work_order_id, ids))
 
 
@@ -114,17 +107,6 @@ def _selection(actor, task_ids: Iterable[int]) -> tuple[list[int], list[int]]:
 def _tasks(ids: list[int]) -> list[Task]:
     found = {task.id: task for task in db.session.scalars(select(Task).where(Task.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
-
-
-def _each_alone(task: Task, act: Callable[[Task], str]) -> TaskResult:
-    number = task.number
-    try:
-        with db.session.begin_nested():
-            message = act(task)
-    except DomainError as error:
-        db.session.expire(task)
-        return TaskResult(task.id, number, False, error.message)
-    return TaskResult(task.id, number, True, str(message))
 
 
 def _per_work_order(actor, task_ids: Iterable[int], act) -> BulkOutcome:

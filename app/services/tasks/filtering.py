@@ -53,8 +53,8 @@ class TaskFilters:
         A 施工单号 or a period matches tasks that lie together in creation order, possibly at the
         far end, so walking may read most of the table: collecting is cheaper unless the matches are
         very many. So do overdue tasks: open tasks of 施工单 due before today, far from the newest
-        (walking read ~18,000 tasks for a page of them at 50,000). A search matches task numbers (together) and task texts (spread all over): walking
-        finds a page of spread matches after a few rows, so only a few matches are collected.
+        (docs/PERFORMANCE.md). A search matches task numbers (together) and task texts (spread all
+        over): walking finds a page of spread matches after a few rows, so only a few are collected.
         """
         if self.work_order.strip() or self.date_from or self.date_to or self.overdue:
             return 5_000
@@ -126,8 +126,8 @@ def _search(text: str) -> Where:
     task number covers the 施工单号 too, without joining the 施工单. Numbers are upper-case ASCII,
     matched on the upper-cased text. The task text is matched as typed, upper-cased and
     lower-cased (codes such as CTP, UV are written in capitals) with LIKE rather than ILIKE:
-    ILIKE lower-cases every character of every row and costs about five times as much on the
-    full scan a search needs (measured at 50,000 tasks).
+    ILIKE lower-cases every character of every row, which costs far more on the full scan a
+    search needs (docs/PERFORMANCE.md).
     """
     variants = dict.fromkeys((text, text.upper(), text.lower()))
     content = [Task.content.like(_like(variant), escape="\\") for variant in variants]

@@ -65,11 +65,9 @@ def _status_counts(where: Where, filters: TaskFilters) -> dict[str, int]:
     """Tasks per status under ``where``, in one query.
 
     When every condition has an index with the status (department, operator, process, creation
-    or completion date, drafts), one index-only count per status is about three times cheaper
-    than grouping the rows (measured at 50,000 tasks). A task type is one range of
-    ix_tasks_task_type_status, which a single grouped pass reads faster than one count per status
-    (1.4 against 1.5 ms for an admin, 1.3 against 8.5 ms for an operator). Any other condition
-    (text search, 施工单 fields) has to visit the rows anyway, and then too one grouped pass is cheaper.
+    or completion date, drafts), one index-only count per status is cheaper than grouping the rows.
+    A task type (one range of ix_tasks_task_type_status) and any other condition (text search,
+    施工单 fields) are cheaper as one grouped pass. The figures: docs/PERFORMANCE.md.
     """
     counts = dict.fromkeys(TaskStatus.values(), 0)
     if _indexed_with_status(where, filters):
@@ -139,8 +137,8 @@ class TaskRow(NamedTuple):
 
 
 def _task_rows(where: Where, sort: str, limit: int, offset: int = 0, *, collect_first: bool = False):
-    """The page's rows as plain tuples: building 100 ORM tasks with four related objects took
-    ~7 ms of CPU, a quarter of a 100-row page."""
+    """The page's rows as plain tuples: ORM tasks with four related objects cost much of a page's CPU
+    (docs/PERFORMANCE.md)."""
     page = _page_of_ids(where, sort, limit, offset, collect_first)
     return (select(Task.id, Task.number, Task.status, Task.task_type, Task.content, Process.name,
                    Department.name, User.name, Task.completed_quantity, Task.target_quantity,

@@ -5,85 +5,11 @@ Every transition locks the 施工单 row, checks policy (the actor may take this
 the user saw and the state, and then writes — starting with one compare-and-set on ``version``, so a
 lost race is a 409 and never half a change. Functions never commit: the caller commits once.
 
-This package's interface is what is imported here (``from app.services import workorders``); its
-modules hold one responsibility each: inputs, queries, editing (+ resolve), approval, production,
-drafts, offers (what a viewer may do), common (the lock and its checks).
+Import the module that defines a name (``from app.services.workorders import approval``); this
+package re-exports nothing. Its modules hold one responsibility each: inputs (the plain input and
+outcome objects), queries (get, list, the list's and detail's figures), editing (create, update,
+with resolve for the sync plan), approval (submit, approve, reject, resubmit, withdraw),
+approval_check, production (pause, resume, cancel, delete), drafts (draft task editing), offers
+(what a viewer may do and the form's options), transitions (one entry point for the pages and the
+API), task_generation, design_files, and common (the lock and its checks).
 """
-from app.services.workorders.approval import (  # noqa: F401
-    approval_message,
-    approve,
-    reject,
-    resubmit,
-    started_task_count,
-    submit,
-    withdraw,
-)
-from app.services.workorders.common import (  # noqa: F401
-    CMYK,
-    EDITABLE_APPROVAL,
-    MAX_BULK,
-    STALE_MESSAGE,
-    TASK_STALE_MESSAGE,
-)
-from app.services.workorders.drafts import (  # noqa: F401
-    add_draft,
-    bulk_delete_drafts,
-    bulk_update_drafts,
-    update_draft,
-)
-from app.services.workorders.editing import (  # noqa: F401
-    create,
-    is_fully_editable,
-    preview,
-    update,
-    update_approved,
-)
-from app.services.workorders.inputs import (  # noqa: F401
-    BulkOutcome,
-    EditOutcome,
-    ItemResult,
-    LimitedInput,
-    MaterialLineInput,
-    ProductLineInput,
-    StepInput,
-    WorkOrderInput,
-)
-from app.services.workorders.offers import (  # noqa: F401
-    ACTION_LABELS,
-    ActionState,
-    DraftLine,
-    FormCheck,
-    FormOptions,
-    PlanPreview,
-    approval_problems,
-    available_actions,
-    describe_plan,
-    form_check,
-    form_options,
-    may_edit_drafts,
-    product_defaults,
-)
-from app.services.workorders.production import (  # noqa: F401
-    cancel,
-    delete_work_order,
-    pause,
-    resume,
-)
-from app.services.workorders.queries import (  # noqa: F401
-    DETAIL_LOADING,
-    SORT_LABELS,
-    SORTS,
-    FilterOptions,
-    ListFilters,
-    Page,
-    audit_trail,
-    get,
-    get_for_detail,
-    list_filter_options,
-    list_work_orders,
-    product_summary,
-    progress_percent,
-    task_counts,
-    task_numbers,
-    total_quantity,
-)
