@@ -21,9 +21,7 @@ from app.workorders.forms import BulkDraftForm, DraftForm
 @login_required
 def add_draft(work_order_id: int):
     work_order = _drafts_of(work_order_id)
-    form = DraftForm()
-    if not form.validate():
-        raise Invalid(_first_error(form), code="invalid_input")
+    form = _validated(DraftForm())
     drafts.add_draft(current_user, work_order.id, form.step_id.data, quantity=form.quantity.data,
                      content=form.content.data or "", requirements=form.production_requirements.data or "",
                      notes=form.notes.data or "")
@@ -46,9 +44,7 @@ def edit_draft(work_order_id: int, task_id: int):
 @login_required
 def update_draft(work_order_id: int, task_id: int):
     work_order = _drafts_of(work_order_id)
-    form = DraftForm()
-    if not form.validate():
-        raise Invalid(_first_error(form), code="invalid_input")
+    form = _validated(DraftForm())
     drafts.update_draft(current_user, work_order.id, task_id, version_of(form.version.data),
                         quantity=form.quantity.data, requirements=form.production_requirements.data or "",
                         notes=form.notes.data or "")
@@ -60,9 +56,7 @@ def update_draft(work_order_id: int, task_id: int):
 @login_required
 def bulk_drafts(work_order_id: int):
     work_order = _drafts_of(work_order_id)
-    form = BulkDraftForm()
-    if not form.validate():
-        raise Invalid(_first_error(form), code="invalid_input")
+    form = _validated(BulkDraftForm())
     if request.form.get("operation") == "delete":
         outcome = drafts.bulk_delete_drafts(current_user, work_order.id, form.task_ids.data)
     else:
@@ -80,8 +74,11 @@ def _drafts_of(work_order_id: int):
     return work_order
 
 
-def _first_error(form) -> str:
+def _validated(form):
+    """The posted form, or Invalid with its first error (the draft editor shows one message)."""
+    if form.validate():
+        return form
     for field in form:
         if field.errors:
-            return f"{with_colon(field.label.text)}{field.errors[0]}"
-    return _("请检查输入")
+            raise Invalid(f"{with_colon(field.label.text)}{field.errors[0]}", code="invalid_input")
+    raise Invalid(_("请检查输入"), code="invalid_input")
