@@ -53,6 +53,12 @@
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var config = evt.detail.requestConfig;
     if (deferredLiveRefresh(evt.detail.elt, config && config.triggeringEvent)) evt.detail.shouldSwap = false;
+    // A live refresh of the region that swapped in while a dialog's content was on its way left the
+    // request's target detached: the content goes to the dialog of the same id now in the page.
+    var target = evt.detail.target;
+    if (target && target.id && target.matches && target.matches("dialog[data-modal]") && !target.isConnected) {
+      evt.detail.target = document.getElementById(target.id) || target;
+    }
   });
   document.addEventListener("close", function (evt) {
     if (!evt.target.matches || !evt.target.matches("dialog[data-modal]")) return;
