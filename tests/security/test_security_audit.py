@@ -3,7 +3,8 @@
 The behaviour is tested per area (test_admin_*, test_dispatch_*, test_realtime_board, test_assignment);
 this guard reads the services so that a new admin or override action without an audit call fails here.
 An action is a public service function taking ``actor`` in the modules below; it must reach
-``audit.record`` (directly, through ``record_change``/a module helper, or through another audited action).
+``audit.record`` (directly, through ``record_change``/a module helper — its own or one imported from
+another module listed here, such as master_data's ``audited_create`` — or through another audited action).
 """
 import ast
 import importlib
@@ -16,18 +17,29 @@ ACTION_MODULES = {
     "admin_customers": "admin.customers", "admin_departments": "admin.departments", "admin_plates": "admin.plates",
     "admin_processes": "admin.processes", "admin_products": "admin.products", "admin_users": "admin.users",
     "dispatch_rules": "dispatch.rules", "settings": "core.settings", "board": "dispatch.board",
-    "assignment": "dispatch.assignment",
+    "assignment": "dispatch.assignment", "master_data": "admin.master_data",
 }
 READ_ONLY = {("admin_customers", "list_customers")}
 AUDIT_CALLS = {"record", "record_change", "record_many"}
 
 
+def _tree(module_name: str) -> ast.Module:
+    return ast.parse(inspect.getsource(importlib.import_module(f"app.services.{ACTION_MODULES[module_name]}")))
+
+
 def _functions(module_name: str) -> dict[str, ast.FunctionDef]:
-    source = inspect.getsource(importlib.import_module(f"app.services.{ACTION_MODULES[module_name]}"))
-    return {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+    return {node.name: node for node in _tree(module_name).body if isinstance(node, ast.FunctionDef)}
+
+
+def _imported(module_name: str) -> dict[str, str]:
+    """Names this module imports from another module listed here → that module's name."""
+    by_path = {f"app.services.{path}": name for name, path in ACTION_MODULES.items()}
+    return {alias.asname or alias.name: by_path[node.module] for node in _tree(module_name).body
+            if isinstance(node, ast.ImportFrom) and node.module in by_path for alias in node.names}
 
 
 FUNCTIONS = {name: _functions(name) for name in ACTION_MODULES}
+IMPORTED = {name: _imported(name) for name in ACTION_MODULES}
 
 
 def _called(node) -> set[tuple[str | None, str]]:
@@ -49,7 +61,8 @@ def _audits(module: str, name: str, seen: set) -> bool:
     for alias, called in _called(FUNCTIONS[module][name]):
         if called in AUDIT_CALLS and alias in (None, "audit"):
             return True
-        if _audits(alias or module, called, seen):
+        home = IMPORTED[module].get(called, module) if alias is None else alias
+        if _audits(home, called, seen):
             return True
     return False
 
