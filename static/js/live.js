@@ -71,6 +71,28 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (isLiveRegion(event.detail.elt)) requestedAt[event.detail.elt.id] = performance.now();
   });
+
+  // A user's own action answered inside a region after the region's live re-fetch left makes that
+  // re-fetch's answer older than the page: it is dropped, and the region fetched again.
+  var actedAt = {};
+  function isLiveRefresh(detail) {
+    var config = detail.requestConfig;
+    return !!(config && config.triggeringEvent && config.triggeringEvent.type === "live-refresh");
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (isLiveRefresh(event.detail) || !target || !target.closest) return;
+    var region = target.closest("[data-live]");
+    if (region && region.id) actedAt[region.id] = performance.now();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var region = event.detail.elt;
+    if (!isLiveRegion(region) || !isLiveRefresh(event.detail) || !event.detail.shouldSwap) return;
+    if ((actedAt[region.id] || 0) > (requestedAt[region.id] || 0)) {
+      event.detail.shouldSwap = false;
+      refresh(region);
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     var region = event.target;  // the region the answer put in place (detail.elt may be the replaced one)
     if (!isLiveRegion(region) || !document.body.contains(region)) return;
