@@ -1,6 +1,6 @@
 """CPU per request of the plant's hottest requests (issue #22), in-process on the scaled plant.
 
-    .venv/bin/python bench/hot_requests_bench.py [--scale 1] [--requests 40] [--warmup 10]
+    .venv/bin/python bench/hot_requests_bench.py [--scale 1] [--requests 40] [--warmup 10] [--only 施工单 …]
 
 On PostgreSQL (DATABASE_URL, else a throwaway cluster) with `flask demo --scale N` (a database that
 already holds the plant is used as it is), the app in production's configuration (PRODUCTION, a
@@ -100,6 +100,8 @@ def run(url: str, args) -> list[dict]:
     # every other request, as no worker thread ever does.
     if True:
         for label, username, page, htmx, target in REQUESTS:
+            if args.only and not any(word in label for word in args.only):
+                continue
             result = measure(app, users[username], page.format(**ids), htmx, args.requests, args.warmup, engine)
             result.update(label=label, user=username, url=page.format(**ids), target_ms=target)
             results.append(result)
@@ -114,6 +116,8 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only the requests whose label holds this text (repeatable)")
     args = parser.parse_args()
     with postgres_database("hot_requests") as url:
         run(url, args)
