@@ -35,6 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    from app.shared_regions import announce_committed_event, note_request_began
+
+    app.before_request(note_request_began)  # first: before any hook reads the database
+    app.after_request(announce_committed_event)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     login_manager.init_app(app)

@@ -57,6 +57,13 @@ def led_department_ids(user) -> set[int]:
     return cache[user.id]
 
 
+def viewer_scope(user) -> tuple:
+    """What a decision of RULES about an object nobody holds depends on in ``user``: their roles and
+    departments (not who they are). Viewers with the same scope may share a region that lists only
+    such objects (app/shared_regions.py)."""
+    return (tuple(sorted(user.role_codes)), tuple(sorted(user.department_ids)))
+
+
 def _edits_work_order(user, work_order) -> bool:
     if user.is_admin:
         return True

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from app import enums
+from app import enums, shared_regions
 from app.policy import can
 from app.utils.fields import option_tags
 from app.utils.lru import LRU
@@ -119,10 +119,13 @@ def verify_fragment(key: tuple, cached: str, fresh: str) -> None:
 
 def _fragment_scope() -> tuple:
     """This request's language, plant day and session: the part of a fragment's key all its fragments share."""
+    return (*_language_and_day(), shared_regions.session_scope())
+
+
+def _language_and_day() -> tuple:
     scope = per_request("fragment_scope")
     if not scope:
-        generate_csrf()
-        scope["key"] = (str(get_locale()), plant_today(), session["csrf_token"])
+        scope["key"] = (str(get_locale()), plant_today())
     return scope["key"]
 
 
@@ -142,6 +145,7 @@ def register_template_helpers(app) -> None:
         navigation_for=navigation_for,
         current_locale=lambda: str(get_locale()),
         cached_fragment=cached_fragment,
+        csrf_token=shared_regions.csrf_token,
         option_tags=option_tags,
         submission_key_input=submission_key_input,
         join_list=join_list,

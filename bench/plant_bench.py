@@ -127,6 +127,7 @@ class Region:
         self.deadline = None
         self.in_flight = False
         self.waiting: list[str] = []  # event ids changed since the last request began
+        self.live_refresh = False  # the next request is a live-refresh (not an action's HX-Trigger)
         self.flight: list[str] = []
         self.update(attributes)
 
@@ -168,6 +169,8 @@ class Screen:
         self.pending = b""
         self.lock = threading.Lock()
         self.stale_topics = 0  # answers that brought topics the socket does not carry (live.js reconnects)
+        self.last_heard = None  # live.js lastHeard / lastOwn: what a live re-fetch names in X-Live-Seen
+        self.last_own = None
 
     def load(self, client: HttpClient) -> None:
         status, html, _ = client.request("GET", self.url, self)
@@ -331,9 +334,12 @@ def _session_cookie(headers) -> str | None:
     return None
 
 
-def htmx_headers(screen: Screen, region: Region, base: str) -> dict:
-    return {"HX-Request": "true", "HX-Current-URL": base + screen.url, "HX-Target": region.id,
-            "HX-Trigger": region.id}
+def htmx_headers(screen: Screen, region: Region, base: str, live: bool) -> dict:
+    headers = {"HX-Request": "true", "HX-Current-URL": base + screen.url, "HX-Target": region.id,
+               "HX-Trigger": region.id}
+    if live and screen.last_heard:  # live.js htmx:configRequest
+        headers["X-Live-Seen"] = " ".join(filter(None, (screen.last_heard, screen.last_own)))
+    return headers
 
 
 # --- the plant's screens -----------------------------------------------------------------------------------
@@ -478,6 +484,7 @@ class Plant:
     # live.js refresh(): note the change, (re)start the region's 150 ms timer
     def refresh(self, region: Region, now: float, immediately: bool = False) -> None:
         region.changed_at = now
+        region.live_refresh = True
         region.deadline = now + (0 if immediately else DEBOUNCE_S)
         heapq.heappush(self.timers, (region.deadline, next(self.sequence), region))
 
@@ -485,6 +492,9 @@ class Plant:
         kind = message.get("type")
         self.messages[kind] += 1
         if kind == "event" and message.get("topics"):
+            screen.last_heard = message.get("id")
+            if screen.last_heard == screen.last_own:
+                screen.last_own = None
             wanting = [r for r in screen.regions.values()
                        if r.live and r.wants(message.get("event"), message["topics"], message)]
             self.triggers.append((now, len(wanting)))
@@ -496,6 +506,7 @@ class Plant:
                 region.waiting.append(message["id"])
                 self.refresh(region, now)
         elif kind == "resync":
+            screen.last_heard = None
             for region in screen.regions.values():
                 if region.live:
                     self.refresh(region, now)
@@ -508,13 +519,15 @@ class Plant:
         region.in_flight = True
         region.requested_at = now
         region.flight, region.waiting = region.waiting, []
-        self.pool.submit(self.fetch, region)
+        live, region.live_refresh = region.live_refresh, False
+        self.pool.submit(self.fetch, region, live)
 
-    def fetch(self, region: Region) -> None:
+    def fetch(self, region: Region, live: bool) -> None:
         screen = region.screen
         started = time.perf_counter()
         try:
-            status, text, _ = self.client.request("GET", region.get, screen, htmx_headers(screen, region, self.base))
+            status, text, _ = self.client.request("GET", region.get, screen,
+                                                  htmx_headers(screen, region, self.base, live))
         except Exception as error:  # noqa: BLE001 - reported, not fatal
             status, text = 599, str(error)
         finished = time.perf_counter()
@@ -586,6 +599,7 @@ class Plant:
                     for region in screen.regions.values():
                         if region.body_triggers & set(names):
                             region.changed_at = time.perf_counter()
+                            region.live_refresh = False
                             self.fire(region, region.changed_at)
                 else:
                     self.on_fetched(*item)
@@ -663,6 +677,8 @@ class Actions:
             "POST", f"/tasks/{task_id}/{action}", screen,
             {"X-CSRFToken": screen.csrf or "", "HX-Request": "true", "HX-Current-URL": self.plant.base + screen.url},
             urlencode(data))
+        if headers.get("X-Live-Event-Id"):  # live.js htmx:afterRequest
+            screen.last_own = headers["X-Live-Event-Id"]
         triggers = headers.get("HX-Trigger")
         if triggers and status < 400:
             names = list(json.loads(triggers)) if triggers.startswith("{") else split_topics(triggers)

@@ -1,4 +1,4 @@
-from flask import redirect, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,7 +9,8 @@ from app.models import Task, WorkOrder
 from app.policy import DESK_ROLES, require, require_task_view
 from app.services.core.errors import NotFound
 from app.services.planning import kiosk_binding
-from app.services.tasks.cards import kiosk_board
+from app.services.tasks.cards import claimable_region_key, kiosk_board
+from app.shared_regions import shared
 from app.utils.fields import lenient_int
 from app.utils.http import is_htmx
 from app.views import memoized_gettext, render_page
@@ -30,8 +31,12 @@ def index():
     region = request.args.get("region") if is_htmx() else None
     region = region if region in REGIONS else None
     workstation = kiosk_binding.workstation_for(request.cookies.get(kiosk_binding.TERMINAL_COOKIE), user)
-    context = kiosk_board(user, region=region, work_order_id=_int_arg("wo"), highlight=_int_arg("highlight"),
-                          page=_int_arg("page") or 1, workstation=workstation)
+    filters = {"work_order_id": _int_arg("wo"), "highlight": _int_arg("highlight"), "page": _int_arg("page") or 1}
+    if region == "claimable" and workstation is None:
+        # The same for every kiosk of the department in the same state: rendered once (app/shared_regions.py).
+        return shared(claimable_region_key(user, **filters), lambda: render_template(
+            REGIONS[region], gettext=memoized_gettext(), **kiosk_board(user, region=region, **filters)))
+    context = kiosk_board(user, region=region, workstation=workstation, **filters)
     return render_page("kiosk/index.html", REGIONS.get(region), gettext=memoized_gettext(), **context)
 
 

@@ -18,6 +18,8 @@ import json
 import logging
 import os
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import event as sa_event
@@ -44,7 +46,15 @@ _LOADED = "live_tasks_loaded"
 # Set once this transaction has run a statement that may change rows (an UPDATE … RETURNING, a bulk
 # UPDATE): a task loaded after it may already hold the change, so its before is unknown.
 _WRITTEN = "live_tasks_written"
+# The id of the last event this transaction announces, and of the last one the session's commits announced
+# (last_committed_id()).
+_COMMITTING = "live_committing_id"
+_COMMITTED = "live_committed_id"
 _UNKNOWN = object()
+# Event id -> time.monotonic() when this process delivered it: a render begun later shows its change
+# (app/shared_regions.py). The newest few thousand; an older id counts as never seen here.
+_delivered: OrderedDict[str, float] = OrderedDict()
+DELIVERIES_KEPT = 4096
 _subscribers: list[Callable[[dict], None]] = []
 _lock = threading.Lock()
 _ids = itertools.count(1)
@@ -170,14 +180,36 @@ def unsubscribe(callback: Callable[[dict], None]) -> None:
 
 
 def deliver(payload: dict) -> None:
-    """Hand a committed event to every subscriber of this process (the hub, tests)."""
+    """Hand a committed event to every subscriber of this process (the hub, tests).
+
+    Its delivery time is noted first, before any socket can carry it to a page that then asks here."""
     with _lock:
+        if payload.get("id"):
+            _delivered[payload["id"]] = time.monotonic()
+            while len(_delivered) > DELIVERIES_KEPT:
+                _delivered.popitem(last=False)
         callbacks = list(_subscribers)
     for callback in callbacks:
         try:
             callback(payload)
         except Exception:  # one broken subscriber must not starve the others
             log.exception("event subscriber failed")
+
+
+def delivered_at(event_id: str) -> float | None:
+    """When (time.monotonic()) this process delivered the event, or None if it has not (or forgot it).
+
+    Events reach every process in commit order (PostgreSQL delivers notifications so; SQLite has one
+    process), so anything that begins after this moment sees the event's commit and every earlier one."""
+    with _lock:
+        return _delivered.get(event_id)
+
+
+def last_committed_id(session: Session) -> str | None:
+    """The id of the last event the session's commits announced since the last call (None: none did).
+
+    Delivered after every earlier event of those commits, so a page that knows it knows them all."""
+    return session.info.pop(_COMMITTED, None)
 
 
 def notify_payloads(payload: dict) -> list[str]:
@@ -203,6 +235,7 @@ def _before_commit(session: Session) -> None:
     session.flush()  # new tasks and 施工单 get their ids
     for entry in entries:
         entry.complete(session)
+    session.info[_COMMITTING] = entries[-1].payload["id"]
     if not _is_postgresql(session):
         return
     # NOTIFY inside the transaction: PostgreSQL delivers it on commit and drops it on rollback.
@@ -215,6 +248,8 @@ def _before_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if _COMMITTING in session.info:
+        session.info[_COMMITTED] = session.info.pop(_COMMITTING)
     for entry in session.info.pop(_PENDING, []):
         deliver(entry.payload)
 
@@ -224,5 +259,6 @@ def _after_transaction_end(session: Session, transaction) -> None:
     # Whatever is still held when the outermost transaction ends was rolled back or closed.
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_COMMITTING, None)
         session.info.pop(_LOADED, None)
         session.info.pop(_WRITTEN, None)

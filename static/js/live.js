@@ -11,6 +11,10 @@
  * nor is a pending task without an operator. A region marked data-live-skip="claimable" (a kiosk's 可认领
  * list: such tasks only, plus the viewer's own cap) skips it unless it reached this page on a user: topic
  * (then it is the viewer's own task, and their cap may have changed). A resync skips nothing.
+ *
+ * A live re-fetch names the last event the socket carried and the last one the page's own actions
+ * committed (X-Live-Seen): the server may then answer with a region it rendered for another viewer
+ * after both reached it (app/shared_regions.py). A resync names none, so it is always rendered anew.
  */
 (function () {
   "use strict";
@@ -31,6 +35,8 @@
   var missedEvents = false;
   var leaving = false;
   var banner = document.getElementById("live-banner");
+  var lastHeard = null;  // the id of the last event the socket carried
+  var lastOwn = null;    // the id of the last event this page's own requests committed, until the socket carries it
 
   function topicsOf(el) {
     return (el.getAttribute("data-live") || "").split(/[\s,]+/).filter(Boolean);
@@ -100,8 +106,20 @@
   });
 
   function refreshAll() {
+    lastHeard = null;  // what was missed is unknown: render anew
     regions().forEach(refresh);
   }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var trigger = event.detail.triggeringEvent;
+    if (!trigger || trigger.type !== "live-refresh" || !lastHeard) return;
+    event.detail.headers["X-Live-Seen"] = lastOwn ? lastHeard + " " + lastOwn : lastHeard;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    var committed = xhr && xhr.getResponseHeader("X-Live-Event-Id");
+    if (committed) lastOwn = committed;
+  });
 
   function aboutViewer(message) {
     return message.topics.some(function (topic) { return topic.indexOf("user:") === 0; });
@@ -122,6 +140,8 @@
     if (message.type === "hello") {
       welcomed();
     } else if (message.type === "event" && message.topics) {
+      lastHeard = message.id || null;
+      if (message.id === lastOwn) lastOwn = null;
       regions().forEach(function (el) { if (wants(el, message)) refresh(el); });
     } else if (message.type === "resync") {
       refreshAll();

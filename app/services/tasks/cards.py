@@ -247,6 +247,15 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
     return board
 
 
+def claimable_region_key(user, *, work_order_id: int | None, highlight: int | None, page: int) -> tuple:
+    """What a kiosk's 可认领 region shows that is not the same for every viewer of its department
+    (app/shared_regions.py): the viewer's roles and departments (which tasks are listed, which buttons),
+    the filters, and the cap when the viewer has reached it (the cards then say so instead of 认领)."""
+    held, cap = capacity.open_task_count(user.id), settings.get("operator_task_cap")
+    return ("kiosk-claimable", policy.viewer_scope(user), work_order_id, highlight, page,
+            held if held >= cap else None, cap)
+
+
 def _scanned_card(task_id: int, user) -> Card | None:
     task = db.session.get(Task, task_id)
     if task is None or not policy.can(user, "task.view", task):
