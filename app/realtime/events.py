@@ -155,14 +155,18 @@ def watch_tasks(task_class) -> None:
 
 
 def channels_of(payload: dict) -> set[str]:
-    """The hub channels an event goes to (docs/LIVE.md lists them)."""
+    """The hub channels an event goes to (docs/LIVE.md lists them).
+
+    ``work_order_ids`` (a field some events carry instead of one ``work_order_id``) reaches each of them."""
     channels = {f"user:{u}" for u in payload.get("user_ids", ())}
     channels.update(f"dept:{d}" for d in payload.get("department_ids", ()))
+    work_order_ids = list(payload.get("work_order_ids") or ())
+    if payload.get("work_order_id"):
+        work_order_ids.append(payload["work_order_id"])
     if payload.get("task_id"):
         channels.add(f"task:{payload['task_id']}")
-    if payload.get("work_order_id"):
-        channels.add(f"wo:{payload['work_order_id']}")
-    if payload.get("task_id") or payload.get("work_order_id"):
+    channels.update(f"wo:{w}" for w in work_order_ids)
+    if payload.get("task_id") or work_order_ids:
         channels.update(GLOBAL_CHANNELS)
     return channels
 
@@ -213,14 +217,14 @@ def last_committed_id(session: Session) -> str | None:
 
 
 def notify_payloads(payload: dict) -> list[str]:
-    """The JSON texts to NOTIFY for one event, split by user ids when too large for one."""
+    """The JSON texts to NOTIFY for one event, split by its longest id list when too large for one."""
     encoded = json.dumps(payload, separators=(",", ":"))
-    if len(encoded.encode()) <= MAX_NOTIFY_BYTES or len(payload["user_ids"]) < 2:
+    longest = max(("user_ids", "work_order_ids"), key=lambda name: len(payload.get(name) or ()))
+    ids = payload.get(longest) or []
+    if len(encoded.encode()) <= MAX_NOTIFY_BYTES or len(ids) < 2:
         return [encoded]
-    half = len(payload["user_ids"]) // 2
-    first = dict(payload, user_ids=payload["user_ids"][:half])
-    second = dict(payload, user_ids=payload["user_ids"][half:])
-    return notify_payloads(first) + notify_payloads(second)
+    half = len(ids) // 2
+    return notify_payloads({**payload, longest: ids[:half]}) + notify_payloads({**payload, longest: ids[half:]})
 
 
 def _is_postgresql(session: Session) -> bool:

@@ -34,9 +34,10 @@ same transaction, just before the commit):
 Live: after a commit that changed a department's plan, the event ``planning.updated`` goes to the
 channels ``dept:<id>`` of the departments whose plan changed — payload ``{id, type: "planning.updated",
 task_id: null, work_order_id: null, department_ids: [...], user_ids: [], at}`` (nothing else: ids of
-departments only, which every viewer of the department's channel may know). A 施工单 whose projection
-changed gets ``planning.projection`` (channels ``wo:<id>``, ``all``, ``pool``, plus ``user:<id>`` of its
-creator and the customer's salesperson when its 延期风险 changed) with only its ``work_order_id``.
+departments only, which every viewer of the department's channel may know). The 施工单 whose projection
+changed get one ``planning.projection`` per replan (channels ``wo:<id>`` of each, ``all``, ``pool``, plus
+``user:<id>`` of the creator and the customer's salesperson of each whose 延期风险 changed) with only their
+``work_order_ids``; a socket is told only the channels it joined.
 Pages re-fetch their regions on these triggers (docs/LIVE.md); nothing of the plan is in the event.
 """
 from app.services.planning import triggers  # noqa: F401  (registers the before-commit replan)

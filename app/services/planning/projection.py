@@ -71,13 +71,6 @@ _UPDATE_FROM_ARRAYS = text(
 _FIELDS = ("work_order_id", "projected_finish", "unplanned", "at_risk", "risk_notified_at", "updated_at")
 
 
-class _Ref:
-    """What events.publish reads of a 施工单: its id."""
-
-    def __init__(self, id_: int):
-        self.id = id_
-
-
 def refresh(work_order_ids, now: datetime | None = None) -> list[int]:
     """Store the projections of these 施工单 (rows read and written set-wise); notify the first
     crossing of a delivery date; announce the changes that matter. Returns the ids whose projection changed."""
@@ -93,7 +86,7 @@ def refresh(work_order_ids, now: datetime | None = None) -> list[int]:
     orders = {row.id: row for row in db.session.execute(
         select(WorkOrder.id, WorkOrder.delivery_date, WorkOrder.created_by_id, Customer.salesperson_id)
         .outerjoin(Customer, Customer.id == WorkOrder.customer_id).where(WorkOrder.id.in_(ids)))}
-    inserted, updated, changed, notify = [], [], [], []
+    inserted, updated, changed, notify, announced, told = [], [], [], [], [], set()
     for work_order_id in ids:
         order = orders.get(work_order_id)
         if order is None:
@@ -116,8 +109,13 @@ def refresh(work_order_ids, now: datetime | None = None) -> list[int]:
         changed.append(work_order_id)
         moved = before[0] is None or finish is None or abs(finish - before[0]) >= EVENT_THRESHOLD
         if at_risk != before[2] or unplanned != before[1] or moved:
-            users = [order.created_by_id, order.salesperson_id] if at_risk != before[2] else []
-            events.publish(EVENT, work_order=_Ref(work_order_id), user_ids=users)
+            announced.append(work_order_id)
+            if at_risk != before[2]:
+                told.update((order.created_by_id, order.salesperson_id))
+    if announced:
+        # One event for all of them: a report moves the projections of every 施工单 queued behind it, and one
+        # event each was dozens of messages on every socket of the whole-plant pages (issue #22).
+        events.publish(EVENT, work_order_ids=announced, user_ids=told)
     if inserted:
         db.session.execute(insert(table), inserted)
     if updated:
