@@ -122,3 +122,14 @@ def test_the_listener_reconnects_after_losing_its_connection_and_asks_for_a_resy
     assert LISTENER_RECONNECTS._value.get() >= reconnects_before + 1
     assert wait_for(lambda: LISTENER_DOWN._value.get() == 0, timeout=10)
     assert listener.last_event_at and LISTENER_LAST_EVENT._value.get() >= listener.last_event_at - 1
+
+
+def test_an_event_about_many_work_orders_is_split_by_them_when_too_large():
+    payload = {"id": "1-2", "type": "planning.projection", "task_id": None, "work_order_id": None,
+               "work_order_ids": list(range(1, 3001)), "department_ids": [], "user_ids": [7], "at": "2026-11-20T08:00:00"}
+    texts = events.notify_payloads(payload)
+    assert len(texts) > 1
+    assert all(len(text.encode()) <= events.MAX_NOTIFY_BYTES for text in texts)
+    assert sorted(w for text in texts for w in json.loads(text)["work_order_ids"]) == payload["work_order_ids"]
+    assert all(json.loads(text)["user_ids"] == [7] for text in texts)
+    assert events.channels_of(json.loads(texts[0])) >= {"wo:1", "user:7", "all", "pool"}

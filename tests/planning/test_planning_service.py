@@ -190,3 +190,18 @@ def test_switching_planning_off_hides_the_plan_and_on_again_replans(world):
     plant_settings.update(world.admin, {"planning_enabled": True})
     db.session.commit()
     assert entry(other) is not None
+
+
+def test_one_replan_announces_every_moved_projection_in_one_event(world, announced):
+    second, third = new_print_task(world, "T-2"), new_print_task(world, "T-3")
+    earlier = {e["id"] for e in announced()}
+
+    urgent = new_print_task(world, "T-4", priority="urgent", quantity=20000)  # 20 hours, ahead on its press
+
+    behind = [t for t in (second, third) if entry(t).workstation_id == entry(urgent).workstation_id]
+    moved = sorted([urgent.work_order_id] + [t.work_order_id for t in behind])
+    assert len(moved) == 2  # its own new projection and the one now queued 20 hours later
+    projections = [e for e in announced() if e["type"] == "planning.projection" and e["id"] not in earlier]
+    assert len(projections) == 1
+    assert projections[0]["work_order_ids"] == moved and projections[0]["work_order_id"] is None
+    assert {f"wo:{w}" for w in moved} | {"all", "pool"} <= events.channels_of(projections[0])
