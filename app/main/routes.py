@@ -1,22 +1,39 @@
-from flask import jsonify, redirect, render_template, url_for
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from app.extensions import csrf, db
 from app.main import bp
-from app.policy import can, landing_endpoint
+from app.policy import can, landing_endpoint, viewer_scope
 from app.services.planning import risk_lists
 from app.services.reports import dashboard as stats_dashboard
+from app.shared_regions import shared
+from app.utils.http import is_htmx
+
+# The 工作台's live sections: a live re-fetch (hx-select of one of them) is answered with that section alone.
+DASH_REGIONS = ("dash-at-risk", "dash-plant", "dash-departments")
 
 
 @bp.route("/")
 @login_required
 def index():
-    if not can(current_user, "dashboard.view"):
-        return redirect(url_for(landing_endpoint(current_user)))
-    return render_template("main/index.html", board=stats_dashboard.dashboard(current_user),
+    user = current_user._get_current_object()
+    if not can(user, "dashboard.view"):
+        return redirect(url_for(landing_endpoint(user)))
+    region = request.headers.get("HX-Target") if is_htmx() else None
+    if region in DASH_REGIONS:
+        # An admin's sections are every admin's (rendered once: app/shared_regions.py); others' are their own.
+        key = (region, viewer_scope(user), None if user.is_admin else user.id)
+        return shared(key, lambda: render_template("main/_dash_region.html", region=region, **_dash_section(user, region)))
+    return render_template("main/index.html", board=stats_dashboard.dashboard(user),
                            completed_params=stats_dashboard.completed_params,
-                           at_risk=risk_lists.for_dashboard(current_user))
+                           at_risk=risk_lists.for_dashboard(user))
+
+
+def _dash_section(user, region: str) -> dict:
+    if region == "dash-at-risk":
+        return {"at_risk": risk_lists.for_dashboard(user)}
+    return {"board": stats_dashboard.task_sections(user), "completed_params": stats_dashboard.completed_params}
 
 
 @bp.route("/healthz")

@@ -124,6 +124,26 @@ def test_the_dashboard_is_the_same_after_a_live_refresh(client, sign_in, busy_wo
     assert 'id="dash-plant" data-live="all"' in html and 'hx-select="#dash-plant"' in html
 
 
+def section_of(html: str, region: str) -> str:
+    start = html.index(f'<section class="dash-section" id="{region}"')
+    return html[start:html.index("</section>", start) + len("</section>")]
+
+
+# A supervisor's 工作台 has no 全厂任务.
+@pytest.mark.parametrize(("who", "region"), [("admin", "dash-at-risk"), ("admin", "dash-plant"),
+                                             ("admin", "dash-departments"), ("supervisor", "dash-at-risk"),
+                                             ("supervisor", "dash-departments")])
+def test_a_live_section_is_answered_alone_and_as_on_the_page(client, sign_in, busy_world, who, region):
+    user = busy_world.admin if who == "admin" else busy_world.supervisor
+    sign_in(user)
+    page = client.get("/").get_data(as_text=True)
+
+    alone = client.get("/", headers={"HX-Request": "true", "HX-Target": region}).get_data(as_text=True)
+
+    assert alone.strip() == section_of(page, region)
+    assert "<html" not in alone and alone.count("<section") == 1
+
+
 def test_the_operator_table_costs_the_same_queries_for_any_number_of_operators(client, sign_in, busy_world):
     from sqlalchemy import event
 

@@ -83,6 +83,14 @@ def dashboard(user) -> Dashboard:
     return board
 
 
+def task_sections(user) -> Dashboard:
+    """Only what the 全厂任务 and 部门任务队列 sections show: what their live re-fetch needs."""
+    board = Dashboard(cap=settings.get("operator_task_cap"), today=plant_today())
+    if user.is_admin or user.has_role("supervisor"):
+        _task_figures(user, board, with_operators=False)
+    return board
+
+
 def _work_order_figures(user, board: Dashboard) -> None:
     seen = visible_workorders_clause(user)
     visible = [] if seen is True else [seen]
@@ -121,7 +129,7 @@ def _pending_approvals(user) -> Figure:
     return Figure("approvals", _("待我审核"), count, "workorders.index", {"approval_status": "pending"}, "warn")
 
 
-def _task_figures(user, board: Dashboard) -> None:
+def _task_figures(user, board: Dashboard, with_operators: bool = True) -> None:
     today = board.today
     start_of_today = task_filtering.utc_bounds(today, None)[0]
     completed_today = and_(Task.status == "completed", Task.completed_at >= start_of_today)
@@ -164,7 +172,8 @@ def _task_figures(user, board: Dashboard) -> None:
             Figure("overdue_tasks", _("逾期任务"), plant["overdue"], "tasks.index", {"overdue": 1}, "danger"),
             Figure("pool", _("待分派"), pool, "tasks.index", {"department": task_visibility.NONE, "status": "pending"}, "warn"),
         ]
-    board.operators = _operator_loads(user, [d.id for d in shown], start_of_today)
+    if with_operators:
+        board.operators = _operator_loads(user, [d.id for d in shown], start_of_today)
 
 
 def completed_params(first: date, last: date, **extra) -> dict:
