@@ -205,3 +205,23 @@ def test_one_replan_announces_every_moved_projection_in_one_event(world, announc
     assert len(projections) == 1
     assert projections[0]["work_order_ids"] == moved and projections[0]["work_order_id"] is None
     assert {f"wo:{w}" for w in moved} | {"all", "pool"} <= events.channels_of(projections[0])
+
+
+def test_a_claim_or_an_assignment_does_not_replan_but_a_start_does(world, monkeypatch):
+    from app.services.planning import engine
+
+    replans = []
+    real = engine.replan
+    monkeypatch.setattr(engine, "replan", lambda *a, **k: replans.append(1) or real(*a, **k))
+    other = new_print_task(world, "T-2")
+    replans.clear()
+
+    tasks.claim(world.task, world.operator, world.task.version)
+    db.session.commit()
+    assignment.assign(other.id, world.other_operator.id, world.supervisor, other.version)
+    db.session.commit()
+    assert replans == []
+
+    tasks.start(world.task, world.operator, world.task.version)
+    db.session.commit()
+    assert replans == [1]

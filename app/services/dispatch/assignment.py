@@ -71,7 +71,8 @@ def assign(task_id: int, operator_id: int, actor: User, version: int, reason: st
         notifications.notify_task_assigned(task, actor)
     else:
         notifications.notify_task_reassigned(task, previous_id, actor, reason)
-    events.publish("task.updated", task=task, user_ids=[previous_id])
+    # Only the operator changed: nothing the planner reads (its status and queue place stay).
+    events.publish("task.updated", task=task, user_ids=[previous_id], moves_plan=False)
     return task
 
 

@@ -8,7 +8,9 @@ start, pause, resume, completion, cancellation, dispatch, approval, a move betwe
 施工单 paused, resumed or cancelled, a delivery date changed — one place instead of a call in each service.
 
 Services that change planning inputs without such an event call ``mark_plan_changed`` (a queue
-move, the admin pages of workstations and the calendar) or ``mark_work_orders``.
+move, the admin pages of workstations and the calendar) or ``mark_work_orders``. An event marked
+``moves_plan: False`` (a claim, an assignment: only the task's operator changed, which the planner
+does not read) asks for nothing: a third of the floor's actions no longer replan the plant.
 A failure of the planner fails the commit: the plan is never silently out of date.
 """
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _collect(session: Session) -> tuple[bool, set[int]]:
     work_orders = set(session.info.pop(_WORK_ORDERS, set()))
     for entry in session.info.get(_PENDING, ()):
         payload = entry.payload
-        if payload["type"].startswith(_IGNORED):
+        if payload["type"].startswith(_IGNORED) or payload.get("moves_plan") is False:
             continue
         entry.complete()
         changed = True

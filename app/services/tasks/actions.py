@@ -67,7 +67,7 @@ def claim(task: Task, actor: User, version: int) -> Outcome:
     if not won:
         holder = db.session.scalar(select(User).join(Task, Task.operator_id == User.id).where(Task.id == task.id))
         raise Conflict(claimed_by_message(holder) if holder else STALE_MESSAGE, code="claimed" if holder else "stale")
-    _record(actor, task, "claim", task.status, detail={"operator": actor.name})
+    _record(actor, task, "claim", task.status, moves_plan=False, detail={"operator": actor.name})
     return Outcome(task, _("认领成功"), moved=True)
 
 

@@ -145,10 +145,12 @@ def _transition(task: Task, version: int, actor, action: str, *, status: str, qu
         refresh_step_and_work_order(task.step, actor)
 
 
-def _record(actor, task: Task, action: str, previous: str, **kwargs) -> None:
+def _record(actor, task: Task, action: str, previous: str, moves_plan: bool = True, **kwargs) -> None:
+    """Audit the change and announce it; ``moves_plan=False`` when only the operator changed (nothing the
+    planner reads: app/services/planning/triggers.py then does not replan for it)."""
     audit.record(actor, "task", task.id, action, work_order_id=task.work_order_id, task_id=task.id,
                  department_id=task.department_id, from_status=previous, to_status=task.status, **kwargs)
-    events.publish("task.updated", task=task)
+    events.publish("task.updated", task=task, **({} if moves_plan else {"moves_plan": False}))
 
 
 def _open_time_log(task: Task) -> None:
