@@ -164,7 +164,9 @@ def register_template_helpers(app) -> None:
 
     @app.context_processor
     def inject_request_flags():
-        return {"is_kiosk_session": bool(session.get("kiosk_session"))}
+        # csrf_token again: Flask-WTF also puts its own in every template's context, which would win over
+        # the global in a template's own macros and put a session's token into a shared render.
+        return {"is_kiosk_session": bool(session.get("kiosk_session")), "csrf_token": shared_regions.csrf_token}
 
     @app.after_request
     def vary_on_htmx(response):

@@ -198,7 +198,15 @@ def test_a_viewer_waits_for_a_reusable_render_in_flight_instead_of_rendering_aga
     assert answers == ["<p>区域</p>", "<p>区域</p>"]
 
 
-def test_the_supervisors_of_a_department_share_its_board(client, sign_in, world, monkeypatch, app):
+def logged_in(app, user):
+    """A client of its own (its own session, so its own CSRF token)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update({"_user_id": str(user.id), "_fresh": True})
+    return client
+
+
+def test_the_supervisors_of_a_department_share_its_board(world, monkeypatch, app):
     import app.supervision.routes as supervision_routes
 
     colleague = f.UserFactory(name="钱印刷", roles=["supervisor"], departments=[world.printing])
@@ -209,15 +217,18 @@ def test_the_supervisors_of_a_department_share_its_board(client, sign_in, world,
     event = delivered()
     url = f"/supervisor?department={world.printing.id}"
     headers = dict(HTMX, **{shared_regions.SEEN_HEADER: event})
-    sign_in(world.supervisor)
-    first = client.get(url, headers=headers).get_data(as_text=True)
-    sign_in(colleague)
-    second = client.get(url, headers=headers).get_data(as_text=True)  # reused, and rendered again by the check
+    mine, theirs = logged_in(app, world.supervisor), logged_in(app, colleague)
+    first = mine.get(url, headers=headers).get_data(as_text=True)
+    second = theirs.get(url, headers=headers).get_data(as_text=True)  # reused, and rendered again by the check
 
     assert boards == [1, 1]
     assert world.task.number in first
     assert FORM_TOKEN.sub("", first) == FORM_TOKEN.sub("", second)
+    # Each answer carries its own session's tokens only (the board's cards are macros of the template itself,
+    # which read csrf_token from the context Flask-WTF fills).
+    first_tokens = {token.split(".")[0] for token in FORM_TOKEN.findall(first)}
+    second_tokens = {token.split(".")[0] for token in FORM_TOKEN.findall(second)}
+    assert len(first_tokens) == 1 and len(second_tokens) == 1 and first_tokens != second_tokens
     monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
-    sign_in(world.supervisor)
-    client.get(url, headers=headers)
+    mine.get(url, headers=headers)
     assert boards == [1, 1]
