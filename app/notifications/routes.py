@@ -6,6 +6,7 @@ from urllib.parse import quote
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.enums import NotificationType
@@ -13,8 +14,11 @@ from app.extensions import db
 from app.notifications import bp
 from app.services.core import settings as settings_service
 from app.services.notifications import inbox as notification_service
+from app.services.notifications import listing as notification_listing
+from app.templating import url_for_rows
 from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
+from app.utils.memo import per_request, translated_texts
 from app.utils.timeutil import utcnow
 from app.views import render_page
 
@@ -23,17 +27,34 @@ CHANGED_EVENT = "notifications-changed"
 
 
 def relative_time(moment, now=None) -> str:
-    """刚刚 / N分钟前 / N小时前 / N天前 (moments are naive UTC, like the database)."""
+    """刚刚 / N分钟前 / N小时前 / N天前 (moments are naive UTC, like the database); each distinct
+    text is worded once per request (a list repeats them)."""
     if moment is None:
         return ""
     seconds = max(0, int(((now or utcnow()) - moment).total_seconds()))
     if seconds < 60:
+        unit, n = "now", 0
+    elif seconds < 3600:
+        unit, n = "minutes", seconds // 60
+    elif seconds < 86400:
+        unit, n = "hours", seconds // 3600
+    else:
+        unit, n = "days", seconds // 86400
+    worded = translated_texts()
+    text = worded.get(("ago", unit, n))
+    if text is None:
+        text = worded[("ago", unit, n)] = _word_ago(unit, n)
+    return text
+
+
+def _word_ago(unit: str, n: int) -> str:
+    if unit == "now":
         return _("刚刚")
-    if seconds < 3600:
-        return _("%(n)s分钟前", n=seconds // 60)
-    if seconds < 86400:
-        return _("%(n)s小时前", n=seconds // 3600)
-    return _("%(n)s天前", n=seconds // 86400)
+    if unit == "minutes":
+        return _("%(n)s分钟前", n=n)
+    if unit == "hours":
+        return _("%(n)s小时前", n=n)
+    return _("%(n)s天前", n=n)
 
 
 def link_of(notification) -> str | None:
@@ -45,6 +66,23 @@ def link_of(notification) -> str | None:
     return None
 
 
+def notice_words() -> dict:
+    """What every notification item shares, looked up once per request and only when an item is
+    rendered anew (templates/notifications/_item.html)."""
+    words = per_request("notice_words")
+    if not words:
+        words.update(
+            types={value: str(label) for value, label in NotificationType.choices()}, unread=_("未读"),
+            view_task=_("查看任务"), view_work_order=_("查看施工单"), mark_read=_("标记已读"),
+            read_url=url_for_rows("notifications.read", "notification_id"), csrf=generate_csrf())
+    return words
+
+
+def render_notice(notification, compact: bool, macro):
+    """One item (``macro`` is _item.html's ``notice``)."""
+    return macro(notification, compact, relative_time(notification.created_at), notice_words())
+
+
 def badge_text(count: int) -> str:
     return "99+" if count > 99 else str(count)
 
@@ -54,8 +92,15 @@ def ago_filter(moment):
     return relative_time(moment)
 
 
+# Where a view that has already counted the unread notifications leaves the count for the bell.
+BELL_COUNT = "notification_bell"
+
+
 def _unread_count_for_bell() -> int:
     """The bell must never break a page — not even the error page shown when the database is down."""
+    counted = per_request(BELL_COUNT).get("unread")
+    if counted is not None:
+        return counted
     try:
         return notification_service.unread_count(current_user)
     except SQLAlchemyError:
@@ -69,6 +114,8 @@ def notification_helpers():
         "unread_notification_count": _unread_count_for_bell,
         "notification_link": link_of,
         "notification_badge": badge_text,
+        "notice_words": notice_words,
+        "render_notice": render_notice,
     }
 
 
@@ -86,8 +133,12 @@ def _filters() -> dict:
 @bp.route("/notifications")
 def index():
     filters = _filters()
-    pagination = notification_service.list_for(current_user, read=filters["read"] or None, type_=filters["type"] or None,
-                                               page=filters["page"])
+    # The whole page shows the bell: its count comes with the rows.
+    pagination = notification_listing.page_for(current_user, read=filters["read"] or None,
+                                               type_=filters["type"] or None, page=filters["page"],
+                                               with_unread=not is_htmx())
+    if pagination.unread is not None:
+        per_request(BELL_COUNT)["unread"] = pagination.unread
     return render_page("notifications/index.html", "notifications/_list.html", pagination=pagination, filters=filters,
                        types=NotificationType.choices(),
                        retention_days=settings_service.get("notification_retention_days"))
@@ -100,7 +151,7 @@ def bell():
 
 @bp.route("/notifications/latest")
 def latest():
-    items = notification_service.latest_for(current_user)
+    items = notification_listing.latest_rows(current_user)
     return render_template("notifications/_dropdown.html", items=items)
 
 

@@ -3,10 +3,12 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import Notification
 from app.notifications.routes import relative_time
+from app.services.core import settings as settings_service
+from app.services.notifications import inbox, listing
 from app.utils.timeutil import utcnow
 from factories import NotificationFactory, TaskFactory, UserFactory, WorkOrderFactory
 
@@ -168,3 +170,65 @@ def test_relative_time(app, seconds, text):
     now = datetime(2026, 11, 20, 8, 0, 0)
     with app.test_request_context():
         assert relative_time(now - timedelta(seconds=seconds), now) == text
+
+
+def _statements(db, call):
+    seen = []
+
+    def listener(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return result, len(seen)
+
+
+@pytest.mark.parametrize("read,type_", [(None, None), ("unread", None), ("read", None), (None, "task_assigned")])
+def test_a_page_its_total_and_the_unread_count_come_in_one_query_and_match_the_orm_list(app, db, read, type_):
+    user, other = UserFactory(), UserFactory()
+    for number in range(25):
+        NotificationFactory(recipient=user, title=f"通知{number}", is_read=number % 3 == 0,
+                            type="task_assigned" if number % 2 else "approval_passed",
+                            created_at=utcnow() - timedelta(minutes=number))
+    NotificationFactory(recipient=user, title="过期", created_at=utcnow() - timedelta(days=400))
+    NotificationFactory(recipient=other, title="别人的")
+    db.session.commit()
+    with app.test_request_context():
+        settings_service.all_values()  # read once per request, whatever the page
+        assert user.id  # loaded again after the commit
+        for page in (1, 2):
+            rows, statements = _statements(db, lambda page=page: listing.page_for(
+                user, read=read, type_=type_, page=page, per_page=5, with_unread=True))
+            orm = inbox.list_for(user, read=read, type_=type_, page=page, per_page=5)
+            assert statements == 1
+            assert [(r.id, r.title, r.is_read, r.type, r.created_at) for r in rows.items] == \
+                [(n.id, n.title, n.is_read, n.type, n.created_at) for n in orm.items]
+            assert (rows.total, rows.pages, list(rows.iter_pages())) == (orm.total, orm.pages, list(orm.iter_pages()))
+            assert rows.unread == inbox.unread_count(user) == 16
+
+
+def test_a_page_past_the_end_is_empty_with_the_total_and_the_unread_count(app, db):
+    user = UserFactory()
+    for number in range(3):
+        NotificationFactory(recipient=user, is_read=number == 0)
+    db.session.commit()
+    with app.test_request_context():
+        settings_service.all_values()
+        assert user.id
+        far, statements = _statements(db, lambda: listing.page_for(user, page=9, with_unread=True))
+        nothing = listing.page_for(UserFactory(), with_unread=True)
+    assert statements == 2
+    assert (far.items, far.total, far.unread, far.page) == ([], 3, 2, 9)
+    assert (nothing.items, nothing.total, nothing.unread, nothing.pages) == ([], 0, 0, 0)
+
+
+def test_the_bell_of_a_filtered_list_counts_every_unread_notification(client, login_as):
+    user = login_as("maker")
+    NotificationFactory(recipient=user, title="已读的", is_read=True)
+    for _ in range(4):
+        NotificationFactory(recipient=user, type="task_assigned")
+    html = client.get("/notifications?read=read").get_data(as_text=True)
+    assert "已读的" in html and 'title="未读通知">4</span>' in html
