@@ -15,7 +15,7 @@ from app.notifications import bp
 from app.services.core import settings as settings_service
 from app.services.notifications import inbox as notification_service
 from app.services.notifications import listing as notification_listing
-from app.templating import url_for_rows
+from app.templating import cached_fragment, url_for_rows
 from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
 from app.utils.memo import per_request, translated_texts
@@ -78,9 +78,18 @@ def notice_words() -> dict:
     return words
 
 
+def notice_key(notification, compact: bool, ago: str) -> tuple:
+    """An item's HTML is reused while this is unchanged (app.templating.cached_fragment adds the
+    language, the plant day and the session): the row holds every value the item shows but its
+    relative time. The list is fetched again on every notification while most items stay the same."""
+    return ("notice", notification, ago, bool(compact))
+
+
 def render_notice(notification, compact: bool, macro):
-    """One item (``macro`` is _item.html's ``notice``)."""
-    return macro(notification, compact, relative_time(notification.created_at), notice_words())
+    """One item (``macro`` is _item.html's ``notice``), rendered once per ``notice_key``."""
+    ago = relative_time(notification.created_at)
+    return cached_fragment(notice_key(notification, compact, ago),
+                           lambda: macro(notification, compact, ago, notice_words()))
 
 
 def badge_text(count: int) -> str:

@@ -1,4 +1,5 @@
 """通知中心, the bell and the drop-down: access, own-only, filters, read state, texts."""
+import re
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
@@ -9,11 +10,14 @@ from app.models import Notification
 from app.notifications.routes import relative_time
 from app.services.core import settings as settings_service
 from app.services.notifications import inbox, listing
+from app.templating import RENDERED_FRAGMENTS
 from app.utils.timeutil import utcnow
 from factories import NotificationFactory, TaskFactory, UserFactory, WorkOrderFactory
 
 ROLES = ["admin", "salesperson", "maker", "supervisor", "operator", "designer"]
 HTMX = {"HX-Request": "true"}
+# A signed CSRF token (payload.timestamp.signature): each request signs the session's token anew.
+SIGNED_TOKEN = re.compile(r"[\w.-]*\.[\w-]{4,8}\.[\w-]{20,}")
 
 
 def own_notification(user):
@@ -232,3 +236,61 @@ def test_the_bell_of_a_filtered_list_counts_every_unread_notification(client, lo
         NotificationFactory(recipient=user, type="task_assigned")
     html = client.get("/notifications?read=read").get_data(as_text=True)
     assert "已读的" in html and 'title="未读通知">4</span>' in html
+
+
+def _page(client, url, headers=None) -> str:
+    response = client.get(url, headers=headers or {})
+    assert response.status_code == 200
+    return SIGNED_TOKEN.sub("TOKEN", response.get_data(as_text=True))
+
+
+# Each changes one thing an item shows (its relative time too: the moment it was created).
+NOTICE_CHANGES = {
+    "title": lambda n, w: setattr(n, "title", "改过的标题"),
+    "content": lambda n, w: setattr(n, "content", "改过的内容"),
+    "read": lambda n, w: setattr(n, "is_read", True),
+    "type": lambda n, w: setattr(n, "type", "task_cancelled"),
+    "priority": lambda n, w: setattr(n, "priority", "urgent"),
+    "its task": lambda n, w: setattr(n, "task_id", None),
+    "its 施工单": lambda n, w: (setattr(n, "task_id", None), setattr(n, "work_order_id", w.id)),
+    "relative time": lambda n, w: setattr(n, "created_at", n.created_at - timedelta(hours=2)),
+}
+
+
+@pytest.mark.parametrize("url,headers", [("/notifications", None), ("/notifications", HTMX),
+                                         ("/notifications/latest", HTMX)], ids=["page", "region", "drop-down"])
+@pytest.mark.parametrize("change", NOTICE_CHANGES.values(), ids=NOTICE_CHANGES.keys())
+def test_a_changed_notification_is_rendered_anew_and_matches_an_uncached_render(client, login_as, db, change,
+                                                                                url, headers):
+    user = login_as("maker")
+    task, work_order = TaskFactory(), WorkOrderFactory()
+    changed = NotificationFactory(recipient=user, title="原标题", content="原内容", task_id=task.id,
+                                  work_order_id=task.work_order_id, created_at=utcnow() - timedelta(minutes=5))
+    NotificationFactory(recipient=user, title="不变的", created_at=utcnow() - timedelta(hours=1))
+    db.session.commit()
+    RENDERED_FRAGMENTS.clear()
+    before = _page(client, url, headers)
+    assert len(RENDERED_FRAGMENTS) == 2
+
+    change(changed, work_order)
+    db.session.commit()
+    cached = _page(client, url, headers)
+    RENDERED_FRAGMENTS.clear()
+    fresh = _page(client, url, headers)
+
+    assert cached == fresh
+    assert cached != before
+
+
+def test_an_unchanged_list_is_served_from_the_cache_and_equals_an_uncached_render(client, login_as, db):
+    user = login_as("maker")
+    for number in range(3):
+        NotificationFactory(recipient=user, title=f"通知{number}", created_at=utcnow() - timedelta(minutes=number))
+    db.session.commit()
+    RENDERED_FRAGMENTS.clear()
+    first = _page(client, "/notifications")
+    entries = len(RENDERED_FRAGMENTS)
+    cached = _page(client, "/notifications")
+    assert (entries, len(RENDERED_FRAGMENTS)) == (3, 3)
+    RENDERED_FRAGMENTS.clear()
+    assert cached == first == _page(client, "/notifications")
