@@ -20,7 +20,7 @@ from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
 from app.utils.memo import per_request, translated_texts
 from app.utils.timeutil import utcnow
-from app.views import render_page
+from app.views import memoized_gettext, render_page
 
 # htmx regions that show notifications listen for this event (sent in HX-Trigger) besides live-refresh.
 CHANGED_EVENT = "notifications-changed"
@@ -101,20 +101,21 @@ def ago_filter(moment):
     return relative_time(moment)
 
 
-# Where a view that has already counted the unread notifications leaves the count for the bell.
+# The unread count of this request, for the bell (a view that has read it already leaves it here).
 BELL_COUNT = "notification_bell"
 
 
 def _unread_count_for_bell() -> int:
     """The bell must never break a page — not even the error page shown when the database is down."""
-    counted = per_request(BELL_COUNT).get("unread")
-    if counted is not None:
-        return counted
+    counted = per_request(BELL_COUNT)
+    if "unread" in counted:  # the top bar's key and the bell itself ask for it; one count a request
+        return counted["unread"]
     try:
-        return notification_service.unread_count(current_user)
+        counted["unread"] = notification_service.unread_count(current_user)
     except SQLAlchemyError:
         db.session.rollback()
         return 0
+    return counted["unread"]
 
 
 @bp.app_context_processor
@@ -148,7 +149,8 @@ def index():
                                                with_unread=not is_htmx())
     if pagination.unread is not None:
         per_request(BELL_COUNT)["unread"] = pagination.unread
-    return render_page("notifications/index.html", "notifications/_list.html", pagination=pagination, filters=filters,
+    return render_page("notifications/index.html", "notifications/_list.html", gettext=memoized_gettext(),
+                       pagination=pagination, filters=filters,
                        types=NotificationType.choices(),
                        retention_days=settings_service.get("notification_retention_days"))
 
