@@ -294,3 +294,28 @@ def test_an_unchanged_list_is_served_from_the_cache_and_equals_an_uncached_rende
     assert (entries, len(RENDERED_FRAGMENTS)) == (3, 3)
     RENDERED_FRAGMENTS.clear()
     assert cached == first == _page(client, "/notifications")
+
+
+@pytest.mark.parametrize("change", ["filters", "retention"])
+def test_the_filter_form_is_rendered_anew_for_other_filters_or_another_retention(client, login_as, db, change):
+    from app.templating import LAYOUT_FRAGMENTS
+
+    login_as("admin")
+    LAYOUT_FRAGMENTS.clear()
+    before = _page(client, "/notifications")
+    assert _page(client, "/notifications") == before  # the form now from the cache
+    if change == "filters":
+        url = "/notifications?read=unread&type=task_assigned"
+    else:
+        url = "/notifications"
+        settings_service.update(None, {"notification_retention_days": 7})
+        db.session.commit()
+    cached = _page(client, url)
+    LAYOUT_FRAGMENTS.clear()
+    fresh = _page(client, url)
+
+    assert cached == fresh
+    if change == "filters":
+        assert '<option value="unread" selected>' in cached and '<option value="task_assigned" selected>' in cached
+    else:
+        assert "只显示最近 7 天的通知" in cached and "只显示最近 30 天的通知" in before
