@@ -105,11 +105,18 @@ def cached_fragment(key: tuple | None, render, *args, store: LRU = RENDERED_FRAG
 
 # The top bar of base.html (a person's, per page and bell count), kept apart from the lists' fragments.
 LAYOUT_FRAGMENTS = LRU(2048)
+# Whole list regions (~20 KB each, so fewer), re-fetched on every change nearby while often unchanged.
+REGION_FRAGMENTS = LRU(512)
 
 
 def cached_layout(key: tuple | None, render) -> Markup:
     """``cached_fragment`` for the page layout's parts."""
     return cached_fragment(key, render, store=LAYOUT_FRAGMENTS)
+
+
+def cached_region(key: tuple | None, render) -> Markup:
+    """``cached_fragment`` for a whole list region (its items are usually cached fragments themselves)."""
+    return cached_fragment(key, render, store=REGION_FRAGMENTS)
 
 
 def verify_fragment(key: tuple, cached: str, fresh: str) -> None:
@@ -152,6 +159,7 @@ def register_template_helpers(app) -> None:
         current_locale=lambda: str(get_locale()),
         cached_fragment=cached_fragment,
         cached_layout=cached_layout,
+        cached_region=cached_region,
         option_tags=option_tags,
         submission_key_input=submission_key_input,
         join_list=join_list,
