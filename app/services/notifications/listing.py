@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
 from app.models import Notification
@@ -90,29 +91,50 @@ def page_for(user, *, read: str | None = None, type_: str | None = None, page: i
     end is empty, with the total), and with ``with_unread`` their unread count: one query, two
     when the page is empty."""
     page = max(1, page)
-    since = visible_since()
-    mine = (Notification.recipient_id == user.id, Notification.created_at >= since)
-    shown = list(mine)
-    if read in READ_FILTERS:
-        shown.append(Notification.is_read.is_(read == "read"))
-    if type_:
-        shown.append(Notification.type == type_)
-    unread = (select(func.count()).select_from(Notification).where(*mine, Notification.is_read.is_(False))
-              .scalar_subquery() if with_unread else None)
-    extra = [func.count().over().label("total")] + ([unread.label("unread")] if with_unread else [])
-    rows = db.session.execute(
-        select(*ROW_COLUMNS, *extra).where(*shown)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    read = read if read in READ_FILTERS else None
+    values = {"recipient": user.id, "since": visible_since(), "type": type_ or None,
+              "limit": per_page, "offset": (page - 1) * per_page}
+    rows = db.session.execute(_page_statement(read, bool(type_), with_unread), values).all()
     if rows:
         total, unread_count = rows[0].total, (rows[0].unread if with_unread else None)
     else:
-        total_query = select(func.count()).select_from(Notification).where(*shown).scalar_subquery()
-        counts = db.session.execute(select(total_query, *([unread] if with_unread else []))).one()
+        counts = db.session.execute(_counts_statement(read, bool(type_), with_unread), values).one()
         total, unread_count = counts[0], (counts[1] if with_unread else None)
     items = [NotificationRow(*row[:len(ROW_COLUMNS)]) for row in rows]
     return NotificationPage(items, total, page, per_page, unread_count)
+
+
+# The statements are built once per shape (which filters, whether the bell's count comes along) and
+# run with the request's values: building one cost about as much CPU as running it.
+def _conditions(read: str | None, by_type: bool) -> tuple[tuple, list]:
+    mine = (Notification.recipient_id == bindparam("recipient"), Notification.created_at >= bindparam("since"))
+    shown = list(mine)
+    if read is not None:
+        shown.append(Notification.is_read.is_(read == "read"))
+    if by_type:
+        shown.append(Notification.type == bindparam("type"))
+    return mine, shown
+
+
+def _unread(mine: tuple):
+    return select(func.count()).select_from(Notification).where(*mine, Notification.is_read.is_(False)) \
+        .scalar_subquery()
+
+
+@cache
+def _page_statement(read: str | None, by_type: bool, with_unread: bool):
+    mine, shown = _conditions(read, by_type)
+    extra = [func.count().over().label("total")] + ([_unread(mine).label("unread")] if with_unread else [])
+    return (select(*ROW_COLUMNS, *extra).where(*shown)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@cache
+def _counts_statement(read: str | None, by_type: bool, with_unread: bool):
+    mine, shown = _conditions(read, by_type)
+    total = select(func.count()).select_from(Notification).where(*shown).scalar_subquery()
+    return select(total, *([_unread(mine)] if with_unread else []))
 
 
 def latest_rows(user, limit: int = BELL_LATEST) -> list[NotificationRow]:
