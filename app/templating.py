@@ -84,7 +84,7 @@ def navigation_for(user) -> list[tuple[str, str]]:
 RENDERED_FRAGMENTS = LRU(8192)
 
 
-def cached_fragment(key: tuple | None, render, *args) -> Markup:
+def cached_fragment(key: tuple | None, render, *args, store: LRU = RENDERED_FRAGMENTS) -> Markup:
     """``render(*args)``, or what it gave earlier for the same ``key`` in this session, language and day.
 
     ``key`` must hold every value the fragment shows (None: render, keep nothing). The session is
@@ -95,12 +95,28 @@ def cached_fragment(key: tuple | None, render, *args) -> Markup:
     if key is None:
         return render(*args)
     key = (key, *_fragment_scope())
-    html = RENDERED_FRAGMENTS.get(key)
+    html = store.get(key)
     if html is None:
-        html = RENDERED_FRAGMENTS.put(key, render(*args))
+        html = store.put(key, render(*args))
     elif current_app.config.get("VERIFY_CACHED_FRAGMENTS"):
         verify_fragment(key, html, render(*args))
     return html
+
+
+# The top bar of base.html (a person's, per page and bell count), kept apart from the lists' fragments.
+LAYOUT_FRAGMENTS = LRU(2048)
+# Whole list regions (~20 KB each, so fewer), re-fetched on every change nearby while often unchanged.
+REGION_FRAGMENTS = LRU(512)
+
+
+def cached_layout(key: tuple | None, render) -> Markup:
+    """``cached_fragment`` for the page layout's parts."""
+    return cached_fragment(key, render, store=LAYOUT_FRAGMENTS)
+
+
+def cached_region(key: tuple | None, render) -> Markup:
+    """``cached_fragment`` for a whole list region (its items are usually cached fragments themselves)."""
+    return cached_fragment(key, render, store=REGION_FRAGMENTS)
 
 
 def verify_fragment(key: tuple, cached: str, fresh: str) -> None:
@@ -146,6 +162,8 @@ def register_template_helpers(app) -> None:
         current_locale=lambda: str(get_locale()),
         cached_fragment=cached_fragment,
         csrf_token=shared_regions.csrf_token,
+        cached_layout=cached_layout,
+        cached_region=cached_region,
         option_tags=option_tags,
         submission_key_input=submission_key_input,
         join_list=join_list,

@@ -25,7 +25,7 @@ from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
 from app.utils.timeutil import plant_today
 from app.utils.wording import join_list, named, with_colon
-from app.views import render_page
+from app.views import memoized_gettext, render_page
 
 # Sent after a bulk action: the list region re-fetches itself.
 LIST_REFRESH_EVENT = "tasks-refresh"
@@ -42,8 +42,21 @@ def index():
     page = task_queries.list_task_rows(current_user, filters, lenient_int(page_number, 1),
                                    form.page_size)
     query = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_page("tasks/index.html", "tasks/_list.html", form=form, page=page, query=query,
-                       bulk=_bulk_panel(options), today=plant_today(), row_key=row_key)
+    bulk = _bulk_panel(options)
+    return render_page("tasks/index.html", "tasks/_list.html", gettext=memoized_gettext(), form=form, page=page,
+                       query=query, bulk=bulk, today=plant_today(), row_key=row_key,
+                       list_key=list_key(current_user, page, query, bulk))
+
+
+def list_key(user, page: task_queries.TaskPage, query: dict, bulk) -> tuple:
+    """The list region's HTML is reused while this is unchanged (app.templating.cached_region; the
+    language, the plant day and the session are part of every key): the rows, the counts and the
+    page, the filters and the address, and the viewer's rights (their roles: links, export, check
+    boxes, live channels; their departments: the live channels). A live list is fetched again on
+    every change near it, mostly a change that leaves what it shows as it was."""
+    return ("task-list", tuple(page.items), tuple(page.counts.items()), page.total, page.page, page.per_page,
+            tuple(query.items()), request.full_path, request.script_root, bool(bulk), user.id,
+            tuple(sorted(user.role_codes)), tuple(sorted(user.department_ids)))
 
 
 def row_key(task: task_queries.TaskRow, bulk: bool, link_work_orders: bool) -> tuple:

@@ -1,17 +1,23 @@
 """通知中心, the bell and the drop-down: access, own-only, filters, read state, texts."""
+import re
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import Notification
 from app.notifications.routes import relative_time
+from app.services.core import settings as settings_service
+from app.services.notifications import inbox, listing
+from app.templating import RENDERED_FRAGMENTS
 from app.utils.timeutil import utcnow
 from factories import NotificationFactory, TaskFactory, UserFactory, WorkOrderFactory
 
 ROLES = ["admin", "salesperson", "maker", "supervisor", "operator", "designer"]
 HTMX = {"HX-Request": "true"}
+# A signed CSRF token (payload.timestamp.signature): each request signs the session's token anew.
+SIGNED_TOKEN = re.compile(r"[\w.-]*\.[\w-]{4,8}\.[\w-]{20,}")
 
 
 def own_notification(user):
@@ -168,3 +174,148 @@ def test_relative_time(app, seconds, text):
     now = datetime(2026, 11, 20, 8, 0, 0)
     with app.test_request_context():
         assert relative_time(now - timedelta(seconds=seconds), now) == text
+
+
+def _statements(db, call):
+    seen = []
+
+    def listener(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return result, len(seen)
+
+
+@pytest.mark.parametrize("read,type_", [(None, None), ("unread", None), ("read", None), (None, "task_assigned")])
+def test_a_page_its_total_and_the_unread_count_come_in_one_query_and_match_the_orm_list(app, db, read, type_):
+    user, other = UserFactory(), UserFactory()
+    for number in range(25):
+        NotificationFactory(recipient=user, title=f"通知{number}", is_read=number % 3 == 0,
+                            type="task_assigned" if number % 2 else "approval_passed",
+                            created_at=utcnow() - timedelta(minutes=number))
+    NotificationFactory(recipient=user, title="过期", created_at=utcnow() - timedelta(days=400))
+    NotificationFactory(recipient=other, title="别人的")
+    db.session.commit()
+    with app.test_request_context():
+        settings_service.all_values()  # read once per request, whatever the page
+        assert user.id  # loaded again after the commit
+        for page in (1, 2):
+            rows, statements = _statements(db, lambda page=page: listing.page_for(
+                user, read=read, type_=type_, page=page, per_page=5, with_unread=True))
+            orm = inbox.list_for(user, read=read, type_=type_, page=page, per_page=5)
+            assert statements == 1
+            assert [(r.id, r.title, r.is_read, r.type, r.created_at) for r in rows.items] == \
+                [(n.id, n.title, n.is_read, n.type, n.created_at) for n in orm.items]
+            assert (rows.total, rows.pages, list(rows.iter_pages())) == (orm.total, orm.pages, list(orm.iter_pages()))
+            assert rows.unread == inbox.unread_count(user) == 16
+
+
+def test_a_page_past_the_end_is_empty_with_the_total_and_the_unread_count(app, db):
+    user = UserFactory()
+    for number in range(3):
+        NotificationFactory(recipient=user, is_read=number == 0)
+    db.session.commit()
+    with app.test_request_context():
+        settings_service.all_values()
+        assert user.id
+        far, statements = _statements(db, lambda: listing.page_for(user, page=9, with_unread=True))
+        nothing = listing.page_for(UserFactory(), with_unread=True)
+    assert statements == 2
+    assert (far.items, far.total, far.unread, far.page) == ([], 3, 2, 9)
+    assert (nothing.items, nothing.total, nothing.unread, nothing.pages) == ([], 0, 0, 0)
+
+
+def test_the_bell_of_a_filtered_list_counts_every_unread_notification(client, login_as):
+    user = login_as("maker")
+    NotificationFactory(recipient=user, title="已读的", is_read=True)
+    for _ in range(4):
+        NotificationFactory(recipient=user, type="task_assigned")
+    html = client.get("/notifications?read=read").get_data(as_text=True)
+    assert "已读的" in html and 'title="未读通知">4</span>' in html
+
+
+def _page(client, url, headers=None) -> str:
+    response = client.get(url, headers=headers or {})
+    assert response.status_code == 200
+    return SIGNED_TOKEN.sub("TOKEN", response.get_data(as_text=True))
+
+
+# Each changes one thing an item shows (its relative time too: the moment it was created).
+NOTICE_CHANGES = {
+    "title": lambda n, w: setattr(n, "title", "改过的标题"),
+    "content": lambda n, w: setattr(n, "content", "改过的内容"),
+    "read": lambda n, w: setattr(n, "is_read", True),
+    "type": lambda n, w: setattr(n, "type", "task_cancelled"),
+    "priority": lambda n, w: setattr(n, "priority", "urgent"),
+    "its task": lambda n, w: setattr(n, "task_id", None),
+    "its 施工单": lambda n, w: (setattr(n, "task_id", None), setattr(n, "work_order_id", w.id)),
+    "relative time": lambda n, w: setattr(n, "created_at", n.created_at - timedelta(hours=2)),
+}
+
+
+@pytest.mark.parametrize("url,headers", [("/notifications", None), ("/notifications", HTMX),
+                                         ("/notifications/latest", HTMX)], ids=["page", "region", "drop-down"])
+@pytest.mark.parametrize("change", NOTICE_CHANGES.values(), ids=NOTICE_CHANGES.keys())
+def test_a_changed_notification_is_rendered_anew_and_matches_an_uncached_render(client, login_as, db, change,
+                                                                                url, headers):
+    user = login_as("maker")
+    task, work_order = TaskFactory(), WorkOrderFactory()
+    changed = NotificationFactory(recipient=user, title="原标题", content="原内容", task_id=task.id,
+                                  work_order_id=task.work_order_id, created_at=utcnow() - timedelta(minutes=5))
+    NotificationFactory(recipient=user, title="不变的", created_at=utcnow() - timedelta(hours=1))
+    db.session.commit()
+    RENDERED_FRAGMENTS.clear()
+    before = _page(client, url, headers)
+    assert len(RENDERED_FRAGMENTS) == 2
+
+    change(changed, work_order)
+    db.session.commit()
+    cached = _page(client, url, headers)
+    RENDERED_FRAGMENTS.clear()
+    fresh = _page(client, url, headers)
+
+    assert cached == fresh
+    assert cached != before
+
+
+def test_an_unchanged_list_is_served_from_the_cache_and_equals_an_uncached_render(client, login_as, db):
+    user = login_as("maker")
+    for number in range(3):
+        NotificationFactory(recipient=user, title=f"通知{number}", created_at=utcnow() - timedelta(minutes=number))
+    db.session.commit()
+    RENDERED_FRAGMENTS.clear()
+    first = _page(client, "/notifications")
+    entries = len(RENDERED_FRAGMENTS)
+    cached = _page(client, "/notifications")
+    assert (entries, len(RENDERED_FRAGMENTS)) == (3, 3)
+    RENDERED_FRAGMENTS.clear()
+    assert cached == first == _page(client, "/notifications")
+
+
+@pytest.mark.parametrize("change", ["filters", "retention"])
+def test_the_filter_form_is_rendered_anew_for_other_filters_or_another_retention(client, login_as, db, change):
+    from app.templating import LAYOUT_FRAGMENTS
+
+    login_as("admin")
+    LAYOUT_FRAGMENTS.clear()
+    before = _page(client, "/notifications")
+    assert _page(client, "/notifications") == before  # the form now from the cache
+    if change == "filters":
+        url = "/notifications?read=unread&type=task_assigned"
+    else:
+        url = "/notifications"
+        settings_service.update(None, {"notification_retention_days": 7})
+        db.session.commit()
+    cached = _page(client, url)
+    LAYOUT_FRAGMENTS.clear()
+    fresh = _page(client, url)
+
+    assert cached == fresh
+    if change == "filters":
+        assert '<option value="unread" selected>' in cached and '<option value="task_assigned" selected>' in cached
+    else:
+        assert "只显示最近 7 天的通知" in cached and "只显示最近 30 天的通知" in before
