@@ -57,15 +57,6 @@ def _word_ago(unit: str, n: int) -> str:
     return _("%(n)s天前", n=n)
 
 
-def link_of(notification) -> str | None:
-    """Where a notification leads: its task, else its 施工单."""
-    if notification.task_id:
-        return f"/tasks/{notification.task_id}"
-    if notification.work_order_id:
-        return f"/workorders/{notification.work_order_id}"
-    return None
-
-
 def notice_words() -> dict:
     """What every notification item shares, looked up once per request and only when an item is
     rendered anew (templates/notifications/_item.html)."""
@@ -122,7 +113,6 @@ def _unread_count_for_bell() -> int:
 def notification_helpers():
     return {
         "unread_notification_count": _unread_count_for_bell,
-        "notification_link": link_of,
         "notification_badge": badge_text,
         "notice_words": notice_words,
         "render_notice": render_notice,
