@@ -12,6 +12,7 @@ from app.services.core import settings
 from app.templating import RENDERED_FRAGMENTS
 from app.utils.lru import LRU
 from support.apps import variant_app
+from support.caches import cached_and_fresh
 from support.kiosk_world import build_world, reload
 
 # A signed CSRF token: payload.timestamp.signature (the timestamp makes each request's differ).
@@ -74,11 +75,7 @@ def test_a_changed_card_is_rendered_anew_and_matches_an_uncached_render(client, 
     before = kiosk(client)
     assert len(RENDERED_FRAGMENTS) == 3  # the running and paused tasks (mine) and world.task (claimable)
 
-    change(world)
-    _db.session.commit()
-    cached = kiosk(client)
-    RENDERED_FRAGMENTS.clear()
-    fresh = kiosk(client)
+    cached, fresh = cached_and_fresh(lambda: change(world), lambda: kiosk(client), RENDERED_FRAGMENTS)
 
     assert cached == fresh
     assert cached != before
@@ -104,11 +101,7 @@ def test_a_changed_board_card_is_rendered_anew_and_matches_an_uncached_render(cl
     before = kiosk(client, board)
     assert len(RENDERED_FRAGMENTS) == 3  # world.task (未分配), the running and paused tasks
 
-    change(world)
-    _db.session.commit()
-    cached = kiosk(client, board)
-    RENDERED_FRAGMENTS.clear()
-    fresh = kiosk(client, board)
+    cached, fresh = cached_and_fresh(lambda: change(world), lambda: kiosk(client, board), RENDERED_FRAGMENTS)
 
     assert cached == fresh
     assert cached != before
@@ -139,11 +132,7 @@ def test_a_changed_task_centre_row_is_rendered_anew_and_matches_an_uncached_rend
     before = kiosk(client, "/tasks")
     assert len(RENDERED_FRAGMENTS) == before.count('id="task-row-') == 4
 
-    change(world)
-    _db.session.commit()
-    cached = kiosk(client, "/tasks")
-    RENDERED_FRAGMENTS.clear()
-    fresh = kiosk(client, "/tasks")
+    cached, fresh = cached_and_fresh(lambda: change(world), lambda: kiosk(client, "/tasks"), RENDERED_FRAGMENTS)
 
     assert cached == fresh
     assert cached != before

@@ -8,6 +8,7 @@ import pytest
 import factories as f
 from app.extensions import db as _db
 from app.templating import LAYOUT_FRAGMENTS
+from support.caches import cached_and_fresh
 
 # A signed CSRF token (payload.timestamp.signature): each request signs the session's token anew.
 SIGNED_TOKEN = re.compile(r"[\w.-]*\.[\w-]{4,8}\.[\w-]{20,}")
@@ -41,11 +42,7 @@ def test_a_changed_top_bar_is_rendered_anew_and_matches_an_uncached_render(clien
     before = topbar(client, "/notifications")
     assert topbar(client, "/notifications") == before  # now from the cache
 
-    change(user)
-    _db.session.commit()
-    cached = topbar(client, "/notifications")
-    LAYOUT_FRAGMENTS.clear()
-    fresh = topbar(client, "/notifications")
+    cached, fresh = cached_and_fresh(lambda: change(user), lambda: topbar(client, "/notifications"), LAYOUT_FRAGMENTS)
 
     assert cached == fresh
     assert cached != before
