@@ -139,7 +139,23 @@ class Page:
 
 def list_work_orders(user, filters: ListFilters, page: int = 1, per_page: int = 20) -> Page:
     """One page of the 施工单 ``user`` sees, filtered, searched and sorted in the database."""
-    conditions = [visible_workorders_clause(user)]
+    conditions = list_conditions(visible_workorders_clause(user), filters)
+    total = db.session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions))
+    page = max(1, page)
+    statement = (
+        select(WorkOrder).where(*conditions)
+        .options(joinedload(WorkOrder.customer),
+                 selectinload(WorkOrder.products).joinedload(WorkOrderProduct.product),
+                 selectinload(WorkOrder.steps))
+        .order_by(*SORTS.get(filters.sort, SORTS["-created"]))
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    return Page(list(db.session.scalars(statement)), total, page, per_page)
+
+
+def list_conditions(visible, filters: ListFilters) -> list:
+    """The WHERE conditions of a list: ``visible`` (the viewer's visibility clause) and the filters."""
+    conditions = [visible]
     if filters.q.strip():
         pattern = f"%{filters.q.strip()}%"
         product_match = exists(
@@ -168,17 +184,7 @@ def list_work_orders(user, filters: ListFilters, page: int = 1, per_page: int = 
         from app.services import planning
 
         conditions.append(planning.at_risk_filter())
-    total = db.session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions))
-    page = max(1, page)
-    statement = (
-        select(WorkOrder).where(*conditions)
-        .options(joinedload(WorkOrder.customer),
-                 selectinload(WorkOrder.products).joinedload(WorkOrderProduct.product),
-                 selectinload(WorkOrder.steps))
-        .order_by(*SORTS.get(filters.sort, SORTS["-created"]))
-        .limit(per_page).offset((page - 1) * per_page)
-    )
-    return Page(list(db.session.scalars(statement)), total, page, per_page)
+    return conditions
 
 
 
