@@ -13,7 +13,7 @@ from app.forms.filters import WorkOrderFilterForm
 from app.policy import require
 from app.services.core.errors import NotFound
 from app.services.tasks import auto_complete as task_auto_complete
-from app.services.workorders import design_files, listing, queries
+from app.services.workorders import design_files, detail_view, listing, queries
 from app.services.workorders import transitions as transition_service
 from app.utils.fields import lenient_int
 from app.utils.http import is_htmx
@@ -49,7 +49,7 @@ def index():
 @bp.route("/workorders/<int:work_order_id>")
 @login_required
 def detail(work_order_id: int):
-    work_order = queries.get_for_detail(work_order_id)
+    work_order = detail_view.load(current_user, work_order_id)
     require(current_user, "workorder.view", work_order)
     return render_page("workorders/detail.html", "workorders/_detail.html", **detail_context(work_order))
 
