@@ -9,20 +9,22 @@ from flask_login import current_user
 
 from app.services import planning
 from app.services.core.errors import Invalid
-from app.services.workorders import offers, queries
+from app.services.workorders import detail_view, offers, queries
 from app.utils.fields import database_int
 from app.utils.http import is_htmx
+from app.views import memoized_gettext
 
 
 def detail_context(work_order, **extra) -> dict:
     problems = offers.approval_problems(current_user, work_order)
+    lines = detail_view.lines_of(work_order.id)
     return {
-        "wo": work_order, "problems": problems,
-        "actions": offers.available_actions(current_user, work_order, problems),
+        "wo": work_order, "lines": lines, "problems": problems,
+        "actions": offers.available_actions(current_user, work_order, problems, lines.started_tasks),
         "may_edit_drafts": offers.may_edit_drafts(current_user, work_order),
         "audit_rows": queries.audit_trail(work_order), "workorder_queries": queries,
         "action_labels": offers.ACTION_LABELS,
-        "projection": planning.projection_for_workorder(work_order), **extra,
+        "projection": planning.projection_for_workorder(work_order), "gettext": memoized_gettext(), **extra,
     }
 
 
@@ -32,7 +34,7 @@ def render_detail(work_order_id: int, message: str = "", status: int = 200, **ex
         if message:
             flash(message, "success")
         return redirect(url_for("workorders.detail", work_order_id=work_order_id), 303)
-    work_order = queries.get_for_detail(work_order_id)
+    work_order = detail_view.load(current_user, work_order_id)
     html = render_template("workorders/_detail.html", **detail_context(work_order, **extra))
     return html, status, ({"X-Message": quote(message)} if message else {})
 

@@ -11,10 +11,9 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.forms.filters import WorkOrderFilterForm
 from app.policy import require
-from app.services import planning
 from app.services.core.errors import NotFound
 from app.services.tasks import auto_complete as task_auto_complete
-from app.services.workorders import design_files, queries
+from app.services.workorders import design_files, detail_view, listing, queries
 from app.services.workorders import transitions as transition_service
 from app.utils.fields import lenient_int
 from app.utils.http import is_htmx
@@ -29,16 +28,20 @@ from app.workorders.common import detail_context, render_detail
 def index():
     require(current_user, "workorder.list")
     form = WorkOrderFilterForm(request.args)
-    options = queries.list_filter_options(current_user)
-    form.customer_id.choices = [("", _("全部"))] + [(c.id, c.name) for c in options.customers]
-    form.salesperson_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.salespeople]
-    form.created_by_id.choices = [("", _("全部"))] + [(u.id, u.name) for u in options.makers]
-    page = request.args.get("page", "1")
-    result = queries.list_work_orders(current_user, form.to_filters(), max(1, lenient_int(page, 1)),
-                                      current_app.config["PAGE_SIZE"])
+    region = is_htmx()
+    listed = listing.list_page(current_user, form.to_filters(), max(1, lenient_int(request.args.get("page", "1"), 1)),
+                               current_app.config["PAGE_SIZE"], with_choices=not region)
     query = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_page("workorders/index.html", "workorders/_list.html", form=form, page=result, query=query,
-                       workorder_queries=queries, at_risk_ids=planning.at_risk_workorder_ids([wo.id for wo in result.items]))
+    if region:
+        return render_template("workorders/_list.html", page=listed.page, query=query)
+    choices = listed.choices
+    everyone = [("", _("全部"))]
+    form.customer_id.choices = everyone + list(choices.customers)
+    form.salesperson_id.choices = everyone + list(choices.salespeople)
+    form.created_by_id.choices = everyone + list(choices.makers)
+    # The toolbar shows only the request's filters and these choices: its HTML is kept under them.
+    toolbar_key = ("workorder-toolbar", tuple(request.args.items(multi=True)), choices)
+    return render_template("workorders/index.html", form=form, page=listed.page, query=query, toolbar_key=toolbar_key)
 
 
 # ---------------------------------------------------------------- detail and transitions
@@ -46,7 +49,7 @@ def index():
 @bp.route("/workorders/<int:work_order_id>")
 @login_required
 def detail(work_order_id: int):
-    work_order = queries.get_for_detail(work_order_id)
+    work_order = detail_view.load(current_user, work_order_id)
     require(current_user, "workorder.view", work_order)
     return render_page("workorders/detail.html", "workorders/_detail.html", **detail_context(work_order))
 

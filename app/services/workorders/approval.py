@@ -189,14 +189,18 @@ def withdraw(actor, work_order_id: int, version: int, reason: str = "") -> WorkO
     return work_order
 
 
+def task_was_started():
+    """A task someone has worked on, as SQL. A plate-making task completed by confirming its plate was
+    not *worked*: withdrawn, it returns to a draft and completes again at the next approval."""
+    return or_(Task.started_at.is_not(None), Task.status.in_(("in_progress", "paused")),
+               (Task.status == "completed") & Task.auto_complete.is_(False))
+
+
 def started_task_count(work_order: WorkOrder) -> int:
-    """Tasks someone has worked on. A plate-making task completed by confirming its plate was not
-    *worked*: withdrawn, it returns to a draft and completes again at the next approval."""
+    """Tasks someone has worked on (``task_was_started``): withdrawing is refused while there are any."""
     return db.session.scalar(
         select(func.count()).select_from(Task).where(
-            Task.work_order_id == work_order.id,
-            or_(Task.started_at.is_not(None), Task.status.in_(("in_progress", "paused")),
-                (Task.status == "completed") & Task.auto_complete.is_(False)),
+            Task.work_order_id == work_order.id, task_was_started(),
         )
     )
 

@@ -49,10 +49,12 @@ ACTION_LABELS = {
 }
 
 
-def available_actions(user, work_order: WorkOrder, problems: list[str] | None = None) -> list[ActionState]:
+def available_actions(user, work_order: WorkOrder, problems: list[str] | None = None,
+                      started: int | None = None) -> list[ActionState]:
     """The transitions ``user`` may take now (policy AND state), each with what its form needs.
 
-    ``problems`` is the approval check's result when the caller already has it.
+    ``problems`` is the approval check's result and ``started`` its ``started_task_count`` when the
+    caller already has them.
     """
     approval, status = work_order.approval_status, work_order.status
     actions: list[ActionState] = []
@@ -75,7 +77,8 @@ def available_actions(user, work_order: WorkOrder, problems: list[str] | None = 
         add("reject", style="btn-danger", reason_label=_("拒绝原因"), reason_required=True,
             confirm=_("确定要拒绝该施工单吗？草稿任务和修改将保留，修改后可重新提交审核。"))
     if approval == "approved" and status not in ("completed", "cancelled") and can("workorder.withdraw"):
-        started = started_task_count(work_order)
+        if started is None:
+            started = started_task_count(work_order)
         add("withdraw", reason_label=_("撤回原因"),
             confirm=_("确定要撤回审核吗？所有任务将退回草稿，已分派的部门和操作员将被清除。"),
             blocked=_("已有 %(count)s 个任务开始生产，不能撤回审核", count=started) if started else "")
@@ -92,11 +95,15 @@ def available_actions(user, work_order: WorkOrder, problems: list[str] | None = 
     return actions
 
 
+def needs_approval_check(user, work_order: WorkOrder) -> bool:
+    """``user`` is shown the approval check of ``work_order``: it is not approved yet, and they submit or approve it."""
+    return work_order.approval_status != "approved" and (
+        policy.can(user, "workorder.submit", work_order) or policy.can(user, "workorder.approve", work_order))
+
+
 def approval_problems(user, work_order: WorkOrder) -> list[str]:
     """What the approval check would refuse, shown to the people who submit or approve."""
-    if work_order.approval_status == "approved" or not (
-        policy.can(user, "workorder.submit", work_order) or policy.can(user, "workorder.approve", work_order)
-    ):
+    if not needs_approval_check(user, work_order):
         return []
     refilled: set[int] = set()
     if work_order.approval_status == "rejected":
