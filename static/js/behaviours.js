@@ -50,26 +50,22 @@
   document.addEventListener("htmx:confirm", function (evt) {
     if (deferredLiveRefresh(evt.detail.elt, evt.detail.triggeringEvent)) evt.preventDefault();
   });
-  // A live refresh of the region that swapped in while a dialog's content was on its way left the
-  // request's target detached: the content goes to the dialog of the same id now in the page.
-  function retargetDetachedDialog(evt) {
-    var target = evt.detail.target;
-    if (target && target.id && target.matches && target.matches("dialog[data-modal]") && !target.isConnected) {
-      evt.detail.target = document.getElementById(target.id) || target;
-    }
-  }
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var config = evt.detail.requestConfig;
     if (deferredLiveRefresh(evt.detail.elt, config && config.triggeringEvent)) evt.detail.shouldSwap = false;
-    retargetDetachedDialog(evt);
   });
-  // The same refresh may replace the control that asked, too: htmx then fires beforeSwap on the detached
-  // control, whose events no longer reach the document, so the control listens itself.
+  // A live refresh of the region that swapped in while a dialog's content was on its way left the
+  // request's target detached: the content goes to the dialog of the same id now in the page. htmx fires
+  // beforeSwap on the target, and a detached one's events never reach the document: the dialog listens itself.
+  function retargetDetachedDialog(evt) {
+    var target = evt.detail.target;
+    if (target && target.id && !target.isConnected) evt.detail.target = document.getElementById(target.id) || target;
+  }
   document.addEventListener("htmx:beforeRequest", function (evt) {
-    var elt = evt.detail.elt, target = evt.detail.target;
-    if (!target || !target.matches || !target.matches("dialog[data-modal]") || elt._retargetsDialog) return;
-    elt._retargetsDialog = true;
-    elt.addEventListener("htmx:beforeSwap", retargetDetachedDialog);
+    var target = evt.detail.target;
+    if (!target || !target.matches || !target.matches("dialog[data-modal]") || target._retargetsWhenDetached) return;
+    target._retargetsWhenDetached = true;
+    target.addEventListener("htmx:beforeSwap", retargetDetachedDialog);
   });
   document.addEventListener("close", function (evt) {
     if (!evt.target.matches || !evt.target.matches("dialog[data-modal]")) return;

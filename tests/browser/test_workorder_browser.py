@@ -146,3 +146,31 @@ def test_the_draft_editor_opens_in_view_where_the_user_clicked(seeded, db, page_
     expect(page.locator("#draft-editor")).to_be_hidden()
     expect(page.locator("tr.task-row", has_text="补做样张")).to_have_count(1)
     expect(page.locator(f"#task-row-{last.id}")).to_contain_text("777")
+
+
+def test_the_draft_editor_opens_when_a_live_refresh_replaced_the_page_while_it_was_on_its_way(seeded, db,
+                                                                                             page_factory):
+    plant = build_plant(seeded)
+    work_order = create(plant.maker, plant.work_order_input())
+    last = queries.get(work_order.id).steps[-1].tasks[-1]
+    page = page_factory()
+    log_in(page, "maker1")
+    page.goto(f"/workorders/{work_order.id}")
+    held = []
+    page.route(re.compile(rf"/workorders/{work_order.id}/drafts/{last.id}/edit"), lambda route: held.append(route))
+
+    page.locator(f"#task-row-{last.id}").get_by_role("button", name="编辑").click()
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1  # the editor's content is on its way
+    workorder_drafts.add_draft(plant.sales, work_order.id, queries.get(work_order.id).steps[0].id, quantity=3,
+                               content="补做样张")
+    db.session.commit()
+    expect(page.locator("tr.task-row", has_text="补做样张")).to_have_count(1)  # the page (button, dialog) replaced
+    held[0].continue_()
+
+    editor = page.locator("#draft-editor")
+    expect(editor).to_be_visible()
+    expect(editor.get_by_role("heading")).to_have_text(f"编辑草稿任务 {last.number}")
