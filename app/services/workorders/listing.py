@@ -97,7 +97,7 @@ def _people_choices():
 
 
 def list_choices(user, visible) -> ListChoices:
-    """The filters' choices (``queries.list_filter_options`` as plain pairs); the people are reference
+    """The filters' choices: customers of the 施工单 the viewer sees, salespeople and creators. The people are reference
     data, read once per process and reference version (app.services.core.reference)."""
     customers = select(Customer.id, Customer.name).order_by(Customer.name)
     if not user.has_role("admin", "supervisor", "designer", "maker"):

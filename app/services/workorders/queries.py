@@ -16,14 +16,11 @@ from app.models import (
     AuditLog,
     Customer,
     Product,
-    Role,
     Task,
-    User,
     WorkOrder,
     WorkOrderMaterial,
     WorkOrderProduct,
     WorkOrderStep,
-    user_roles,
 )
 from app.rules.workorder_visibility import visible_workorders_clause
 from app.services.core import audit_text
@@ -189,30 +186,6 @@ def list_conditions(visible, filters: ListFilters) -> list:
 
         conditions.append(planning.at_risk_filter())
     return conditions
-
-
-
-@dataclass
-class FilterOptions:
-    customers: list[Customer]
-    salespeople: list  # (id, name) rows
-    makers: list
-
-
-def list_filter_options(user) -> FilterOptions:
-    """Choices of the list's filters: customers of the visible 施工单, salespeople, creators."""
-    def with_role(*codes):
-        return db.session.execute(
-            select(User.id, User.name).distinct().join(user_roles, user_roles.c.user_id == User.id)
-            .join(Role, Role.id == user_roles.c.role_id).where(Role.code.in_(codes)).order_by(User.name)
-        ).all()
-
-    customers = select(Customer).order_by(Customer.name)
-    if not user.has_role("admin", "supervisor", "designer", "maker"):
-        customers = customers.where(
-            Customer.id.in_(select(WorkOrder.customer_id).where(visible_workorders_clause(user))))
-    return FilterOptions(list(db.session.scalars(customers)), with_role("salesperson"),
-                         with_role("maker", "salesperson", "admin"))
 
 
 # ---------------------------------------------------------------- what the detail page shows
