@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Hashable
+from datetime import datetime
 
 from flask import current_app, g, request
 from flask_babel import get_locale
@@ -32,7 +33,7 @@ from flask_wtf.csrf import generate_csrf
 from app.extensions import db
 from app.realtime import events
 from app.utils.lru import LRU
-from app.utils.timeutil import plant_today
+from app.utils.timeutil import plant_today, plant_zone
 
 SEEN_HEADER = "X-Live-Seen"
 COMMITTED_HEADER = "X-Live-Event-Id"
@@ -49,6 +50,7 @@ _lock = threading.Lock()
 class _Render:
     def __init__(self, began: float):
         self.began = began
+        self.clock = datetime.now(plant_zone())  # when it read its data: what its 更新于 says
         self.html: str | None = None
         self.done = threading.Event()
 
@@ -81,6 +83,12 @@ def session_scope() -> str:
     return session["csrf_token"]
 
 
+def render_time() -> datetime:
+    """Now, in the plant's zone; inside a shared render, the time that render began, so that every viewer
+    of it (and the check that renders it again) reads the same 更新于."""
+    return g.get("shared_render_clock") or datetime.now(plant_zone())
+
+
 def _delivered_before() -> float | None:
     """The latest time a reusable render must have begun after, or None when no render may be reused."""
     seen = request.headers.get(SEEN_HEADER, "").split()
@@ -109,23 +117,23 @@ def shared(key: Hashable | None, render: Callable[[], str]) -> str:
     if current is not None and current.done.wait(WAIT_SECONDS) and current.html is not None:
         html = current.html
         if current_app.config.get("VERIFY_CACHED_FRAGMENTS"):
-            _verify(key, html, _render_shared(render))
+            _verify(key, html, _render_shared(render, current.clock))
         return _personal(html)
     if current is not None:  # the other render failed or is stuck: render alone, share nothing
         return render()
     try:
-        mine.html = _render_shared(render)
+        mine.html = _render_shared(render, mine.clock)
     finally:
         mine.done.set()
     return _personal(mine.html)
 
 
-def _render_shared(render: Callable[[], str]) -> str:
-    g.shared_render = True
+def _render_shared(render: Callable[[], str], clock: datetime) -> str:
+    g.shared_render, g.shared_render_clock = True, clock
     try:
         return str(render())
     finally:
-        g.shared_render = False
+        g.shared_render, g.shared_render_clock = False, None
 
 
 def _personal(html: str) -> str:

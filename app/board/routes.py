@@ -1,7 +1,7 @@
 """GET /board/<department code> — the read-only TV board, by login or by the department's token link."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,6 +11,8 @@ from app.extensions import db, login_manager
 from app.policy import can, require
 from app.services.core.errors import Forbidden
 from app.services.dispatch import board as board_service
+from app.shared_regions import render_time, shared
+from app.utils.http import is_htmx
 from app.views import render_page
 
 
@@ -25,6 +27,11 @@ def show(code: str):
             raise Forbidden(_l("看板链接无效或已被撤销，请联系管理员"))
     else:
         require(current_user, "department.watch", department)
+    if is_htmx():
+        # The same for every screen watching the department (only the link it re-fetches by differs):
+        # rendered once (app/shared_regions.py).
+        return shared(("tv-board", department.id, token), lambda: render_template(
+            "board/_board.html", board=board_service.snapshot(department, now=render_time()), token=token))
     return _board_page(department, token)
 
 

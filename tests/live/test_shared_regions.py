@@ -232,3 +232,29 @@ def test_the_supervisors_of_a_department_share_its_board(world, monkeypatch, app
     monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
     mine.get(url, headers=headers)
     assert boards == [1, 1]
+
+
+def test_the_screens_watching_a_department_share_its_tv_board_and_its_time(world, monkeypatch, app):
+    import app.board.routes as board_routes
+
+    token = board_routes.board_service.issue_token(None, world.printing)
+    _db.session.commit()
+    snapshots = []
+    real = board_routes.board_service.snapshot
+    monkeypatch.setattr(board_routes.board_service, "snapshot",
+                        lambda department, **kwargs: snapshots.append(kwargs["now"]) or real(department, **kwargs))
+    event = delivered()
+    headers = dict(HTMX, **{shared_regions.SEEN_HEADER: event})
+    operator, colleague = logged_in(app, world.operator), logged_in(app, world.other_operator)
+    first = operator.get("/board/printing", headers=headers).get_data(as_text=True)
+    # reused, and rendered again by the check at the time the reused render read its data
+    second = colleague.get("/board/printing", headers=headers).get_data(as_text=True)
+    by_link = app.test_client().get(f"/board/printing?token={token}", headers=headers).get_data(as_text=True)
+
+    assert len(snapshots) == 3 and snapshots[0] == snapshots[1] < snapshots[2]  # the link is a key of its own
+    assert first == second and world.task.number in first
+    assert f"更新于 {snapshots[0]:%H:%M:%S}" in first
+    assert f'hx-get="/board/printing?token={token}"' in by_link and 'hx-get="/board/printing"' in first
+    monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
+    colleague.get("/board/printing", headers=headers)
+    assert len(snapshots) == 3

@@ -117,8 +117,8 @@ def _start_of_plant_day_utc(today) -> datetime:
     return local_midnight.astimezone(UTC).replace(tzinfo=None)
 
 
-def snapshot(department: Department, today=None) -> Board:
-    """进行中 / 已暂停 / 待开始 / 逾期 / 今日完成 for the department and the ones below it.
+def snapshot(department: Department, today=None, now: datetime | None = None) -> Board:
+    """进行中 / 已暂停 / 待开始 / 逾期 / 今日完成 for the department and the ones below it, as read at ``now``.
 
     A late task (its 施工单 is past its delivery date) is listed under 逾期 only, so every open
     task appears exactly once.
@@ -166,5 +166,5 @@ def snapshot(department: Department, today=None) -> Board:
         .order_by(Task.completed_at.desc()).limit(COLUMN_LIMIT)
     ))
     ordered = [columns[key] for key in ("in_progress", "paused", "pending", "overdue", "completed")]
-    return Board(department, department_ids, ordered, datetime.now(plant_zone()))
+    return Board(department, department_ids, ordered, now or datetime.now(plant_zone()))
 
