@@ -32,7 +32,7 @@ HTMX = {"HX-Request": "true"}
 # A live re-fetch after an event this process has delivered: served from a render made for another
 # viewer of the same region (app/shared_regions.py), which is what all but one screen of a department pay.
 LIVE_EVENT_ID = "hot-requests-bench"
-LIVE = {**HTMX, "X-Live-Seen": LIVE_EVENT_ID}
+LIVE = {**HTMX, "X-Live-Refresh": "1", "X-Live-Seen": LIVE_EVENT_ID}
 
 # label, persona, URL, request headers, the target in ms (None: not one of the figures)
 REQUESTS = [

@@ -337,8 +337,10 @@ def _session_cookie(headers) -> str | None:
 def htmx_headers(screen: Screen, region: Region, base: str, live: bool) -> dict:
     headers = {"HX-Request": "true", "HX-Current-URL": base + screen.url, "HX-Target": region.id,
                "HX-Trigger": region.id}
-    if live and screen.last_heard:  # live.js htmx:configRequest
-        headers["X-Live-Seen"] = " ".join(filter(None, (screen.last_heard, screen.last_own)))
+    if live:  # live.js htmx:configRequest
+        headers["X-Live-Refresh"] = "1"
+        if screen.last_heard:
+            headers["X-Live-Seen"] = " ".join(filter(None, (screen.last_heard, screen.last_own)))
     return headers
 
 

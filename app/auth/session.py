@@ -13,7 +13,7 @@ from app.errors.handlers import json_error
 from app.extensions import db, login_manager
 from app.models import User
 from app.services.core import settings as settings_service
-from app.utils.http import is_api_request, is_htmx
+from app.utils.http import is_api_request, is_htmx, is_live_refresh
 from app.views import SESSION_GENERATION_KEY
 
 KIOSK_PATHS = ("/kiosk", "/scan")
@@ -56,7 +56,9 @@ def init_login(app) -> None:
 
     @app.before_request
     def enforce_kiosk_idle_logout():
-        """Kiosk sessions end after the configured idle time, even if the page never polls."""
+        """Kiosk sessions end after the configured idle time, even if the page never polls — and even if
+        pushes keep it re-fetching: a live re-fetch is no sign of anyone at the kiosk (nor a reason to
+        sign and send the session cookie again, for each of a department's kiosks on every change)."""
         if not session.get("kiosk_session") or not current_user.is_authenticated:
             return None
         now = time.time()
@@ -74,5 +76,6 @@ def init_login(app) -> None:
                 return "", 401, {"HX-Redirect": target}
             flash(message, "warning")
             return redirect(target)
-        session["kiosk_last_seen"] = now
+        if not is_live_refresh():
+            session["kiosk_last_seen"] = now
         return None

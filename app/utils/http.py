@@ -13,6 +13,14 @@ def is_htmx() -> bool:
             and request.headers.get("HX-History-Restore-Request") != "true")
 
 
+# live.js marks the re-fetches a push caused: they are the page keeping itself current, not a person at it.
+LIVE_REFRESH_HEADER = "X-Live-Refresh"
+
+
+def is_live_refresh() -> bool:
+    return request.headers.get(LIVE_REFRESH_HEADER) == "1"
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json" and not is_htmx()

@@ -112,8 +112,9 @@
 
   document.addEventListener("htmx:configRequest", function (event) {
     var trigger = event.detail.triggeringEvent;
-    if (!trigger || trigger.type !== "live-refresh" || !lastHeard) return;
-    event.detail.headers["X-Live-Seen"] = lastOwn ? lastHeard + " " + lastOwn : lastHeard;
+    if (!trigger || trigger.type !== "live-refresh") return;
+    event.detail.headers["X-Live-Refresh"] = "1";  // not a person's activity: the kiosk's idle logout still runs
+    if (lastHeard) event.detail.headers["X-Live-Seen"] = lastOwn ? lastHeard + " " + lastOwn : lastHeard;
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;

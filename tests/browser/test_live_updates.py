@@ -96,6 +96,8 @@ def test_the_tv_board_follows_a_task_change_without_reload(db, open_as, screensh
     task = TaskFactory(department=department, status="pending", content="印刷：彩盒A")
     page = open_as(supervisor, "/board/printing")
     expect(page.locator(".board-stat-in_progress .num")).to_have_text("0")
+    refetches = []
+    page.on("request", lambda request: "/board/printing" in request.url and refetches.append(request.headers))
 
     db.session.get(Task, task.id).status = "in_progress"
     events.publish("task.started", task=task)
@@ -103,5 +105,8 @@ def test_the_tv_board_follows_a_task_change_without_reload(db, open_as, screensh
 
     expect(page.locator(".board-stat-in_progress .num")).to_have_text("1", timeout=1000)
     expect(page.locator(".board-column-in_progress")).to_contain_text("印刷：彩盒A")
+    # live.js names the event it heard (so a render another screen asked for may be shared) and says the
+    # re-fetch is no person's activity.
+    assert [(headers.get("x-live-refresh"), bool(headers.get("x-live-seen"))) for headers in refetches] == [("1", True)]
     assert wait_for(lambda: page.locator(".board-stat-pending .num").inner_text() == "0")
     page.screenshot(path=f"{screenshot_dir}/live-board.png", full_page=True)

@@ -209,6 +209,25 @@ def test_active_kiosk_session_is_kept_alive(client, login, make_user):
         assert time.time() - session["kiosk_last_seen"] < 30
 
 
+def test_a_live_refresh_does_not_keep_an_idle_kiosk_session_alive(client, login, make_user):
+    login(make_user("operator"), kiosk=True)
+    assert client.get("/kiosk").status_code == 200  # the page, as the kiosk opened it
+    idle_since = time.time() - 60
+    with client.session_transaction() as session:
+        session["kiosk_last_seen"] = idle_since
+    live = {"HX-Request": "true", "X-Live-Refresh": "1"}
+
+    refreshed = client.get("/kiosk?region=claimable", headers=live)
+    with client.session_transaction() as session:
+        assert session["kiosk_last_seen"] == idle_since
+        session["kiosk_last_seen"] = time.time() - 3600
+    expired = client.get("/kiosk?region=claimable", headers=live)
+
+    assert refreshed.status_code == 200 and "Set-Cookie" not in refreshed.headers
+    assert (expired.status_code, expired.headers["HX-Redirect"]) == (401, "/kiosk/login")
+    assert _logged_in_user_id(client) is None
+
+
 def test_office_session_has_no_idle_logout(client, login, make_user):
     login(make_user("maker"))
     with client.session_transaction() as session:
