@@ -29,13 +29,30 @@
   }
   window.appToast = toast;
 
-  function serverMessage(xhr) {
-    var header = xhr && xhr.getResponseHeader("X-Message");
-    if (header) {
-      try { return decodeURIComponent(header); } catch (e) { return header; }
-    }
-    return document.body.dataset.msgError;
+  function decodedMessage(header) {
+    if (!header) return null;
+    try { return decodeURIComponent(header); } catch (e) { return header; }
   }
+
+  function serverMessage(xhr) {
+    return decodedMessage(xhr && xhr.getResponseHeader("X-Message")) || document.body.dataset.msgError;
+  }
+
+  // A POST as htmx would send it, for scripts that cannot use htmx (drag and drop): the CSRF token, and
+  // HX-Request so that a refusal comes back with its message in X-Message. Like an htmx answer's, the
+  // event the change committed is handed to live.js (its next re-fetch names it: docs/LIVE.md §6).
+  // Resolves to { response, message }.
+  window.appPost = function (url, body) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return fetch(url, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": meta ? meta.content : "", "HX-Request": "true" }
+    }).then(function (response) {
+      var committed = response.headers.get("X-Live-Event-Id");
+      if (committed) document.dispatchEvent(new CustomEvent("live:committed", { detail: committed }));
+      return { response: response, message: decodedMessage(response.headers.get("X-Message")) };
+    });
+  };
 
   document.addEventListener("htmx:responseError", function (evt) {
     toast(serverMessage(evt.detail.xhr), "error");

@@ -121,6 +121,7 @@
     var committed = xhr && xhr.getResponseHeader("X-Live-Event-Id");
     if (committed) lastOwn = committed;
   });
+  document.addEventListener("live:committed", function (event) { lastOwn = event.detail; });  // app.js appPost
 
   function aboutViewer(message) {
     return message.topics.some(function (topic) { return topic.indexOf("user:") === 0; });

@@ -12,18 +12,7 @@
 
   function region() { return document.getElementById("planning-region"); }
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-
   function toast(text, kind) { if (window.appToast && text) window.appToast(text, kind); }
-
-  function headerMessage(response) {
-    var value = response.headers.get("X-Message");
-    if (!value) return null;
-    try { return decodeURIComponent(value); } catch (e) { return value; }
-  }
 
   function putBack(evt) {
     var item = evt.item;
@@ -50,12 +39,9 @@
     body.append("position", String(evt.newIndex));
     body.append("view", current.dataset.view || "lanes");
     current.classList.add("is-saving");
-    fetch(current.dataset.moveUrl, {
-      method: "POST", body: body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" }
-    }).then(function (response) {
+    window.appPost(current.dataset.moveUrl, body).then(function (answer) {
+      var response = answer.response, text = answer.message;
       return response.text().then(function (html) {
-        var text = headerMessage(response);
         missed = false;
         if (response.ok) {
           window.htmx.swap(current, html, { swapStyle: "outerHTML" });

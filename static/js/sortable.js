@@ -35,16 +35,6 @@
     if (window.appToast && text) window.appToast(text, kind);
   }
 
-  function headerMessage(response) {
-    var value = response.headers.get("X-Message");
-    if (!value) return null;
-    try { return decodeURIComponent(value); } catch (e) { return value; }
-  }
-
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
 
   // A keyboard user who pressed ↑/↓ keeps the focus on that button when the list is re-fetched.
   function focusedMover(container) {
@@ -69,14 +59,8 @@
     var field = container.dataset.sortableField || "id";
     after.forEach(function (id) { body.append(field, id); });
     container.classList.add("is-saving");
-    fetch(container.dataset.sortableUrl, {
-      method: "POST",
-      body: body,
-      credentials: "same-origin",
-      // HX-Request: the server answers a refusal with its message in X-Message, as for htmx.
-      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" }
-    }).then(function (response) {
-      var text = headerMessage(response);
+    window.appPost(container.dataset.sortableUrl, body).then(function (answer) {
+      var response = answer.response, text = answer.message;
       if (response.ok) {
         toast(text, "success");
         // The page may show the stored positions: let it re-fetch the region that shows them.

@@ -57,11 +57,16 @@ def test_a_block_dragged_onto_another_workstation_moves_and_stays(world, page_fa
     desk_login(page, world.supervisor)
     open_planning(page, world)
     target = other_press(world, world.second)
+    page.evaluate("""window.committed = [];
+        document.addEventListener("live:committed", function (event) { window.committed.push(event.detail); });""")
 
-    drag(page, block(page, world.second), lane(page, target))
+    with page.expect_response(lambda response: response.request.method == "POST") as move:
+        drag(page, block(page, world.second), lane(page, target))
 
     expect(lane(page, target).locator(f'[data-task-id="{world.second.id}"]')).to_have_count(1)
     expect(page.locator(".toast")).to_contain_text("排产已调整")
+    # live.js learns the event the move committed, as after an htmx action (its next re-fetch names it)
+    assert page.evaluate("window.committed") == [move.value.headers["x-live-event-id"]]
     page.screenshot(path=f"{screenshot_dir}/planning-drag.png", full_page=True)
     assert entry(world.second).workstation_id == target.id
     page.reload()
