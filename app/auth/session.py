@@ -35,7 +35,10 @@ def init_login(app) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.execute(_USER_WITH_ROLES_AND_DEPARTMENTS, {"user_id": int(user_id)}).unique().scalar()
+        user_id = int(user_id)
+        # As Session.get would: a session that holds the user already (the tests' requests share one) uses it.
+        user = db.session.identity_map.get(db.session.identity_key(User, user_id)) or db.session.execute(
+            _USER_WITH_ROLES_AND_DEPARTMENTS, {"user_id": user_id}).unique().scalar()
         if user is None or not user.is_active:
             return None
         # A session begun before the person's sessions were ended (logout, new password, ...) is
