@@ -66,6 +66,8 @@ class UserFactory(Base):
     class Meta:
         model = m.User
         exclude = ("roles_codes",)
+        # One commit for the person, their roles and their departments (nearly every test makes a few people).
+        sqlalchemy_session_persistence = "flush"
 
     username = factory.Sequence(lambda n: f"user{n}")
     name = factory.Faker("name")
@@ -78,13 +80,14 @@ class UserFactory(Base):
     def roles(obj, create, extracted, **kwargs):
         for code in extracted or ():
             obj.roles.append(code if isinstance(code, m.Role) else role(code))
-        if create:
-            db.session.commit()
 
     @factory.post_generation
     def departments(obj, create, extracted, **kwargs):
         for department in extracted or ():
             obj.departments.append(department)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
         if create:
             db.session.commit()
 
