@@ -17,7 +17,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
@@ -246,6 +246,13 @@ class _WorldSnapshot(_Snapshot):
         super().restore(database)
         reference.replace_version(database.session)
         database.session.commit()
+        # One query per model rather than one per row: Session.get then finds each in the identity map.
+        ids_by_model: dict[type, list] = {}
+        for model, identity in self.rows_of_world.values():
+            ids_by_model.setdefault(model, []).append(identity)
+        for model, identities in ids_by_model.items():
+            (key,) = sa_inspect(model).primary_key
+            database.session.scalars(select(model).where(key.in_([identity for (identity,) in identities]))).all()
         return SimpleNamespace(**self.values_of_world, **{
             name: database.session.get(model, identity) for name, (model, identity) in self.rows_of_world.items()})
 
