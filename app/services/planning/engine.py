@@ -12,6 +12,7 @@ so only the plant's plan as a whole is "same inputs, same plan".
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -24,12 +25,22 @@ from app.realtime import events
 from app.services.core import settings
 from app.services.planning import calendar as plant_calendar
 from app.services.planning import projection, snapshot
-from app.services.planning.planner import Lane, PlanTask, duration_seconds, plan
+from app.services.planning.planner import (
+    Capability,
+    Lane,
+    PlanTask,
+    Schedule,
+    duration_seconds,
+    earlier_steps,
+    plan_step_by_step,
+    schedule,
+)
 from app.services.planning.queues import Candidate, QueueItem, choose_workstation, heads_first, insertion_index
 from app.services.planning.snapshot import COLUMNS, Entry, OpenTask, Snapshot
 from app.utils.timeutil import plant_zone, utcnow
 
 EVENT = "planning.updated"
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
@@ -115,6 +126,20 @@ class _Clock:
             return moment - self.offset
         return plant_calendar.to_utc(moment, self.zone)
 
+    def moment_from(self, origin: datetime):
+        """Microseconds since ``origin`` (local) → naive UTC: ``utc(origin + µs)``, one addition."""
+        if self.offset is None:
+            return lambda microseconds: self.utc(origin + timedelta(microseconds=microseconds))
+        origin_utc = origin - self.offset
+        # utc()'s span in microseconds since the origin (timedeltas are whole microseconds: exact).
+        low, high = (self.low - origin) // _MICROSECOND, (self.high - origin) // _MICROSECOND
+
+        def moment(microseconds: int) -> datetime:
+            if low <= microseconds <= high:
+                return origin_utc + timedelta(microseconds=microseconds)
+            return self.utc(origin + timedelta(microseconds=microseconds))
+        return moment
+
 
 def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalendar, zone: _Clock) -> list[Entry]:
     """Every queue of the plant brought in line with the open tasks and planned: the entries as they now stand."""
@@ -136,8 +161,9 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
     arrivals = sorted((t for t in tasks.values() if t.id not in queued),
                       key=lambda t: (t.dispatched_at or datetime.min, t.id))
 
-    finish = {ws_id: max([now_local] + [zone.local(e.planned_finish) for e in lane
-                                         if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
+    if arrivals:
+        finish = {ws_id: max([now_local] + [zone.local(e.planned_finish) for e in lane
+                                             if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
     for task in arrivals:
         candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in state.stations
                       if w.is_active and w.department_id == task.department_id
@@ -157,18 +183,30 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
             or finish[chosen.workstation_id]
 
     for lane in lanes.values():
-        lane[:] = heads_first(lane, lambda e: tasks[e.task_id].status == "in_progress")
+        if any(tasks[e.task_id].status == "in_progress" for e in lane):
+            lane[:] = heads_first(lane, lambda e: tasks[e.task_id].status == "in_progress")
 
-    plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
-                  for lane in lanes.values() for e in lane}
-    plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
-    placements = plan(plan_lanes, plan_tasks, now_local, cal)
-    for lane in lanes.values():
-        for index, entry in enumerate(lane):
-            placement = placements[entry.task_id]
-            entry.position, entry.conflict = index, placement.conflict
-            entry.planned_start = zone.utc(placement.start) if placement.start else None
-            entry.planned_finish = zone.utc(placement.finish) if placement.finish else None
+    order = sorted(lanes)
+    found = _schedule(order, lanes, tasks, capabilities, now_local, cal, zone)
+    if found is None:  # past the calendar's precomputed windows: the rules as written, step by step
+        plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
+                      for lane in lanes.values() for e in lane}
+        plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
+        placements = plan_step_by_step(plan_lanes, plan_tasks, now_local, cal)
+        for lane in lanes.values():
+            for index, entry in enumerate(lane):
+                placement = placements[entry.task_id]
+                entry.position, entry.conflict = index, placement.conflict
+                entry.planned_start = zone.utc(placement.start) if placement.start else None
+                entry.planned_finish = zone.utc(placement.finish) if placement.finish else None
+        return [entry for lane in lanes.values() for entry in lane]
+    times, moment = found.times, zone.moment_from(found.origin)
+    for ws_id in order:
+        for index, entry in enumerate(lanes[ws_id]):
+            start, finish_at, entry.conflict = times[entry.task_id]
+            entry.position = index
+            entry.planned_start = None if start is None else moment(start)
+            entry.planned_finish = None if finish_at is None else moment(finish_at)
     return [entry for lane in lanes.values() for entry in lane]
 
 
@@ -246,6 +284,27 @@ def _update_from_values(rows: list[dict]) -> None:
     """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
     db.session.execute(_UPDATE_FROM_ARRAYS, {name: _array_literal([row[name] for row in rows])
                                              for name in COLUMNS if name != "work_order_id"})
+
+
+def _schedule(order: list[int], lanes: dict[int, list[Entry]], tasks: dict[int, OpenTask],
+              capabilities: dict[int, dict[int, Capability]], now_local: datetime, cal: plant_calendar.PlantCalendar,
+              zone: _Clock) -> Schedule | None:
+    """planner.schedule fed straight from the entries: durations, earlier steps and queued times
+    (local) as plain dicts, no PlanTask per task."""
+    durations: dict[int, int | None] = {}
+    queued_at: dict[int, datetime] = {}
+    local = zone.local
+    for ws_id in order:
+        rates = capabilities[ws_id]
+        for entry in lanes[ws_id]:
+            task = tasks[entry.task_id]
+            capability = rates.get(task.process_id)
+            durations[entry.task_id] = None if capability is None else math.ceil(
+                capability.setup_minutes * 60 + task.remaining * 3600 / capability.rate_per_hour)
+            queued_at[entry.task_id] = local(entry.queued_at)
+    waits_for = earlier_steps(durations, tasks)
+    return schedule([[entry.task_id for entry in lanes[ws_id]] for ws_id in order], durations, waits_for,
+                    queued_at, now_local, cal)
 
 
 def _item(entry: Entry, tasks: dict[int, OpenTask]) -> QueueItem:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, not_, or_, select
+from sqlalchemy import bindparam, select
 
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
@@ -74,32 +74,54 @@ def load() -> Snapshot:
     """The plant's plan as stored, with the pending changes of this transaction flushed first."""
     db.session.flush()
     connection = db.session.connection()
-    stations = [Station(*row) for row in connection.execute(
-        select(Workstation.id, Workstation.code, Workstation.department_id, Workstation.is_active)
-        .order_by(Workstation.id)).all()]
+    stations = [Station(*row) for row in connection.execute(_STATIONS).all()]
     capabilities: dict[int, dict[int, Capability]] = {station.id: {} for station in stations}
-    cap = WorkstationProcess.__table__.c
-    for station_id, process_id, rate, setup in connection.execute(
-            select(cap.workstation_id, cap.process_id, cap.rate_per_hour, cap.setup_minutes)).all():
+    for station_id, process_id, rate, setup in connection.execute(_CAPABILITIES).all():
         capabilities.setdefault(station_id, {})[process_id] = Capability(float(rate), setup)
     planned = sorted({station.department_id for station in stations if station.is_active})
-    in_plan = and_(Task.department_id.in_(planned), Task.status.in_(OPEN_TASK_STATUSES))
-    plan = PlanEntry.__table__.c
-    tasks, entries = {}, {}
-    for row in connection.execute(
-            select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
-                   Task.completed_quantity, Task.department_id, Task.dispatched_at, WorkOrderStep.sequence,
-                   WorkOrder.priority, *[plan[name] for name in COLUMNS[1:]])
-            .join(WorkOrderStep, Task.step_id == WorkOrderStep.id)
-            .join(WorkOrder, Task.work_order_id == WorkOrder.id)
-            .outerjoin(PlanEntry, plan.task_id == Task.id)
-            .where(in_plan)).all():
-        task = OpenTask(row[0], row[1], row[2], row[3], max(0, (row[4] or 0) - (row[5] or 0)), *row[6:10])
-        tasks[task.id] = task
-        if row[10] is not None:
-            entries[task.id] = Entry(task.id, *row[10:])
-    leaving = [tuple(row) for row in connection.execute(
-        select(plan.task_id, plan.workstation_id, plan.work_order_id).join(Task, Task.id == plan.task_id)
-        .where(or_(not_(Task.status.in_(OPEN_TASK_STATUSES)), Task.department_id.is_(None),
-                   Task.department_id.not_in(planned or [0])))).all()]
+    tasks = {}
+    if planned:
+        for row in _rows(connection, _OPEN_TASKS, {"planned": planned, "statuses": list(OPEN_TASK_STATUSES)}):
+            target, good = row[4] or 0, row[5] or 0
+            tasks[row[0]] = OpenTask(row[0], row[1], row[2], row[3], target - good if target > good else 0, *row[6:])
+    # Every queued task, open or not: those of the open tasks are the plan, the others leave.
+    entries, leaving = {}, []
+    for row in _rows(connection, _ENTRIES, {}):
+        if row[0] in tasks:
+            entries[row[0]] = Entry(*row)
+        else:
+            leaving.append((row[0], row[1], row[2]))
     return Snapshot(stations, capabilities, tasks, entries, leaving)
+
+
+def _rows(connection, statement, parameters: dict) -> list[tuple]:
+    """Plain tuples; on PostgreSQL straight from the driver's cursor with the same query written out
+    (SQLAlchemy's result rows were half the CPU of the whole read; these columns need no conversion)."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, parameters).all()
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(_POSTGRESQL[statement], parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+_plan = PlanEntry.__table__.c
+_cap = WorkstationProcess.__table__.c
+_STATIONS = select(Workstation.id, Workstation.code, Workstation.department_id, Workstation.is_active) \
+    .order_by(Workstation.id)
+_CAPABILITIES = select(_cap.workstation_id, _cap.process_id, _cap.rate_per_hour, _cap.setup_minutes)
+_OPEN_TASKS = select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
+                     Task.completed_quantity, Task.department_id, Task.dispatched_at, WorkOrderStep.sequence,
+                     WorkOrder.priority) \
+    .join(WorkOrderStep, Task.step_id == WorkOrderStep.id).join(WorkOrder, Task.work_order_id == WorkOrder.id) \
+    .where(Task.department_id.in_(bindparam("planned", expanding=True)), Task.status.in_(OPEN_TASK_STATUSES))
+_ENTRIES = select(*[_plan[name] for name in COLUMNS])
+_POSTGRESQL = {
+    _OPEN_TASKS: "SELECT t.id, t.work_order_id, t.process_id, t.status, t.target_quantity, t.completed_quantity,"
+                 " t.department_id, t.dispatched_at, s.sequence, w.priority FROM tasks AS t"
+                 " JOIN work_order_steps AS s ON s.id = t.step_id JOIN work_orders AS w ON w.id = t.work_order_id"
+                 " WHERE t.department_id = ANY(%(planned)s) AND t.status = ANY(%(statuses)s)",
+    _ENTRIES: f"SELECT {', '.join(COLUMNS)} FROM plan_entries",
+}

@@ -1,0 +1,84 @@
+"""The planner's fast path (planner.schedule: working time since an origin, one binary search per
+time) against the rules as written (planner.plan_step_by_step: datetime by datetime through the
+calendar) on random queues and calendars: the same plan, placement for placement."""
+from datetime import date, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.services.planning.calendar import DEFAULT_HOURS, PlantCalendar
+from app.services.planning.planner import (
+    Capability,
+    Lane,
+    PlanTask,
+    duration_seconds,
+    earlier_steps,
+    plan,
+    plan_step_by_step,
+    schedule,
+)
+
+_minute_of_day = st.integers(min_value=0, max_value=24 * 60)
+
+
+@st.composite
+def calendars(draw) -> PlantCalendar:
+    """Any week of windows (adjacent ones, midnight-to-midnight, empty days) and some closed dates."""
+    if draw(st.booleans()):
+        hours = DEFAULT_HOURS
+    else:
+        hours = {}
+        for day in range(7):
+            bounds = sorted(set(draw(st.lists(_minute_of_day, max_size=6))))
+            spans = list(zip(bounds[::2], bounds[1::2], strict=False))
+            hours[day] = [(f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}") for a, b in spans if a < b]
+    closed = draw(st.lists(st.dates(min_value=date(2026, 12, 1), max_value=date(2027, 1, 31)), max_size=10))
+    return PlantCalendar.from_hours(hours, closed)
+
+
+_moments = st.datetimes(min_value=datetime(2026, 12, 1), max_value=datetime(2027, 1, 15))
+
+
+@st.composite
+def plants(draw):
+    """Lanes (some unable to run some processes) holding tasks of a few 施工单 with several steps,
+    in any order: conflicts, unplanned tasks, zero durations, ties of queued times."""
+    processes = (1, 2, 3)
+    lanes = []
+    for workstation_id in draw(st.lists(st.integers(1, 9), min_size=1, max_size=4, unique=True)):
+        capabilities = {process: Capability(draw(st.sampled_from([250.0, 1000.0, 3000.0, 6000.0, 7777.0])),
+                                            draw(st.sampled_from([0, 0, 15, 30, 45])))
+                        for process in draw(st.sets(st.sampled_from(processes), min_size=1))}
+        lanes.append(Lane(workstation_id, capabilities, []))
+    tasks = {}
+    queued_times = draw(st.lists(_moments, min_size=1, max_size=4))
+    for task_id in draw(st.lists(st.integers(1, 400), max_size=30, unique=True)):
+        tasks[task_id] = PlanTask(task_id, draw(st.integers(1, 6)), draw(st.integers(1, 4)),
+                                  draw(st.sampled_from(processes)), draw(st.sampled_from([0, 1, 500, 3000, 12000])),
+                                  draw(st.sampled_from(queued_times)))
+        lanes[draw(st.integers(0, len(lanes) - 1))].task_ids.append(task_id)
+    return lanes, tasks
+
+
+@settings(max_examples=400, deadline=None)
+@given(calendar=calendars(), plant=plants(), now=_moments)
+def test_the_fast_planner_gives_the_plan_of_the_rules_as_written(calendar, plant, now):
+    lanes, tasks = plant
+    assert plan(lanes, tasks, now, calendar) == plan_step_by_step(lanes, tasks, now, calendar)
+
+
+def test_the_default_calendar_is_planned_on_the_fast_path_and_far_plans_step_by_step():
+    calendar = PlantCalendar.from_hours(DEFAULT_HOURS)
+    tasks = {1: PlanTask(1, 1, 1, 1, 6000, datetime(2026, 12, 1)), 2: PlanTask(2, 1, 2, 1, 6000, datetime(2026, 12, 1))}
+    lanes = [Lane(1, {1: Capability(6000, 30)}, [2, 1])]
+    now = datetime(2026, 12, 7, 7, 0)
+    durations = {task_id: duration_seconds(task, Capability(6000, 30)) for task_id, task in tasks.items()}
+    found = schedule([[2, 1]], durations, earlier_steps({1, 2}, tasks), {1: now, 2: now}, now, calendar)
+    assert found is not None
+    assert plan(lanes, tasks, now, calendar) == plan_step_by_step(lanes, tasks, now, calendar)
+    # Longer than the calendar's precomputed windows (400 days): the rules as written answer.
+    far = {1: PlanTask(1, 1, 1, 1, 6000 * 8 * 6 * 60 * 2, datetime(2026, 12, 1))}
+    assert schedule([[1]], {1: duration_seconds(far[1], Capability(6000, 0))}, {1: []}, {1: now}, now,
+                    calendar) is None
+    assert plan([Lane(1, {1: Capability(6000, 0)}, [1])], far, now, calendar) == \
+        plan_step_by_step([Lane(1, {1: Capability(6000, 0)}, [1])], far, now, calendar)
