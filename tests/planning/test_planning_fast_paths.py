@@ -6,6 +6,7 @@ from datetime import date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.services.planning import engine
 from app.services.planning.calendar import DEFAULT_HOURS, PlantCalendar
 from app.services.planning.planner import (
     Capability,
@@ -17,6 +18,7 @@ from app.services.planning.planner import (
     plan_step_by_step,
     schedule,
 )
+from app.services.planning.snapshot import Entry
 
 _minute_of_day = st.integers(min_value=0, max_value=24 * 60)
 
@@ -73,7 +75,7 @@ def test_the_default_calendar_is_planned_on_the_fast_path_and_far_plans_step_by_
     lanes = [Lane(1, {1: Capability(6000, 30)}, [2, 1])]
     now = datetime(2026, 12, 7, 7, 0)
     durations = {task_id: duration_seconds(task, Capability(6000, 30)) for task_id, task in tasks.items()}
-    found = schedule([[2, 1]], durations, earlier_steps({1, 2}, tasks), {1: now, 2: now}, now, calendar)
+    found = schedule([[2, 1]], durations, earlier_steps([(1, 1, 1), (2, 1, 2)]), {1: now, 2: now}, now, calendar)
     assert found is not None
     assert plan(lanes, tasks, now, calendar) == plan_step_by_step(lanes, tasks, now, calendar)
     # Longer than the calendar's precomputed windows (400 days): the rules as written answer.
@@ -82,3 +84,24 @@ def test_the_default_calendar_is_planned_on_the_fast_path_and_far_plans_step_by_
                     calendar) is None
     assert plan([Lane(1, {1: Capability(6000, 0)}, [1])], far, now, calendar) == \
         plan_step_by_step([Lane(1, {1: Capability(6000, 0)}, [1])], far, now, calendar)
+
+
+def _entry(task_id, work_order_id, finish, position=0):
+    return Entry(task_id, 1, work_order_id, position, datetime(2026, 12, 1), finish and finish.replace(hour=8),
+                 finish, False)
+
+
+def test_a_replan_refreshes_only_the_projections_its_changes_can_move():
+    nine, ten, eleven = datetime(2026, 12, 7, 9), datetime(2026, 12, 7, 10), datetime(2026, 12, 7, 11)
+    read = [_entry(1, 10, nine), _entry(2, 10, eleven),  # 施工单 10: its last task still ends at 11:00
+            _entry(3, 20, nine), _entry(4, 20, ten),  # 20: its last task moves
+            _entry(5, 30, None), _entry(6, 30, ten),  # 30: still one unplanned
+            _entry(7, 40, nine), _entry(8, 50, nine), _entry(9, 60, ten)]
+    original = {entry.task_id: entry.values() for entry in read}
+    planned = [_entry(1, 10, ten, 1), _entry(2, 10, eleven), _entry(3, 20, nine, 1), _entry(4, 20, eleven),
+               _entry(5, 30, None, 1), _entry(6, 30, nine),
+               _entry(8, 50, nine, 1), _entry(11, 50, nine),  # 40: its row went; 50: a row came
+               _entry(9, 60, None)]  # 60: no longer planned
+    changed = {10, 20, 30, 40, 50, 60, 70}
+    assert engine._finish_moved(changed, original, planned, [(12, 1, 70)]) == {20, 40, 50, 60, 70}
+    assert engine._finish_moved(set(), original, planned, []) == set()

@@ -70,7 +70,8 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime,
             capability = lane.capabilities.get(tasks[task_id].process_id)
             durations[task_id] = None if capability is None else duration_seconds(tasks[task_id], capability)
     queued = {task_id for lane in lanes for task_id in lane.task_ids}
-    found = schedule([lane.task_ids for lane in lanes], durations, earlier_steps(queued, tasks),
+    steps = [(task_id, tasks[task_id].work_order_id, tasks[task_id].step_sequence) for task_id in sorted(queued)]
+    found = schedule([lane.task_ids for lane in lanes], durations, earlier_steps(steps),
                      {task_id: tasks[task_id].queued_at for task_id in queued}, now, calendar)
     if found is None:
         return plan_step_by_step(lanes, tasks, now, calendar)
@@ -80,13 +81,16 @@ def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime,
             for task_id, (start, finish, conflict) in found.times.items()}
 
 
-def earlier_steps(queued, tasks: Mapping) -> dict[int, list[int]]:
+def earlier_steps(steps: Iterable[tuple[int, int, int]]) -> dict[int, list[int]]:
     """Per queued task, the queued tasks of its 施工单 with an earlier step, by id: whom it waits for.
-    ``tasks[id]`` needs ``.work_order_id`` and ``.step_sequence`` (or ``.sequence``)."""
+    ``steps``: (task id, 施工单 id, step sequence) of every queued task, by task id."""
     by_work_order: dict[int, list[tuple[int, int]]] = {}
-    for task_id in sorted(queued):
-        task = tasks[task_id]
-        by_work_order.setdefault(task.work_order_id, []).append((task_id, _sequence(task)))
+    for task_id, work_order_id, sequence in steps:
+        members = by_work_order.get(work_order_id)
+        if members is None:
+            by_work_order[work_order_id] = [(task_id, sequence)]
+        else:
+            members.append((task_id, sequence))
     waits_for = {}
     for members in by_work_order.values():
         if len(members) == 1:
@@ -95,11 +99,6 @@ def earlier_steps(queued, tasks: Mapping) -> dict[int, list[int]]:
         for task_id, sequence in members:
             waits_for[task_id] = [other for other, other_sequence in members if other_sequence < sequence]
     return waits_for
-
-
-def _sequence(task) -> int:
-    sequence = getattr(task, "step_sequence", None)
-    return task.sequence if sequence is None else sequence
 
 
 class _Beyond(Exception):
