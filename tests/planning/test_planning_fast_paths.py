@@ -2,7 +2,9 @@
 time) against the rules as written (planner.plan_step_by_step: datetime by datetime through the
 calendar) on random queues and calendars: the same plan, placement for placement."""
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +20,7 @@ from app.services.planning.planner import (
     plan_step_by_step,
     schedule,
 )
-from app.services.planning.snapshot import Entry
+from app.services.planning.snapshot import Entry, OpenTask, Snapshot, Station
 
 _minute_of_day = st.integers(min_value=0, max_value=24 * 60)
 
@@ -105,3 +107,38 @@ def test_a_replan_refreshes_only_the_projections_its_changes_can_move():
     changed = {10, 20, 30, 40, 50, 60, 70}
     assert engine._finish_moved(changed, original, planned, [(12, 1, 70)]) == {20, 40, 50, 60, 70}
     assert engine._finish_moved(set(), original, planned, []) == set()
+
+
+def _state(now):
+    """Two presses and a die-cutter; 施工单 whose steps the queues contradict (顺序冲突: 200 and 500), a
+    started task behind others, an empty task, a paused one."""
+    stations = [Station(1, "P1", 7, True), Station(2, "P2", 7, True), Station(3, "D1", 8, True)]
+    capabilities = {1: {1: Capability(6000, 30)}, 2: {1: Capability(4000, 15), 3: Capability(500, 0)},
+                    3: {2: Capability(3000, 10)}}
+    tasks, entries = {}, {}
+    layout = [  # task, 施工单, process, status, remaining, department, step, workstation, position
+        (1, 100, 1, "pending", 9000, 7, 1, 1, 1), (2, 100, 2, "pending", 9000, 8, 2, 3, 1),
+        (3, 200, 1, "pending", 3000, 7, 1, 1, 2), (4, 200, 2, "pending", 6000, 8, 2, 3, 0),
+        (5, 300, 1, "in_progress", 1500, 7, 1, 2, 2), (6, 300, 2, "pending", 0, 8, 2, 3, 2),
+        (7, 300, 3, "pending", 800, 7, 3, 2, 0), (8, 400, 1, "paused", 12000, 7, 1, 2, 1),
+        (9, 500, 2, "pending", 4000, 8, 1, 3, 3), (10, 500, 1, "pending", 2000, 7, 2, 1, 0)]
+    for task_id, work_order, process, status, remaining, department, step, station, position in layout:
+        tasks[task_id] = OpenTask(task_id, work_order, process, status, remaining, department, None, step)
+        entries[task_id] = Entry(task_id, station, work_order, position, now.replace(hour=0, minute=task_id),
+                                 None, None, False)
+    return Snapshot(stations, capabilities, tasks, entries, [])
+
+
+@pytest.mark.parametrize("zone_name, now", [
+    ("Asia/Shanghai", datetime(2026, 12, 7, 1, 30)),  # one UTC offset: times are additions
+    ("Europe/Berlin", datetime(2027, 3, 26, 9, 0)),  # summer time starts in two days: the zone converts
+])
+def test_the_engine_writes_the_plan_the_rules_as_written_give(zone_name, now, monkeypatch):
+    calendar = PlantCalendar.from_hours(DEFAULT_HOURS, [date(2027, 3, 27)])
+    clock = engine._Clock(ZoneInfo(zone_name), now)
+    fast = [entry.values() for entry in engine._plan_plant(_state(now), now, calendar, clock)]
+    monkeypatch.setattr(engine, "_schedule", lambda *args: None)  # as past the calendar's timeline
+    step_by_step = [entry.values() for entry in engine._plan_plant(_state(now), now, calendar, clock)]
+    assert fast == step_by_step
+    assert any(values[7] for values in fast)  # a 顺序冲突 among them
+    assert all(values[5] is not None and values[6] is not None for values in fast)
