@@ -61,12 +61,24 @@ class PlantCalendar:
 
     def _timeline(self, moment: datetime) -> _Timeline:
         """The working windows from the earliest day asked for on (kept: the planner asks thousands
-        of times per plan)."""
+        of times per plan; and kept for the next replan of an equal calendar, which ``load`` reads
+        anew each time — a timeline took 3 ms to build)."""
         timeline = self.__dict__.get("_timeline_cache")
         if timeline is None or moment < timeline.origin:
-            timeline = _Timeline(self, moment.date())
+            key = (self.windows, self.closed_dates)
+            timeline = _TIMELINES.get(key)
+            if timeline is None or moment < timeline.origin or moment - timeline.origin > _TIMELINE_REUSE:
+                if len(_TIMELINES) >= 8:
+                    _TIMELINES.clear()
+                timeline = _TIMELINES[key] = _Timeline(self, moment.date())
             object.__setattr__(self, "_timeline_cache", timeline)
         return timeline
+
+    def timeline(self, moment: datetime) -> _Timeline | None:
+        """The working windows from ``moment``'s day on at least, as working time since an origin
+        (the planner's fast path, planner.schedule); None without any working time."""
+        timeline = self._timeline(moment)
+        return timeline if timeline.starts else None
 
     def _next_working_day_by_day(self, moment: datetime) -> datetime | None:
         day = moment.date()
@@ -120,6 +132,11 @@ class PlantCalendar:
 
 
 _BEYOND = object()  # past the end of a _Timeline: the day-by-day walk answers
+# Timelines of the calendars last used (by windows and non-working dates), each reused while its origin
+# is at most this far back (the look-ahead from a later day shrinks by as much; past its end the
+# day-by-day walk answers, the same but slower).
+_TIMELINES: dict[tuple, _Timeline] = {}
+_TIMELINE_REUSE = timedelta(days=14)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -143,6 +160,15 @@ class _Timeline:
                 self.worked_before.append(worked)
                 worked += (end - start) * 60_000_000
                 self.worked_through.append(worked)
+        self.total = worked  # the working time of every window
+
+    def worked_at(self, moment: datetime) -> int | None:
+        """The working time (µs) from the origin to ``moment``; None at or past the last window's end."""
+        at = (moment - self.origin) // _MICROSECOND
+        index = bisect_right(self.ends, at)
+        if index == len(self.ends):
+            return None
+        return self.worked_before[index] + max(0, at - self.starts[index])
 
     def _window_at_or_after(self, moment: datetime) -> tuple[int, int] | None:
         """(index of the first window ending after ``moment``, the first working instant) or None past the end."""

@@ -12,6 +12,7 @@ so only the plant's plan as a whole is "same inputs, same plan".
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -24,12 +25,22 @@ from app.realtime import events
 from app.services.core import settings
 from app.services.planning import calendar as plant_calendar
 from app.services.planning import projection, snapshot
-from app.services.planning.planner import Lane, PlanTask, duration_seconds, plan
+from app.services.planning.planner import (
+    Capability,
+    Lane,
+    PlanTask,
+    Schedule,
+    duration_seconds,
+    earlier_steps,
+    plan_step_by_step,
+    schedule,
+)
 from app.services.planning.queues import Candidate, QueueItem, choose_workstation, heads_first, insertion_index
-from app.services.planning.snapshot import COLUMNS, Entry, OpenTask, Snapshot
+from app.services.planning.snapshot import COLUMNS, Entry, OpenTask, Snapshot, array_literal
 from app.utils.timeutil import plant_zone, utcnow
 
 EVENT = "planning.updated"
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
@@ -73,7 +84,7 @@ def replan(work_order_ids=(), now: datetime | None = None) -> Result:
     original = {task_id: entry.values() for task_id, entry in state.entries.items()}
     entries = _plan_plant(state, now, plant_calendar.load(), _Clock.of(plant_zone(), now))
     changed_work_orders = _write_changes(state, original, entries, result)
-    result.work_order_ids = changed_work_orders | set(work_order_ids)
+    result.work_order_ids = _finish_moved(changed_work_orders, original, entries, state.leaving) | set(work_order_ids)
     projection.refresh(result.work_order_ids, now)
     if result.changed_department_ids:
         events.publish(EVENT, department_ids=sorted(result.changed_department_ids))
@@ -115,6 +126,27 @@ class _Clock:
             return moment - self.offset
         return plant_calendar.to_utc(moment, self.zone)
 
+    def moment_from(self, origin: datetime):
+        """Microseconds since ``origin`` (local) → naive UTC: ``utc(origin + µs)``, one addition."""
+        if self.offset is None:
+            return lambda microseconds: self.utc(origin + timedelta(microseconds=microseconds))
+        origin_utc = origin - self.offset
+        # utc()'s span in microseconds since the origin (timedeltas are whole microseconds: exact).
+        low, high = (self.low - origin) // _MICROSECOND, (self.high - origin) // _MICROSECOND
+        known: dict[int, datetime] = {}  # a task mostly starts when its lane's previous one finishes
+
+        def moment(microseconds: int) -> datetime:
+            found = known.get(microseconds)
+            if found is None:
+                seconds, rest = divmod(microseconds, 1_000_000)
+                if low <= microseconds <= high:
+                    found = origin_utc + timedelta(0, seconds, rest)
+                else:
+                    found = self.utc(origin + timedelta(0, seconds, rest))
+                known[microseconds] = found
+            return found
+        return moment
+
 
 def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalendar, zone: _Clock) -> list[Entry]:
     """Every queue of the plant brought in line with the open tasks and planned: the entries as they now stand."""
@@ -136,8 +168,10 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
     arrivals = sorted((t for t in tasks.values() if t.id not in queued),
                       key=lambda t: (t.dispatched_at or datetime.min, t.id))
 
-    finish = {ws_id: max([now_local] + [zone.local(e.planned_finish) for e in lane
-                                         if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
+    if arrivals:
+        priority = snapshot.priorities(task.work_order_id for task in tasks.values())
+        finish = {ws_id: max([now_local] + [zone.local(e.planned_finish) for e in lane
+                                             if e.planned_finish is not None]) for ws_id, lane in lanes.items()}
     for task in arrivals:
         candidates = [Candidate(w.id, w.code, finish[w.id], len(lanes[w.id])) for w in state.stations
                       if w.is_active and w.department_id == task.department_id
@@ -147,7 +181,7 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
         if chosen is None:
             continue  # no capable workstation: 未排产 (a replaced entry leaves its queue)
         lane = lanes[chosen.workstation_id]
-        index = insertion_index([_item(e, tasks) for e in lane], task.priority)
+        index = insertion_index([_item(e, tasks, priority) for e in lane], priority[task.work_order_id])
         if entry is None:
             entry = Entry(task.id, chosen.workstation_id, task.work_order_id, index, now, None, None, False)
         entry.workstation_id, entry.queued_at = chosen.workstation_id, now
@@ -157,18 +191,30 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
             or finish[chosen.workstation_id]
 
     for lane in lanes.values():
-        lane[:] = heads_first(lane, lambda e: tasks[e.task_id].status == "in_progress")
+        if any(tasks[e.task_id].status == "in_progress" for e in lane):
+            lane[:] = heads_first(lane, lambda e: tasks[e.task_id].status == "in_progress")
 
-    plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
-                  for lane in lanes.values() for e in lane}
-    plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
-    placements = plan(plan_lanes, plan_tasks, now_local, cal)
-    for lane in lanes.values():
-        for index, entry in enumerate(lane):
-            placement = placements[entry.task_id]
-            entry.position, entry.conflict = index, placement.conflict
-            entry.planned_start = zone.utc(placement.start) if placement.start else None
-            entry.planned_finish = zone.utc(placement.finish) if placement.finish else None
+    order = sorted(lanes)
+    found = _schedule(order, lanes, tasks, capabilities, now_local, cal, zone)
+    if found is None:  # past the calendar's precomputed windows: the rules as written, step by step
+        plan_tasks = {e.task_id: _plan_task(tasks[e.task_id], zone.local(e.queued_at))
+                      for lane in lanes.values() for e in lane}
+        plan_lanes = [Lane(ws_id, capabilities[ws_id], [e.task_id for e in lane]) for ws_id, lane in lanes.items()]
+        placements = plan_step_by_step(plan_lanes, plan_tasks, now_local, cal)
+        for lane in lanes.values():
+            for index, entry in enumerate(lane):
+                placement = placements[entry.task_id]
+                entry.position, entry.conflict = index, placement.conflict
+                entry.planned_start = zone.utc(placement.start) if placement.start else None
+                entry.planned_finish = zone.utc(placement.finish) if placement.finish else None
+        return [entry for lane in lanes.values() for entry in lane]
+    times, moment = found.times, zone.moment_from(found.origin)
+    for ws_id in order:
+        for index, entry in enumerate(lanes[ws_id]):
+            start, finish_at, entry.conflict = times[entry.task_id]
+            entry.position = index
+            entry.planned_start = None if start is None else moment(start)
+            entry.planned_finish = None if finish_at is None else moment(finish_at)
     return [entry for lane in lanes.values() for entry in lane]
 
 
@@ -189,6 +235,52 @@ def _write_changes(state: Snapshot, original: dict[int, tuple], entries: list[En
     return {entry.work_order_id for entry in inserted + updated} | {work_order_id for _, _, work_order_id in removed}
 
 
+def _finish_moved(work_order_ids: set[int], original: dict[int, tuple], entries: list[Entry],
+                  leaving: list[tuple[int, int, int]]) -> set[int]:
+    """Of the 施工单 whose rows changed, those whose projection can have changed: a row came or went, or
+    the latest planned finish of their rows, or whether one of them is unplanned, is not what it was.
+    The others keep their stored projection, which the refresh would compute again unchanged (it
+    depends on nothing else this replan changes; a change elsewhere names its 施工单: triggers.py)."""
+    if not work_order_ids:
+        return set()
+    moved: set[int] = set()
+    summaries: dict[int, list] = {}  # 施工单 → [latest planned finish, one unplanned] of its rows as read
+    for values in original.values():
+        if values[2] in work_order_ids:
+            _summarize(summaries, values[2], values[6])
+    kept: dict[int, list] = {}
+    for entry in entries:
+        if entry.work_order_id in work_order_ids:
+            if entry.task_id not in original:
+                moved.add(entry.work_order_id)  # a row came
+            _summarize(kept, entry.work_order_id, entry.planned_finish)
+    for work_order_id in work_order_ids:
+        if _projected(summaries.get(work_order_id)) != _projected(kept.get(work_order_id)):
+            moved.add(work_order_id)
+    # A row went (its task left the plan, or no workstation can take it any more).
+    planned = {entry.task_id for entry in entries}
+    moved.update(values[2] for task_id, values in original.items() if task_id not in planned)
+    moved.update(work_order_id for _, _, work_order_id in leaving)
+    return moved
+
+
+def _projected(summary: list | None):
+    """What the projection makes of a summary: with one unplanned, no projected finish (无法预计)."""
+    if summary is None:
+        return None
+    return (None, True) if summary[1] else (summary[0], False)
+
+
+def _summarize(summaries: dict[int, list], work_order_id: int, finish: datetime | None) -> None:
+    summary = summaries.get(work_order_id)
+    if summary is None:
+        summary = summaries[work_order_id] = [None, False]
+    if finish is None:
+        summary[1] = True
+    elif summary[0] is None or finish > summary[0]:
+        summary[0] = finish
+
+
 def _write(removed: list[int], inserted: list[Entry], updated: list[Entry]) -> None:
     """Deletes, inserts and updates of plan entries, a statement (or a few) each."""
     table = PlanEntry.__table__
@@ -198,15 +290,14 @@ def _write(removed: list[int], inserted: list[Entry], updated: list[Entry]) -> N
     if inserted:
         session.execute(insert(table), [{name: getattr(e, name) for name in COLUMNS} for e in inserted])
     if updated:
-        rows = [{name: getattr(e, name) for name in COLUMNS} for e in updated]
         if session.get_bind().dialect.name == "postgresql":
-            for start in range(0, len(rows), 2000):
-                _update_from_values(rows[start:start + 2000])
+            for start in range(0, len(updated), 2000):
+                _update_from_values(updated[start:start + 2000])
         else:
             session.execute(
                 update(table).where(table.c.task_id == bindparam("key"))
                 .values({name: bindparam(name) for name in COLUMNS[1:]}),
-                [{"key": row["task_id"], **{name: row[name] for name in COLUMNS[1:]}} for row in rows])
+                [{"key": e.task_id, **{name: getattr(e, name) for name in COLUMNS[1:]}} for e in updated])
     if removed or inserted or updated:
         # Entries the session loaded before (move_task, a page) would be stale now.
         for obj in list(session.identity_map.values()):
@@ -214,7 +305,7 @@ def _write(removed: list[int], inserted: list[Entry], updated: list[Entry]) -> N
                 session.expire(obj)
 
 
-# The new values travel as PostgreSQL array literals built here (one text parameter per column):
+# The new values travel as PostgreSQL array literals (snapshot.array_literal, one text parameter per column):
 # psycopg's own list dumping costs more than the UPDATE itself for a plan of a thousand rows.
 _UPDATE_FROM_ARRAYS = text(
     "UPDATE plan_entries AS p SET workstation_id = v.workstation_id, position = v.position, queued_at = v.queued_at,"
@@ -227,30 +318,38 @@ _UPDATE_FROM_ARRAYS = text(
     " WHERE p.task_id = v.task_id")
 
 
-def _array_literal(values) -> str:
-    """``{1,2}`` / ``{"2026-12-07 08:00:00",NULL}`` / ``{t,f}``: integers, naive datetimes, booleans or None."""
-    items = []
-    for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, bool):
-            items.append("t" if value else "f")
-        elif isinstance(value, datetime):
-            items.append(f'"{value.isoformat(" ")}"')
-        else:
-            items.append(str(int(value)))
-    return "{" + ",".join(items) + "}"
-
-
-def _update_from_values(rows: list[dict]) -> None:
+def _update_from_values(entries: list[Entry]) -> None:
     """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
-    db.session.execute(_UPDATE_FROM_ARRAYS, {name: _array_literal([row[name] for row in rows])
-                                             for name in COLUMNS if name != "work_order_id"})
+    columns = list(zip(*(entry.values() for entry in entries), strict=True))
+    db.session.execute(_UPDATE_FROM_ARRAYS, {name: array_literal(columns[index]) for index, name in enumerate(COLUMNS)
+                                             if name != "work_order_id"})
 
 
-def _item(entry: Entry, tasks: dict[int, OpenTask]) -> QueueItem:
+def _schedule(order: list[int], lanes: dict[int, list[Entry]], tasks: dict[int, OpenTask],
+              capabilities: dict[int, dict[int, Capability]], now_local: datetime, cal: plant_calendar.PlantCalendar,
+              zone: _Clock) -> Schedule | None:
+    """planner.schedule fed straight from the entries: durations, earlier steps and queued times
+    (local) as plain dicts, no PlanTask per task."""
+    durations: dict[int, int | None] = {}
+    queued_at: dict[int, datetime] = {}
+    local, ceil = zone.local, math.ceil
+    for ws_id in order:
+        rates = capabilities[ws_id]
+        for entry in lanes[ws_id]:
+            task = tasks[entry.task_id]
+            capability = rates.get(task.process_id)
+            durations[entry.task_id] = None if capability is None else ceil(
+                capability.setup_minutes * 60 + task.remaining * 3600 / capability.rate_per_hour)
+            queued_at[entry.task_id] = local(entry.queued_at)
+    waits_for = earlier_steps([(task_id, tasks[task_id].work_order_id, tasks[task_id].sequence)
+                               for task_id in sorted(durations)])
+    return schedule([[entry.task_id for entry in lanes[ws_id]] for ws_id in order], durations, waits_for,
+                    queued_at, now_local, cal)
+
+
+def _item(entry: Entry, tasks: dict[int, OpenTask], priority: dict[int, str]) -> QueueItem:
     task = tasks[entry.task_id]
-    return QueueItem(entry.task_id, task.priority, task.status == "in_progress", entry.queued_at)
+    return QueueItem(entry.task_id, priority[task.work_order_id], task.status == "in_progress", entry.queued_at)
 
 
 def _plan_task(task: OpenTask, queued_at: datetime) -> PlanTask:

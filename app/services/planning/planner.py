@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.services.planning.calendar import PlantCalendar
 
@@ -62,6 +63,188 @@ def duration_seconds(task: PlanTask, capability: Capability) -> int:
 def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime,
          calendar: PlantCalendar) -> dict[int, Placement]:
     """Planned start and finish of every queued task (naive local times, like ``now``)."""
+    lanes = sorted(lanes, key=lambda lane: lane.workstation_id)
+    durations = {}
+    for lane in lanes:
+        for task_id in lane.task_ids:
+            capability = lane.capabilities.get(tasks[task_id].process_id)
+            durations[task_id] = None if capability is None else duration_seconds(tasks[task_id], capability)
+    queued = {task_id for lane in lanes for task_id in lane.task_ids}
+    steps = [(task_id, tasks[task_id].work_order_id, tasks[task_id].step_sequence) for task_id in sorted(queued)]
+    found = schedule([lane.task_ids for lane in lanes], durations, earlier_steps(steps),
+                     {task_id: tasks[task_id].queued_at for task_id in queued}, now, calendar)
+    if found is None:
+        return plan_step_by_step(lanes, tasks, now, calendar)
+    origin = found.origin
+    return {task_id: Placement(None if start is None else origin + timedelta(microseconds=start),
+                               None if finish is None else origin + timedelta(microseconds=finish), conflict)
+            for task_id, (start, finish, conflict) in found.times.items()}
+
+
+def earlier_steps(steps: Iterable[tuple[int, int, int]]) -> dict[int, list[int]]:
+    """Per queued task, the queued tasks of its 施工单 with an earlier step, by id: whom it waits for.
+    ``steps``: (task id, 施工单 id, step sequence) of every queued task, by task id."""
+    by_work_order: dict[int, list[tuple[int, int]]] = {}
+    for task_id, work_order_id, sequence in steps:
+        members = by_work_order.get(work_order_id)
+        if members is None:
+            by_work_order[work_order_id] = [(task_id, sequence)]
+        else:
+            members.append((task_id, sequence))
+    waits_for = {}
+    for members in by_work_order.values():
+        if len(members) == 1:
+            waits_for[members[0][0]] = []
+            continue
+        for task_id, sequence in members:
+            waits_for[task_id] = [other for other, other_sequence in members if other_sequence < sequence]
+    return waits_for
+
+
+class _Beyond(Exception):
+    """A time past the calendar's precomputed windows: the step-by-step planner answers."""
+
+
+@dataclass
+class Schedule:
+    """``times[task id]`` = (start, finish, conflict); start and finish in microseconds since ``origin``
+    (naive local), None when unplanned."""
+
+    origin: datetime
+    times: dict[int, tuple[int | None, int | None, bool]]
+
+
+def schedule(lanes: list[list[int]], durations: Mapping[int, int | None], waits_for: Mapping[int, list[int]],
+             queued_at: Mapping[int, datetime], now: datetime, calendar: PlantCalendar) -> Schedule | None:
+    """``plan()`` in working time: the same placements as ``plan_step_by_step`` (the rules as written,
+    datetime by datetime), computed on the calendar's working time counted from an origin
+    (calendar.Timeline): a task's start is the first working instant at the working time at which it is
+    ready, its finish that plus its duration — an addition and a binary search each, no datetime until
+    the end. None when a time falls past the precomputed windows (the caller then plans step by step).
+
+    ``lanes``: task ids in queue order, one list per workstation by workstation id; ``durations``:
+    seconds (None: the workstation cannot run the task's process); ``waits_for``: the queued tasks of
+    earlier steps (``earlier_steps``); ``queued_at``: local, for the 顺序冲突 order."""
+    timeline = calendar.timeline(now)
+    if timeline is None:
+        return None
+    now_worked = timeline.worked_at(now)
+    if now_worked is None:
+        return None
+    starts, worked_before, worked_through, total = (timeline.starts, timeline.worked_before,
+                                                    timeline.worked_through, timeline.total)
+    times: dict[int, tuple] = {}
+    finished: dict[int, int] = {}  # task id → the working time of its planned finish
+    # As in plan_step_by_step: how many earlier steps each task still waits for, and who waits for it.
+    lane_of: dict[int, int] = {}
+    position: dict[int, int] = {}
+    for index, lane in enumerate(lanes):
+        for at, task_id in enumerate(lane):
+            lane_of[task_id] = index
+            position[task_id] = at
+    missing: dict[int, int] = {}
+    dependents: dict[int, list[int]] = {}
+    for task_id in sorted(lane_of):
+        earlier = waits_for[task_id]
+        missing[task_id] = len(earlier)
+        for other in earlier:
+            dependents.setdefault(other, []).append(task_id)
+    count = len(lanes)
+    free = [now_worked] * count
+    heads = [0] * count
+    # The heads found waiting for an earlier step, by (queued_at, id): when no head can be planned the
+    # earliest of them goes first (an entry whose task is no longer its lane's head is skipped). Every
+    # head is looked at when it becomes its lane's head, so every waiting head is here.
+    waiting: list[tuple[datetime, int, int]] = []
+    ready_lanes = list(range(count - 1, -1, -1))
+    push = heapq.heappush
+
+    def place(index: int, task_id: int, conflict: bool) -> bool:
+        """Plan a lane's head; False when it cannot be (the lane stops there)."""
+        ready = free[index]
+        for other in waits_for[task_id]:
+            finish = finished.get(other)
+            if finish is not None and finish > ready:
+                ready = finish
+        seconds = durations[task_id]
+        if seconds is None:
+            times[task_id] = (None, None, conflict)
+            return False
+        if ready >= total or seconds < 0:
+            raise _Beyond
+        window = bisect_right(worked_through, ready)
+        start = starts[window] + ready - worked_before[window]
+        if seconds:
+            finish = ready + seconds * 1_000_000
+            if finish > total:
+                raise _Beyond
+            window = bisect_left(worked_through, finish)
+            times[task_id] = (start, starts[window] + finish - worked_before[window], conflict)
+        else:
+            finish = ready
+            times[task_id] = (start, start, conflict)
+        finished[task_id] = free[index] = finish
+        return True
+
+    def mark(task_id: int) -> None:
+        for other in dependents.get(task_id, ()):
+            left = missing[other] - 1
+            missing[other] = left
+            if not left and heads[lane_of[other]] == position[other]:
+                ready_lanes.append(lane_of[other])
+
+    def stop(index: int, after: int) -> None:
+        """Nothing more can be planned on this lane: the rest stays unplanned."""
+        lane = lanes[index]
+        heads[index] = len(lane)
+        for task_id in lane[after:]:
+            if task_id not in times:
+                times[task_id] = (None, None, False)
+                mark(task_id)
+
+    def advance(index: int) -> None:
+        lane = lanes[index]
+        length = len(lane)
+        while heads[index] < length:
+            head = heads[index]
+            task_id = lane[head]
+            if missing[task_id]:
+                push(waiting, (queued_at[task_id], task_id, index))
+                return
+            if place(index, task_id, False):
+                heads[index] = head + 1
+                mark(task_id)
+            else:
+                mark(task_id)
+                stop(index, head + 1)
+                return
+
+    try:
+        while True:
+            while ready_lanes:
+                advance(ready_lanes.pop())
+            while waiting:
+                _, task_id, index = heapq.heappop(waiting)
+                head = heads[index]
+                if head < len(lanes[index]) and lanes[index][head] == task_id:
+                    break
+            else:
+                return Schedule(timeline.origin, times)
+            if place(index, task_id, True):
+                heads[index] = head + 1
+                mark(task_id)
+            else:
+                mark(task_id)
+                stop(index, head + 1)
+            ready_lanes.append(index)
+    except _Beyond:
+        return None
+
+
+def plan_step_by_step(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime,
+                      calendar: PlantCalendar) -> dict[int, Placement]:
+    """The rules as written, datetime by datetime through the calendar: what ``schedule`` must give
+    (tests/planning/test_planning_planner.py compares them), and the answer past its windows."""
     lanes = sorted(lanes, key=lambda lane: lane.workstation_id)
     queued = {task_id for lane in lanes for task_id in lane.task_ids}
     # Per 施工单, the queued tasks in this plan: who waits for whom.
