@@ -3,13 +3,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.policy import require, viewer_scope
-from app.services.core.errors import Forbidden
-from app.services.dispatch.supervisor_board import board_departments, build_board
+from app.services.core.errors import Forbidden, Invalid
+from app.services.dispatch.supervisor_board import board_departments, build_board, build_column, build_summary
 from app.shared_regions import shared
 from app.supervision import bp
 from app.utils.fields import database_int
 from app.utils.http import is_htmx
 from app.views import render_page
+
+TEMPLATE = "supervision/_board.html"
 
 
 @bp.route("/supervisor")
@@ -24,8 +26,29 @@ def board():
     if wanted and department is None:
         raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
     if department is not None and is_htmx():
-        # The same for every supervisor of the department: rendered once (app/shared_regions.py).
-        return shared(("supervisor-board", department.id, viewer_scope(user)),
-                      lambda: render_template("supervision/_board.html", board=build_board(department)))
-    return render_page("supervision/board.html", "supervision/_board.html", departments=departments,
+        # The same for every supervisor of the department: rendered once (app/shared_regions.py); the head
+        # and each column are live regions of their own (docs/LIVE.md §6).
+        part = _part(request.args.get("column"))
+        return shared(("supervisor-board", department.id, part, viewer_scope(user)),
+                      lambda: _render_part(department, part))
+    return render_page("supervision/board.html", TEMPLATE, departments=departments,
                        board=build_board(department) if department else None)
+
+
+def _part(column: str | None) -> str | int | None:
+    """The ``column`` asked for: summary (the head), unassigned, an operator's id, or None (the whole board)."""
+    if column is None or column in ("summary", "unassigned"):
+        return column
+    try:
+        return database_int(column)
+    except ValueError:
+        raise Invalid(_l("看板栏目无效：只能是 summary、unassigned 或操作员编号"), code="invalid_column") from None
+
+
+def _render_part(department, part) -> str:
+    if part is None:
+        return render_template(TEMPLATE, board=build_board(department))
+    if part == "summary":
+        return render_template(TEMPLATE, board=build_summary(department), part="summary")
+    board, column = build_column(department, None if part == "unassigned" else part)
+    return render_template(TEMPLATE, board=board, column=column, part="column")

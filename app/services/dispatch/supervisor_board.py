@@ -48,6 +48,8 @@ class Column:
     tasks: list[BoardCard] = field(default_factory=list)
     total: int = 0  # the unassigned column shows only the first UNASSIGNED_SHOWN of them
     cap: int = 0
+    gone: bool = False  # asked for alone, this person is no column of the board (any more): shown hidden, empty
+    gone_id: int | None = None
 
     @property
     def refusal(self) -> str:
@@ -56,20 +58,38 @@ class Column:
             return ""
         return cap_message(self.load, self.cap)
 
+    @property
+    def part(self) -> str:
+        """Its name among the board's live parts (app/realtime/events.board_parts): the operator's id, or none."""
+        if self.operator is not None:
+            return str(self.operator.id)
+        return str(self.gone_id) if self.gone else "none"
+
 
 @dataclass
 class Board:
+    """The whole board, or the part of it one live region shows (build_summary, build_column): the counts and
+    the operators' columns without their tasks, or one column."""
     department: Department
-    counts: dict[str, int]
-    completion_rate: int
     cap: int
-    unassigned: Column
-    operators: list[Column]
+    counts: dict[str, int] = field(default_factory=dict)
+    completion_rate: int = 0
+    unassigned: Column | None = None
+    operators: list[Column] = field(default_factory=list)
 
     def card_key(self, card: BoardCard) -> tuple:
         """Everything a card of this board shows: its HTML is reused while this is unchanged
         (app.templating.cached_fragment); the operators' <option>s are not in the card (board.js)."""
         return ("board", self.department.id, *card)
+
+    def part(self, name: str) -> str:
+        """A live part of this board: ``<department id>:head|none|<operator id>`` (docs/LIVE.md §6)."""
+        return f"{self.department.id}:{name}"
+
+    @property
+    def parts(self) -> list[str]:
+        """Every live part the whole board holds: an event naming another one brings a new column."""
+        return [self.part("head"), self.part("none")] + [self.part(column.part) for column in self.operators]
 
 
 def board_departments(user) -> list[Department]:
@@ -89,37 +109,86 @@ BOARD_CARD_COLUMNS = (Task.id, Task.version, Task.status, Task.number, Task.cont
                       WorkOrder.status.label("work_order_status"))
 
 
-def build_board(department: Department) -> Board:
-    in_department = (Task.department_id == department.id, Task.status.in_(OPEN_TASK_STATUSES),
-                     WorkOrder.approval_status == "approved")
-    cards = (select(*BOARD_CARD_COLUMNS).select_from(Task).join(WorkOrder, WorkOrder.id == Task.work_order_id)
-             .join(Process, Process.id == Task.process_id).outerjoin(User, User.id == Task.operator_id)
-             .where(*in_department).order_by(Task.id))
-    assigned = [BoardCard(*row) for row in db.session.execute(cards.where(Task.operator_id.is_not(None)))]
-    waiting = [BoardCard(*row) for row in db.session.execute(cards.where(Task.operator_id.is_(None))
-                                                             .limit(UNASSIGNED_SHOWN))]
-    counted = db.session.execute(
-        select(Task.status, Task.operator_id.is_(None), func.count(Task.id))
-        .join(WorkOrder, WorkOrder.id == Task.work_order_id).where(*in_department)
-        .group_by(Task.status, Task.operator_id.is_(None))
-    ).all()
+def _in_department(department: Department) -> tuple:
+    return (Task.department_id == department.id, Task.status.in_(OPEN_TASK_STATUSES),
+            WorkOrder.approval_status == "approved")
+
+
+def _cards(department: Department):
+    return (select(*BOARD_CARD_COLUMNS).select_from(Task).join(WorkOrder, WorkOrder.id == Task.work_order_id)
+            .join(Process, Process.id == Task.process_id).outerjoin(User, User.id == Task.operator_id)
+            .where(*_in_department(department)).order_by(Task.id))
+
+
+def _waiting(department: Department) -> list[BoardCard]:
+    return [BoardCard(*row) for row in db.session.execute(_cards(department).where(Task.operator_id.is_(None))
+                                                          .limit(UNASSIGNED_SHOWN))]
+
+
+def _operator_columns(department: Department, holders: set[int], cap: int) -> dict[int, Column]:
+    """A column per operator of the department, then one per person of another department holding its tasks."""
     operators = department_operators(department.id)
-    # Tasks of this department held by people of other departments get a column each too.
-    others = {card.operator_id for card in assigned} - {operator.id for operator in operators}
+    others = holders - {operator.id for operator in operators}
     if others:
         operators += db.session.scalars(select(User).options(load_only(User.name)).where(User.id.in_(others))
                                         .order_by(User.id))
     loads = operator_loads(operator.id for operator in operators)
-    cap = settings.get("operator_task_cap")
-    columns = {operator.id: Column(operator, loads.get(operator.id, 0), cap=cap) for operator in operators}
-    for task in assigned:
-        columns[task.operator_id].tasks.append(task)
-    unassigned = Column(None, tasks=waiting, total=sum(n for _, without_operator, n in counted if without_operator))
+    return {operator.id: Column(operator, loads.get(operator.id, 0), cap=cap) for operator in operators}
 
+
+def _counts(department: Department, counted) -> tuple[dict[str, int], int]:
     counts = {status: sum(n for s, _, n in counted if s == status) for status in OPEN_TASK_STATUSES}
     start_of_day = datetime.combine(utcnow().date(), time.min)
     counts["completed_today"] = db.session.scalar(select(func.count(Task.id)).where(
         Task.department_id == department.id, Task.status == "completed", Task.completed_at >= start_of_day)) or 0
     total = sum(n for _, _, n in counted) + counts["completed_today"]
-    rate = round(counts["completed_today"] * 100 / total) if total else 0
-    return Board(department, counts, rate, cap, unassigned, list(columns.values()))
+    return counts, round(counts["completed_today"] * 100 / total) if total else 0
+
+
+def _counted(department: Department):
+    return db.session.execute(
+        select(Task.status, Task.operator_id.is_(None), func.count(Task.id))
+        .join(WorkOrder, WorkOrder.id == Task.work_order_id).where(*_in_department(department))
+        .group_by(Task.status, Task.operator_id.is_(None))
+    ).all()
+
+
+def build_board(department: Department) -> Board:
+    assigned = [BoardCard(*row) for row in db.session.execute(_cards(department).where(Task.operator_id.is_not(None)))]
+    counted = _counted(department)
+    cap = settings.get("operator_task_cap")
+    columns = _operator_columns(department, {card.operator_id for card in assigned}, cap)
+    for task in assigned:
+        columns[task.operator_id].tasks.append(task)
+    unassigned = Column(None, tasks=_waiting(department),
+                        total=sum(n for _, without_operator, n in counted if without_operator))
+    counts, rate = _counts(department, counted)
+    return Board(department, cap, counts, rate, unassigned, list(columns.values()))
+
+
+def build_summary(department: Department) -> Board:
+    """The board's head alone: the counts, and every operator's column without its tasks (their loads against
+    the cap give the cards' operator choices)."""
+    counted = _counted(department)
+    holders = set(db.session.scalars(select(Task.operator_id).distinct().join(WorkOrder, WorkOrder.id == Task.work_order_id)
+                                     .where(*_in_department(department), Task.operator_id.is_not(None))))
+    cap = settings.get("operator_task_cap")
+    counts, rate = _counts(department, counted)
+    return Board(department, cap, counts, rate, None, list(_operator_columns(department, holders, cap).values()))
+
+
+def build_column(department: Department, operator_id: int | None) -> tuple[Board, Column]:
+    """One column alone: 未分配 (operator_id None) or an operator's. An operator who is neither an operator of the
+    department nor holds one of its open tasks is no column of the board (any more): the column says so (gone)."""
+    cap = settings.get("operator_task_cap")
+    board = Board(department, cap)
+    if operator_id is None:
+        total = db.session.scalar(select(func.count(Task.id)).join(WorkOrder, WorkOrder.id == Task.work_order_id)
+                                  .where(*_in_department(department), Task.operator_id.is_(None))) or 0
+        return board, Column(None, tasks=_waiting(department), total=total)
+    tasks = [BoardCard(*row) for row in db.session.execute(_cards(department).where(Task.operator_id == operator_id))]
+    if not tasks and not any(o.id == operator_id for o in department_operators(department.id)):
+        return board, Column(None, gone=True, gone_id=operator_id)
+    operator = db.session.scalar(select(User).options(load_only(User.name)).where(User.id == operator_id))
+    load = operator_loads([operator_id]).get(operator_id, 0)
+    return board, Column(operator, load, tasks, cap=cap)
