@@ -4,7 +4,14 @@ from flask_login import current_user, login_required
 
 from app.policy import require, viewer_scope
 from app.services.core.errors import Forbidden, Invalid
-from app.services.dispatch.supervisor_board import board_departments, build_board, build_column, build_summary
+from app.services.dispatch.supervisor_board import (
+    BoardDepartment,
+    board_department_ids,
+    board_departments,
+    build_board,
+    build_column,
+    build_summary,
+)
 from app.shared_regions import shared
 from app.supervision import bp
 from app.utils.fields import database_int
@@ -19,20 +26,30 @@ TEMPLATE = "supervision/_board.html"
 def board():
     user = current_user._get_current_object()
     require(user, "supervisor.board")
+    if is_htmx():
+        return _board_region(user)
     departments = board_departments(user)
     wanted = request.args.get("department", type=database_int)
     department = next((d for d in departments if d.id == wanted), None) if wanted else \
         (departments[0] if departments else None)
     if wanted and department is None:
         raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
-    if department is not None and is_htmx():
-        # The same for every supervisor of the department: rendered once (app/shared_regions.py); the head
-        # and each column are live regions of their own (docs/LIVE.md §6).
-        part = _part(request.args.get("column"))
-        return shared(("supervisor-board", department.id, part, viewer_scope(user)),
-                      lambda: _render_part(department, part))
     return render_page("supervision/board.html", TEMPLATE, departments=departments,
                        board=build_board(department) if department else None)
+
+
+def _board_region(user):
+    """The board, its head or one of its columns alone (a live re-fetch, docs/LIVE.md §6): the same for every
+    supervisor of the department, rendered once (app/shared_regions.py)."""
+    allowed = board_department_ids(user)
+    wanted = request.args.get("department", type=database_int)
+    if wanted and wanted not in allowed:
+        raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
+    department_id = wanted or (allowed[0] if allowed else None)
+    if department_id is None:
+        return render_template(TEMPLATE, board=None)
+    department, part = BoardDepartment(department_id), _part(request.args.get("column"))
+    return shared(("supervisor-board", department.id, part, viewer_scope(user)), lambda: _render_part(department, part))
 
 
 def _part(column: str | None) -> str | int | None:

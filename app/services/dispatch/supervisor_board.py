@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import Integer, and_, bindparam, exists, func, literal, or_, select, union_all
 
 from app import policy
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
-from app.models import Department, Process, Task, User, WorkOrder
-from app.services.core import settings
+from app.models import Department, Process, Role, Task, User, WorkOrder
+from app.models.org import user_departments, user_roles
+from app.services.core import reference, settings
 from app.services.dispatch.capacity import cap_message
-from app.services.dispatch.operator_selection import department_operators, operator_loads
 from app.services.tasks.reading import work_order_stop
 from app.utils.timeutil import utcnow
 
@@ -41,9 +41,15 @@ class BoardCard(NamedTuple):
         return work_order_stop(self.work_order_status)
 
 
+class BoardOperator(NamedTuple):
+    """Whom a column is for (two values: loading the users with their roles and departments cost more than the column)."""
+    id: int
+    name: str
+
+
 @dataclass
 class Column:
-    operator: User | None
+    operator: BoardOperator | None
     load: int = 0
     tasks: list[BoardCard] = field(default_factory=list)
     total: int = 0  # the unassigned column shows only the first UNASSIGNED_SHOWN of them
@@ -100,6 +106,26 @@ def board_departments(user) -> list[Department]:
     return list(db.session.scalars(statement))
 
 
+class BoardDepartment(NamedTuple):
+    """The department a part of the board is asked for: its id is all a part shows of it."""
+    id: int
+
+
+def _active_department_ids() -> list[int]:
+    return list(db.session.scalars(select(Department.id).where(Department.is_active.is_(True))
+                                   .order_by(Department.sort_order, Department.id)))
+
+
+def board_department_ids(user) -> list[int]:
+    """The ids of board_departments(user), in the same order, without a query while the departments are unchanged
+    (app.services.core.reference): what a live part of the board checks."""
+    ids = reference.cached("board_department_ids", _active_department_ids)
+    if user.is_admin:
+        return list(ids)
+    led = policy.led_department_ids(user)
+    return [department_id for department_id in ids if department_id in led]
+
+
 # A big plant's backlog has hundreds of unassigned tasks per department: the board shows the oldest
 # and links to the task centre for the rest (with all of them the page ran to megabytes: docs/PERFORMANCE.md).
 UNASSIGNED_SHOWN = 50
@@ -109,86 +135,121 @@ BOARD_CARD_COLUMNS = (Task.id, Task.version, Task.status, Task.number, Task.cont
                       WorkOrder.status.label("work_order_status"))
 
 
-def _in_department(department: Department) -> tuple:
-    return (Task.department_id == department.id, Task.status.in_(OPEN_TASK_STATUSES),
+# The statements are built once, with the department (and the operator, the day) as parameters: building the
+# SQLAlchemy expressions anew cost a column as much CPU as running them.
+_DEPARTMENT = bindparam("department_id")
+_OPERATOR = bindparam("operator_id")
+
+
+def _in_department() -> tuple:
+    return (Task.department_id == _DEPARTMENT, Task.status.in_(OPEN_TASK_STATUSES),
             WorkOrder.approval_status == "approved")
 
 
-def _cards(department: Department):
-    return (select(*BOARD_CARD_COLUMNS).select_from(Task).join(WorkOrder, WorkOrder.id == Task.work_order_id)
+def _cards(*columns):
+    return (select(*BOARD_CARD_COLUMNS, *columns).select_from(Task)
+            .join(WorkOrder, WorkOrder.id == Task.work_order_id)
             .join(Process, Process.id == Task.process_id).outerjoin(User, User.id == Task.operator_id)
-            .where(*_in_department(department)).order_by(Task.id))
+            .where(*_in_department()).order_by(Task.id))
 
 
-def _waiting(department: Department) -> list[BoardCard]:
-    return [BoardCard(*row) for row in db.session.execute(_cards(department).where(Task.operator_id.is_(None))
-                                                          .limit(UNASSIGNED_SHOWN))]
+def _is_operator_of():
+    """An active operator who is a member of the department (app.services.dispatch.operator_selection)."""
+    return and_(User.is_active.is_(True),
+                exists().where(user_departments.c.user_id == User.id, user_departments.c.department_id == _DEPARTMENT),
+                exists().where(user_roles.c.user_id == User.id, user_roles.c.role_id == Role.id,
+                               Role.code == "operator"))
 
 
-def _operator_columns(department: Department, holders: set[int], cap: int) -> dict[int, Column]:
-    """A column per operator of the department, then one per person of another department holding its tasks."""
-    operators = department_operators(department.id)
-    others = holders - {operator.id for operator in operators}
-    if others:
-        operators += db.session.scalars(select(User).options(load_only(User.name)).where(User.id.in_(others))
-                                        .order_by(User.id))
-    loads = operator_loads(operator.id for operator in operators)
-    return {operator.id: Column(operator, loads.get(operator.id, 0), cap=cap) for operator in operators}
+def _load():
+    """Open tasks (待开始 + 进行中 + 已暂停) of the row's user, in every department (DOMAIN.md §7)."""
+    return (select(func.count(Task.id)).where(Task.operator_id == User.id, Task.status.in_(OPEN_TASK_STATUSES))
+            .correlate(User).scalar_subquery())
 
 
-def _counts(department: Department, counted) -> tuple[dict[str, int], int]:
-    counts = {status: sum(n for s, _, n in counted if s == status) for status in OPEN_TASK_STATUSES}
-    start_of_day = datetime.combine(utcnow().date(), time.min)
-    counts["completed_today"] = db.session.scalar(select(func.count(Task.id)).where(
-        Task.department_id == department.id, Task.status == "completed", Task.completed_at >= start_of_day)) or 0
-    total = sum(n for _, _, n in counted) + counts["completed_today"]
+@cache
+def _statements() -> dict:
+    member = _is_operator_of()
+    holders = (select(Task.operator_id).join(WorkOrder, WorkOrder.id == Task.work_order_id)
+               .where(*_in_department(), Task.operator_id.is_not(None)))
+    operator_load = (select(func.count(Task.id)).where(Task.operator_id == _OPERATOR,
+                                                       Task.status.in_(OPEN_TASK_STATUSES)).scalar_subquery())
+    open_tasks = (select(Task.status, Task.operator_id.is_(None), func.count(Task.id))
+                  .join(WorkOrder, WorkOrder.id == Task.work_order_id).where(*_in_department())
+                  .group_by(Task.status, Task.operator_id.is_(None)))
+    done_today = select(literal("completed_today"), literal(False), func.count(Task.id)).where(
+        Task.department_id == _DEPARTMENT, Task.status == "completed", Task.completed_at >= bindparam("start_of_day"))
+    return {
+        # The oldest UNASSIGNED_SHOWN tasks without an operator, and how many there are.
+        "waiting": _cards(func.count().over()).where(Task.operator_id.is_(None))
+                   .limit(bindparam("shown", type_=Integer)),
+        "assigned": _cards().where(Task.operator_id.is_not(None)),
+        # An operator's cards, each with the operator's load.
+        "operator_cards": _cards(operator_load).where(Task.operator_id == _OPERATOR),
+        # A column per operator of the department, then one per person of another department holding its open
+        # tasks (each by id), with their loads.
+        "operators": select(User.id, User.name, _load()).where(or_(member, User.id.in_(holders)))
+                     .order_by(member.desc(), User.id),
+        "operator": select(User.name, member, _load()).where(User.id == _OPERATOR),
+        # (status, without an operator, how many) of the department's open tasks, and ("completed_today", False, n).
+        "counted": union_all(open_tasks, done_today),
+    }
+
+
+def _run(name: str, department, **params):
+    return db.session.execute(_statements()[name], {"department_id": department.id, **params}).all()
+
+
+def _waiting(department) -> tuple[list[BoardCard], int]:
+    rows = _run("waiting", department, shown=UNASSIGNED_SHOWN)
+    return [BoardCard(*row[:-1]) for row in rows], (rows[0][-1] if rows else 0)
+
+
+def _operator_columns(department, cap: int) -> list[Column]:
+    return [Column(BoardOperator(user_id, name), load or 0, cap=cap)
+            for user_id, name, load in _run("operators", department)]
+
+
+def _counts(department) -> tuple[dict[str, int], int]:
+    counted = _run("counted", department, start_of_day=datetime.combine(utcnow().date(), time.min))
+    counts = {status: sum(n for s, _, n in counted if s == status)
+              for status in (*OPEN_TASK_STATUSES, "completed_today")}
+    total = sum(n for _, _, n in counted)
     return counts, round(counts["completed_today"] * 100 / total) if total else 0
 
 
-def _counted(department: Department):
-    return db.session.execute(
-        select(Task.status, Task.operator_id.is_(None), func.count(Task.id))
-        .join(WorkOrder, WorkOrder.id == Task.work_order_id).where(*_in_department(department))
-        .group_by(Task.status, Task.operator_id.is_(None))
-    ).all()
-
-
-def build_board(department: Department) -> Board:
-    assigned = [BoardCard(*row) for row in db.session.execute(_cards(department).where(Task.operator_id.is_not(None)))]
-    counted = _counted(department)
+def build_board(department) -> Board:
     cap = settings.get("operator_task_cap")
-    columns = _operator_columns(department, {card.operator_id for card in assigned}, cap)
+    assigned = [BoardCard(*row) for row in _run("assigned", department)]
+    columns = {column.operator.id: column for column in _operator_columns(department, cap)}
     for task in assigned:
         columns[task.operator_id].tasks.append(task)
-    unassigned = Column(None, tasks=_waiting(department),
-                        total=sum(n for _, without_operator, n in counted if without_operator))
-    counts, rate = _counts(department, counted)
-    return Board(department, cap, counts, rate, unassigned, list(columns.values()))
+    waiting, total = _waiting(department)
+    counts, rate = _counts(department)
+    return Board(department, cap, counts, rate, Column(None, tasks=waiting, total=total), list(columns.values()))
 
 
-def build_summary(department: Department) -> Board:
+def build_summary(department) -> Board:
     """The board's head alone: the counts, and every operator's column without its tasks (their loads against
     the cap give the cards' operator choices)."""
-    counted = _counted(department)
-    holders = set(db.session.scalars(select(Task.operator_id).distinct().join(WorkOrder, WorkOrder.id == Task.work_order_id)
-                                     .where(*_in_department(department), Task.operator_id.is_not(None))))
     cap = settings.get("operator_task_cap")
-    counts, rate = _counts(department, counted)
-    return Board(department, cap, counts, rate, None, list(_operator_columns(department, holders, cap).values()))
+    counts, rate = _counts(department)
+    return Board(department, cap, counts, rate, None, _operator_columns(department, cap))
 
 
-def build_column(department: Department, operator_id: int | None) -> tuple[Board, Column]:
-    """One column alone: 未分配 (operator_id None) or an operator's. An operator who is neither an operator of the
+def build_column(department, operator_id: int | None) -> tuple[Board, Column]:
+    """One column alone: 未分配 (operator_id None) or an operator's. A person who is neither an operator of the
     department nor holds one of its open tasks is no column of the board (any more): the column says so (gone)."""
     cap = settings.get("operator_task_cap")
     board = Board(department, cap)
     if operator_id is None:
-        total = db.session.scalar(select(func.count(Task.id)).join(WorkOrder, WorkOrder.id == Task.work_order_id)
-                                  .where(*_in_department(department), Task.operator_id.is_(None))) or 0
-        return board, Column(None, tasks=_waiting(department), total=total)
-    tasks = [BoardCard(*row) for row in db.session.execute(_cards(department).where(Task.operator_id == operator_id))]
-    if not tasks and not any(o.id == operator_id for o in department_operators(department.id)):
+        waiting, total = _waiting(department)
+        return board, Column(None, tasks=waiting, total=total)
+    rows = _run("operator_cards", department, operator_id=operator_id)
+    if rows:  # the operator's load came with the cards
+        tasks = [BoardCard(*row[:-1]) for row in rows]
+        return board, Column(BoardOperator(operator_id, tasks[0].operator_name), rows[0][-1], tasks, cap=cap)
+    row = next(iter(_run("operator", department, operator_id=operator_id)), None)
+    if row is None or not row[1]:
         return board, Column(None, gone=True, gone_id=operator_id)
-    operator = db.session.scalar(select(User).options(load_only(User.name)).where(User.id == operator_id))
-    load = operator_loads([operator_id]).get(operator_id, 0)
-    return board, Column(operator, load, tasks, cap=cap)
+    return board, Column(BoardOperator(operator_id, row[0]), row[2] or 0, cap=cap)
