@@ -155,7 +155,7 @@ def test_the_board_holds_a_head_and_columns_that_refetch_on_their_own(client, lo
             f'             hx-get="/supervisor?department={p}&amp;column=unassigned"') in html
     assert (f'id="sv-col-{op}" data-live="board:{p}" data-live-part="{p}:{op}"\n'
             f'             hx-get="/supervisor?department={p}&amp;column={op}"') in html
-    assert html.count('hx-trigger="live-refresh, column-refresh"') == 4
+    assert html.count('hx-trigger="live-refresh consume, column-refresh consume"') == 4
 
 
 def test_each_part_is_served_alone(client, login, world):
