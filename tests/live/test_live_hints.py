@@ -82,10 +82,13 @@ def test_an_assignment_names_exactly_the_two_columns_it_touches_and_the_head(app
     post(supervisor, f"/tasks/{task_id}/assign", operator_id=op, version=version + 2, reason="")
     post(kiosk, f"/tasks/{task_id}/start", version=version + 3)
     started = board_events(announced(), len(assigned) + 2)
+    post(kiosk, f"/tasks/{task_id}/report", version=version + 4, good="400", defective="", defect_reason="", note="")
+    reported = board_events(announced(), len(assigned) + 3)
 
     assert assigned == [sorted([f"{printing}:{op}", f"{printing}:none", f"{printing}:head"])]
     assert reassigned == [sorted([f"{printing}:{op}", f"{printing}:{other}", f"{printing}:head"])]
     assert started == [sorted([f"{printing}:{op}", f"{printing}:head"])]
+    assert reported == [[f"{printing}:{op}"]]  # the card's figures only: no count, no load changed
 
 
 def test_the_parts_reach_the_boards_viewers_only():
