@@ -6,7 +6,7 @@ from datetime import datetime, time
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all
 
 from app import policy
 from app.enums import OPEN_TASK_STATUSES
@@ -154,11 +154,13 @@ def _cards(*columns):
 
 
 def _is_operator_of():
-    """An active operator who is a member of the department (app.services.dispatch.operator_selection)."""
-    return and_(User.is_active.is_(True),
-                exists().where(user_departments.c.user_id == User.id, user_departments.c.department_id == _DEPARTMENT),
-                exists().where(user_roles.c.user_id == User.id, user_roles.c.role_id == Role.id,
-                               Role.code == "operator"))
+    """An active operator who is a member of the department (app.services.dispatch.operator_selection); one
+    IN over the members, not an EXISTS per user (the head's query took 10 ms with those at the scaled plant)."""
+    members = (select(user_departments.c.user_id)
+               .join(user_roles, user_roles.c.user_id == user_departments.c.user_id)
+               .join(Role, Role.id == user_roles.c.role_id)
+               .where(user_departments.c.department_id == _DEPARTMENT, Role.code == "operator"))
+    return and_(User.is_active.is_(True), User.id.in_(members))
 
 
 def _load():
