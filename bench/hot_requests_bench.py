@@ -9,7 +9,9 @@ as its persona. Like a gunicorn worker (ops/gunicorn.conf.py post_worker_init) t
 first and then calls gc.freeze(); each request is timed with time.thread_time() (CPU of this thread,
 not the wall clock a shared machine stretches) and the p50 of --requests is printed, with its SQL
 statements and size. The figures are the ones issue #22 lists, with its targets beside them, and the
-live re-fetches a shared render serves (app/shared_regions.py) and the 工作台's sections.
+live re-fetches a shared render serves (app/shared_regions.py) and the 工作台's sections. The 主管看板 is
+re-fetched in parts (docs/LIVE.md §6): its 未分配 column, its fullest operator's column and its head are
+the issue's "a 主管看板 column"; the whole board is what a page load (or a new column, a resync) costs.
 """
 from __future__ import annotations
 
