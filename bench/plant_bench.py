@@ -16,7 +16,9 @@ bench then opens the plant's screens, each as a browser would hold it:
   reads it: the socket URL (body[data-live-url]) with the topics of every [data-live] element, and the
   live regions (their data-live topics, data-live-events filter, hx-get, hx-select and hx-trigger).
 - On each socket message a region refreshes exactly when live.js would refresh it (its topics meet
-  the event's, the event passes its data-live-events, its hx-trigger has live-refresh), debounced by
+  the event's, the event passes its data-live-events, no hint lets it skip the event — data-live-skip, and
+  the 主管看板's parts: a data-live-part the event's parts leave out, the board's data-live-parts holding every
+  part it names —, its hx-trigger has live-refresh), debounced by
   150 ms, never two requests of a region at once, fetched once more when a change came during its
   request, with htmx's headers; the answer replaces the region (new hx-get, new topics). `resync`
   re-fetches every region. An action's HX-Trigger answer fires the actor's regions that listen for it.
@@ -138,6 +140,10 @@ class Region:
         self.get = attributes.get("hx-get")
         self.select = attributes.get("hx-select")
         self.skip = attributes.get("data-live-skip")
+        # The 主管看板's parts (docs/LIVE.md §6): a head or a column, and the board that holds them all.
+        self.part = attributes.get("data-live-part")
+        holds = attributes.get("data-live-parts")
+        self.holds = set(split_topics(holds)) if holds is not None else None
         trigger = attributes.get("hx-trigger") or ""
         self.live = "live-refresh" in trigger and bool(self.get)
         self.body_triggers = set(HX_TRIGGER_NAME.findall(trigger))
@@ -150,7 +156,17 @@ class Region:
         if (message is not None and self.skip == "claimable" and not IGNORE_HINTS[0] and message.get("claimable") is False
                 and not any(topic.startswith("user:") for topic in topics)):
             return False
+        parts = None if message is None or IGNORE_HINTS[0] else message.get("parts")
+        if self.part and parts is not None and self.part not in parts:
+            return False
+        if self.holds is not None and (parts is None or set(parts) <= self.holds):
+            return False  # the board itself: only for a part it does not hold yet (a new column)
         return bool(self.topics & set(topics))
+
+    def held(self) -> bool:
+        """live.js heldPart(): a part inside the region that holds it comes with that region's answer (on the
+        board page every part is inside the board)."""
+        return bool(self.part) and any(r.holds is not None for r in self.screen.regions.values())
 
 
 # --- one browser page ---------------------------------------------------------------------------------------
@@ -453,6 +469,12 @@ def channels_of(payload: dict) -> set[str]:
     return events.channels_of(payload)
 
 
+def message_hints(payload: dict, topics) -> dict:
+    from app.realtime import events
+
+    return events.message_hints(payload, sorted(topics))
+
+
 # --- the browsers: sockets, debounce, re-fetches -----------------------------------------------------------
 
 class Plant:
@@ -510,7 +532,7 @@ class Plant:
         elif kind == "resync":
             screen.last_heard = None
             for region in screen.regions.values():
-                if region.live:
+                if region.live and not region.held():
                     self.refresh(region, now)
 
     def fire(self, region: Region, now: float) -> None:
@@ -549,6 +571,12 @@ class Plant:
                     region.update(attributes)
                     if not region.topics <= set(screen.subscribed):
                         screen.stale_topics += 1
+                elif region.holds is not None and attributes.get("id"):  # the board's answer brings its parts anew
+                    held = screen.regions.get(attributes["id"])
+                    if held is None:
+                        screen.regions[attributes["id"]] = Region(screen, attributes)
+                    else:
+                        held.update(attributes)
             screen.html[region.id] = text
             for event_id in region.flight:
                 update = self.updates.get((event_id, screen.index))
@@ -718,7 +746,7 @@ def expected_screens(plant: Plant, payload: dict) -> list[Screen]:
     found = []
     for screen in plant.screens:
         told = screen.joined & channels
-        hints = {"claimable": False} if payload.get("claimable") is False else {}
+        hints = message_hints(payload, told)  # as the hub tells this screen (app/realtime/hub.py)
         if told and any(r.live and r.wants(payload["type"], told, hints) for r in screen.regions.values()):
             found.append(screen)
     return found

@@ -26,6 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.enums import OPEN_TASK_STATUSES
 from app.utils.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ NOTIFY_CHANNEL = "wo_events"
 MAX_NOTIFY_BYTES = 7000
 # Channels every task/施工单 event also goes to (whole-plant pages: 任务中心, 待分派).
 GLOBAL_CHANNELS = ("all", "pool")
+# The 主管看板 of a department (board:<id>): task and 施工单 events of it, with the parts they touch.
+BOARD_PREFIX = "board:"
 # Not a change of the plant: every session of the person in ``user_ids`` older than ``generation``
 # has ended (app/services/auth/sessions.py); the hub closes their sockets instead of sending a trigger.
 SESSION_ENDED = "session.ended"
@@ -111,6 +114,8 @@ class _PendingEvent:
         payload["work_order_id"] = getattr(work_order, "id", None) or getattr(task, "work_order_id", None)
         payload["department_ids"] = sorted(self.departments)
         payload["user_ids"] = sorted(self.users)
+        if task is not None and session is not None:
+            payload["board_parts"] = board_parts(session, task, payload["department_ids"], payload["user_ids"])
         return payload
 
 
@@ -132,6 +137,53 @@ def claimable_hint(session: Session, task) -> bool | None:
     if before is None or before is _UNKNOWN:
         return True if now else None
     return now or _claimable(*before)
+
+
+def _unassigned(status, operator_id) -> bool:
+    return status in OPEN_TASK_STATUSES and operator_id is None
+
+
+def board_parts(session: Session, task, department_ids, user_ids) -> list[str]:
+    """The parts of the 主管看板 of each department the event names that the change of this task may touch
+    (docs/LIVE.md §6): ``<dept>:<operator id>`` — the columns of the operators it names (before and after),
+    ``<dept>:none`` — the 未分配 column, when the task was or is open without an operator, and
+    ``<dept>:head`` — the counts and the operators' loads, when its status or operator changed. A before this
+    transaction did not load counts as anything. Sent only to sockets that joined ``board:<dept>`` (its
+    viewers see all of it), so a board re-fetches only those parts (static/js/live.js ``data-live-part``)."""
+    now = (task.status, task.operator_id)
+    before = session.info.get(_LOADED, {}).get(getattr(task, "id", None))
+    known = before is not None and before is not _UNKNOWN
+    suffixes = [str(user) for user in user_ids]
+    if not known or _unassigned(*before) or _unassigned(*now):
+        suffixes.append("none")
+    if not known or tuple(before) != now:
+        suffixes.append("head")
+    return sorted(f"{department}:{suffix}" for department in department_ids for suffix in suffixes)
+
+
+def parts_for(payload: dict, topics) -> list[str] | None:
+    """The board parts an event touches, as told to a socket on these of its channels: only those of the
+    boards it joined (``board:<dept>``); None when the event names none (then every part may have changed)."""
+    parts = payload.get("board_parts")
+    if parts is None:
+        return None
+    boards = {topic[len(BOARD_PREFIX):] for topic in topics if topic.startswith(BOARD_PREFIX)}
+    if not boards:
+        return None
+    return [part for part in parts if part.partition(":")[0] in boards]
+
+
+def message_hints(payload: dict, topics) -> dict:
+    """What a page may use to skip a region the change cannot touch (static/js/live.js), as told on ``topics``:
+    ``claimable: false`` (nothing a kiosk's 可认领 list shows), and ``parts`` (the board parts it touches) to
+    sockets of the boards only. Sent only when they allow a skip, so every other message is as it always was."""
+    hints = {}
+    if payload.get("claimable") is False:
+        hints["claimable"] = False
+    parts = parts_for(payload, topics)
+    if parts is not None:
+        hints["parts"] = parts
+    return hints
 
 
 def _remember_loaded(task, context) -> None:
@@ -168,6 +220,8 @@ def channels_of(payload: dict) -> set[str]:
     channels.update(f"wo:{w}" for w in work_order_ids)
     if payload.get("task_id") or work_order_ids:
         channels.update(GLOBAL_CHANNELS)
+        # The 主管看板 shows tasks and their 施工单, nothing else a department's events are about (planning.updated).
+        channels.update(f"{BOARD_PREFIX}{d}" for d in payload.get("department_ids", ()))
     return channels
 
 

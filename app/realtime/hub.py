@@ -134,16 +134,16 @@ class Hub:
                 for connection in self._by_channel.get(channel, ()):
                     matched.setdefault(connection, []).append(channel)
         created_at = event_created_at(payload)
-        # What a page needs to skip a region the change cannot touch (static/js/live.js); sent only when it
-        # allows a skip, so every other message is as it always was.
-        hints = {"claimable": False} if payload.get("claimable") is False else {}
         messages: dict[tuple[str, ...], EventMessage] = {}  # one per set of channels told
         for connection, channels in matched.items():
             topics = tuple(sorted(channels))
             message = messages.get(topics)
             if message is None:
+                # What a page needs to skip a region the change cannot touch (static/js/live.js), as told on
+                # these channels (a board's parts only to the board's own viewers).
                 message = messages[topics] = EventMessage(created_at, type="event", event=payload.get("type"),
-                                                          id=payload.get("id"), topics=list(topics), **hints)
+                                                          id=payload.get("id"), topics=list(topics),
+                                                          **events.message_hints(payload, topics))
             connection.offer(message)
         return len(matched)
 

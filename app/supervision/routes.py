@@ -3,13 +3,22 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.policy import require, viewer_scope
-from app.services.core.errors import Forbidden
-from app.services.dispatch.supervisor_board import board_departments, build_board
+from app.services.core.errors import Forbidden, Invalid
+from app.services.dispatch.supervisor_board import (
+    BoardDepartment,
+    board_department_ids,
+    board_departments,
+    build_board,
+    build_column,
+    build_summary,
+)
 from app.shared_regions import shared
 from app.supervision import bp
 from app.utils.fields import database_int
 from app.utils.http import is_htmx
 from app.views import render_page
+
+TEMPLATE = "supervision/_board.html"
 
 
 @bp.route("/supervisor")
@@ -17,15 +26,46 @@ from app.views import render_page
 def board():
     user = current_user._get_current_object()
     require(user, "supervisor.board")
+    if is_htmx():
+        return _board_region(user)
     departments = board_departments(user)
     wanted = request.args.get("department", type=database_int)
     department = next((d for d in departments if d.id == wanted), None) if wanted else \
         (departments[0] if departments else None)
     if wanted and department is None:
         raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
-    if department is not None and is_htmx():
-        # The same for every supervisor of the department: rendered once (app/shared_regions.py).
-        return shared(("supervisor-board", department.id, viewer_scope(user)),
-                      lambda: render_template("supervision/_board.html", board=build_board(department)))
-    return render_page("supervision/board.html", "supervision/_board.html", departments=departments,
+    return render_page("supervision/board.html", TEMPLATE, departments=departments,
                        board=build_board(department) if department else None)
+
+
+def _board_region(user):
+    """The board, its head or one of its columns alone (a live re-fetch, docs/LIVE.md §6): the same for every
+    supervisor of the department, rendered once (app/shared_regions.py)."""
+    allowed = board_department_ids(user)
+    wanted = request.args.get("department", type=database_int)
+    if wanted and wanted not in allowed:
+        raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
+    department_id = wanted or (allowed[0] if allowed else None)
+    if department_id is None:
+        return render_template(TEMPLATE, board=None)
+    department, part = BoardDepartment(department_id), _part(request.args.get("column"))
+    return shared(("supervisor-board", department.id, part, viewer_scope(user)), lambda: _render_part(department, part))
+
+
+def _part(column: str | None) -> str | int | None:
+    """The ``column`` asked for: summary (the head), unassigned, an operator's id, or None (the whole board)."""
+    if column is None or column in ("summary", "unassigned"):
+        return column
+    try:
+        return database_int(column)
+    except ValueError:
+        raise Invalid(_l("看板栏目无效：只能是 summary、unassigned 或操作员编号"), code="invalid_column") from None
+
+
+def _render_part(department, part) -> str:
+    if part is None:
+        return render_template(TEMPLATE, board=build_board(department))
+    if part == "summary":
+        return render_template(TEMPLATE, board=build_summary(department), part="summary")
+    board, column = build_column(department, None if part == "unassigned" else part)
+    return render_template(TEMPLATE, board=board, column=column, part="column")

@@ -3,7 +3,8 @@
  * Two ways in, one path out (moveCard): dragging with SortableJS (static/vendor, loaded before this
  * file; mouse, touch and pen), and the select + 分配 button on every card (the keyboard's way). A started
  * task asks for a reason in the <dialog> first. The card moves at once; the server's answer
- * refreshes the board (board-refresh), which also puts a refused card back where it was.
+ * refreshes the two columns the move touched and the head (column-refresh: each is a live region of its
+ * own, docs/LIVE.md §6), which also puts a refused card back where it was.
  */
 (function () {
   "use strict";
@@ -11,7 +12,27 @@
   var STARTED = { in_progress: true, paused: true };
 
   function boardRoot() { return document.getElementById("supervisor-board"); }
-  function refresh() { htmx.trigger(document.body, "board-refresh"); }
+
+  // A move's answer (the server says board-refresh, or the move failed): the column the card came from, the
+  // one it went to, and the head (loads, the cards' operator choices) fetch themselves again, not the board.
+  function refreshMove(card) {
+    var move = card._move;
+    card._move = null;
+    if (!move) { return; }
+    [move.from, move.to, "sv-summary"].forEach(function (id) {
+      var region = document.getElementById(id);
+      if (region) { htmx.trigger(region, "column-refresh"); }
+    });
+  }
+  // The answer's board-refresh is triggered on the card and would bubble to the whole board (which listens
+  // for it on body, for anything else that asks): stopped on its way down, the move's parts refresh instead.
+  document.addEventListener("board-refresh", function (evt) {
+    var card = evt.target && evt.target.closest && evt.target.closest(".sv-card");
+    if (card && card._move) {
+      evt.stopPropagation();
+      refreshMove(card);
+    }
+  }, true);
 
   function askReason(callback) {
     var dialog = document.getElementById("reason-dialog");
@@ -58,6 +79,8 @@
       }
       var empty = column.querySelector(".sv-empty");
       if (empty) { empty.remove(); }
+      var from = card.closest(".sv-column");
+      card._move = { from: from && from.id, to: column.id };
       column.appendChild(card);  // moving the card takes the focus from it: give it back, in its new column
       card.setAttribute("data-operator", target);
       var select = card.querySelector("select[name=operator_id]");
@@ -73,7 +96,8 @@
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var active = document.activeElement;
     var card = active && active.closest && active.closest(".sv-card");
-    if (evt.detail.target === boardRoot() && card && boardRoot().contains(card)) {
+    var target = evt.detail.target;
+    if (card && boardRoot() && target && target.contains && boardRoot().contains(target) && target.contains(card)) {
       focusedOnBoard = { task: card.getAttribute("data-task-id"), control: active.tagName.toLowerCase() };
     }
   });
@@ -85,14 +109,20 @@
     if (control) { control.focus(); }
   });
 
-  // A refused move (cap, stale card, wrong department) puts the board back as the server has it.
+  // A refused move (cap, stale card, wrong department) puts the columns back as the server has them (an answer
+  // without board-refresh, such as a lost connection, too).
   document.addEventListener("htmx:afterRequest", function (evt) {
-    if (!evt.detail.successful && boardRoot() && boardRoot().contains(evt.detail.elt)) { refresh(); }
+    var card = evt.detail.elt;
+    if (card && card._move && card.classList && card.classList.contains("sv-card")) { refreshMove(card); }
   });
 
-  // ---- every card's operator <select>: the board sends the options once, in a <template>
+  // ---- every card's operator <select>: the board sends the options once, in a <template> of its head; when
+  // the head comes anew (a load reached the cap or fell below it), every card's options follow it.
   function fillOperatorOptions(root) {
-    root.querySelectorAll("select[data-options-from]").forEach(function (select) {
+    var fresh = root.id === "sv-summary" || (root.querySelector && root.querySelector("#sv-summary"));
+    var selects = fresh ? document.querySelectorAll("select[data-options-from]")
+      : root.querySelectorAll("select[data-options-from]:not([data-filled])");
+    selects.forEach(function (select) {
       var source = document.getElementById(select.getAttribute("data-options-from"));
       if (!source) { return; }
       var chosen = select.value;
@@ -101,7 +131,7 @@
       while (select.options.length > 1) { select.remove(1); }  // keep 未分配, then the board's order
       options.forEach(function (option) { select.appendChild(option); });
       select.value = chosen;
-      select.removeAttribute("data-options-from");
+      select.setAttribute("data-filled", "");
     });
   }
   htmx.onLoad(fillOperatorOptions);

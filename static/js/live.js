@@ -12,6 +12,13 @@
  * list: such tasks only, plus the viewer's own cap) skips it unless it reached this page on a user: topic
  * (then it is the viewer's own task, and their cap may have changed). A resync skips nothing.
  *
+ * The 主管看板 is live in parts (docs/LIVE.md §6): an event on its board:<department> channel names the parts it
+ * touches ({"parts": ["3:head", "3:none", "3:17"]}: the head, the 未分配 column, operator 17's column). A region
+ * marked data-live-part="3:17" skips an event whose parts leave it out; the region holding them all, marked
+ * data-live-parts="<every part it holds>", refreshes only when an event names a part it does not hold (a new
+ * column). An event without parts (a 施工单 paused) refreshes every part, and a resync the holding region alone
+ * (its answer brings every part).
+ *
  * A live re-fetch names the last event the socket carried and the last one the page's own actions
  * committed (X-Live-Seen): the server may then answer with a region it rendered for another viewer
  * after both reached it (app/shared_regions.py). A resync names none, so it is always rendered anew.
@@ -105,9 +112,14 @@
     if ((changedAt[region.id] || 0) > (requestedAt[region.id] || 0)) refresh(region);
   });
 
+  // A part inside the region that holds it is fetched with that region's answer.
+  function heldPart(el) {
+    return el.hasAttribute("data-live-part") && el.parentElement && el.parentElement.closest("[data-live-parts]");
+  }
+
   function refreshAll() {
     lastHeard = null;  // what was missed is unknown: render anew
-    regions().forEach(refresh);
+    regions().forEach(function (el) { if (!heldPart(el)) refresh(el); });
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -132,6 +144,14 @@
     if (types && types.split(/[\s,]+/).indexOf(message.event) < 0) return false;
     if (el.getAttribute("data-live-skip") === "claimable" && message.claimable === false && !aboutViewer(message)) {
       return false;
+    }
+    var parts = message.parts;
+    var part = el.getAttribute("data-live-part");
+    if (part && parts && parts.indexOf(part) < 0) return false;
+    var held = el.getAttribute("data-live-parts");
+    if (held !== null) {
+      var holds = held.split(/\s+/);
+      if (!parts || !parts.some(function (name) { return holds.indexOf(name) < 0; })) return false;
     }
     return topicsOf(el).some(function (topic) { return message.topics.indexOf(topic) >= 0; });
   }

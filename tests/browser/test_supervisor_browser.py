@@ -260,3 +260,61 @@ def test_a_card_of_a_cancelled_work_order_does_not_follow_the_mouse(world, page_
     expect(column(page).locator(card)).to_have_count(1)
     expect(target.locator(".sv-card")).to_have_count(0)
     assert sent == [] and reload(world.task).operator_id is None
+
+
+def board_fetches(page):
+    """The board's own GETs (its parts, or the whole board) a page sends from now on."""
+    sent = []
+    page.on("request", lambda request: sent.append(request.url.split("?", 1)[1])
+            if request.method == "GET" and "/supervisor?" in request.url else None)
+    return sent
+
+
+def test_a_change_refetches_only_the_columns_it_touches_and_no_other_departments_board(world, open_as):
+    """Assigned elsewhere (another supervisor's screen): this board re-fetches the 未分配 column, the operator's
+    column and its head — not the other operator's column, not the whole board; the 模切 board nothing."""
+    from app.extensions import db
+    from app.services.dispatch import assignment
+
+    p = world.printing.id
+    watching = open_as(world.supervisor, f"/supervisor?department={p}")
+    elsewhere = open_as(world.other_supervisor, f"/supervisor?department={world.die_cutting.id}")
+    fetched, other = board_fetches(watching), board_fetches(elsewhere)
+
+    assignment.assign(world.task.id, world.operator.id, world.head_supervisor, world.task.version)
+    db.session.commit()
+
+    card = watching.locator(f'.sv-card[data-task-id="{world.task.id}"]')
+    expect(column(watching, world.operator.id).locator(card)).to_have_count(1)
+    expect(column(watching).locator(card)).to_have_count(0)
+    expect(watching.locator(f'[data-load="{world.operator.id}"]')).to_have_text("1/10")
+    watching.wait_for_timeout(500)  # anything else the event would make it fetch has been asked for by now
+    assert sorted(fetched) == sorted([f"department={p}&column=unassigned", f"department={p}&column={world.operator.id}",
+                                      f"department={p}&column=summary"])
+    assert other == []
+
+
+def test_an_own_move_refreshes_its_two_columns_and_the_head_with_the_choices(world, page_factory):
+    """The cap reached by a drag shows at once in every card's operator choices (the head's template)."""
+    import factories as f
+    from app.extensions import db
+    from app.services.core import settings
+
+    settings.update(world.admin, {"operator_task_cap": 1})
+    second = f.TaskFactory(step=world.print_step, department=world.printing, number="T-SECOND")
+    db.session.commit()
+    page = page_factory()
+    desk_login(page, world.supervisor)
+    expect(page.locator("body")).to_have_attribute("data-live-state", "open")
+    other_card = page.locator(f'.sv-card[data-task-id="{second.id}"]')
+    expect(other_card.locator(f'option[value="{world.operator.id}"]')).to_be_enabled()
+    fetched = board_fetches(page)
+
+    page.locator(f'.sv-card[data-task-id="{world.task.id}"]').drag_to(column(page, world.operator.id))
+
+    expect(column(page, world.operator.id)).to_have_attribute("data-refusal", "已达任务上限 1/1")
+    expect(other_card.locator(f'option[value="{world.operator.id}"]')).to_be_disabled()
+    page.wait_for_timeout(500)
+    p = world.printing.id
+    assert set(fetched) == {f"department={p}&column=unassigned", f"department={p}&column={world.operator.id}",
+                            f"department={p}&column=summary"}

@@ -61,3 +61,63 @@ def test_the_hub_passes_on_only_a_hint_that_allows_a_skip():
         {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]},
         {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]},
     ]
+
+
+# ---- the 主管看板's parts (docs/LIVE.md §6): an event names the columns it touches, to the board's viewers only
+
+def board_events(received, since=0):
+    return [e["board_parts"] for e in task_events(received)[since:]]
+
+
+def test_an_assignment_names_exactly_the_two_columns_it_touches_and_the_head(app, db, announced):
+    world = build_world()
+    printing, op, other = world.printing.id, world.operator.id, world.other_operator.id
+    task_id, version = world.task.id, world.task.version
+    supervisor, kiosk = logged_in_client(app, world.supervisor), logged_in_client(app, world.operator)
+
+    post(supervisor, f"/tasks/{task_id}/assign", operator_id=op, version=version)
+    assigned = board_events(announced())
+    post(supervisor, f"/tasks/{task_id}/assign", operator_id=other, version=version + 1, reason="")
+    reassigned = board_events(announced(), len(assigned))
+    post(supervisor, f"/tasks/{task_id}/assign", operator_id=op, version=version + 2, reason="")
+    post(kiosk, f"/tasks/{task_id}/start", version=version + 3)
+    started = board_events(announced(), len(assigned) + 2)
+    post(kiosk, f"/tasks/{task_id}/report", version=version + 4, good="400", defective="", defect_reason="", note="")
+    reported = board_events(announced(), len(assigned) + 3)
+
+    assert assigned == [sorted([f"{printing}:{op}", f"{printing}:none", f"{printing}:head"])]
+    assert reassigned == [sorted([f"{printing}:{op}", f"{printing}:{other}", f"{printing}:head"])]
+    assert started == [sorted([f"{printing}:{op}", f"{printing}:head"])]
+    assert reported == [[f"{printing}:{op}"]]  # the card's figures only: no count, no load changed
+
+
+def test_the_parts_reach_the_boards_viewers_only():
+    hub = Hub()
+    board = Connection(7, {"user:7", "dept:3", "board:3"})
+    kiosk = Connection(9, {"user:9", "dept:3"})
+    other_board = Connection(8, {"user:8", "dept:4", "board:4"})
+    for connection in (board, kiosk, other_board):
+        hub.register(connection)
+    payload = {"type": "task.updated", "id": "1-1", "task_id": 5, "work_order_id": 2, "department_ids": [3],
+               "user_ids": [11], "claimable": True, "board_parts": ["3:11", "3:head", "3:none"]}
+
+    hub.dispatch(payload)
+
+    assert dict(board.next(0)) == {"type": "event", "event": "task.updated", "id": "1-1",
+                                   "topics": ["board:3", "dept:3"], "parts": ["3:11", "3:head", "3:none"]}
+    assert dict(kiosk.next(0)) == {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]}
+    assert other_board.next(0) is None
+
+
+def test_an_event_without_parts_reaches_the_board_without_them():
+    """A 施工单 paused: every card of its tasks may show it, so every part of the board refreshes."""
+    hub = Hub()
+    board = Connection(7, {"board:3"})
+    hub.register(board)
+    hub.dispatch({"type": "work_order.paused", "id": "1-2", "task_id": None, "work_order_id": 2,
+                  "department_ids": [3], "user_ids": [11]})
+    hub.dispatch({"type": "planning.updated", "id": "1-3", "task_id": None, "work_order_id": None,
+                  "department_ids": [3], "user_ids": []})
+
+    assert dict(board.next(0)) == {"type": "event", "event": "work_order.paused", "id": "1-2", "topics": ["board:3"]}
+    assert board.next(0) is None  # the plan is not on the board

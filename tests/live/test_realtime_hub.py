@@ -21,7 +21,7 @@ def drain(connection):
 
 
 def test_channels_of_a_task_event():
-    assert events.channels_of(task_event()) == {"user:5", "dept:3", "task:42", "wo:7", "all", "pool"}
+    assert events.channels_of(task_event()) == {"user:5", "dept:3", "board:3", "task:42", "wo:7", "all", "pool"}
 
 
 def test_a_notification_event_reaches_only_its_users():

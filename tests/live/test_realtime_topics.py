@@ -26,13 +26,14 @@ def world(db):
             "foreign_order": foreign_order, "my_task": my_task, "foreign_task": foreign_task}
 
 
-TOPICS = ["dept:mine", "dept:other", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
+TOPICS = ["dept:mine", "dept:other", "board:mine", "board:other", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
           "all", "pool", "user:self", "user:other", "nonsense", "wo:99999"]
 
 EXPECTED = {  # role → the topics above it may join
-    "admin": {"dept:mine", "dept:other", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
+    "admin": {"dept:mine", "dept:other", "board:mine", "board:other", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
               "all", "pool", "user:self"},
-    "supervisor": {"dept:mine", "dept:other", "wo:own_order", "wo:foreign_order", "task:my_task",
+    # The 主管看板's channel names operators' columns: only the board's own viewers (DOMAIN.md: those who lead it).
+    "supervisor": {"dept:mine", "dept:other", "board:mine", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task",
                    "task:foreign_task", "all", "pool", "user:self"},
     "operator": {"dept:mine", "task:my_task", "user:self"},
     "maker": {"wo:own_order", "task:my_task", "user:self"},

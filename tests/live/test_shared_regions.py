@@ -258,3 +258,29 @@ def test_the_screens_watching_a_department_share_its_tv_board_and_its_time(world
     monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
     colleague.get("/board/printing", headers=headers)
     assert len(snapshots) == 3
+
+
+@pytest.mark.parametrize("column", ["unassigned", "operator", "summary"])
+def test_the_supervisors_of_a_department_share_each_part_of_its_board(world, monkeypatch, app, column):
+    import app.supervision.routes as supervision_routes
+
+    colleague = f.UserFactory(name="钱印刷", roles=["supervisor"], departments=[world.printing])
+    _db.session.commit()
+    builds = []
+    for name in ("build_column", "build_summary", "build_board"):
+        real = getattr(supervision_routes, name)
+        monkeypatch.setattr(supervision_routes, name,
+                            lambda *a, _real=real, _name=name: builds.append(_name) or _real(*a))
+    monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
+    part = str(world.operator.id) if column == "operator" else column
+    url = f"/supervisor?department={world.printing.id}&column={part}"
+    headers = dict(HTMX, **{shared_regions.SEEN_HEADER: delivered()})
+    mine, theirs = logged_in(app, world.supervisor), logged_in(app, colleague)
+    first = mine.get(url, headers=headers).get_data(as_text=True)
+    second = theirs.get(url, headers=headers).get_data(as_text=True)
+    other_part = mine.get(f"/supervisor?department={world.printing.id}&column={world.other_operator.id}",
+                          headers=headers).get_data(as_text=True)
+
+    assert builds == ["build_summary" if column == "summary" else "build_column", "build_column"]
+    assert FORM_TOKEN.sub("", first) == FORM_TOKEN.sub("", second)
+    assert f'id="sv-col-{world.other_operator.id}"' in other_part

@@ -23,7 +23,7 @@ def test_board_shows_counts_columns_and_loads(client, login, world):
 
     html = client.get(f"/supervisor?department={world.printing.id}").get_data(as_text=True)
 
-    assert f'data-live="dept:{world.printing.id}"' in html
+    assert f'data-live="board:{world.printing.id}"' in html
     assert 'data-drop-operator=""' in html
     assert f'data-drop-operator="{world.operator.id}"' in html and f'data-drop-operator="{world.other_operator.id}"' in html
     assert f'data-load="{world.operator.id}">1/10<' in html
@@ -50,7 +50,7 @@ def test_a_task_held_by_someone_of_another_department_gets_that_persons_column(c
 
 def test_supervisor_defaults_to_a_led_department_and_cannot_open_another(client, login, world):
     login(world.supervisor)
-    assert f'data-live="dept:{world.printing.id}"' in client.get("/supervisor").get_data(as_text=True)
+    assert f'data-live="board:{world.printing.id}"' in client.get("/supervisor").get_data(as_text=True)
     response = client.get(f"/supervisor?department={world.die_cutting.id}")
     assert response.status_code == 403
     assert "您只能查看本部门的看板" in response.get_data(as_text=True)
@@ -138,3 +138,59 @@ def test_unassigned_column_shows_the_oldest_and_links_to_the_rest(client, login,
     assert f'href="/tasks?department={world.printing.id}&amp;operator=none&amp;status=open"' in html
     card = html[html.index(f'data-task-id="{running.id}"'):]
     assert f'<option value="{world.operator.id}" selected>' in card[:card.index("</select>")]
+
+
+# ---- the board in parts (docs/LIVE.md §6): the head and each column are live regions of their own
+
+def test_the_board_holds_a_head_and_columns_that_refetch_on_their_own(client, login, world):
+    login(world.supervisor)
+    p, op, other = world.printing.id, world.operator.id, world.other_operator.id
+
+    html = client.get(f"/supervisor?department={p}").get_data(as_text=True)
+
+    assert f'data-live-parts="{p}:head {p}:none {p}:{op} {p}:{other}"' in html
+    assert (f'id="sv-summary" class="sv-summary" data-live="board:{p}" data-live-part="{p}:head"\n'
+            f'     hx-get="/supervisor?department={p}&amp;column=summary"') in html
+    assert (f'id="sv-col-none" data-live="board:{p}" data-live-part="{p}:none"\n'
+            f'             hx-get="/supervisor?department={p}&amp;column=unassigned"') in html
+    assert (f'id="sv-col-{op}" data-live="board:{p}" data-live-part="{p}:{op}"\n'
+            f'             hx-get="/supervisor?department={p}&amp;column={op}"') in html
+    assert html.count('hx-trigger="live-refresh consume, column-refresh consume"') == 4
+
+
+def test_each_part_is_served_alone(client, login, world):
+    f.TaskFactory(step=world.print_step, department=world.printing, operator=world.operator, status="in_progress",
+                  number="T-RUN")
+    db.session.commit()
+    login(world.supervisor)
+    url = f"/supervisor?department={world.printing.id}&column="
+
+    head = client.get(url + "summary", headers=HTMX).get_data(as_text=True)
+    waiting = client.get(url + "unassigned", headers=HTMX).get_data(as_text=True)
+    mine = client.get(url + str(world.operator.id), headers=HTMX).get_data(as_text=True)
+
+    assert head.strip().startswith('<div id="sv-summary"') and "sv-column" not in head
+    assert 'data-count="in_progress"><div class="num">1<' in head
+    assert f'<option value="{world.operator.id}">刘师傅</option>' in head
+    assert waiting.strip().startswith('<section class="sv-column" data-drop-operator=""')
+    assert waiting.count("<section") == 1 and world.task.number in waiting and "T-RUN" not in waiting
+    assert 'data-load="unassigned">1<' in waiting
+    assert mine.count("<section") == 1 and "T-RUN" in mine and world.task.number not in mine
+    assert f'data-load="{world.operator.id}">1/10<' in mine
+
+
+def test_a_column_of_someone_no_longer_on_the_board_is_hidden_and_says_nothing_of_them(client, login, world):
+    login(world.supervisor)
+    html = client.get(f"/supervisor?department={world.printing.id}&column={world.outsider.id}",
+                      headers=HTMX).get_data(as_text=True)
+    assert html.strip().startswith(f'<section class="sv-column" hidden id="sv-col-{world.outsider.id}"')
+    assert "黄师傅" not in html and "data-drop-operator" not in html
+
+
+def test_a_column_of_another_department_or_a_bad_column_is_refused(client, login, world):
+    login(world.supervisor)
+    other = client.get(f"/supervisor?department={world.die_cutting.id}&column=unassigned", headers=HTMX)
+    bad = client.get(f"/supervisor?department={world.printing.id}&column=everything", headers=HTMX)
+    assert (other.status_code, unquote(other.headers["X-Message"])) == (403, "您只能查看本部门的看板")
+    assert (bad.status_code, unquote(bad.headers["X-Message"])) == (
+        400, "看板栏目无效：只能是 summary、unassigned 或操作员编号")

@@ -1,6 +1,7 @@
 """The 主管看板 never offers an action that must fail: a task of a paused or cancelled 施工单 is
 shown blocked with the reason and no controls; an operator at the cap is marked as a refused target."""
 import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -65,3 +66,25 @@ def test_an_operator_at_the_cap_is_marked_and_cannot_be_chosen(client, login, wo
     options = html.split('<template id="sv-operator-options">', 1)[1].split("</template>", 1)[0]
     assert f'<option value="{world.operator.id}" disabled>刘师傅（已达任务上限 1/1）</option>' in options
     assert f'<option value="{world.other_operator.id}">杨师傅</option>' in options
+
+
+def test_the_cap_shows_in_the_operators_column_and_the_heads_choices_when_they_refresh_alone(client, login, world):
+    """After an assignment only the two columns and the head re-fetch: each says the refusal by itself."""
+    settings.update(world.admin, {"operator_task_cap": 1})
+    db.session.commit()
+    login(world.supervisor)
+    client.post(f"/tasks/{world.task.id}/assign", headers=HTMX, data={"operator_id": world.operator.id, "version": 1})
+    url = f"/supervisor?department={world.printing.id}&column="
+
+    column = client.get(url + str(world.operator.id), headers=HTMX).get_data(as_text=True)
+    head = client.get(url + "summary", headers=HTMX).get_data(as_text=True)
+    second = f.TaskFactory(step=world.print_step, department=world.printing, number="T-SECOND")
+    db.session.commit()
+    refused = client.post(f"/tasks/{second.id}/assign", headers=HTMX,
+                          data={"operator_id": world.operator.id, "version": second.version})
+
+    assert re.match(rf'\s*<section class="sv-column sv-column-full" data-drop-operator="{world.operator.id}"[^>]*'
+                    r'data-refusal="已达任务上限 1/1"', column)
+    assert "已满，不能再分配" in column and world.task.number in column
+    assert f'<option value="{world.operator.id}" disabled>刘师傅（已达任务上限 1/1）</option>' in head
+    assert (refused.status_code, unquote(refused.headers["X-Message"])) == (409, "已达任务上限 1/1")
