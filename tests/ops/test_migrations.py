@@ -179,3 +179,17 @@ def test_ids_are_never_reused_after_the_migration_of_existing_tables(migrated, f
         connection.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": newest_id})
     assert TaskFactory().id > newest_id
     _db.session.commit()
+
+
+@pytest.mark.postgres
+def test_the_plans_tables_leave_room_for_their_rewrites_whether_migrated_or_created(db, migrated, pg_cluster):
+    def fill_factors() -> dict:
+        return dict(_db.session.execute(text(
+            "SELECT relname, array_to_string(reloptions, ',') FROM pg_class"
+            " WHERE relname IN ('plan_entries', 'work_order_projections', 'tasks')")).all())
+
+    created = fill_factors()  # the test database: made from the models
+    migrated(pg_cluster.create_database(f"migrated_{uuid.uuid4().hex[:12]}"))
+
+    expected = {"plan_entries": "fillfactor=50", "work_order_projections": "fillfactor=50", "tasks": None}
+    assert created == expected and fill_factors() == expected
