@@ -157,10 +157,10 @@ class Region:
                 and not any(topic.startswith("user:") for topic in topics)):
             return False
         parts = None if message is None or IGNORE_HINTS[0] else message.get("parts")
-        if self.part and parts is not None and self.part not in parts:
-            return False
-        if self.holds is not None and (parts is None or set(parts) <= self.holds):
-            return False  # the board itself: only for a part it does not hold yet (a new column)
+        if self.part and (self.part not in parts if parts is not None else self.held()):
+            return False  # a part: only when named; an event naming none refreshes the board that holds it
+        if self.holds is not None and parts is not None and set(parts) <= self.holds:
+            return False  # the board itself: for an event naming no part, or one it does not hold yet (a new column)
         return bool(self.topics & set(topics))
 
     def held(self) -> bool:

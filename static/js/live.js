@@ -16,8 +16,8 @@
  * touches ({"parts": ["3:head", "3:none", "3:17"]}: the head, the 未分配 column, operator 17's column). A region
  * marked data-live-part="3:17" skips an event whose parts leave it out; the region holding them all, marked
  * data-live-parts="<every part it holds>", refreshes only when an event names a part it does not hold (a new
- * column). An event without parts (a 施工单 paused) refreshes every part, and a resync the holding region alone
- * (its answer brings every part).
+ * column). An event without parts (a 施工单 paused) and a resync refresh the holding region alone: one answer
+ * brings every part (one request rather than one per column).
  *
  * A live re-fetch names the last event the socket carried and the last one the page's own actions
  * committed (X-Live-Seen): the server may then answer with a region it rendered for another viewer
@@ -147,11 +147,11 @@
     }
     var parts = message.parts;
     var part = el.getAttribute("data-live-part");
-    if (part && parts && parts.indexOf(part) < 0) return false;
+    if (part && (parts ? parts.indexOf(part) < 0 : heldPart(el))) return false;
     var held = el.getAttribute("data-live-parts");
-    if (held !== null) {
+    if (held !== null && parts) {
       var holds = held.split(/\s+/);
-      if (!parts || !parts.some(function (name) { return holds.indexOf(name) < 0; })) return false;
+      if (!parts.some(function (name) { return holds.indexOf(name) < 0; })) return false;
     }
     return topicsOf(el).some(function (topic) { return message.topics.indexOf(topic) >= 0; });
   }

@@ -294,6 +294,23 @@ def test_a_change_refetches_only_the_columns_it_touches_and_no_other_departments
     assert other == []
 
 
+def test_a_change_that_names_no_part_refetches_the_whole_board_once(world, open_as):
+    """A 施工单 paused (its event names no part): one answer brings every part, not one re-fetch per column."""
+    from app.extensions import db
+    from app.realtime import events
+
+    p = world.printing.id
+    watching = open_as(world.supervisor, f"/supervisor?department={p}")
+    fetched = board_fetches(watching)
+
+    events.publish("workorder.paused", work_order=world.task.work_order, department_ids=[p])
+    db.session.commit()
+
+    watching.wait_for_timeout(800)
+    assert fetched == [f"department={p}"]
+    expect(column(watching).locator(f'.sv-card[data-task-id="{world.task.id}"]')).to_have_count(1)
+
+
 def test_an_own_move_refreshes_its_two_columns_and_the_head_with_the_choices(world, page_factory):
     """The cap reached by a drag shows at once in every card's operator choices (the head's template)."""
     import factories as f
