@@ -212,6 +212,7 @@ def channels_of(payload: dict) -> set[str]:
     ``work_order_ids`` (a field some events carry instead of one ``work_order_id``) reaches each of them."""
     channels = {f"user:{u}" for u in payload.get("user_ids", ())}
     channels.update(f"dept:{d}" for d in payload.get("department_ids", ()))
+    channels.update(f"plan:{d}" for d in payload.get("plan_department_ids", ()))
     work_order_ids = list(payload.get("work_order_ids") or ())
     if payload.get("work_order_id"):
         work_order_ids.append(payload["work_order_id"])

@@ -14,7 +14,7 @@ from app.models import Task, WorkOrder
 from app.policy import can, led_department_ids, with_descendants
 
 MAX_REQUESTED_TOPICS = 64
-_TOPIC = re.compile(r"^(user|dept|board|wo|task):([1-9][0-9]{0,9})$")
+_TOPIC = re.compile(r"^(user|dept|plan|board|wo|task):([1-9][0-9]{0,9})$")
 # Page channels that carry every task/施工单 event, and who may listen to them.
 GLOBAL_TOPICS = {"all": "live.all", "pool": "dispatch.pool"}
 
@@ -44,6 +44,10 @@ def allowed(user, topic: str) -> bool:
         return object_id == user.id
     if kind == "dept":
         return can(user, "department.watch", object_id)
+    if kind == "plan":
+        # A department's plan changed (ids only): whoever may open its 排产 page, and its own people (a
+        # kiosk bound to one of its workstations).
+        return can(user, "planning.view") or can(user, "department.watch", object_id)
     if kind == "board":
         # The 主管看板's channel: its events say which operators' columns changed, which only the board's
         # own viewers may learn (an admin any department's, a supervisor those they lead).

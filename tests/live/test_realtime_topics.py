@@ -26,19 +26,20 @@ def world(db):
             "foreign_order": foreign_order, "my_task": my_task, "foreign_task": foreign_task}
 
 
-TOPICS = ["dept:mine", "dept:other", "board:mine", "board:other", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
+TOPICS = ["dept:mine", "dept:other", "plan:mine", "plan:other", "board:mine", "board:other", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
           "all", "pool", "user:self", "user:other", "nonsense", "wo:99999"]
 
 EXPECTED = {  # role → the topics above it may join
-    "admin": {"dept:mine", "dept:other", "board:mine", "board:other", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
+    "admin": {"dept:mine", "dept:other", "plan:mine", "plan:other", "board:mine", "board:other", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task", "task:foreign_task",
               "all", "pool", "user:self"},
     # The 主管看板's channel names operators' columns: only the board's own viewers (DOMAIN.md: those who lead it).
-    "supervisor": {"dept:mine", "dept:other", "board:mine", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task",
+    "supervisor": {"dept:mine", "dept:other", "plan:mine", "plan:other", "board:mine", "board:child", "wo:own_order", "wo:foreign_order", "task:my_task",
                    "task:foreign_task", "all", "pool", "user:self"},
-    "operator": {"dept:mine", "task:my_task", "user:self"},
-    "maker": {"wo:own_order", "task:my_task", "user:self"},
-    "salesperson": {"wo:own_order", "task:my_task", "user:self"},
-    "designer": {"wo:own_order", "wo:foreign_order", "user:self"},
+    # A department's plan: every desk role may open the 排产 page; an operator their own department's (a bound kiosk).
+    "operator": {"dept:mine", "plan:mine", "task:my_task", "user:self"},
+    "maker": {"plan:mine", "plan:other", "wo:own_order", "task:my_task", "user:self"},
+    "salesperson": {"plan:mine", "plan:other", "wo:own_order", "task:my_task", "user:self"},
+    "designer": {"plan:mine", "plan:other", "wo:own_order", "wo:foreign_order", "user:self"},
 }
 
 

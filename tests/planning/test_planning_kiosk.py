@@ -58,7 +58,8 @@ def test_a_bound_kiosk_shows_the_workstation_queue_in_plan_order(client, world):
     first = page.split('id="kiosk-queue"')[1].split("</li>")[0]
     assert "下一个" in first and "计划：" in first
     # The region re-fetches on the workstation's department channel too.
-    assert f'data-live="user:{world.operator.id} dept:{world.printing.id}"' in page
+    assert f'data-live="user:{world.operator.id} dept:{world.printing.id} plan:{world.printing.id}"' in page
+    assert f'data-live="dept:{world.printing.id} plan:{world.printing.id}" data-live-skip="claimable"' in page
 
 
 def test_the_terminal_remembers_its_workstation(client, world):

@@ -67,7 +67,7 @@ def test_the_plan_is_laid_out_in_lanes_with_the_blocks_in_queue_order(client, lo
     page = client.get("/planning").get_data(as_text=True)
     # A supervisor lands on their department.
     assert f'data-department="{world.printing.id}"' in page
-    assert f'data-live="dept:{world.printing.id}"' in page and 'data-live-events="planning.updated"' in page
+    assert f'data-live="plan:{world.printing.id}"' in page and 'data-live-events="planning.updated"' in page
     assert "Sortable.min.js" in page and "js/planning.js" in page
     for station_ in (world.press_1, world.press_2, world.cutter):
         assert f'class="plan-lane" data-workstation-id="{station_.id}"' in page

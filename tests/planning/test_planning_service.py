@@ -177,7 +177,9 @@ def test_a_replan_announces_the_department_after_the_commit(world, announced):
     new_print_task(world, "T-2")
     seen = announced()
     planned = [e for e in seen if e["type"] == "planning.updated"]
-    assert len(planned) == 1 and planned[0]["department_ids"] == [world.printing.id]
+    assert len(planned) == 1 and planned[0]["plan_department_ids"] == [world.printing.id]
+    # only to pages that show the plan: the department's kiosks, TV boards and task lists show none
+    assert events.channels_of(planned[0]) == {f"plan:{world.printing.id}"}
     assert planned[0]["task_id"] is None and planned[0]["work_order_id"] is None
 
 

@@ -87,7 +87,8 @@ def replan(work_order_ids=(), now: datetime | None = None) -> Result:
     result.work_order_ids = _finish_moved(changed_work_orders, original, entries, state.leaving) | set(work_order_ids)
     projection.refresh(result.work_order_ids, now)
     if result.changed_department_ids:
-        events.publish(EVENT, department_ids=sorted(result.changed_department_ids))
+        # On plan:<dept>, not dept:<dept>: the kiosks, TV boards and task lists of a department show no plan.
+        events.publish(EVENT, plan_department_ids=sorted(result.changed_department_ids))
     return result
 
 

@@ -213,7 +213,10 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
                  if not work_order_id or block.task.work_order_id == work_order_id]
         board["workstation"] = workstation
         board["plan"] = {block.task.id: block for block in queue}
-        board["live_channels"]["mine"] += f" dept:{workstation.department_id}"
+        # The queue's tasks (their events) and its order (the department's plan): 我的任务 shows them, and
+        # 可认领 leaves the queue out.
+        board["live_channels"]["mine"] += f" dept:{workstation.department_id} plan:{workstation.department_id}"
+        board["live_channels"]["claimable"] += f" plan:{workstation.department_id}"
     mine_ids = [block.task.id for block in queue] if workstation is not None else my_open_task_ids(user, work_order_id)
     exclude = mine_ids if workstation is not None else None
     claimable_ids, total = [], 0
