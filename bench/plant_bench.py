@@ -752,6 +752,16 @@ def expected_screens(plant: Plant, payload: dict) -> list[Screen]:
     return found
 
 
+def undelivered(plant: Plant, log: CommitLog, window: tuple[float, float]) -> bool:
+    """Whether an event of the step has not reached a screen that shows it yet: the drain waits for it too (a
+    late socket message under load is slow, not missed)."""
+    start, end = window
+    with log.lock:
+        committed = [e for e in log.events.values() if start <= e["committed"] < end]
+    heard = plant.updates.copy()  # the browsers' thread adds to it (a dict's copy is atomic in CPython)
+    return any((event["id"], screen.index) not in heard for event in committed for screen in expected_screens(plant, event))
+
+
 def summarise(plant: Plant, log: CommitLog, actions: Actions, window: tuple[float, float], cpu: dict,
               rate: float) -> dict:
     start, end = window
@@ -999,8 +1009,9 @@ def simulate(url: str, args, out=print) -> dict:
                 actions.wait()
                 end = time.perf_counter()
                 drain = time.perf_counter() + args.drain
-                while time.perf_counter() < drain and (plant.busy() or time.perf_counter() < end + 1.0):
-                    time.sleep(0.1)
+                while time.perf_counter() < drain and (plant.busy() or time.perf_counter() < end + 1.0
+                                                       or undelivered(plant, log, (start, end))):
+                    time.sleep(0.25)
                 cpu = {"app": process_tree_cpu(roots) - app_before,
                        "db": process_tree_cpu([db_pid]) - db_before if db_pid else None}
                 step = summarise(plant, log, actions, (start, end), cpu, rate)
