@@ -21,24 +21,7 @@ from app.services.planning.planner import (
     schedule,
 )
 from app.services.planning.snapshot import Entry, OpenTask, Snapshot, Station
-
-_minute_of_day = st.integers(min_value=0, max_value=24 * 60)
-
-
-@st.composite
-def calendars(draw) -> PlantCalendar:
-    """Any week of windows (adjacent ones, midnight-to-midnight, empty days) and some closed dates."""
-    if draw(st.booleans()):
-        hours = DEFAULT_HOURS
-    else:
-        hours = {}
-        for day in range(7):
-            bounds = sorted(set(draw(st.lists(_minute_of_day, max_size=6))))
-            spans = list(zip(bounds[::2], bounds[1::2], strict=False))
-            hours[day] = [(f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}") for a, b in spans if a < b]
-    closed = draw(st.lists(st.dates(min_value=date(2026, 12, 1), max_value=date(2027, 1, 31)), max_size=10))
-    return PlantCalendar.from_hours(hours, closed)
-
+from support.plant_calendars import calendars
 
 _moments = st.datetimes(min_value=datetime(2026, 12, 1), max_value=datetime(2027, 1, 15))
 
@@ -65,7 +48,7 @@ def plants(draw):
 
 
 @settings(max_examples=400, deadline=None)
-@given(calendar=calendars(), plant=plants(), now=_moments)
+@given(calendar=calendars(with_default_hours=True), plant=plants(), now=_moments)
 def test_the_fast_planner_gives_the_plan_of_the_rules_as_written(calendar, plant, now):
     lanes, tasks = plant
     assert plan(lanes, tasks, now, calendar) == plan_step_by_step(lanes, tasks, now, calendar)

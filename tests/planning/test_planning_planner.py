@@ -33,6 +33,7 @@ from app.services.planning.queues import (
     heads_first,
     insertion_index,
 )
+from support.plant_calendars import calendars
 
 CAL = PlantCalendar.from_hours(DEFAULT_HOURS)
 MON = date(2026, 12, 7)
@@ -207,19 +208,6 @@ def test_the_queue_that_finishes_first_wins_then_fewer_tasks_then_the_lower_code
     assert choose_workstation([]) is None
 
 
-_minute_of_day = st.integers(min_value=0, max_value=24 * 60)
-
-
-@st.composite
-def calendars(draw) -> PlantCalendar:
-    """Any week of windows (adjacent ones, midnight-to-midnight, empty days) and some closed dates."""
-    hours = {}
-    for day in range(7):
-        bounds = sorted(set(draw(st.lists(_minute_of_day, max_size=6))))
-        spans = list(zip(bounds[::2], bounds[1::2], strict=False))
-        hours[day] = [(f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}") for a, b in spans if a < b]
-    closed = draw(st.lists(st.dates(min_value=date(2026, 12, 1), max_value=date(2027, 1, 31)), max_size=10))
-    return PlantCalendar.from_hours(hours, closed)
 
 
 @settings(max_examples=300, deadline=None)

@@ -202,6 +202,16 @@ def schedule(lanes: list[list[int]], durations: Mapping[int, int | None], waits_
                 times[task_id] = (None, None, False)
                 mark(task_id)
 
+    def settle(index: int, head: int, task_id: int, conflict: bool) -> bool:
+        """Plan a lane's head and move the lane on; False when the lane stopped there."""
+        if place(index, task_id, conflict):
+            heads[index] = head + 1
+            mark(task_id)
+            return True
+        mark(task_id)
+        stop(index, head + 1)
+        return False
+
     def advance(index: int) -> None:
         lane = lanes[index]
         length = len(lane)
@@ -211,12 +221,7 @@ def schedule(lanes: list[list[int]], durations: Mapping[int, int | None], waits_
             if missing[task_id]:
                 push(waiting, (queued_at[task_id], task_id, index))
                 return
-            if place(index, task_id, False):
-                heads[index] = head + 1
-                mark(task_id)
-            else:
-                mark(task_id)
-                stop(index, head + 1)
+            if not settle(index, head, task_id, False):
                 return
 
     try:
@@ -230,12 +235,7 @@ def schedule(lanes: list[list[int]], durations: Mapping[int, int | None], waits_
                     break
             else:
                 return Schedule(timeline.origin, times)
-            if place(index, task_id, True):
-                heads[index] = head + 1
-                mark(task_id)
-            else:
-                mark(task_id)
-                stop(index, head + 1)
+            settle(index, head, task_id, True)
             ready_lanes.append(index)
     except _Beyond:
         return None
