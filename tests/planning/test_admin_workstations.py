@@ -80,7 +80,8 @@ def test_deactivate_and_activate_are_audited(client, plant):
     db.session.expire_all()
     assert station.is_active is True
     actions = db.session.scalars(select(AuditLog.action).where(AuditLog.object_type == "workstation",
-                                                               AuditLog.object_id == station.id)).all()
+                                                               AuditLog.object_id == station.id)
+                                 .order_by(AuditLog.id)).all()
     assert actions == ["deactivate", "activate"]
 
 
