@@ -5,7 +5,8 @@ second for 20 s against gunicorn (production's settings) on PostgreSQL with a sm
 It fails if any screen that shows a change misses its re-fetch. The issue's latency goal (p95 commit →
 every screen updated < 1 s) is reported as an expected failure (xfail, with the figures) until the fan-out
 is cheap enough: on the shared 2-core machine it measured 9.9–11.5 s (0.55 s of app CPU per action, load
-average 15–20) on 2026-12-06, and 1.5 s in the fresh-clone CI run of 2026-12-07 (0.57 s, load average 2–4).
+average 15–20) on 2026-12-06, 1.5 s in the fresh-clone CI run of 2026-12-07 05:08 (0.57 s, load average 2–4),
+and 1.08 s in the one of 08:15 (0.47 s, load average 2–4, on a slower VM).
 """
 import os
 import sys
