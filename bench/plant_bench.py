@@ -76,6 +76,7 @@ DEBOUNCE_S = 0.150  # live.js DEBOUNCE_MS
 SECRET_KEY = "plant-bench-secret-key-not-for-production-0123"
 OPCODE_TEXT, OPCODE_CLOSE, OPCODE_PING = 0x1, 0x8, 0x9
 HX_TRIGGER_NAME = re.compile(r"([\w-]+)\s+from:body")
+TASK_CARD_ID = re.compile(r"task-(\d+)")
 TASK_FORM = re.compile(r'<form[^>]*action="/tasks/(\d+)/(\w+)"[^>]*>(.*?)</form>', re.DOTALL)
 VERSION = re.compile(r'name="version" value="(\d+)"')
 REMAINING = re.compile(r'data-set="(\d+)" data-for="good-(\d+)"')
@@ -87,13 +88,18 @@ PAUSE_REASONS = ("equipment", "material", "plate", "quality", "other")
 # --- the page's markup, read as live.js reads it ------------------------------------------------------------
 
 class LiveMarkup(HTMLParser):
-    """body[data-live-url], the CSRF meta, and every [data-live] element's attributes (by id)."""
+    """body[data-live-url], the CSRF meta, and every [data-live] element's attributes (by id), with what live.js
+    finds in it when a card leaves: the ids of its task cards in order (``cards``; ``reserve``: those of the
+    hidden .card-reserve) and its first [data-live-count] (``count``)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.live_url = None
         self.csrf = None
         self.elements: list[dict] = []
+        self.open: list[list] = []  # [tag, depth of that tag inside it, attributes] of each region still open
+        self.reserve_depth = 0  # > 0 inside a .card-reserve (its own <div>s counted)
+        self.counting = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -101,10 +107,39 @@ class LiveMarkup(HTMLParser):
             self.live_url = attributes["data-live-url"]
         elif tag == "meta" and attributes.get("name") == "csrf-token":
             self.csrf = attributes.get("content")
+        classes = (attributes.get("class") or "").split()
+        card = TASK_CARD_ID.fullmatch(attributes.get("id") or "")
+        if card and "task-card" in classes:
+            for region in self.open:
+                region[2]["reserve" if self.reserve_depth else "cards"].append(int(card.group(1)))
+        if tag == "div" and (self.reserve_depth or "card-reserve" in classes):
+            self.reserve_depth += 1
+        self.counting = "data-live-count" in attributes
+        for region in self.open:
+            region[1] += region[0] == tag
         if "data-live" in attributes:
+            attributes.update(cards=[], reserve=[])
             self.elements.append(attributes)
+            self.open.append([tag, 0, attributes])
 
-    handle_startendtag = handle_starttag
+    def handle_data(self, data):
+        if self.counting and data.strip().isdigit():
+            for region in self.open:
+                region[2].setdefault("count", int(data))
+        self.counting = False
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self.reserve_depth:
+            self.reserve_depth -= 1
+        for region in list(self.open):
+            if region[0] == tag:
+                region[1] -= 1
+                if region[1] < 0:
+                    self.open.remove(region)
 
 
 def parse_markup(html: str) -> LiveMarkup:
@@ -140,6 +175,9 @@ class Region:
         self.get = attributes.get("hx-get")
         self.select = attributes.get("hx-select")
         self.skip = attributes.get("data-live-skip")
+        self.drops = "data-live-drop" in attributes
+        self.cards, self.reserve = list(attributes.get("cards", ())), list(attributes.get("reserve", ()))
+        self.total = attributes.get("count")
         # The 主管看板's parts (docs/LIVE.md §6): a head or a column, and the board that holds them all.
         self.part = attributes.get("data-live-part")
         holds = attributes.get("data-live-parts")
@@ -149,19 +187,53 @@ class Region:
         self.body_triggers = set(HX_TRIGGER_NAME.findall(trigger))
 
     def wants(self, event_type: str, topics, message: dict | None = None) -> bool:
-        """live.js wants(): the event name passes data-live-events, no hint lets the region skip it
-        (data-live-skip), and the topics meet."""
+        """live.js wants(): the event name passes data-live-events, the topics meet, and no hint lets the region
+        skip it (data-live-skip). A card leaving it (``claimable: "left"``) is wanted here: the region drops it
+        in place or re-fetches (``dropped_in_place``)."""
         if self.events is not None and event_type not in self.events:
             return False
-        if (message is not None and self.skip == "claimable" and not IGNORE_HINTS[0] and message.get("claimable") is False
-                and not any(topic.startswith("user:") for topic in topics)):
+        if not self.topics & set(topics):
             return False
         parts = None if message is None or IGNORE_HINTS[0] else message.get("parts")
         if self.part and (self.part not in parts if parts is not None else self.held()):
             return False  # a part: only when named; an event naming none refreshes the board that holds it
         if self.holds is not None and parts is not None and set(parts) <= self.holds:
             return False  # the board itself: for an event naming no part, or one it does not hold yet (a new column)
-        return bool(self.topics & set(topics))
+        return not (message is not None and self.claimable_skip(message, topics) and message.get("claimable") is False)
+
+    def claimable_skip(self, message: dict, topics) -> bool:
+        """A 可认领 list may use the event's claimable hint: it is not about the viewer."""
+        return (self.skip == "claimable" and not IGNORE_HINTS[0]
+                and not any(topic.startswith("user:") for topic in topics))
+
+    def dropped_in_place(self, message: dict) -> bool:
+        """live.js droppedInPlace(): the card of a task that left the 可认领 lists goes without a request from the
+        first page of a list, the first card of its reserve moving up; a card it does not hold is nothing to a
+        list without other pages. Not when it would have to show what it does not hold, nor while an answer is
+        on its way."""
+        if not (self.claimable_skip(message, message["topics"]) and message.get("claimable") == "left" and self.drops):
+            return False
+        if self.in_flight or self.total is None:
+            return False
+        task, shown = message.get("task"), len(self.cards)
+        if task not in self.cards and task not in self.reserve:
+            return self.total == shown
+        from_page = task in self.cards
+        if from_page and self.total > shown and not self.reserve:
+            return False
+        left = self.total - 1
+        shown_after = shown - 1 if from_page and not self.reserve else shown
+        if left == 0 or (self.total > shown) != (left > shown_after):
+            return False
+        if from_page:
+            self.cards.remove(task)
+            if self.reserve:
+                self.cards.append(self.reserve.pop(0))
+        else:
+            self.reserve.remove(task)
+        self.total = left
+        self.screen.dropped.add(task)
+        return True
 
     def held(self) -> bool:
         """live.js heldPart(): a part inside the region that holds it comes with that region's answer (on the
@@ -180,6 +252,7 @@ class Screen:
         self.joined: set[str] = set()
         self.subscribed: list[str] = []
         self.html: dict[str, str] = {}  # latest text per region (the kiosk's cards, for the actions)
+        self.dropped: set[int] = set()  # cards live.js took off the page in place since their region's answer
         self.sock = None
         self.ws = None
         self.pending = b""
@@ -286,10 +359,12 @@ class Screen:
         self.sock.close()
 
     def forms(self, action: str) -> list[tuple[int, str]]:
+        """The forms of the cards a person at the page sees (not those taken out in place, nor the hidden reserve)."""
+        unseen = self.dropped.union(*(region.reserve for region in self.regions.values()))
         found = {}
         for text in self.html.values():
             for task_id, name, body in TASK_FORM.findall(text):
-                if name == action:
+                if name == action and int(task_id) not in unseen:
                     found.setdefault(int(task_id), body)
         return list(found.items())
 
@@ -521,12 +596,13 @@ class Plant:
                 screen.last_own = None
             wanting = [r for r in screen.regions.values()
                        if r.live and r.wants(message.get("event"), message["topics"], message)]
-            self.triggers.append((now, len(wanting)))
+            fetching = [r for r in wanting if not r.dropped_in_place(message)]
+            self.triggers.append((now, len(fetching)))
             if not wanting:
                 return
-            self.updates[(message["id"], screen.index)] = {"received": now, "regions": {r.id for r in wanting},
-                                                           "done": None}
-            for region in wanting:
+            self.updates[(message["id"], screen.index)] = {"received": now, "regions": {r.id for r in fetching},
+                                                           "done": None if fetching else now}
+            for region in fetching:
                 region.waiting.append(message["id"])
                 self.refresh(region, now)
         elif kind == "resync":
@@ -569,6 +645,7 @@ class Plant:
             for attributes in markup.elements:  # the answer replaces the region (and hx-select's pick)
                 if attributes.get("id") == region.id:
                     region.update(attributes)
+                    screen.dropped -= {*region.cards, *region.reserve}
                     if not region.topics <= set(screen.subscribed):
                         screen.stale_topics += 1
                 elif region.holds is not None and attributes.get("id"):  # the board's answer brings its parts anew

@@ -38,6 +38,7 @@ MAX_NOTIFY_BYTES = 7000
 GLOBAL_CHANNELS = ("all", "pool")
 # The 主管看板 of a department (board:<id>): task and 施工单 events of it, with the parts they touch.
 BOARD_PREFIX = "board:"
+DEPARTMENT_PREFIX = "dept:"
 # Not a change of the plant: every session of the person in ``user_ids`` older than ``generation``
 # has ended (app/services/auth/sessions.py); the hub closes their sockets instead of sending a trigger.
 SESSION_ENDED = "session.ended"
@@ -123,20 +124,25 @@ def _claimable(status, operator_id) -> bool:
     return status == "pending" and operator_id is None
 
 
-def claimable_hint(session: Session, task) -> bool | None:
+def claimable_hint(session: Session, task) -> bool | str | None:
     """False when the event's task neither was (when this transaction loaded it) nor is (now) a pending task
-    without an operator — so no kiosk's 可认领 list can have changed through it; True when it was or is;
-    None when the before is unknown (a task this transaction did not load: new, or loaded earlier).
+    without an operator — so no kiosk's 可认领 list can have changed through it; ``"left"`` when it was and is
+    no more (claimed, assigned, cancelled) — every such list changed only by losing that task's card; True
+    when it is (new to the lists); None when the before is unknown (a task this transaction did not load: new,
+    or loaded earlier).
 
-    Sent with the event (``claimable``): a page may skip re-fetching a region that lists only such tasks
-    (static/js/live.js, ``data-live-skip="claimable"``). It says no more than the viewer's own 可认领
-    list would show.
+    Sent with the event (``claimable``): a page may skip re-fetching a region that lists only such tasks, or
+    drop the card itself (static/js/live.js, ``data-live-skip="claimable"``). It says no more than the
+    viewer's own 可认领 list would show.
     """
     now = _claimable(task.status, task.operator_id)
     before = session.info.get(_LOADED, {}).get(getattr(task, "id", None))
     if before is None or before is _UNKNOWN:
         return True if now else None
-    return now or _claimable(*before)
+    was = _claimable(*before)
+    if was and not now:
+        return "left"
+    return now
 
 
 def _unassigned(status, operator_id) -> bool:
@@ -175,11 +181,16 @@ def parts_for(payload: dict, topics) -> list[str] | None:
 
 def message_hints(payload: dict, topics) -> dict:
     """What a page may use to skip a region the change cannot touch (static/js/live.js), as told on ``topics``:
-    ``claimable: false`` (nothing a kiosk's 可认领 list shows), and ``parts`` (the board parts it touches) to
-    sockets of the boards only. Sent only when they allow a skip, so every other message is as it always was."""
+    ``claimable: false`` (nothing a kiosk's 可认领 list shows), ``claimable: "left"`` with the ``task`` whose card
+    leaves those lists (to sockets told on a department's channel, whose kiosks list it), and ``parts`` (the
+    board parts it touches) to sockets of the boards only. Sent only when they allow a skip, so every other message is as it always was."""
     hints = {}
-    if payload.get("claimable") is False:
+    claimable = payload.get("claimable")
+    if claimable is False:
         hints["claimable"] = False
+    elif claimable == "left" and any(topic.startswith(DEPARTMENT_PREFIX) for topic in topics):
+        # The kiosks of the department: the task whose card leaves their 可认领 list (one they may see).
+        hints.update(claimable="left", task=payload["task_id"])
     parts = parts_for(payload, topics)
     if parts is not None:
         hints["parts"] = parts
@@ -211,7 +222,7 @@ def channels_of(payload: dict) -> set[str]:
 
     ``work_order_ids`` (a field some events carry instead of one ``work_order_id``) reaches each of them."""
     channels = {f"user:{u}" for u in payload.get("user_ids", ())}
-    channels.update(f"dept:{d}" for d in payload.get("department_ids", ()))
+    channels.update(f"{DEPARTMENT_PREFIX}{d}" for d in payload.get("department_ids", ()))
     channels.update(f"plan:{d}" for d in payload.get("plan_department_ids", ()))
     work_order_ids = list(payload.get("work_order_ids") or ())
     if payload.get("work_order_id"):

@@ -11,6 +11,9 @@
  * nor is a pending task without an operator. A region marked data-live-skip="claimable" (a kiosk's 可认领
  * list: such tasks only, plus the viewer's own cap) skips it unless it reached this page on a user: topic
  * (then it is the viewer's own task, and their cap may have changed). A resync skips nothing.
+ * {"claimable": "left", "task": 42} says the task's card leaves every 可认领 list (claimed, assigned,
+ * cancelled) and nothing else on them changed: the first page of such a list (data-live-drop) takes it out
+ * in place, the next card moving up from its hidden reserve, without a request.
  *
  * The 主管看板 is live in parts (docs/LIVE.md §6): an event on its board:<department> channel names the parts it
  * touches ({"parts": ["3:head", "3:none", "3:17"]}: the head, the 未分配 column, operator 17's column). A region
@@ -106,9 +109,11 @@
       refresh(region);
     }
   });
+  var settledAt = {};
   document.addEventListener("htmx:afterSettle", function (event) {
     var region = event.target;  // the region the answer put in place (detail.elt may be the replaced one)
     if (!isLiveRegion(region) || !document.body.contains(region)) return;
+    settledAt[region.id] = performance.now();
     if ((changedAt[region.id] || 0) > (requestedAt[region.id] || 0)) refresh(region);
   });
 
@@ -139,12 +144,38 @@
     return message.topics.some(function (topic) { return topic.indexOf("user:") === 0; });
   }
 
+  // A card leaving a 可认领 list (its first page: data-live-drop) is taken out in place: the first card of the
+  // list's hidden reserve (the cards after the page) moves up, and the counts go down. A card the list does not
+  // hold leaves it as it is when the list has no other page. Anything else is fetched, since the list would then
+  // show what it does not hold (the empty state, the pager coming or going, the next card once the reserve is
+  // spent, a count with a card it may not list), and so is a list whose answer is on its way (it may still hold
+  // the card).
+  function droppedInPlace(el, message) {
+    if (message.claimable !== "left" || !el.hasAttribute("data-live-drop")) return false;
+    if ((requestedAt[el.id] || 0) > (settledAt[el.id] || 0)) return false;
+    var grid = el.querySelector(".card-grid");
+    var counts = el.querySelectorAll("[data-live-count]");
+    if (!grid || !counts.length) return false;
+    var shown = grid.querySelectorAll(".task-card").length;
+    var total = Number(counts[0].textContent);
+    var card = el.querySelector("#task-" + Number(message.task));
+    if (!card) return total === shown;
+    var next = el.querySelector(".card-reserve .task-card");
+    var fromPage = grid.contains(card);
+    if (fromPage && total > shown && !next) return false;
+    var left = total - 1;
+    var shownAfter = fromPage && !next ? shown - 1 : shown;
+    if (left === 0 || (total > shown) !== (left > shownAfter)) return false;
+    card.remove();
+    if (fromPage && next) grid.appendChild(next);
+    Array.prototype.forEach.call(counts, function (count) { count.textContent = String(left); });
+    return true;
+  }
+
   function wants(el, message) {
     var types = el.getAttribute("data-live-events");
     if (types && types.split(/[\s,]+/).indexOf(message.event) < 0) return false;
-    if (el.getAttribute("data-live-skip") === "claimable" && message.claimable === false && !aboutViewer(message)) {
-      return false;
-    }
+    if (!topicsOf(el).some(function (topic) { return message.topics.indexOf(topic) >= 0; })) return false;
     var parts = message.parts;
     var part = el.getAttribute("data-live-part");
     if (part && (parts ? parts.indexOf(part) < 0 : heldPart(el))) return false;
@@ -153,7 +184,10 @@
       var holds = held.split(/\s+/);
       if (!parts.some(function (name) { return holds.indexOf(name) < 0; })) return false;
     }
-    return topicsOf(el).some(function (topic) { return message.topics.indexOf(topic) >= 0; });
+    if (el.getAttribute("data-live-skip") === "claimable" && !aboutViewer(message)) {
+      return message.claimable !== false && !droppedInPlace(el, message);
+    }
+    return true;
   }
 
   function onMessage(event) {

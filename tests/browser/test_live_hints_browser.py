@@ -1,9 +1,18 @@
 """In the browser: a kiosk's 可认领 list skips an event whose task neither was nor is claimable (the
-`claimable: false` hint, static/js/live.js), unless the event is about the viewer; anything else, and a
+`claimable: false` hint, static/js/live.js), and drops in place the card of a task that left the lists
+(`claimable: "left"`) when it holds every card, unless the event is about the viewer; anything else, and a
 resync, still re-fetches it."""
-import pytest
+import re
 
+import pytest
+from playwright.sync_api import expect
+
+import factories as f
+from app.models import User
 from app.realtime.hub import HUB
+from app.services.tasks import actions as tasks
+from app.services.tasks import reading as task_reading
+from app.services.tasks.cards import CLAIMABLE_PAGE_SIZE, CLAIMABLE_RESERVE
 from support.kiosk_world import build_world
 
 pytestmark = pytest.mark.browser
@@ -41,3 +50,96 @@ def test_the_claimable_list_skips_what_it_cannot_show_and_nothing_else(db, open_
     page.evaluate("window.appLive.refreshAll()")  # what a resync does: everything, hints or not
     page.wait_for_timeout(1000)
     assert len(fetched) == 4
+
+
+def claimable_cards(page):
+    return page.locator("#kiosk-claimable .task-card")
+
+
+def test_a_card_claimed_elsewhere_goes_in_place_and_the_list_is_what_the_server_renders(db, open_as):
+    world = build_world()
+    second = f.TaskFactory(step=world.print_step, task_type="printing", number="TSG2026110001-03",
+                           content="印刷：说明书", target_quantity=500, department=world.printing)
+    db.session.commit()
+    second_id = second.id
+    page = open_as(world.other_operator, "/kiosk")
+    fetched = []
+    page.on("request", lambda request: "region=claimable" in request.url and fetched.append(request.url))
+    expect(claimable_cards(page)).to_have_count(2)
+
+    claimer, task_id, version = world.operator.id, world.task.id, world.task.version
+    db.session.expunge_all()  # as a request's own session, which loads the task afresh (its before is known)
+    tasks.claim(task_reading.get_task(task_id), db.session.get(User, claimer), version)  # on another kiosk
+    db.session.commit()
+
+    expect(page.locator(f"#kiosk-claimable #task-{task_id}")).to_have_count(0)
+    expect(page.locator("#kiosk-claimable [data-live-count]")).to_have_text("1")
+    page.wait_for_timeout(500)
+    assert fetched == []  # no request: the hint named the card
+    shown = page.locator("#kiosk-claimable").inner_html()
+    page.evaluate("window.appLive.refreshAll()")
+    expect(page.locator(f"#kiosk-claimable #task-{second_id}")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert len(fetched) == 1
+    assert normalised(page.locator("#kiosk-claimable").inner_html()) == normalised(shown)
+
+
+def normalised(html):
+    """A region's markup without what may differ between two renders of the same list: the CSRF token, and the
+    blank text a card taken out of the grid leaves."""
+    return re.sub(r"\s+", " ", re.sub(r'name="csrf_token" value="[^"]*"', "", html))
+
+
+def left(world, n, task_id, user_ids=()):
+    HUB.dispatch({"type": "task.claimed", "id": f"left-{n}", "task_id": task_id, "work_order_id": world.work_order.id,
+                  "department_ids": [world.printing.id], "user_ids": list(user_ids), "claimable": "left"})
+
+
+def test_a_card_leaving_is_fetched_when_the_list_cannot_drop_it_itself(db, open_as):
+    world = build_world()
+    page = open_as(world.other_operator, "/kiosk")
+    fetched = []
+    page.on("request", lambda request: "region=claimable" in request.url and fetched.append(request.url))
+    expect(claimable_cards(page)).to_have_count(1)
+
+    left(world, 1, world.die_task.id)  # a card this list does not show: nothing changed on it
+    page.wait_for_timeout(1000)
+    assert fetched == []
+
+    left(world, 2, world.task.id)  # the last card: the empty state comes from the server
+    page.wait_for_timeout(1000)
+    assert len(fetched) == 1
+
+    left(world, 3, world.task.id, user_ids=[world.other_operator.id])  # the viewer's own: their cap may change
+    page.wait_for_timeout(1000)
+    assert len(fetched) == 2
+
+
+def test_the_first_page_of_a_longer_list_moves_the_next_card_up_until_its_reserve_is_spent(db, open_as):
+    world = build_world()
+    more = [f.TaskFactory(step=world.print_step, task_type="printing", number=f"TSG2026110001-{n:02d}",
+                          department=world.printing) for n in range(3, 3 + CLAIMABLE_PAGE_SIZE + CLAIMABLE_RESERVE)]
+    db.session.commit()
+    listed = [world.task.id] + [task.id for task in more]  # the list's order: one 施工单, by id
+    total = len(listed)
+    page = open_as(world.other_operator, "/kiosk")
+    fetched = []
+    page.on("request", lambda request: "region=claimable" in request.url and fetched.append(request.url))
+    shown = page.locator("#kiosk-claimable .card-grid").first.locator(".task-card")
+    expect(shown).to_have_count(CLAIMABLE_PAGE_SIZE)
+    expect(page.locator("#kiosk-claimable .card-reserve .task-card")).to_have_count(CLAIMABLE_RESERVE)
+    expect(page.locator("#kiosk-claimable .card-reserve")).to_be_hidden()
+
+    left(world, 1, listed[0])  # the page's first card: the reserve's first moves up to the page's end
+    expect(page.locator(f"#kiosk-claimable #task-{listed[0]}")).to_have_count(0)
+    expect(shown.last).to_have_id(f"task-{listed[CLAIMABLE_PAGE_SIZE]}")
+    expect(shown.last).to_be_visible()
+    expect(page.locator("#kiosk-claimable [data-live-count]")).to_have_text([str(total - 1)] * 2)  # head and pager
+    left(world, 2, listed[CLAIMABLE_PAGE_SIZE + CLAIMABLE_RESERVE - 1])  # a card of the reserve: the page stays
+    expect(page.locator("#kiosk-claimable .card-reserve .task-card")).to_have_count(CLAIMABLE_RESERVE - 2)
+    page.wait_for_timeout(500)
+    assert fetched == []
+
+    left(world, 3, world.die_task.id)  # not on this page: maybe on a later one, maybe not this list's at all
+    page.wait_for_timeout(1000)
+    assert len(fetched) == 1

@@ -80,7 +80,7 @@ def test_my_tasks_are_grouped_and_claimable_lists_only_what_i_may_claim(db, clie
     assert ">开始</button>" in card_html(html, waiting)
 
     claimable = section(html, "claimable")
-    assert re.search(r'可认领 <span class="count">1</span>', claimable)
+    assert re.search(r'可认领 <span class="count" data-live-count>1</span>', claimable)
     assert "印刷：彩盒面纸 四色" in claimable
     for hidden in ("草稿任务", "暂停施工单的任务", "别人的任务", "模切：彩盒"):
         assert hidden not in html
@@ -156,15 +156,18 @@ def test_claimable_list_is_paginated_in_the_database(db, client, login, world):
         f.TaskFactory(step=world.print_step, department=world.printing, content=f"印刷：批量{n:02d}")
     login(world.operator, kiosk=True)
     claimable = section(page(client), "claimable")
-    assert claimable.count('class="task-card') == 12
-    assert re.search(r'可认领 <span class="count">18</span>', claimable)
-    assert "第 1 页，共 18 个" in claimable and "下一页" in claimable
+    shown, reserve = claimable.split('<div class="card-reserve" hidden>')
+    assert shown.count('class="task-card') == 12 and reserve.count('class="task-card') == 3  # the next three, hidden
+    assert re.search(r'可认领 <span class="count" data-live-count>18</span>', claimable)
+    assert "第 1 页，共 <span data-live-count>18</span> 个" in claimable and "下一页" in claimable
+    assert 'data-live-drop' in claimable
     second = page(client, "/kiosk?region=claimable&page=2", headers=HTMX)
     assert second.count('class="task-card') == 6 and "上一页" in second and "下一页" not in second
+    assert "card-reserve" not in second and "data-live-drop" not in second  # only the first page drops in place
     assert 'hx-get="/kiosk?region=claimable&amp;page=2"' in second  # a live refresh keeps the page
     beyond = page(client, "/kiosk?region=claimable&page=9", headers=HTMX)
-    assert beyond.count('class="task-card') == 12  # the list shrank under an old link: back to page 1
-    assert "第 1 页，共 18 个" in beyond and 'hx-get="/kiosk?region=claimable"' in beyond
+    assert beyond.split('<div class="card-reserve" hidden>')[0].count('class="task-card') == 12  # back to page 1
+    assert "第 1 页，共 <span data-live-count>18</span> 个" in beyond and 'hx-get="/kiosk?region=claimable"' in beyond
 
 
 def test_filter_to_one_work_order(db, client, login, world):

@@ -32,8 +32,21 @@ def test_a_claim_is_claimable_news_and_the_work_after_it_is_not(app, db, announc
     post(kiosk, f"/tasks/{task_id}/start", version=version + 1)
     started = task_events(announced())[len(claimed):]
 
-    assert [e["claimable"] for e in claimed] == [True]
+    assert [e["claimable"] for e in claimed] == ["left"]  # its card leaves every 可认领 list, nothing else
     assert [e["claimable"] for e in started] == [False]
+
+
+def test_a_task_given_back_to_the_pool_is_claimable_news(app, db, announced):
+    world = build_world()
+    task_id, version = world.task.id, world.task.version
+    supervisor = logged_in_client(app, world.supervisor)
+    post(supervisor, f"/tasks/{task_id}/assign", operator_id=world.operator.id, version=version)
+    assigned = task_events(announced())
+    post(supervisor, f"/tasks/{task_id}/unassign", version=version + 1, reason="换人")
+    released = task_events(announced())[len(assigned):]
+
+    assert [e["claimable"] for e in assigned] == ["left"]
+    assert [e["claimable"] for e in released] == [True]  # a card comes: the lists re-fetch
 
 
 def test_an_event_without_a_task_carries_no_hint(db, announced):
@@ -52,15 +65,31 @@ def test_the_hub_passes_on_only_a_hint_that_allows_a_skip():
     base = {"type": "task.updated", "id": "1-1", "task_id": 5, "work_order_id": None, "department_ids": [3],
             "user_ids": []}
 
-    for claimable in (False, True, None):
+    for claimable in (False, True, None, "left"):
         hub.dispatch(dict(base, claimable=claimable))
 
-    messages = [connection.next(0) for _ in range(3)]
+    messages = [connection.next(0) for _ in range(4)]
     assert [dict(m) for m in messages] == [
         {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"], "claimable": False},
         {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]},
         {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"]},
+        {"type": "event", "event": "task.updated", "id": "1-1", "topics": ["dept:3"], "claimable": "left", "task": 5},
     ]
+
+
+def test_the_task_that_left_is_named_only_to_the_department_channels_whose_kiosks_list_it():
+    hub = Hub()
+    kiosk = Connection(7, {"user:7", "dept:3"})
+    work_order_page = Connection(8, {"user:8", "wo:2"})
+    for connection in (kiosk, work_order_page):
+        hub.register(connection)
+
+    hub.dispatch({"type": "task.claimed", "id": "1-1", "task_id": 5, "work_order_id": 2, "department_ids": [3],
+                  "user_ids": [11], "claimable": "left"})
+
+    assert dict(kiosk.next(0)) == {"type": "event", "event": "task.claimed", "id": "1-1", "topics": ["dept:3"],
+                                   "claimable": "left", "task": 5}
+    assert dict(work_order_page.next(0)) == {"type": "event", "event": "task.claimed", "id": "1-1", "topics": ["wo:2"]}
 
 
 # ---- the 主管看板's parts (docs/LIVE.md §6): an event names the columns it touches, to the board's viewers only

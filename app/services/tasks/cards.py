@@ -20,6 +20,11 @@ from app.services.tasks import actions as task_service
 CARD_WORK_ORDER_COLUMNS = (WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date, WorkOrder.status,
                            WorkOrder.approval_status)
 CLAIMABLE_PAGE_SIZE = 12  # about two screens of a 1024×768 kiosk
+# Cards after the first page sent along, hidden: when a card leaves the page (another kiosk claimed it), the
+# page takes the next one from here in place instead of every kiosk of the workshop asking for the list again
+# (static/js/live.js droppedInPlace). Each is a card rendered into a shared render, and most of a workshop's
+# claims come from the top of the same list.
+CLAIMABLE_RESERVE = 3
 # 进行中 / 已暂停 / 待开始, in that order on the kiosk.
 MY_GROUPS = ("in_progress", "paused", "pending")
 
@@ -113,8 +118,9 @@ def my_open_task_ids(user, work_order_id: int | None = None) -> list[int]:
 
 
 def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1,
-                       exclude: list[int] | None = None) -> tuple[list[int], int]:
-    """One page of the tasks ``user`` may claim now (app.rules.task_claiming), and their total.
+                       exclude: list[int] | None = None, reserve: int = 0) -> tuple[list[int], int]:
+    """One page of the tasks ``user`` may claim now (app.rules.task_claiming), and their total; with up to
+    ``reserve`` of the tasks after the page at its end.
 
     A department may have thousands of candidates. They are gathered first from the tasks (a
     materialized CTE) and only then joined to their 施工单 and ranked as bare ids, the total riding
@@ -134,7 +140,7 @@ def claimable_task_ids(user, work_order_id: int | None = None, page: int = 1,
         .join(WorkOrder, candidates.c.work_order_id == WorkOrder.id)
         .where(*CLAIMABLE_WORK_ORDER_CONDITIONS)
         .order_by(*_urgent_first(), candidates.c.id)
-        .limit(CLAIMABLE_PAGE_SIZE).offset((max(page, 1) - 1) * CLAIMABLE_PAGE_SIZE)
+        .limit(CLAIMABLE_PAGE_SIZE + reserve).offset((max(page, 1) - 1) * CLAIMABLE_PAGE_SIZE)
     )
     rows = db.session.execute(statement).all()
     return [row.id for row in rows], rows[0].total if rows else 0
@@ -221,10 +227,11 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
     exclude = mine_ids if workstation is not None else None
     claimable_ids, total = [], 0
     if region in (None, "claimable"):
-        claimable_ids, total = claimable_task_ids(user, work_order_id, page, exclude)
+        reserve = 0 if highlight else CLAIMABLE_RESERVE  # the first page's
+        claimable_ids, total = claimable_task_ids(user, work_order_id, page, exclude, reserve if page <= 1 else 0)
         if page > 1 and not claimable_ids:  # the list shrank under an old link: back to the first page
             board["page"] = 1
-            claimable_ids, total = claimable_task_ids(user, work_order_id, 1, exclude)
+            claimable_ids, total = claimable_task_ids(user, work_order_id, 1, exclude, reserve)
     loaded = load_in_order(mine_ids + claimable_ids)
     mine, claimable = loaded[:len(mine_ids)], loaded[len(mine_ids):]
     known = {
@@ -243,8 +250,11 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
             board["my_groups"] = group_by_status(build_cards(listed(mine), user, **known))
         board["my_count"] = len(mine)
     if region in (None, "claimable"):
-        board["claimable_cards"] = build_cards(listed(claimable), user, **known)
+        cards = build_cards(listed(claimable), user, **known)
+        board["claimable_cards"], board["claimable_reserve"] = cards[:CLAIMABLE_PAGE_SIZE], cards[CLAIMABLE_PAGE_SIZE:]
         board["claimable_total"] = total
+        # Only the first page without a scanned card drops a card in place (live.js): its cards are the list's first.
+        board["claimable_drops"] = board["page"] == 1 and not highlight
     if region in (None, "scanned") and highlight:
         board["scanned"] = _scanned_card(highlight, user)
     return board
