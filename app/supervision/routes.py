@@ -29,11 +29,8 @@ def board():
     if is_htmx():
         return _board_region(user)
     departments = board_departments(user)
-    wanted = request.args.get("department", type=database_int)
-    department = next((d for d in departments if d.id == wanted), None) if wanted else \
-        (departments[0] if departments else None)
-    if wanted and department is None:
-        raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
+    chosen = _chosen_department_id([d.id for d in departments])
+    department = next((d for d in departments if d.id == chosen), None)
     return render_page("supervision/board.html", TEMPLATE, departments=departments,
                        board=build_board(department) if department else None)
 
@@ -41,15 +38,19 @@ def board():
 def _board_region(user):
     """The board, its head or one of its columns alone (a live re-fetch, docs/LIVE.md §6): the same for every
     supervisor of the department, rendered once (app/shared_regions.py)."""
-    allowed = board_department_ids(user)
-    wanted = request.args.get("department", type=database_int)
-    if wanted and wanted not in allowed:
-        raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
-    department_id = wanted or (allowed[0] if allowed else None)
+    department_id = _chosen_department_id(board_department_ids(user))
     if department_id is None:
         return render_template(TEMPLATE, board=None)
     department, part = BoardDepartment(department_id), _part(request.args.get("column"))
     return shared(("supervisor-board", department.id, part, viewer_scope(user)), lambda: _render_part(department, part))
+
+
+def _chosen_department_id(allowed: list[int]) -> int | None:
+    """The department asked for (``?department=``), else the viewer's first; refused when it is not one of theirs."""
+    wanted = request.args.get("department", type=database_int)
+    if wanted and wanted not in allowed:
+        raise Forbidden(_l("您只能查看本部门的看板"), code="outside_department")
+    return wanted or (allowed[0] if allowed else None)
 
 
 def _part(column: str | None) -> str | int | None:
