@@ -1,6 +1,7 @@
 """CPU per request of the plant's hottest requests (issue #22), in-process on the scaled plant.
 
     .venv/bin/python bench/hot_requests_bench.py [--scale 1] [--requests 40] [--warmup 10] [--only 施工单 …]
+        [--gunicorn 400]
 
 On PostgreSQL (DATABASE_URL, else a throwaway cluster) with `flask demo --scale N` (a database that
 already holds the plant is used as it is), the app in production's configuration (PRODUCTION, a
@@ -12,6 +13,13 @@ statements and size. The figures are the ones issue #22 lists, with its targets 
 live re-fetches a shared render serves (app/shared_regions.py) and the 工作台's sections. The 主管看板 is
 re-fetched in parts (docs/LIVE.md §6): its 未分配 column, its fullest operator's column and its head are
 the issue's "a 主管看板 column"; the whole board is what a page load (or a new column, a resync) costs.
+
+Then, with --gunicorn N (default 400; 0 leaves it out), what such requests cost served by gunicorn with
+production's settings (ops/gunicorn.conf.py, 2 workers, metrics on), as every live re-fetch of
+`make bench-plant` is: N requests one after the other on a keep-alive connection, and the app's CPU per
+request from /proc (user + system of the master and its workers). The bell's count is the floor every live
+re-fetch pays (the session, the user, the settings, the answer, the log line, the metrics); the kiosk's
+我的任务 a small region above it.
 """
 from __future__ import annotations
 
@@ -57,6 +65,11 @@ REQUESTS = [
     ("工作台 page", "admin", "/", {}, None),
     ("工作台 全厂任务 section", "admin", "/", {**HTMX, "HX-Target": "dash-plant"}, None),
     ("工作台 全厂任务, shared", "admin", "/", {**LIVE, "HX-Target": "dash-plant"}, None),
+]
+# label, persona, URL: requests served by gunicorn as a live re-fetch asks for them (rendered: no X-Live-Seen)
+GUNICORN_REQUESTS = [
+    ("the bell's count: the floor", "op_cutting1", "/notifications/bell"),
+    ("kiosk 我的任务 region", "op_cutting1", "/kiosk?region=mine"),
 ]
 
 
@@ -134,21 +147,63 @@ def run(url: str, args) -> list[dict]:
         db.session.expunge_all()
     # Outside the app context: a request inside one would share its flask.g (and Flask-Login's user) with
     # every other request, as no worker thread ever does.
-    if True:
-        from app.realtime import events
+    from app.realtime import events
 
-        events.deliver({"id": LIVE_EVENT_ID, "type": "bench"})
-        for label, username, page, headers, target in REQUESTS:
-            if args.only and not any(word in label for word in args.only):
-                continue
-            result = measure(app, users[username], page.format(**ids), headers, args.requests, args.warmup, engine)
-            result.update(label=label, user=username, url=page.format(**ids), target_ms=target)
-            results.append(result)
-            aim = f"(target ≤ {target} ms)" if target else ""
-            print(f"{label:<38}{username:<14}{result['url']:<28}CPU p50 {result['cpu_ms_p50']:>6.1f} ms "
-                  f"{aim:<19}  wall p50 {result['wall_ms_p50']:>6.1f} ms  {result['queries']:>3} SQL  "
-                  f"{result['kb']:>6.1f} KB", flush=True)
+    events.deliver({"id": LIVE_EVENT_ID, "type": "bench"})
+    for label, username, page, headers, target in REQUESTS:
+        if args.only and not any(word in label for word in args.only):
+            continue
+        result = measure(app, users[username], page.format(**ids), headers, args.requests, args.warmup, engine)
+        result.update(label=label, user=username, url=page.format(**ids), target_ms=target)
+        results.append(result)
+        aim = f"(target ≤ {target} ms)" if target else ""
+        print(f"{label:<38}{username:<14}{result['url']:<28}CPU p50 {result['cpu_ms_p50']:>6.1f} ms "
+              f"{aim:<19}  wall p50 {result['wall_ms_p50']:>6.1f} ms  {result['queries']:>3} SQL  "
+              f"{result['kb']:>6.1f} KB", flush=True)
     return results
+
+
+def through_gunicorn(url: str, requests: int) -> None:
+    """Each of GUNICORN_REQUESTS ``requests`` times, one after the other, on one keep-alive connection to gunicorn
+    with production's settings; the app's CPU per request (master and workers, from /proc)."""
+    import http.client
+
+    from load_bench import GUNICORN_CONFIG, GUNICORN_ENV
+    from plant_bench import process_tree_cpu
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import User
+    from testkit.live import Gunicorn
+
+    secret = secrets.token_hex(32)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "METRICS_ENABLED": False, "SECRET_KEY": secret})
+    serializer = app.session_interface.get_signing_serializer(app)
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        cookies = {name: "session=" + serializer.dumps({"_user_id": str(u.id), "_fresh": True,
+                                                        "_generation": u.session_generation})
+                   for name, u in users.items()}
+    with Gunicorn(url, workers=2, threads=16, extra_env={**GUNICORN_ENV, "SECRET_KEY": secret},
+                  config=GUNICORN_CONFIG) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        def get(page: str, headers: dict, times: int) -> None:
+            for _ in range(times):
+                connection.request("GET", page, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200, (page, response.status)
+
+        for label, username, page in GUNICORN_REQUESTS:
+            headers = {"Cookie": cookies[username], "HX-Request": "true", "X-Live-Refresh": "1"}
+            get(page, headers, 50)  # every worker thread warmed up and past its gc.freeze()
+            before, started = process_tree_cpu([server.process.pid]), time.perf_counter()
+            get(page, headers, requests)
+            cpu, wall = process_tree_cpu([server.process.pid]) - before, time.perf_counter() - started
+            print(f"gunicorn: {label:<30}{username:<14}{page:<28}app CPU {cpu * 1000 / requests:>6.2f} ms/request  "
+                  f"{requests / wall:>5.0f} requests/s one at a time", flush=True)
+        connection.close()
 
 
 def main() -> int:
@@ -156,11 +211,15 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--gunicorn", type=int, default=400, metavar="N",
+                        help="requests per row served by gunicorn (0: leave that part out)")
     parser.add_argument("--only", action="append", default=[],
                         help="measure only the requests whose label holds this text (repeatable)")
     args = parser.parse_args()
     with postgres_database("hot_requests") as url:
         run(url, args)
+        if args.gunicorn:
+            through_gunicorn(url, args.gunicorn)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (CPU time, not wall time, is the figure)")
     return 0
 
