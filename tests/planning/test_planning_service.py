@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import factories as f
 from app.extensions import db
-from app.models import AuditLog, Notification, PlanEntry, WorkOrderProjection
+from app.models import AuditLog, Notification, PlanEntry, Task, WorkOrderProjection
 from app.realtime import events
 from app.realtime.listener import conninfo_for
 from app.services import planning
@@ -227,3 +227,40 @@ def test_a_claim_or_an_assignment_does_not_replan_but_a_start_does(world, monkey
     tasks.start(world.task, world.operator, world.task.version)
     db.session.commit()
     assert replans == [1]
+
+
+def test_a_draft_施工单_replans_nothing_until_it_is_approved(seeded, monkeypatch):
+    """Its tasks are drafts, which no queue holds: creating, editing, submitting and rejecting it leave the plan
+    alone (each replan takes the plant's plan lock until its commit); the approval that makes its tasks open
+    replans."""
+    from app.services.planning import engine
+    from app.services.workorders import approval, editing
+    from support.workorders import build_plant, create, fresh
+
+    plant = build_plant(seeded)
+    printing, press = plant.department("printing"), plant.process("PRT")
+    workstations_admin.create_workstation(plant.admin, {
+        "department_id": printing.id, "code": "P1", "name": "四色机 P1", "is_active": "y",
+        "processes": [{"process_id": press.id, "rate_per_hour": "8000", "setup_minutes": "30"}]})
+    db.session.commit()
+    replans = []
+    real = engine.replan
+    monkeypatch.setattr(engine, "replan", lambda *a, **k: replans.append(1) or real(*a, **k))
+
+    work_order = create(plant.maker, plant.work_order_input())
+    editing.update(plant.maker, work_order.id, work_order.version, plant.edit_input(fresh(work_order.id)))
+    db.session.commit()
+    approval.submit(plant.maker, work_order.id, fresh(work_order.id).version)
+    db.session.commit()
+    approval.reject(plant.sales, work_order.id, fresh(work_order.id).version, "数量不对")
+    db.session.commit()
+    approval.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
+    db.session.commit()
+    assert replans == []
+
+    approval.approve(plant.sales, work_order.id, fresh(work_order.id).version)
+    db.session.commit()
+    assert replans == [1]
+    queued = db.session.scalars(select(Task.department_id).join(PlanEntry, PlanEntry.task_id == Task.id)
+                                .where(Task.work_order_id == work_order.id)).all()
+    assert queued == [printing.id]  # its printing task joined P1's queue

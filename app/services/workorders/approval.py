@@ -42,7 +42,7 @@ def submit(actor, work_order_id: int, version: int) -> WorkOrder:
         raise _wrong_approval(_l("只有草稿状态的施工单可以提交审核"), work_order)
     _advance_version(work_order, version)
     _submit(actor, work_order, resubmitting=False)
-    _announce(work_order, "submitted")
+    _announce(work_order, "submitted", moves_plan=False)
     return work_order
 
 
@@ -53,7 +53,7 @@ def resubmit(actor, work_order_id: int, version: int) -> WorkOrder:
         raise _wrong_approval(_l("只有被拒绝的施工单才能重新提交审核"), work_order)
     _advance_version(work_order, version)
     _submit(actor, work_order, resubmitting=True)
-    _announce(work_order, "resubmitted")
+    _announce(work_order, "resubmitted", moves_plan=False)
     return work_order
 
 
@@ -138,7 +138,7 @@ def reject(actor, work_order_id: int, version: int, reason: str) -> WorkOrder:
     audit.record(actor, "work_order", work_order.id, "reject", work_order_id=work_order.id, from_status="pending",
                  to_status="rejected", reason=reason)
     notifications.notify_rejected(work_order, reason, actor)
-    _announce(work_order, "rejected")
+    _announce(work_order, "rejected", moves_plan=False)
     return work_order
 
 

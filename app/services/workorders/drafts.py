@@ -41,7 +41,7 @@ def update_draft(actor, work_order_id: int, task_id: int, version: int, *, quant
     db.session.refresh(task)
     audit.record(actor, "task", task.id, "draft_update", work_order_id=work_order.id, task_id=task.id,
                  from_status="draft", to_status="draft", detail={"before": before, "after": after})
-    _announce(work_order, "drafts_changed")
+    _announce(work_order, "drafts_changed", moves_plan=False)
     return task
 
 
@@ -66,7 +66,7 @@ def add_draft(actor, work_order_id: int, step_id: int, *, quantity: int, content
     task.production_requirements, task.notes = (requirements or "").strip(), (notes or "").strip()
     audit.record(actor, "task", task.id, "draft_add", work_order_id=work_order.id, task_id=task.id,
                  to_status="draft", detail={"content": task.content, "target_quantity": quantity})
-    _announce(work_order, "drafts_changed")
+    _announce(work_order, "drafts_changed", moves_plan=False)
     return task
 
 
@@ -94,7 +94,7 @@ def bulk_update_drafts(actor, work_order_id: int, task_ids: Sequence[int], *, qu
 
     items = _for_each_draft(work_order, task_ids, apply, _l("只能编辑草稿状态的任务"), _l("已更新"))
     ok = sum(1 for item in items if item.ok)
-    _announce(work_order, "drafts_changed")
+    _announce(work_order, "drafts_changed", moves_plan=False)
     return BulkOutcome(items, _("成功更新 %(ok)s 个草稿任务，失败 %(failed)s 个", ok=ok, failed=len(items) - ok))
 
 
@@ -108,7 +108,7 @@ def bulk_delete_drafts(actor, work_order_id: int, task_ids: Sequence[int]) -> Bu
 
     items = _for_each_draft(work_order, task_ids, apply, _l("只能删除草稿状态的任务"), _l("已删除"))
     ok = sum(1 for item in items if item.ok)
-    _announce(work_order, "drafts_changed")
+    _announce(work_order, "drafts_changed", moves_plan=False)
     return BulkOutcome(items, _("成功删除 %(ok)s 个任务，失败 %(failed)s 个", ok=ok, failed=len(items) - ok))
 
 

@@ -59,7 +59,7 @@ def create(actor, data: WorkOrderInput, *, upload=None, submit: bool = False) ->
     if submit:
         _submit(actor, work_order, resubmitting=False)
     _attach_file(work_order, checked_file)
-    _announce(work_order, "created")
+    _announce(work_order, "created", moves_plan=False)
     return work_order
 
 
@@ -105,7 +105,7 @@ def update(actor, work_order_id: int, version: int, data: WorkOrderInput, *, upl
     if submit and work_order.approval_status in ("draft", "rejected"):
         _submit(actor, work_order, resubmitting=work_order.approval_status == "rejected")
     _attach_file(work_order, checked_file)
-    _announce(work_order, "updated")
+    _announce(work_order, "updated", moves_plan=False)
     return EditOutcome(work_order, plan, applied=True)
 
 
