@@ -74,6 +74,7 @@ def load_plant(url: str, scale: float) -> dict:
             started = time.perf_counter()
             counts = scale_demo.build(scale)
             counts["seconds"] = round(time.perf_counter() - started, 1)
+        db.session.remove()  # its connection back to the pool first, or dispose() leaves it open
         db.engine.dispose()
     return counts
 
@@ -212,7 +213,8 @@ def plant_copy(url: str, name: str):
     from sqlalchemy.engine import make_url
 
     source = make_url(url).database
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    # From the server's maintenance database: a connection to the source would itself keep the copy from starting.
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
