@@ -19,7 +19,7 @@ from app.services.tasks import actions as tasks
 from app.services.workorders import approval, production
 from app.services.workorders import drafts as workorder_drafts
 from factories import UserFactory
-from support.workorders import build_plant, create, fresh, tasks_of
+from support.workorders import build_plant, create, fresh, submitted_rejected_resubmitted, tasks_of
 
 APP = Path(__file__).resolve().parents[2] / "app"
 # The action of every audit row the code writes: record(actor, type, id, "action"…), _record(actor, x, "action"…),
@@ -96,13 +96,7 @@ def plant_day(seeded):
     db.session.commit()
     workorder_drafts.bulk_delete_drafts(plant.maker, work_order.id, [tasks_of(work_order.id)[-1].id])
     db.session.commit()
-    # One commit per request, as the pages do (fresh() expires what is not yet written).
-    approval.submit(plant.maker, work_order.id, fresh(work_order.id).version)
-    db.session.commit()
-    approval.reject(plant.sales, work_order.id, fresh(work_order.id).version, "纸张不对")
-    db.session.commit()
-    approval.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
-    db.session.commit()
+    submitted_rejected_resubmitted(plant, work_order.id, "纸张不对")
     approval.approve(plant.sales, work_order.id, fresh(work_order.id).version)
     db.session.commit()
 

@@ -235,7 +235,7 @@ def test_a_draft_施工单_replans_nothing_until_it_is_approved(seeded, monkeypa
     replans."""
     from app.services.planning import engine
     from app.services.workorders import approval, editing
-    from support.workorders import build_plant, create, fresh
+    from support.workorders import build_plant, create, fresh, submitted_rejected_resubmitted
 
     plant = build_plant(seeded)
     printing, press = plant.department("printing"), plant.process("PRT")
@@ -250,12 +250,7 @@ def test_a_draft_施工单_replans_nothing_until_it_is_approved(seeded, monkeypa
     work_order = create(plant.maker, plant.work_order_input())
     editing.update(plant.maker, work_order.id, work_order.version, plant.edit_input(fresh(work_order.id)))
     db.session.commit()
-    approval.submit(plant.maker, work_order.id, fresh(work_order.id).version)
-    db.session.commit()
-    approval.reject(plant.sales, work_order.id, fresh(work_order.id).version, "数量不对")
-    db.session.commit()
-    approval.resubmit(plant.maker, work_order.id, fresh(work_order.id).version)
-    db.session.commit()
+    submitted_rejected_resubmitted(plant, work_order.id, "数量不对")
     assert replans == []
 
     approval.approve(plant.sales, work_order.id, fresh(work_order.id).version)

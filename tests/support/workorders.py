@@ -121,6 +121,17 @@ def task_rows(work_order_id: int) -> list[tuple]:
     ]
 
 
+def submitted_rejected_resubmitted(plant: Plant, work_order_id: int, reason: str) -> None:
+    """maker1 submits, sales1 rejects with ``reason``, maker1 resubmits: one commit each, as the pages do
+    (``fresh()`` expires what is not yet written)."""
+    approval.submit(plant.maker, work_order_id, fresh(work_order_id).version)
+    db.session.commit()
+    approval.reject(plant.sales, work_order_id, fresh(work_order_id).version, reason)
+    db.session.commit()
+    approval.resubmit(plant.maker, work_order_id, fresh(work_order_id).version)
+    db.session.commit()
+
+
 def approved(plant: Plant, data=None) -> WorkOrder:
     """A 施工单 created by maker1, submitted and approved by sales1."""
     work_order = create(plant.maker, data or plant.work_order_input(), submit=True)
