@@ -143,6 +143,9 @@
 
   document.addEventListener("htmx:afterSwap", function () {
     openPanels = openPanels.filter(function (state) { return !restore(state); });
+    // At once, in the task that swapped: until settle (20 ms later) the focus is on the page's body, and a key
+    // pressed then (Tab) would start from there and clear what is to be restored.
+    if (!focusCardId && savedFocus && restoreFocus(savedFocus)) savedFocus = null;
   });
 
   document.addEventListener("htmx:afterSettle", function () {
