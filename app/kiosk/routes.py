@@ -31,7 +31,7 @@ def index():
     region = request.args.get("region") if is_htmx() else None
     region = region if region in REGIONS else None
     workstation = kiosk_binding.workstation_for(request.cookies.get(kiosk_binding.TERMINAL_COOKIE), user)
-    filters = {"work_order_id": _int_arg("wo"), "highlight": _int_arg("highlight"), "page": _int_arg("page") or 1}
+    filters = {"work_order_id": _int_arg("wo"), "highlight": _int_arg("highlight"), "page": max(_int_arg("page") or 1, 1)}
     if region == "claimable" and workstation is None:
         # The same for every kiosk of the department in the same state: rendered once (app/shared_regions.py).
         return shared(claimable_region_key(user, **filters), lambda: render_template(

@@ -170,6 +170,16 @@ def test_claimable_list_is_paginated_in_the_database(db, client, login, world):
     assert "第 1 页，共 <span data-live-count>18</span> 个" in beyond and 'hx-get="/kiosk?region=claimable"' in beyond
 
 
+def test_a_page_number_below_one_shows_the_first_page(db, client, login, world):
+    for n in range(17):
+        f.TaskFactory(step=world.print_step, department=world.printing, content=f"印刷：批量{n:02d}")
+    login(world.operator, kiosk=True)
+    for asked in ("0", "-3"):
+        region = page(client, f"/kiosk?region=claimable&page={asked}", headers=HTMX)
+        assert "第 1 页，共 <span data-live-count>18</span> 个" in region and "上一页" not in region
+        assert 'hx-get="/kiosk?region=claimable"' in region and "data-live-drop" in region
+
+
 def test_filter_to_one_work_order(db, client, login, world):
     other_order = f.WorkOrderFactory(approval_status="approved", status="in_progress", number="SG2026110002")
     f.TaskFactory(step=f.WorkOrderStepFactory(work_order=other_order), department=world.printing,
