@@ -3,8 +3,8 @@
 # pass on one pytest-xdist worker per core, up to four (each worker starts its own throwaway cluster and
 # browser). The passes run one after the other: side by side (TEST_PASSES=concurrent, their output printed
 # one after the other) they put two workers on each core and took longer on the 2-core CI machine (30m52
-# against 22m36 in turn, 2026-12-07). The load smoke test then runs alone. A full run (no arguments) fails if line coverage of app/ over all passes is
-# below 90%.
+# against 22m36 in turn, 2026-12-07). The load smoke test then runs alone. A full run (no arguments) fails if
+# line coverage of app/ over all passes is below 90%.
 # REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (set by CI) turn a missing server or browser into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."

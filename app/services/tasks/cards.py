@@ -227,11 +227,10 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
     exclude = mine_ids if workstation is not None else None
     claimable_ids, total = [], 0
     if region in (None, "claimable"):
-        reserve = 0 if highlight else CLAIMABLE_RESERVE  # the first page's
-        claimable_ids, total = claimable_task_ids(user, work_order_id, page, exclude, reserve if page <= 1 else 0)
+        claimable_ids, total = claimable_task_ids(user, work_order_id, page, exclude, _reserve(page, highlight))
         if page > 1 and not claimable_ids:  # the list shrank under an old link: back to the first page
             board["page"] = 1
-            claimable_ids, total = claimable_task_ids(user, work_order_id, 1, exclude, reserve)
+            claimable_ids, total = claimable_task_ids(user, work_order_id, 1, exclude, _reserve(1, highlight))
     loaded = load_in_order(mine_ids + claimable_ids)
     mine, claimable = loaded[:len(mine_ids)], loaded[len(mine_ids):]
     known = {
@@ -253,11 +252,16 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
         cards = build_cards(listed(claimable), user, **known)
         board["claimable_cards"], board["claimable_reserve"] = cards[:CLAIMABLE_PAGE_SIZE], cards[CLAIMABLE_PAGE_SIZE:]
         board["claimable_total"] = total
-        # Only the first page without a scanned card drops a card in place (live.js): its cards are the list's first.
-        board["claimable_drops"] = board["page"] == 1 and not highlight
+        board["claimable_drops"] = bool(_reserve(board["page"], highlight))
     if region in (None, "scanned") and highlight:
         board["scanned"] = _scanned_card(highlight, user)
     return board
+
+
+def _reserve(page: int, highlight: int | None) -> int:
+    """How many hidden cards a 可认领 page carries after its own: only the first page without a scanned card (its
+    cards are the list's first, all shown) takes a leaving card out in place (live.js), so only it has any."""
+    return CLAIMABLE_RESERVE if page == 1 and not highlight else 0
 
 
 def claimable_region_key(user, *, work_order_id: int | None, highlight: int | None, page: int) -> tuple:
