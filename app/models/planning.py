@@ -81,6 +81,9 @@ class PlanEntry(db.Model):
     planned_finish: Mapped[datetime | None] = mapped_column(DateTime)
     # 顺序冲突: planned before an earlier step of its 施工单 because the queues contradict step order.
     conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The task's step's place in its 施工单, copied at placement: a queued task's 施工单 is approved, so
+    # its steps no longer change, and a replan reads the queues without joining the steps.
+    step_sequence: Mapped[int] = mapped_column(Integer)
 
     workstation: Mapped[Workstation] = relationship()
 

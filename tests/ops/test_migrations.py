@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateIndex
 
 from app.extensions import db as _db
-from app.models import TimeLog
+from app.models import PlanEntry, TimeLog, Workstation
 from app.utils.timeutil import utcnow
-from factories import TaskFactory, TimeLogFactory, UserFactory
+from factories import DepartmentFactory, TaskFactory, TimeLogFactory, UserFactory
 from support.apps import variant_app
 
 OPEN_PERIOD_INDEX = "uq_time_logs_open_period"
@@ -158,6 +158,23 @@ def test_the_worked_seconds_of_existing_tasks_are_summed_from_their_closed_perio
     upgrade()
     with _db.engine.connect() as connection:
         assert dict(connection.execute(text("SELECT id, worked_seconds FROM tasks")).all()) == expected
+
+
+def test_queued_tasks_get_their_step_s_place_on_their_plan_entry(migrated, fresh_url):
+    migrated(fresh_url)
+    tasks = [TaskFactory(step__sequence=20), TaskFactory(step__sequence=30)]
+    station = Workstation(department=DepartmentFactory(), code="P1", name="四色机")
+    _db.session.add(station)
+    _db.session.flush()
+    _db.session.add_all([PlanEntry(task_id=task.id, workstation_id=station.id, work_order_id=task.work_order_id,
+                                   step_sequence=0) for task in tasks])
+    _db.session.commit()
+    expected = {tasks[0].id: 20, tasks[1].id: 30}
+    _db.session.rollback()
+    downgrade(revision="0023_plan_fillfactor")
+    upgrade()
+    with _db.engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT task_id, step_sequence FROM plan_entries")).all()) == expected
 
 
 def test_migrated_database_allows_one_open_period_per_task_and_operator(migrated, fresh_url):

@@ -73,7 +73,7 @@ def test_the_default_calendar_is_planned_on_the_fast_path_and_far_plans_step_by_
 
 def _entry(task_id, work_order_id, finish, position=0):
     return Entry(task_id, 1, work_order_id, position, datetime(2026, 12, 1), finish and finish.replace(hour=8),
-                 finish, False)
+                 finish, False, 1)
 
 
 def test_a_replan_refreshes_only_the_projections_its_changes_can_move():
@@ -108,7 +108,7 @@ def _state(now):
     for task_id, work_order, process, status, remaining, department, step, station, position in layout:
         tasks[task_id] = OpenTask(task_id, work_order, process, status, remaining, department, None, step)
         entries[task_id] = Entry(task_id, station, work_order, position, now.replace(hour=0, minute=task_id),
-                                 None, None, False)
+                                 None, None, False, step)
     return Snapshot(stations, capabilities, tasks, entries, [])
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import factories as f
 from app.extensions import db
@@ -92,6 +92,27 @@ def test_a_report_moves_the_planned_finish_and_completion_leaves_the_queue(world
     tasks.report(world.task, world.operator, world.task.version, good=500)
     db.session.commit()
     assert entry(world.task) is None
+
+
+def test_a_queued_task_keeps_its_step_s_place_and_later_replans_still_plan_the_steps_in_order(world):
+    first = new_print_task(world, "SG-STEP-1", quantity=2000)
+    varnish = f.ProcessFactory(name="过油")
+    workstations_admin.create_workstation(world.admin, {**station(world.printing, "V1", world.task),
+                                                        "processes": [{"process_id": varnish.id,
+                                                                       "rate_per_hour": "1000", "setup_minutes": "0"}]})
+    second_step = f.WorkOrderStepFactory(work_order=first.work_order, process=varnish, sequence=30)
+    second = f.TaskFactory(step=second_step, number="SG-STEP-2", target_quantity=1000, department=world.printing)
+    planning.triggers.mark_plan_changed()
+    db.session.commit()
+    assert (entry(first).step_sequence, entry(second).step_sequence) == (20, 30)
+    assert entry(second).planned_start == entry(first).planned_finish  # its machine is free: only the step holds it
+    # The next replan reads the step places from the entries: the second step still waits for the first.
+    f.TaskFactory(step=f.WorkOrderStepFactory(process=world.task.process), number="SG-STEP-3", department=world.printing)
+    db.session.execute(update(Task).where(Task.id == first.id).values(completed_quantity=1000))
+    planning.triggers.mark_plan_changed()
+    db.session.commit()
+    assert entry(first).planned_finish == entry(first).planned_start + timedelta(minutes=90)  # 30 setup + 1,000 at 1,000/h
+    assert entry(second).planned_start == entry(first).planned_finish
 
 
 def test_cancellation_leaves_the_queue_and_a_move_places_the_task_in_its_new_department(world):

@@ -184,7 +184,8 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
         lane = lanes[chosen.workstation_id]
         index = insertion_index([_item(e, tasks, priority) for e in lane], priority[task.work_order_id])
         if entry is None:
-            entry = Entry(task.id, chosen.workstation_id, task.work_order_id, index, now, None, None, False)
+            entry = Entry(task.id, chosen.workstation_id, task.work_order_id, index, now, None, None, False,
+                          task.sequence)
         entry.workstation_id, entry.queued_at = chosen.workstation_id, now
         lane.insert(index, entry)
         spent = duration_seconds(_plan_task(task, now_local), capabilities[chosen.workstation_id][task.process_id])
@@ -297,8 +298,8 @@ def _write(removed: list[int], inserted: list[Entry], updated: list[Entry]) -> N
         else:
             session.execute(
                 update(table).where(table.c.task_id == bindparam("key"))
-                .values({name: bindparam(name) for name in COLUMNS[1:]}),
-                [{"key": e.task_id, **{name: getattr(e, name) for name in COLUMNS[1:]}} for e in updated])
+                .values({name: bindparam(name) for name in _REWRITTEN[1:]}),
+                [{"key": e.task_id, **{name: getattr(e, name) for name in _REWRITTEN[1:]}} for e in updated])
     if removed or inserted or updated:
         # Entries the session loaded before (move_task, a page) would be stale now.
         for obj in list(session.identity_map.values()):
@@ -319,11 +320,14 @@ _UPDATE_FROM_ARRAYS = text(
     " WHERE p.task_id = v.task_id")
 
 
+_REWRITTEN = ("task_id", "workstation_id", "position", "queued_at", "planned_start", "planned_finish", "conflict")
+
+
 def _update_from_values(entries: list[Entry]) -> None:
     """PostgreSQL: one UPDATE joined to the new values passed as arrays — one round trip, one cached statement."""
     columns = list(zip(*(entry.values() for entry in entries), strict=True))
     db.session.execute(_UPDATE_FROM_ARRAYS, {name: array_literal(columns[index]) for index, name in enumerate(COLUMNS)
-                                             if name != "work_order_id"})
+                                             if name in _REWRITTEN})
 
 
 def _schedule(order: list[int], lanes: dict[int, list[Entry]], tasks: dict[int, OpenTask],

@@ -49,14 +49,15 @@ class Entry:
     planned_start: datetime | None
     planned_finish: datetime | None
     conflict: bool
+    step_sequence: int  # the task's (OpenTask.sequence), copied at placement: never rewritten
 
     def values(self) -> tuple:
         return (self.task_id, self.workstation_id, self.work_order_id, self.position, self.queued_at,
-                self.planned_start, self.planned_finish, self.conflict)
+                self.planned_start, self.planned_finish, self.conflict, self.step_sequence)
 
 
 COLUMNS = ("task_id", "workstation_id", "work_order_id", "position", "queued_at", "planned_start", "planned_finish",
-           "conflict")
+           "conflict", "step_sequence")
 
 
 @dataclass
@@ -78,16 +79,23 @@ def load() -> Snapshot:
     for station_id, process_id, rate, setup in _rows(connection, _CAPABILITIES, {}):
         capabilities.setdefault(station_id, {})[process_id] = Capability(float(rate), setup)
     planned = sorted({station.department_id for station in stations if station.is_active})
+    stored = {row[0]: row for row in _rows(connection, _ENTRIES, {})}
+    rows = _rows(connection, _OPEN_TASKS, {"planned": planned, "statuses": list(OPEN_TASK_STATUSES)}) if planned else []
+    # A queued task's step place is on its entry; only the others' (arrivals) are read from the steps.
+    sequences = {row[0]: stored[row[0]][8] for row in rows if row[0] in stored}
+    if len(sequences) < len(rows):
+        arrivals = sorted(row[0] for row in rows if row[0] not in stored)
+        sequences.update(_rows(connection, _SEQUENCES, {"tasks": arrivals}))
     tasks = {}
-    if planned:
-        for row in _rows(connection, _OPEN_TASKS, {"planned": planned, "statuses": list(OPEN_TASK_STATUSES)}):
-            target, good = row[4] or 0, row[5] or 0
-            tasks[row[0]] = OpenTask(row[0], row[1], row[2], row[3], target - good if target > good else 0, *row[6:])
+    for row in rows:
+        target, good = row[4] or 0, row[5] or 0
+        tasks[row[0]] = OpenTask(row[0], row[1], row[2], row[3], target - good if target > good else 0, row[6], row[7],
+                                 sequences[row[0]])
     # Every queued task, open or not: those of the open tasks are the plan, the others leave.
     entries, leaving = {}, []
-    for row in _rows(connection, _ENTRIES, {}):
-        if row[0] in tasks:
-            entries[row[0]] = Entry(*row)
+    for task_id, row in stored.items():
+        if task_id in tasks:
+            entries[task_id] = Entry(*row)
         else:
             leaving.append((row[0], row[1], row[2]))
     return Snapshot(stations, capabilities, tasks, entries, leaving)
@@ -121,17 +129,18 @@ _STATIONS = select(Workstation.id, Workstation.code, Workstation.department_id, 
     .order_by(Workstation.id)
 _CAPABILITIES = select(_cap.workstation_id, _cap.process_id, _cap.rate_per_hour, _cap.setup_minutes)
 _OPEN_TASKS = select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
-                     Task.completed_quantity, Task.department_id, Task.dispatched_at, WorkOrderStep.sequence) \
-    .join(WorkOrderStep, Task.step_id == WorkOrderStep.id) \
+                     Task.completed_quantity, Task.department_id, Task.dispatched_at) \
     .where(Task.department_id.in_(bindparam("planned", expanding=True)), Task.status.in_(OPEN_TASK_STATUSES))
+_SEQUENCES = select(Task.id, WorkOrderStep.sequence).join(WorkOrderStep, Task.step_id == WorkOrderStep.id) \
+    .where(Task.id.in_(bindparam("tasks", expanding=True)))
 _ENTRIES = select(*[_plan[name] for name in COLUMNS])
 _POSTGRESQL = {
     _STATIONS: "SELECT id, code, department_id, is_active FROM workstations ORDER BY id",
     _CAPABILITIES: "SELECT workstation_id, process_id, rate_per_hour, setup_minutes FROM workstation_processes",
-    _OPEN_TASKS: "SELECT t.id, t.work_order_id, t.process_id, t.status, t.target_quantity, t.completed_quantity,"
-                 " t.department_id, t.dispatched_at, s.sequence FROM tasks AS t"
-                 " JOIN work_order_steps AS s ON s.id = t.step_id"
-                 " WHERE t.department_id = ANY(%(planned)s) AND t.status = ANY(%(statuses)s)",
+    _OPEN_TASKS: "SELECT id, work_order_id, process_id, status, target_quantity, completed_quantity, department_id,"
+                 " dispatched_at FROM tasks WHERE department_id = ANY(%(planned)s) AND status = ANY(%(statuses)s)",
+    _SEQUENCES: "SELECT t.id, s.sequence FROM tasks AS t JOIN work_order_steps AS s ON s.id = t.step_id"
+                " WHERE t.id = ANY(%(tasks)s)",
     _ENTRIES: f"SELECT {', '.join(COLUMNS)} FROM plan_entries",
 }
 
