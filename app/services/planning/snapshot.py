@@ -112,10 +112,11 @@ def priorities(work_order_ids) -> dict[int, str]:
 
 def _rows(connection, statement, parameters: dict) -> list[tuple]:
     """Plain tuples; on PostgreSQL straight from the driver's cursor with the same query written out
-    (SQLAlchemy's result rows were half the CPU of the whole read; these columns need no conversion)."""
+    (SQLAlchemy's result rows were half the CPU of the whole read; these columns need no conversion), in
+    binary format: the driver reads the thousands of timestamps faster than it parses their text."""
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, parameters).all()
-    cursor = connection.connection.dbapi_connection.cursor()
+    cursor = connection.connection.dbapi_connection.cursor(binary=True)
     try:
         cursor.execute(_POSTGRESQL[statement], parameters)
         return cursor.fetchall()
