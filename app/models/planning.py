@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -86,6 +87,18 @@ class PlanEntry(db.Model):
     step_sequence: Mapped[int] = mapped_column(Integer)
 
     workstation: Mapped[Workstation] = relationship()
+
+
+class PlanState(db.Model):
+    """One row: the minute the stored plan was computed for (every replan plans from "now", rounded to
+    the minute) and its version. A replan in the same minute whose only changes are tasks' remaining
+    quantities may recompute just the times those move (partial.py); any other replan plans the whole plant."""
+
+    __tablename__ = "plan_state"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    planned_at: Mapped[datetime] = mapped_column(DateTime)
+    # A random token per whole-plant replan: the queues and the planner's order are those it wrote.
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class WorkOrderProjection(db.Model):

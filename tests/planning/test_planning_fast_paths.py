@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.planning import engine
+from app.services.planning import engine, partial
 from app.services.planning.calendar import DEFAULT_HOURS, PlantCalendar
 from app.services.planning.planner import (
     Capability,
@@ -119,9 +119,15 @@ def _state(now):
 def test_the_engine_writes_the_plan_the_rules_as_written_give(zone_name, now, monkeypatch):
     calendar = PlantCalendar.from_hours(DEFAULT_HOURS, [date(2027, 3, 27)])
     clock = engine._Clock(ZoneInfo(zone_name), now)
-    fast = [entry.values() for entry in engine._plan_plant(_state(now), now, calendar, clock)]
+    planned, order = engine._plan_plant(_state(now), now, calendar, clock)
+    fast = [entry.values() for entry in planned]
+    # The planner's order, as a partial replan reads it back from the plan written (partial.py).
+    lanes = {}
+    for entry in sorted(planned, key=lambda e: (e.workstation_id, e.position)):
+        lanes.setdefault(entry.workstation_id, []).append(entry)
+    assert partial._planner_order({e.task_id: e for e in planned}, lanes, clock.local(now), calendar, clock) == order
     monkeypatch.setattr(engine, "_schedule", lambda *args: None)  # as past the calendar's timeline
-    step_by_step = [entry.values() for entry in engine._plan_plant(_state(now), now, calendar, clock)]
-    assert fast == step_by_step
+    planned, order = engine._plan_plant(_state(now), now, calendar, clock)
+    assert ([entry.values() for entry in planned], order) == (fast, None)
     assert any(values[7] for values in fast)  # a 顺序冲突 among them
     assert all(values[5] is not None and values[6] is not None for values in fast)

@@ -6,13 +6,16 @@ whose workstation can no longer run them are placed again), plan every queue (pl
 only the rows that changed; then refresh the projections of the 施工单 whose rows changed
 (projection.py) and publish ``planning.updated`` for the departments whose plan changed.
 
-The whole plant is planned every time, whatever change asked for it: a task waits for earlier steps
-in other departments, and when queues contradict step order the heads planned first decide the rest,
-so only the plant's plan as a whole is "same inputs, same plan".
+The whole plant is planned, whatever change asked for it: a task waits for earlier steps in other
+departments, and when queues contradict step order the heads planned first decide the rest, so only the
+plant's plan as a whole is "same inputs, same plan". Except after changes of remaining quantities alone
+within the stored plan's minute (a report from the floor): partial.py then computes again only the times
+they move — the same plan, as tests/planning/test_planning_partial.py checks against planning it whole.
 """
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -20,11 +23,11 @@ from typing import ClassVar
 from sqlalchemy import bindparam, delete, insert, select, text, update
 
 from app.extensions import db
-from app.models import PlanEntry, Workstation
+from app.models import PlanEntry, PlanState, Workstation
 from app.realtime import events
 from app.services.core import settings
 from app.services.planning import calendar as plant_calendar
-from app.services.planning import projection, snapshot
+from app.services.planning import partial, projection, snapshot
 from app.services.planning.planner import (
     Capability,
     Lane,
@@ -47,6 +50,7 @@ _MICROSECOND = timedelta(microseconds=1)
 class Result:
     changed_department_ids: set[int] = field(default_factory=set)  # whose plan changed
     work_order_ids: set[int] = field(default_factory=set)  # whose projection was refreshed
+    partial: bool = False  # only the times changed quantities move were computed again (partial.py)
 
 
 def enabled() -> bool:
@@ -70,9 +74,12 @@ def any_workstation() -> bool:
     return db.session.scalar(select(Workstation.id).limit(1)) is not None
 
 
-def replan(work_order_ids=(), now: datetime | None = None) -> Result:
+def replan(work_order_ids=(), now: datetime | None = None, task_ids: set[int] | None = None) -> Result:
     """Replan the plant and refresh the projections of the 施工单 whose plan changed and of
-    ``work_order_ids``. Does nothing while planning is switched off."""
+    ``work_order_ids``. ``task_ids``: when given, the only planning inputs this transaction changed are
+    these tasks (triggers.py), and where they only changed remaining quantities, within the minute of the
+    stored plan, only the times those move are computed again (partial.py). Does nothing while planning
+    is switched off."""
     result = Result()
     if not enabled():
         return result
@@ -80,9 +87,23 @@ def replan(work_order_ids=(), now: datetime | None = None) -> Result:
     # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
     now = (now or utcnow()).replace(second=0, microsecond=0)
     lock_plan()
-    state = snapshot.load()
-    original = {task_id: entry.values() for task_id, entry in state.entries.items()}
-    entries = _plan_plant(state, now, plant_calendar.load(), _Clock.of(plant_zone(), now))
+    db.session.flush()
+    cal, clock = plant_calendar.load(), _Clock.of(plant_zone(), now)
+    stored = db.session.execute(_PLAN_STATE).first()
+    found = None
+    if task_ids is not None and stored is not None and stored.planned_at == now:
+        found = partial.replan(task_ids, stored.version, cal, clock, now)
+    if found is None:
+        state = snapshot.load()
+        original = {task_id: entry.values() for task_id, entry in state.entries.items()}
+        entries, order = _plan_plant(state, now, cal, clock)
+        version = secrets.randbits(62)
+        _remember(now, version, first=stored is None)
+        if order is not None:
+            partial.remember_order(version, order)
+    else:
+        state, original, entries = found
+        result.partial = True
     changed_work_orders = _write_changes(state, original, entries, result)
     result.work_order_ids = _finish_moved(changed_work_orders, original, entries, state.leaving) | set(work_order_ids)
     projection.refresh(result.work_order_ids, now)
@@ -90,6 +111,18 @@ def replan(work_order_ids=(), now: datetime | None = None) -> Result:
         # On plan:<dept>, not dept:<dept>: the kiosks, TV boards and task lists of a department show no plan.
         events.publish(EVENT, plan_department_ids=sorted(result.changed_department_ids))
     return result
+
+
+_PLAN_STATE = select(PlanState.planned_at, PlanState.version).where(PlanState.id == 1)
+
+
+def _remember(now: datetime, version: int, first: bool) -> None:
+    """The plan planned whole is of ``now``'s minute and is ``version`` (PlanState: what partial.py starts from)."""
+    table = PlanState.__table__
+    if first:
+        db.session.execute(insert(table).values(id=1, planned_at=now, version=version))
+    else:
+        db.session.execute(update(table).where(table.c.id == 1).values(planned_at=now, version=version))
 
 
 class _Clock:
@@ -149,8 +182,10 @@ class _Clock:
         return moment
 
 
-def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalendar, zone: _Clock) -> list[Entry]:
-    """Every queue of the plant brought in line with the open tasks and planned: the entries as they now stand."""
+def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalendar,
+                zone: _Clock) -> tuple[list[Entry], list[int] | None]:
+    """Every queue of the plant brought in line with the open tasks and planned: the entries as they now
+    stand, and the task ids in the order the planner placed them (None when planned step by step)."""
     now_local = zone.local(now)
     stations = {station.id: station for station in state.stations}
     capabilities = state.capabilities
@@ -209,7 +244,7 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
                 entry.position, entry.conflict = index, placement.conflict
                 entry.planned_start = zone.utc(placement.start) if placement.start else None
                 entry.planned_finish = zone.utc(placement.finish) if placement.finish else None
-        return [entry for lane in lanes.values() for entry in lane]
+        return [entry for lane in lanes.values() for entry in lane], None
     times, moment = found.times, zone.moment_from(found.origin)
     for ws_id in order:
         for index, entry in enumerate(lanes[ws_id]):
@@ -217,7 +252,7 @@ def _plan_plant(state: Snapshot, now: datetime, cal: plant_calendar.PlantCalenda
             entry.position = index
             entry.planned_start = None if start is None else moment(start)
             entry.planned_finish = None if finish_at is None else moment(finish_at)
-    return [entry for lane in lanes.values() for entry in lane]
+    return [entry for lane in lanes.values() for entry in lane], list(times)
 
 
 def _write_changes(state: Snapshot, original: dict[int, tuple], entries: list[Entry], result: Result) -> set[int]:

@@ -74,11 +74,8 @@ def load() -> Snapshot:
     """The plant's plan as stored, with the pending changes of this transaction flushed first."""
     db.session.flush()
     connection = db.session.connection()
-    stations = [Station(*row) for row in _rows(connection, _STATIONS, {})]
-    capabilities: dict[int, dict[int, Capability]] = {station.id: {} for station in stations}
-    for station_id, process_id, rate, setup in _rows(connection, _CAPABILITIES, {}):
-        capabilities.setdefault(station_id, {})[process_id] = Capability(float(rate), setup)
-    planned = sorted({station.department_id for station in stations if station.is_active})
+    stations, capabilities = workstations(connection)
+    planned = planned_departments(stations)
     stored = {row[0]: row for row in _rows(connection, _ENTRIES, {})}
     rows = _rows(connection, _OPEN_TASKS, {"planned": planned, "statuses": list(OPEN_TASK_STATUSES)}) if planned else []
     # A queued task's step place is on its entry; only the others' (arrivals) are read from the steps.
@@ -88,9 +85,7 @@ def load() -> Snapshot:
         sequences.update(_rows(connection, _SEQUENCES, {"tasks": arrivals}))
     tasks = {}
     for row in rows:
-        target, good = row[4] or 0, row[5] or 0
-        tasks[row[0]] = OpenTask(row[0], row[1], row[2], row[3], target - good if target > good else 0, row[6], row[7],
-                                 sequences[row[0]])
+        tasks[row[0]] = OpenTask(row[0], row[1], row[2], row[3], remaining(row), row[6], row[7], sequences[row[0]])
     # Every queued task, open or not: those of the open tasks are the plan, the others leave.
     entries, leaving = {}, []
     for task_id, row in stored.items():
@@ -99,6 +94,36 @@ def load() -> Snapshot:
         else:
             leaving.append((row[0], row[1], row[2]))
     return Snapshot(stations, capabilities, tasks, entries, leaving)
+
+
+def workstations(connection) -> tuple[list[Station], dict[int, dict[int, Capability]]]:
+    """Every workstation by id, and what each runs: process id → rate and setup."""
+    stations = [Station(*row) for row in _rows(connection, _STATIONS, {})]
+    capabilities: dict[int, dict[int, Capability]] = {station.id: {} for station in stations}
+    for station_id, process_id, rate, setup in _rows(connection, _CAPABILITIES, {}):
+        capabilities.setdefault(station_id, {})[process_id] = Capability(float(rate), setup)
+    return stations, capabilities
+
+
+def planned_departments(stations: list[Station]) -> list[int]:
+    """The departments planned: those with an active workstation."""
+    return sorted({station.department_id for station in stations if station.is_active})
+
+
+def stored_entries(connection) -> dict[int, Entry]:
+    """Every stored queue entry by task id."""
+    return {row[0]: Entry(*row) for row in _rows(connection, _ENTRIES, {})}
+
+
+def task_rows(connection, task_ids) -> dict[int, tuple]:
+    """Task id → (id, 施工单 id, process id, status, target, good, department id, dispatched at) of these tasks."""
+    return {row[0]: row for row in _rows(connection, _TASKS_BY_ID, {"tasks": sorted(task_ids)})}
+
+
+def remaining(row: tuple) -> int:
+    """target − good of a task row (``task_rows``, the open tasks' read), never below 0."""
+    target, good = row[4] or 0, row[5] or 0
+    return target - good if target > good else 0
 
 
 def priorities(work_order_ids) -> dict[int, str]:
@@ -132,6 +157,9 @@ _CAPABILITIES = select(_cap.workstation_id, _cap.process_id, _cap.rate_per_hour,
 _OPEN_TASKS = select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
                      Task.completed_quantity, Task.department_id, Task.dispatched_at) \
     .where(Task.department_id.in_(bindparam("planned", expanding=True)), Task.status.in_(OPEN_TASK_STATUSES))
+_TASKS_BY_ID = select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
+                      Task.completed_quantity, Task.department_id, Task.dispatched_at) \
+    .where(Task.id.in_(bindparam("tasks", expanding=True)))
 _SEQUENCES = select(Task.id, WorkOrderStep.sequence).join(WorkOrderStep, Task.step_id == WorkOrderStep.id) \
     .where(Task.id.in_(bindparam("tasks", expanding=True)))
 _ENTRIES = select(*[_plan[name] for name in COLUMNS])
@@ -140,6 +168,8 @@ _POSTGRESQL = {
     _CAPABILITIES: "SELECT workstation_id, process_id, rate_per_hour, setup_minutes FROM workstation_processes",
     _OPEN_TASKS: "SELECT id, work_order_id, process_id, status, target_quantity, completed_quantity, department_id,"
                  " dispatched_at FROM tasks WHERE department_id = ANY(%(planned)s) AND status = ANY(%(statuses)s)",
+    _TASKS_BY_ID: "SELECT id, work_order_id, process_id, status, target_quantity, completed_quantity, department_id,"
+                  " dispatched_at FROM tasks WHERE id = ANY(%(tasks)s)",
     _SEQUENCES: "SELECT t.id, s.sequence FROM tasks AS t JOIN work_order_steps AS s ON s.id = t.step_id"
                 " WHERE t.id = ANY(%(tasks)s)",
     _ENTRIES: f"SELECT {', '.join(COLUMNS)} FROM plan_entries",

@@ -43,10 +43,13 @@ def mark_work_orders(work_order_ids, session: Session | None = None) -> None:
     _session(session).info.setdefault(_WORK_ORDERS, set()).update(w for w in work_order_ids if w is not None)
 
 
-def _collect(session: Session) -> tuple[bool, set[int]]:
-    """(whether anything asked for a replan, the 施工单 named)."""
-    changed = bool(session.info.pop(_CHANGED, False))
+def _collect(session: Session) -> tuple[bool, set[int], set[int] | None]:
+    """(whether anything asked for a replan, the 施工单 named, the tasks named — None when something
+    other than a task's own event asked: then any planning input may have changed)."""
+    marked = bool(session.info.pop(_CHANGED, False))
+    changed = marked
     work_orders = set(session.info.pop(_WORK_ORDERS, set()))
+    tasks: set[int] | None = None if marked else set()
     for entry in session.info.get(_PENDING, ()):
         payload = entry.payload
         if payload["type"].startswith(_IGNORED) or payload.get("moves_plan") is False:
@@ -55,7 +58,9 @@ def _collect(session: Session) -> tuple[bool, set[int]]:
         changed = True
         if payload.get("work_order_id"):
             work_orders.add(payload["work_order_id"])
-    return changed or bool(work_orders), work_orders
+        if tasks is not None:
+            tasks = tasks | {payload["task_id"]} if payload["type"].startswith("task.") and payload["task_id"] else None
+    return changed or bool(work_orders), work_orders, tasks
 
 
 @sa_event.listens_for(Session, "before_commit", insert=True)
@@ -73,11 +78,11 @@ def _before_commit(session: Session) -> None:
     session.info[_RUNNING] = True
     try:
         session.flush()  # new tasks get their ids
-        changed, work_orders = _collect(session)
+        changed, work_orders, tasks = _collect(session)
         # Planning switched off: stop before looking for workstations (the settings are read once per request).
         if not changed or not engine.enabled() or not engine.any_workstation():
             return
-        engine.replan(work_orders)
+        engine.replan(work_orders, task_ids=tasks)
     finally:
         session.info.pop(_RUNNING, None)
 

@@ -1,0 +1,215 @@
+"""A partial replan: only the planned times that changed remaining quantities move (DOMAIN.md §12).
+
+Most replans follow a report from the floor: one task's remaining quantity changed, nothing else. The
+planner's order — which queue's head it places next, and which head it places as 顺序冲突 before some
+of its earlier steps — depends on the queues, their order and the step order alone, never on a duration
+or a time (planner.schedule). With those unchanged, a task's times follow from its queue's previous task
+and the earlier steps placed before it (schedule's ``place``). So the tasks downstream of a changed one
+are computed again in the planner's order, and the walk stops wherever a task's times come out as
+stored: the same plan as planning the whole plant, for a fraction of the work.
+
+The planner's order is that of the whole-plant replan that wrote the queues (PlanState.version): kept by
+the process that made it, read back from the stored queues by any other (``_planner_order``).
+
+``replan`` declines (None: engine.py then plans the whole plant) whenever that argument does not hold:
+- the stored plan is of another minute (every head starts "now"), or there is none (PlanState);
+- a changed task arrived, left, moved to another department or can no longer run on its workstation;
+- a queue of a changed task no longer has its started tasks at its head (heads_first would reorder it);
+- a task downstream is unplanned, or a time falls past the calendar's precomputed windows.
+Tasks not named by this transaction's events are as the stored plan was made from: every change of a
+planning input replans in its own transaction (triggers.py), and replans run one at a time (the plan lock).
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from datetime import datetime
+
+from app.enums import OPEN_TASK_STATUSES
+from app.extensions import db
+from app.services.planning import calendar as plant_calendar
+from app.services.planning import planner, snapshot
+from app.services.planning.snapshot import Entry, Snapshot
+
+
+class _Declined(Exception):
+    """The stored plan cannot be brought up to date in part: plan the whole plant."""
+
+
+# The planner's order of the plan last seen by this process: (its PlanState.version, task id → place).
+# Each version is a random token written by the whole-plant replan that made the plan (a rolled-back
+# one never comes back), and only such a replan changes queues: the order holds as long as the version.
+_order: dict[str, object] = {"version": None, "rank": {}}
+
+
+def remember_order(version: int, order: list[int]) -> None:
+    """What a whole-plant replan found (planner.schedule's placements, in order) for the plan it writes."""
+    _order["version"], _order["rank"] = version, {task_id: place for place, task_id in enumerate(order)}
+
+
+def replan(task_ids: set[int], version: int, cal: plant_calendar.PlantCalendar, clock, now: datetime) \
+        -> tuple[Snapshot, dict[int, tuple], list[Entry]] | None:
+    """(the plan's stations and stored entries, each entry's values as read, every entry as it now
+    stands) with the times ``task_ids``' remaining quantities move, or None. The caller checked that
+    the stored plan (``version``) is of ``now``'s minute and that only these tasks changed."""
+    try:
+        return _replan(task_ids, version, cal, clock, now)
+    except _Declined:
+        return None
+
+
+def _replan(task_ids, version, cal, clock, now):
+    connection = db.session.connection()  # engine.replan flushed this transaction's changes
+    stations, capabilities = snapshot.workstations(connection)
+    entries = snapshot.stored_entries(connection)
+    lanes: dict[int, list[Entry]] = {}
+    for entry in sorted(entries.values(), key=lambda e: (e.workstation_id, e.position)):
+        lane = lanes.setdefault(entry.workstation_id, [])
+        if entry.position != len(lane):
+            raise _Declined  # every replan numbers each queue from 0; a queue otherwise is not the plan's
+        lane.append(entry)
+    changed = [entries[task_id] for task_id in sorted(task_ids) if task_id in entries]
+    rows = snapshot.task_rows(connection, set(task_ids) | {e.task_id for c in changed for e in lanes[c.workstation_id]})
+    _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations, capabilities)
+
+    now_local = clock.local(now)
+    timeline = cal.timeline(now_local)
+    now_worked = None if timeline is None else timeline.worked_at(now_local)
+    if now_worked is None:
+        raise _Declined
+    by_work_order: dict[int, list[Entry]] = {}
+    for entry in entries.values():
+        by_work_order.setdefault(entry.work_order_id, []).append(entry)
+    if _order["version"] != version:
+        remember_order(version, _planner_order(entries, lanes, now_local, cal, clock))
+    rank = _order["rank"]
+    downstream = _downstream(changed, lanes, by_work_order, rank)
+    original = {task_id: entry.values() for task_id, entry in entries.items()}
+    durations = {entry.task_id: _duration(rows[entry.task_id], capabilities[entry.workstation_id]) for entry in changed}
+    _retime(downstream, durations, lanes, by_work_order, rank, timeline, now_worked, clock)
+    return Snapshot(stations, capabilities, {}, entries, []), original, list(entries.values())
+
+
+def _planner_order(entries: dict[int, Entry], lanes, now_local: datetime, cal, clock) -> list[int]:
+    """The order in which planner.schedule places the stored queues: it depends on the queues, the step
+    order and which tasks cannot be planned, never on durations, so zero durations give it."""
+    durations = {task_id: None if entry.planned_start is None else 0 for task_id, entry in entries.items()}
+    waits_for = planner.earlier_steps([(task_id, entries[task_id].work_order_id, entries[task_id].step_sequence)
+                                       for task_id in sorted(entries)])
+    queued_at = {task_id: clock.local(entry.queued_at) for task_id, entry in entries.items()}
+    found = planner.schedule([[entry.task_id for entry in lanes[station_id]] for station_id in sorted(lanes)],
+                             durations, waits_for, queued_at, now_local, cal)
+    if found is None:
+        raise _Declined
+    return list(found.times)
+
+
+def _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations, capabilities) -> None:
+    """Decline unless every named task only changed its remaining quantity (see the module's doc)."""
+    by_id = {station.id: station for station in stations}
+    planned = set(snapshot.planned_departments(stations))
+    for task_id in task_ids:
+        row = rows.get(task_id)
+        if task_id not in entries:
+            if row is not None and row[3] in OPEN_TASK_STATUSES and row[6] in planned:
+                raise _Declined  # an arrival: it must be placed
+            continue
+        station = by_id[entries[task_id].workstation_id]
+        if row is None or row[3] not in OPEN_TASK_STATUSES or not station.is_active \
+                or station.department_id != row[6] or row[2] not in capabilities[station.id]:
+            raise _Declined  # it leaves its queue, or must be placed again
+    for entry in changed:
+        started_after_waiting = False
+        waiting = False
+        for member in lanes[entry.workstation_id]:
+            row = rows.get(member.task_id)
+            if row is None or row[3] not in OPEN_TASK_STATUSES:
+                raise _Declined
+            if row[3] == "in_progress":
+                started_after_waiting = started_after_waiting or waiting
+            else:
+                waiting = True
+        if started_after_waiting:
+            raise _Declined  # heads_first would bring a started task to the head
+
+
+def _downstream(changed: list[Entry], lanes, by_work_order, rank: dict[int, int]) -> list[Entry]:
+    """The changed entries and every entry after them — its queue's next task, and the later steps of its
+    施工单 that the planner placed after it — in the planner's order."""
+    found: dict[int, Entry] = {}
+    stack = list(changed)
+    while stack:
+        entry = stack.pop()
+        if entry.task_id in found:
+            continue
+        if entry.planned_start is None:
+            raise _Declined
+        found[entry.task_id] = entry
+        stack.extend(other for other in by_work_order[entry.work_order_id]
+                     if other.step_sequence > entry.step_sequence and rank[other.task_id] > rank[entry.task_id])
+        stack.extend(lanes[entry.workstation_id][entry.position + 1:entry.position + 2])
+    return sorted(found.values(), key=lambda entry: rank[entry.task_id])
+
+
+def _previous_in_lane(entry: Entry, lanes) -> Entry | None:
+    return lanes[entry.workstation_id][entry.position - 1] if entry.position else None
+
+
+def _waited_for(entry: Entry, by_work_order, rank: dict[int, int]) -> list[Entry]:
+    """Its earlier steps that the planner placed before it: all of them, but for a 顺序冲突."""
+    return [other for other in by_work_order[entry.work_order_id]
+            if other.step_sequence < entry.step_sequence and rank[other.task_id] < rank[entry.task_id]]
+
+
+def _duration(row: tuple, rates) -> int:
+    """Seconds, as planner.duration_seconds: setup plus the remaining quantity at the standard rate."""
+    capability = rates[row[2]]
+    return math.ceil(capability.setup_minutes * 60 + snapshot.remaining(row) * 3600 / capability.rate_per_hour)
+
+
+def _retime(ordered: list[Entry], durations: dict[int, int], lanes, by_work_order, rank: dict[int, int], timeline,
+            now_worked: int, clock) -> None:
+    """Compute each entry's times again as planner.schedule's ``place`` does, in ``ordered``'s order, where
+    its duration or a predecessor's finish changed; write the new times on the entries."""
+    starts, worked_before, worked_through, total = (timeline.starts, timeline.worked_before,
+                                                    timeline.worked_through, timeline.total)
+    moment = clock.moment_from(timeline.origin)
+    worked: dict[int, int] = {}  # task id → the working time of its planned finish
+
+    def finish_of(entry: Entry) -> int | None:
+        found = worked.get(entry.task_id)
+        if found is None and entry.planned_finish is not None:
+            found = timeline.worked_at(clock.local(entry.planned_finish))
+            if found is None:
+                raise _Declined
+            worked[entry.task_id] = found
+        return found
+
+    moved: set[int] = set()
+    for entry in ordered:
+        previous, earlier = _previous_in_lane(entry, lanes), _waited_for(entry, by_work_order, rank)
+        if entry.task_id not in durations and not (previous is not None and previous.task_id in moved) \
+                and not any(other.task_id in moved for other in earlier):
+            continue
+        seconds = durations.get(entry.task_id)
+        if seconds is None:  # unchanged: its planned working time, as stored
+            seconds = (finish_of(entry) - timeline.worked_at(clock.local(entry.planned_start))) // 1_000_000
+        ready = now_worked if previous is None else finish_of(previous)
+        for other in earlier:
+            finish = finish_of(other)
+            if finish is not None and finish > ready:
+                ready = finish
+        finish = ready + seconds * 1_000_000
+        if ready >= total or finish > total:
+            raise _Declined
+        window = bisect_right(worked_through, ready)
+        start_at = moment(starts[window] + ready - worked_before[window])
+        if seconds:
+            window = bisect_left(worked_through, finish)
+            finish_at = moment(starts[window] + finish - worked_before[window])
+        else:
+            finish_at = start_at
+        worked[entry.task_id] = finish
+        if (start_at, finish_at) != (entry.planned_start, entry.planned_finish):
+            entry.planned_start, entry.planned_finish = start_at, finish_at
+            moved.add(entry.task_id)
