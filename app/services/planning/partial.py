@@ -21,6 +21,7 @@ planning input replans in its own transaction (triggers.py), and replans run one
 """
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left, bisect_right
 from datetime import datetime
@@ -49,9 +50,10 @@ def remember_order(version: int, order: list[int]) -> None:
 
 def replan(task_ids: set[int], version: int, cal: plant_calendar.PlantCalendar, clock, now: datetime) \
         -> tuple[Snapshot, dict[int, tuple], list[Entry]] | None:
-    """(the plan's stations and stored entries, each entry's values as read, every entry as it now
-    stands) with the times ``task_ids``' remaining quantities move, or None. The caller checked that
-    the stored plan (``version``) is of ``now``'s minute and that only these tasks changed."""
+    """With the times ``task_ids``' remaining quantities move: (the plan's workstations, the values as
+    read of the entries of every 施工单 with a moved entry, those entries as they now stand), or None.
+    The caller checked that the stored plan (``version``) is of ``now``'s minute and that only these
+    tasks changed."""
     try:
         return _replan(task_ids, version, cal, clock, now)
     except _Declined:
@@ -82,12 +84,14 @@ def _replan(task_ids, version, cal, clock, now):
         by_work_order.setdefault(entry.work_order_id, []).append(entry)
     if _order["version"] != version:
         remember_order(version, _planner_order(entries, lanes, now_local, cal, clock))
-    rank = _order["rank"]
-    downstream = _downstream(changed, lanes, by_work_order, rank)
-    original = {task_id: entry.values() for task_id, entry in entries.items()}
     durations = {entry.task_id: _duration(rows[entry.task_id], capabilities[entry.workstation_id]) for entry in changed}
-    _retime(downstream, durations, lanes, by_work_order, rank, timeline, now_worked, clock)
-    return Snapshot(stations, capabilities, {}, entries, []), original, list(entries.values())
+    before = _retime(changed, durations, entries, lanes, by_work_order, _order["rank"], timeline, now_worked, clock)
+    # What engine.py compares and writes: the entries of the 施工单 whose rows moved (the projection of each
+    # takes all of its rows), as they were read and as they now stand.
+    kept = [entry for work_order_id in sorted({entries[task_id].work_order_id for task_id in before})
+            for entry in by_work_order[work_order_id]]
+    original = {entry.task_id: before.get(entry.task_id) or entry.values() for entry in kept}
+    return Snapshot(stations, capabilities, {}, {}, []), original, kept
 
 
 def _planner_order(entries: dict[int, Entry], lanes, now_local: datetime, cal, clock) -> list[int]:
@@ -133,24 +137,6 @@ def _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations
             raise _Declined  # heads_first would bring a started task to the head
 
 
-def _downstream(changed: list[Entry], lanes, by_work_order, rank: dict[int, int]) -> list[Entry]:
-    """The changed entries and every entry after them — its queue's next task, and the later steps of its
-    施工单 that the planner placed after it — in the planner's order."""
-    found: dict[int, Entry] = {}
-    stack = list(changed)
-    while stack:
-        entry = stack.pop()
-        if entry.task_id in found:
-            continue
-        if entry.planned_start is None:
-            raise _Declined
-        found[entry.task_id] = entry
-        stack.extend(other for other in by_work_order[entry.work_order_id]
-                     if other.step_sequence > entry.step_sequence and rank[other.task_id] > rank[entry.task_id])
-        stack.extend(lanes[entry.workstation_id][entry.position + 1:entry.position + 2])
-    return sorted(found.values(), key=lambda entry: rank[entry.task_id])
-
-
 def _previous_in_lane(entry: Entry, lanes) -> Entry | None:
     return lanes[entry.workstation_id][entry.position - 1] if entry.position else None
 
@@ -167,10 +153,12 @@ def _duration(row: tuple, rates) -> int:
     return math.ceil(capability.setup_minutes * 60 + snapshot.remaining(row) * 3600 / capability.rate_per_hour)
 
 
-def _retime(ordered: list[Entry], durations: dict[int, int], lanes, by_work_order, rank: dict[int, int], timeline,
-            now_worked: int, clock) -> None:
-    """Compute each entry's times again as planner.schedule's ``place`` does, in ``ordered``'s order, where
-    its duration or a predecessor's finish changed; write the new times on the entries."""
+def _retime(changed: list[Entry], durations: dict[int, int], entries: dict[int, Entry], lanes, by_work_order,
+            rank: dict[int, int], timeline, now_worked: int, clock) -> dict[int, tuple]:
+    """Compute the times again as planner.schedule's ``place`` does, from the changed entries on through
+    every entry after one that moved — its queue's next task, and the later steps of its 施工单 placed
+    after it — in the planner's order (so that whatever an entry waits for is final before it is
+    computed); write the new times on the entries. Returns the moved entries' values as they were."""
     starts, worked_before, worked_through, total = (timeline.starts, timeline.worked_before,
                                                     timeline.worked_through, timeline.total)
     moment = clock.moment_from(timeline.origin)
@@ -185,17 +173,20 @@ def _retime(ordered: list[Entry], durations: dict[int, int], lanes, by_work_orde
             worked[entry.task_id] = found
         return found
 
-    moved: set[int] = set()
-    for entry in ordered:
-        previous, earlier = _previous_in_lane(entry, lanes), _waited_for(entry, by_work_order, rank)
-        if entry.task_id not in durations and not (previous is not None and previous.task_id in moved) \
-                and not any(other.task_id in moved for other in earlier):
-            continue
+    due = [(rank[entry.task_id], entry.task_id) for entry in changed]
+    heapq.heapify(due)
+    seen = {entry.task_id for entry in changed}
+    before: dict[int, tuple] = {}
+    while due:
+        entry = entries[heapq.heappop(due)[1]]
+        if entry.planned_start is None:
+            raise _Declined  # unplanned: whether it stays so may depend on the times
         seconds = durations.get(entry.task_id)
         if seconds is None:  # unchanged: its planned working time, as stored
             seconds = (finish_of(entry) - timeline.worked_at(clock.local(entry.planned_start))) // 1_000_000
+        previous = _previous_in_lane(entry, lanes)
         ready = now_worked if previous is None else finish_of(previous)
-        for other in earlier:
+        for other in _waited_for(entry, by_work_order, rank):
             finish = finish_of(other)
             if finish is not None and finish > ready:
                 ready = finish
@@ -210,6 +201,14 @@ def _retime(ordered: list[Entry], durations: dict[int, int], lanes, by_work_orde
         else:
             finish_at = start_at
         worked[entry.task_id] = finish
-        if (start_at, finish_at) != (entry.planned_start, entry.planned_finish):
-            entry.planned_start, entry.planned_finish = start_at, finish_at
-            moved.add(entry.task_id)
+        if (start_at, finish_at) == (entry.planned_start, entry.planned_finish):
+            continue
+        before[entry.task_id] = entry.values()
+        entry.planned_start, entry.planned_finish = start_at, finish_at
+        later = [other for other in by_work_order[entry.work_order_id]
+                 if other.step_sequence > entry.step_sequence and rank[other.task_id] > rank[entry.task_id]]
+        for other in later + lanes[entry.workstation_id][entry.position + 1:entry.position + 2]:
+            if other.task_id not in seen:
+                seen.add(other.task_id)
+                heapq.heappush(due, (rank[other.task_id], other.task_id))
+    return before
