@@ -160,15 +160,15 @@ def test_a_report_from_the_floor_is_planned_in_part_and_commits_the_whole_plant_
 
 def test_another_process_reads_the_planner_s_order_back_from_the_stored_plan(planned, monkeypatch):
     now, queued, taken = planned
-    remembered = dict(partial._order["rank"])
+    remembered = partial._known_order[1]
     assert len(remembered) == len(queued)
-    monkeypatch.setitem(partial._order, "version", None)  # as in a process that did not plan the whole plant
+    monkeypatch.setattr(partial, "_known_order", (None, {}))  # as in a process that did not plan the whole plant
     rng = random.Random(7)
     task_ids = [row.task_id for row in rng.sample(queued, 3)]
     change = _report(task_ids, rng)
     change()
     engine.replan(now=now, task_ids=set(task_ids))
-    assert (taken, partial._order["rank"] == remembered) == ([True], True)
+    assert (taken, partial._known_order[1] == remembered) == ([True], True)
     given = _plan()
     db.session.rollback()
     change()

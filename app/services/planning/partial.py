@@ -37,15 +37,19 @@ class _Declined(Exception):
     """The stored plan cannot be brought up to date in part: plan the whole plant."""
 
 
-# The planner's order of the plan last seen by this process: (its PlanState.version, task id → place).
-# Each version is a random token written by the whole-plant replan that made the plan (a rolled-back
-# one never comes back), and only such a replan changes queues: the order holds as long as the version.
-_order: dict[str, object] = {"version": None, "rank": {}}
+# The planner's order of the plan last seen by this process: (its PlanState.version, task id → place),
+# replaced as one value. Each version is a random token written by the whole-plant replan that made the
+# plan (a rolled-back one never comes back), and only such a replan changes queues: the order holds as
+# long as the version.
+_known_order: tuple[int | None, dict[int, int]] = (None, {})
 
 
-def remember_order(version: int, order: list[int]) -> None:
+def remember_order(version: int, order: list[int]) -> dict[int, int]:
     """What a whole-plant replan found (planner.schedule's placements, in order) for the plan it writes."""
-    _order["version"], _order["rank"] = version, {task_id: place for place, task_id in enumerate(order)}
+    global _known_order
+    rank = {task_id: place for place, task_id in enumerate(order)}
+    _known_order = (version, rank)
+    return rank
 
 
 def replan(task_ids: set[int], version: int, cal: plant_calendar.PlantCalendar, clock, now: datetime) \
@@ -82,10 +86,11 @@ def _replan(task_ids, version, cal, clock, now):
     by_work_order: dict[int, list[Entry]] = {}
     for entry in entries.values():
         by_work_order.setdefault(entry.work_order_id, []).append(entry)
-    if _order["version"] != version:
-        remember_order(version, _planner_order(entries, lanes, now_local, cal, clock))
+    known_version, rank = _known_order
+    if known_version != version:
+        rank = remember_order(version, _planner_order(entries, lanes, now_local, cal, clock))
     durations = {entry.task_id: _duration(rows[entry.task_id], capabilities[entry.workstation_id]) for entry in changed}
-    before = _retime(changed, durations, entries, lanes, by_work_order, _order["rank"], timeline, now_worked, clock)
+    before = _retime(changed, durations, entries, lanes, by_work_order, rank, timeline, now_worked, clock)
     # What engine.py compares and writes: the entries of the 施工单 whose rows moved (the projection of each
     # takes all of its rows), as they were read and as they now stand.
     kept = [entry for work_order_id in sorted({entries[task_id].work_order_id for task_id in before})
