@@ -13,6 +13,7 @@ from app.realtime import events
 from app.services.planning import engine, partial, snapshot, triggers
 from app.services.tasks import actions as tasks
 from app.utils.timeutil import utcnow
+from support.concurrency import logged_in_client, race
 
 
 def _more_work(count: int) -> None:
@@ -189,3 +190,28 @@ def test_only_tasks_own_events_name_the_changed_tasks(db):
     events.publish("work_order.updated", work_order=other.work_order)
     assert triggers._collect(db.session) == (True, {task.work_order_id, other.work_order_id}, None)
     db.session.rollback()
+
+
+@pytest.mark.postgres
+def test_simultaneous_reports_each_replan_in_part_one_after_the_other_and_commit_the_whole_plant_s_plan(
+        app, planned, monkeypatch):
+    now, queued, taken = planned
+    monkeypatch.setattr(engine, "utcnow", lambda: now)  # every request in the plan's minute
+    heads = db.session.scalars(select(Task).join(PlanEntry, PlanEntry.task_id == Task.id).where(
+        PlanEntry.position == 0, Task.completed_quantity + 50 < Task.target_quantity)
+        .order_by(PlanEntry.workstation_id).limit(6)).all()
+    workers = [(f.UserFactory(roles=["operator"], departments=[task.department]), task) for task in heads]
+    for operator, task in workers:
+        task.operator_id, task.status = operator.id, "in_progress"
+    triggers.mark_plan_changed()
+    db.session.commit()
+    taken.clear()
+
+    results = race(app, [(logged_in_client(app, operator), f"/tasks/{task.id}/report",
+                          {"version": task.version, "good": 50, "defective": 0}) for operator, task in workers])
+
+    assert ([status for status, _ in results], taken) == ([200] * 6, [True] * 6)
+    db.session.expire_all()
+    committed = _plan()
+    assert engine.replan(now=now).changed_department_ids == set()  # the whole plant planned again: nothing moves
+    assert _plan() == committed
