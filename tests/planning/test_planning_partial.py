@@ -8,7 +8,16 @@ from sqlalchemy import func, select, update
 
 import factories as f
 from app.extensions import db
-from app.models import Department, PlanEntry, Process, Task, WorkOrderProjection, Workstation, WorkstationProcess
+from app.models import (
+    Department,
+    PlanEntry,
+    PlanState,
+    Process,
+    Task,
+    WorkOrderProjection,
+    Workstation,
+    WorkstationProcess,
+)
 from app.realtime import events
 from app.services.planning import engine, partial, snapshot, triggers
 from app.services.tasks import actions as tasks
@@ -215,3 +224,16 @@ def test_simultaneous_reports_each_replan_in_part_one_after_the_other_and_commit
     committed = _plan()
     assert engine.replan(now=now).changed_department_ids == set()  # the whole plant planned again: nothing moves
     assert _plan() == committed
+
+
+def test_a_whole_plant_replan_keeps_the_plan_s_version_until_a_queue_changes(planned):
+    now, queued, taken = planned
+    version = db.session.scalar(select(PlanState.version))
+    engine.replan(now=now + timedelta(minutes=1))  # every time moves, no queue changes
+    db.session.commit()
+    assert db.session.execute(select(PlanState.planned_at, PlanState.version)).one() == (
+        now + timedelta(minutes=1), version)
+    db.session.execute(update(Task).where(Task.id == queued[0].task_id).values(status="completed"))
+    engine.replan(now=now + timedelta(minutes=1))  # a task leaves its queue
+    db.session.commit()
+    assert db.session.scalar(select(PlanState.version)) != version

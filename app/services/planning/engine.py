@@ -97,8 +97,9 @@ def replan(work_order_ids=(), now: datetime | None = None, task_ids: set[int] | 
         state = snapshot.load()
         original = {task_id: entry.values() for task_id, entry in state.entries.items()}
         entries, order = _plan_plant(state, now, cal, clock)
-        version = secrets.randbits(62)
-        _remember(now, version, first=stored is None)
+        version = secrets.randbits(62) if stored is None or _queues_changed(original, entries) else stored.version
+        if stored is None or (stored.planned_at, stored.version) != (now, version):
+            _remember(now, version, first=stored is None)
         if order is not None:
             partial.remember_order(version, order)
     else:
@@ -123,6 +124,20 @@ def _remember(now: datetime, version: int, first: bool) -> None:
         db.session.execute(insert(table).values(id=1, planned_at=now, version=version))
     else:
         db.session.execute(update(table).where(table.c.id == 1).values(planned_at=now, version=version))
+
+
+def _queues_changed(original: dict[int, tuple], entries: list[Entry]) -> bool:
+    """Whether the planner's order can differ from that of the plan as read: a task came or went, or one's
+    queue, place in it, queued time, step place or whether it can be planned changed (planner.schedule
+    reads nothing else to choose its order). Unchanged, the stored plan keeps its version (PlanState)."""
+    if len(entries) != len(original):
+        return True
+    for entry in entries:
+        before = original.get(entry.task_id)
+        if before is None or (before[1], before[3], before[4], before[8], before[5] is None) != (
+                entry.workstation_id, entry.position, entry.queued_at, entry.step_sequence, entry.planned_start is None):
+            return True
+    return False
 
 
 class _Clock:
