@@ -101,10 +101,40 @@
     var region = target.closest("[data-live]");
     if (region && region.id) actedAt[region.id] = performance.now();
   });
+  // A live answer does not replace what a finger (or the mouse) is pressing: swapped between the press and
+  // the release, the button would be a copy by the release, and the tap would reach neither (the browser
+  // clicks what the two have in common). The answer is dropped, and the region fetched again once the
+  // pointer is released (a press held longer than PRESS_MS no longer holds anything back).
+  var PRESS_MS = 2000;
+  var pressed = null;
+  var pressedAt = 0;
+  var heldBack = {};
+  document.addEventListener("pointerdown", function (event) {
+    pressed = event.target;
+    pressedAt = performance.now();
+  }, true);
+  function released() {
+    pressed = null;
+    var ids = Object.keys(heldBack);
+    heldBack = {};
+    ids.forEach(function (id) {
+      var region = document.getElementById(id);
+      if (region) refresh(region);
+    });
+  }
+  document.addEventListener("pointerup", released, true);
+  document.addEventListener("pointercancel", released, true);
+  function isPressing(region) {
+    return pressed !== null && performance.now() - pressedAt < PRESS_MS && region.contains(pressed);
+  }
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var region = event.detail.elt;
     if (!isLiveRegion(region) || !isLiveRefresh(event.detail) || !event.detail.shouldSwap) return;
-    if ((actedAt[region.id] || 0) > (requestedAt[region.id] || 0)) {
+    if (isPressing(region)) {
+      event.detail.shouldSwap = false;
+      heldBack[region.id] = true;
+    } else if ((actedAt[region.id] || 0) > (requestedAt[region.id] || 0)) {
       event.detail.shouldSwap = false;
       refresh(region);
     }

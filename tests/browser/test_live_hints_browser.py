@@ -143,3 +143,24 @@ def test_the_first_page_of_a_longer_list_moves_the_next_card_up_until_its_reserv
     left(world, 3, world.die_task.id)  # not on this page: maybe on a later one, maybe not this list's at all
     page.wait_for_timeout(1000)
     assert len(fetched) == 1
+
+
+def test_a_tap_held_while_its_list_is_refreshed_still_claims_and_the_list_is_refreshed_after(db, open_as):
+    world = build_world()
+    page = open_as(world.operator, "/kiosk")
+    claim = page.locator(f"#kiosk-claimable #task-{world.task.id}").get_by_role("button", name="认领")
+    box = claim.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    with page.expect_response(lambda response: "region=claimable" in response.url):
+        HUB.dispatch({"type": "task.updated", "id": "pressed-1", "task_id": world.die_task.id,
+                      "work_order_id": world.work_order.id, "department_ids": [world.printing.id],
+                      "user_ids": [world.other_operator.id], "claimable": True})
+    page.wait_for_timeout(300)  # the answer is in: had it replaced the list, the release would land on a copy
+    fetched = []
+    page.on("request", lambda request: "region=claimable" in request.url and fetched.append(request.url))
+    page.mouse.up()
+    expect(page.locator(f"#kiosk-mine #task-{world.task.id}")).to_be_visible()
+    expect(page.locator(f"#kiosk-claimable #task-{world.task.id}")).to_have_count(0)
+    page.wait_for_timeout(1000)
+    assert len(fetched) == 1  # the answer held back: the list is fetched again once the finger is lifted
