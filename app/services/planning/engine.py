@@ -14,7 +14,6 @@ they move — the same plan, as tests/planning/test_planning_partial.py checks a
 """
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from app.services.planning.planner import (
     earlier_steps,
     plan_step_by_step,
     schedule,
+    working_seconds,
 )
 from app.services.planning.queues import Candidate, QueueItem, choose_workstation, heads_first, insertion_index
 from app.services.planning.snapshot import COLUMNS, Entry, OpenTask, Snapshot, array_literal
@@ -387,14 +387,13 @@ def _schedule(order: list[int], lanes: dict[int, list[Entry]], tasks: dict[int, 
     (local) as plain dicts, no PlanTask per task."""
     durations: dict[int, int | None] = {}
     queued_at: dict[int, datetime] = {}
-    local, ceil = zone.local, math.ceil
+    local = zone.local
     for ws_id in order:
         rates = capabilities[ws_id]
         for entry in lanes[ws_id]:
             task = tasks[entry.task_id]
             capability = rates.get(task.process_id)
-            durations[entry.task_id] = None if capability is None else ceil(
-                capability.setup_minutes * 60 + task.remaining * 3600 / capability.rate_per_hour)
+            durations[entry.task_id] = None if capability is None else working_seconds(task.remaining, capability)
             queued_at[entry.task_id] = local(entry.queued_at)
     waits_for = earlier_steps([(task_id, tasks[task_id].work_order_id, tasks[task_id].sequence)
                                for task_id in sorted(durations)])

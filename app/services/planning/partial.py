@@ -22,7 +22,6 @@ planning input replans in its own transaction (triggers.py), and replans run one
 from __future__ import annotations
 
 import heapq
-import math
 from bisect import bisect_left, bisect_right
 from datetime import datetime
 
@@ -89,7 +88,9 @@ def _replan(task_ids, version, cal, clock, now):
     known_version, rank = _known_order
     if known_version != version:
         rank = remember_order(version, _planner_order(entries, lanes, now_local, cal, clock))
-    durations = {entry.task_id: _duration(rows[entry.task_id], capabilities[entry.workstation_id]) for entry in changed}
+    durations = {entry.task_id: planner.working_seconds(snapshot.remaining(rows[entry.task_id]),
+                                                     capabilities[entry.workstation_id][rows[entry.task_id][2]])
+                 for entry in changed}
     before = _retime(changed, durations, entries, lanes, by_work_order, rank, timeline, now_worked, clock)
     # What engine.py compares and writes: the entries of the 施工单 whose rows moved (the projection of each
     # takes all of its rows), as they were read and as they now stand.
@@ -150,12 +151,6 @@ def _waited_for(entry: Entry, by_work_order, rank: dict[int, int]) -> list[Entry
     """Its earlier steps that the planner placed before it: all of them, but for a 顺序冲突."""
     return [other for other in by_work_order[entry.work_order_id]
             if other.step_sequence < entry.step_sequence and rank[other.task_id] < rank[entry.task_id]]
-
-
-def _duration(row: tuple, rates) -> int:
-    """Seconds, as planner.duration_seconds: setup plus the remaining quantity at the standard rate."""
-    capability = rates[row[2]]
-    return math.ceil(capability.setup_minutes * 60 + snapshot.remaining(row) * 3600 / capability.rate_per_hour)
 
 
 def _retime(changed: list[Entry], durations: dict[int, int], entries: dict[int, Entry], lanes, by_work_order,

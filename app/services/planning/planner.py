@@ -57,7 +57,12 @@ class Placement:
 
 def duration_seconds(task: PlanTask, capability: Capability) -> int:
     """Setup plus the remaining quantity at the standard rate, rounded up to whole seconds."""
-    return math.ceil(capability.setup_minutes * 60 + task.remaining * 3600 / capability.rate_per_hour)
+    return working_seconds(task.remaining, capability)
+
+
+def working_seconds(remaining: int, capability: Capability) -> int:
+    """Setup plus ``remaining`` units at the standard rate, rounded up to whole seconds."""
+    return math.ceil(capability.setup_minutes * 60 + remaining * 3600 / capability.rate_per_hour)
 
 
 def plan(lanes: Iterable[Lane], tasks: Mapping[int, PlanTask], now: datetime,

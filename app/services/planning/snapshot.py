@@ -154,22 +154,22 @@ _cap = WorkstationProcess.__table__.c
 _STATIONS = select(Workstation.id, Workstation.code, Workstation.department_id, Workstation.is_active) \
     .order_by(Workstation.id)
 _CAPABILITIES = select(_cap.workstation_id, _cap.process_id, _cap.rate_per_hour, _cap.setup_minutes)
-_OPEN_TASKS = select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
-                     Task.completed_quantity, Task.department_id, Task.dispatched_at) \
+# A task row as the planner reads it (``remaining``, OpenTask): the same columns in both reads.
+_TASK_COLUMNS = ("id", "work_order_id", "process_id", "status", "target_quantity", "completed_quantity",
+                 "department_id", "dispatched_at")
+_task = Task.__table__.c
+_OPEN_TASKS = select(*[_task[name] for name in _TASK_COLUMNS]) \
     .where(Task.department_id.in_(bindparam("planned", expanding=True)), Task.status.in_(OPEN_TASK_STATUSES))
-_TASKS_BY_ID = select(Task.id, Task.work_order_id, Task.process_id, Task.status, Task.target_quantity,
-                      Task.completed_quantity, Task.department_id, Task.dispatched_at) \
-    .where(Task.id.in_(bindparam("tasks", expanding=True)))
+_TASKS_BY_ID = select(*[_task[name] for name in _TASK_COLUMNS]).where(Task.id.in_(bindparam("tasks", expanding=True)))
 _SEQUENCES = select(Task.id, WorkOrderStep.sequence).join(WorkOrderStep, Task.step_id == WorkOrderStep.id) \
     .where(Task.id.in_(bindparam("tasks", expanding=True)))
 _ENTRIES = select(*[_plan[name] for name in COLUMNS])
 _POSTGRESQL = {
     _STATIONS: "SELECT id, code, department_id, is_active FROM workstations ORDER BY id",
     _CAPABILITIES: "SELECT workstation_id, process_id, rate_per_hour, setup_minutes FROM workstation_processes",
-    _OPEN_TASKS: "SELECT id, work_order_id, process_id, status, target_quantity, completed_quantity, department_id,"
-                 " dispatched_at FROM tasks WHERE department_id = ANY(%(planned)s) AND status = ANY(%(statuses)s)",
-    _TASKS_BY_ID: "SELECT id, work_order_id, process_id, status, target_quantity, completed_quantity, department_id,"
-                  " dispatched_at FROM tasks WHERE id = ANY(%(tasks)s)",
+    _OPEN_TASKS: f"SELECT {', '.join(_TASK_COLUMNS)} FROM tasks"
+                 " WHERE department_id = ANY(%(planned)s) AND status = ANY(%(statuses)s)",
+    _TASKS_BY_ID: f"SELECT {', '.join(_TASK_COLUMNS)} FROM tasks WHERE id = ANY(%(tasks)s)",
     _SEQUENCES: "SELECT t.id, s.sequence FROM tasks AS t JOIN work_order_steps AS s ON s.id = t.step_id"
                 " WHERE t.id = ANY(%(tasks)s)",
     _ENTRIES: f"SELECT {', '.join(COLUMNS)} FROM plan_entries",
