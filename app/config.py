@@ -10,6 +10,8 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 # How long a new PostgreSQL connection may take before the database counts as away (libpq's minimum).
 DATABASE_CONNECT_TIMEOUT_SECONDS = 2
+# Connections a process keeps to PostgreSQL; docs/DEPLOYMENT.md sizes max_connections by it.
+DATABASE_POOL_SIZE = 15
 
 # Secrets that must never protect a production plant.
 KNOWN_WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
@@ -91,6 +93,12 @@ def load_config(overrides: dict | None = None) -> dict:
             # instead of failing the request; a server that does not answer costs at most
             # connect_timeout (libpq's minimum, 2 s) before the request is answered 503.
             "pool_pre_ping": True,
+            # Fifteen connections a process, all kept: with the default five kept and ten more opened for a
+            # burst and closed after it, every push that made a workshop's screens re-fetch at once opened
+            # and closed connections (474 during one `make bench-plant` step), each a new PostgreSQL backend
+            # that plans its statements afresh.
+            "pool_size": DATABASE_POOL_SIZE,
+            "max_overflow": 0,
             "connect_args": {"connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS},
         },
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads")),

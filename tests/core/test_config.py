@@ -99,3 +99,14 @@ def test_development_secret_is_generated_once_and_kept_private(clean_environment
     first = load_config()["SECRET_KEY"]
     assert len(first) == 64 and load_config()["SECRET_KEY"] == first
     assert (clean_environment / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_postgresql_process_keeps_every_connection_of_its_pool(monkeypatch):
+    """A burst of live re-fetches would otherwise open and close PostgreSQL connections above the five kept."""
+    from sqlalchemy import create_engine
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://plant:pw@db.example:5432/plant")
+    config = load_config()
+    pool = create_engine(config["SQLALCHEMY_DATABASE_URI"], **config["SQLALCHEMY_ENGINE_OPTIONS"]).pool
+    assert pool.size() == 15 and config_module.DATABASE_POOL_SIZE == 15  # docs/DEPLOYMENT.md sizes max_connections by it
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["max_overflow"] == 0  # none opened for a burst and closed after it
