@@ -135,3 +135,42 @@ def test_the_columns(client, login_as, db, departments):
     totals = re.findall(r'board-stat-(\w+)"><span class="num">(\d+)</span>', html)
     assert totals == [("in_progress", "1"), ("paused", "1"), ("pending", "1"), ("overdue", "1"), ("completed", "1")]
     assert html.lstrip().startswith('<div id="board"')  # the live region alone for htmx
+
+
+def test_each_column_lists_its_first_tasks_by_priority_and_delivery_and_counts_the_rest(
+        client, login_as, db, departments, monkeypatch):
+    """Every column is filled to its limit in its own order, however many tasks another column holds."""
+    parent, child, _ = departments
+    monkeypatch.setattr(board_service, "COLUMN_LIMIT", 3)
+    today = plant_today()
+
+    def work_order(priority, days):
+        return WorkOrderFactory(priority=priority, delivery_date=today + timedelta(days=days))
+
+    def task(content, status, wo, **kwargs):
+        return TaskFactory(content=content, status=status, department=child, work_order=wo, step__work_order=wo,
+                           **kwargs)
+
+    for n in range(5):  # more urgent work in 进行中 than the board lists: it must not crowd out 待开始
+        task(f"急件{n}", "in_progress", work_order("urgent", 1))
+    task("普通晚交", "pending", work_order("normal", 9))
+    task("普通早交", "pending", work_order("normal", 2))
+    task("加急", "pending", work_order("high", 20))
+    task("不急", "pending", work_order("low", 1))
+    task("同单先建", "pending", same := work_order("normal", 5))
+    task("同单后建", "pending", same)
+    for n, hours in enumerate((5, 1, 3, 2)):
+        task(f"完成{hours}", "completed", work_order("normal", 3), completed_at=utcnow() - timedelta(minutes=hours))
+    login_as("admin")
+
+    html = client.get("/board/printing", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    sections = dict(re.findall(r'board-column-(\w+)".*?>(.*?)</section>', html, re.S))
+    listed = {key: re.findall(r'board-card-content">(.*?)</div>', section) for key, section in sections.items()}
+    assert listed["pending"] == ["加急", "普通早交", "同单先建"]
+    assert "还有 3 项" in sections["pending"]  # 同单后建, 普通晚交, 不急
+    assert listed["in_progress"] == ["急件0", "急件1", "急件2"] and "还有 2 项" in sections["in_progress"]
+    assert listed["completed"] == ["完成1", "完成2", "完成3"] and "还有 1 项" in sections["completed"]
+    assert listed["paused"] == [] and listed["overdue"] == []
+    totals = re.findall(r'board-stat-(\w+)"><span class="num">(\d+)</span>', html)
+    assert totals == [("in_progress", "5"), ("paused", "0"), ("pending", "6"), ("overdue", "0"), ("completed", "4")]

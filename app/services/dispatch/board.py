@@ -11,15 +11,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Date, DateTime, Integer, bindparam, case, func, literal, select
 
 from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK, TaskStatus
 from app.extensions import db
-from app.models import Department, Setting, Task, WorkOrder
+from app.models import Department, Setting, Task, User, WorkOrder
 from app.policy import with_descendants
 from app.services.core import audit
 from app.services.core.errors import NotFound
@@ -28,7 +28,6 @@ from app.utils.timeutil import plant_today, plant_zone
 TOKEN_KEY = "board_token:{code}"
 # Tasks listed per column; the column header always shows the full count.
 COLUMN_LIMIT = 30
-OPEN_TASKS_FETCHED = 300
 
 
 @dataclass
@@ -117,12 +116,61 @@ def _start_of_plant_day_utc(today) -> datetime:
     return local_midnight.astimezone(UTC).replace(tzinfo=None)
 
 
-def snapshot(department: Department, today=None, now: datetime | None = None) -> Board:
-    """进行中 / 已暂停 / 待开始 / 逾期 / 今日完成 for the department and the ones below it, as read at ``now``.
+class BoardTask(NamedTuple):
+    """What a card of the TV board shows of a task, read as plain values (no ORM task, 施工单 and operator)."""
+    id: int
+    number: str
+    status: str
+    content: str
+    completed_quantity: int
+    target_quantity: int
+    pause_reason: str | None
+    pause_note: str | None
+    work_order_number: str
+    priority: str
+    delivery_date: date
+    operator_name: str | None
 
-    A late task (its 施工单 is past its delivery date) is listed under 逾期 only, so every open
-    task appears exactly once.
-    """
+    @property
+    def progress_percent(self) -> int:
+        if self.target_quantity <= 0:
+            return 100 if self.status == "completed" else 0
+        return min(100, self.completed_quantity * 100 // self.target_quantity)
+
+
+def _board_statements():
+    """The open columns' and 今日完成's first ``shown`` tasks each, with each column's total (a window
+    count), built once with the departments, the day and its start as parameters."""
+    shown = (Task.id, Task.number, Task.status, Task.content, Task.completed_quantity, Task.target_quantity,
+             Task.pause_reason, Task.pause_note, WorkOrder.number, WorkOrder.priority, WorkOrder.delivery_date,
+             User.name)
+    in_department = Task.department_id.in_(bindparam("department_ids", expanding=True))
+
+    def first_of_each(where, column, order):
+        ranked = (select(*shown, column.label("column"),
+                         func.row_number().over(partition_by=column, order_by=order).label("place"),
+                         func.count().over(partition_by=column).label("total"))
+                  .join(WorkOrder, Task.work_order_id == WorkOrder.id)
+                  .outerjoin(User, User.id == Task.operator_id)
+                  .where(in_department, *where).subquery())
+        return (select(ranked).where(ranked.c.place <= bindparam("shown", type_=Integer))
+                .order_by(ranked.c.column, ranked.c.place))
+
+    # A late task (its 施工单 is past its delivery date) is listed under 逾期 only.
+    open_column = case((WorkOrder.delivery_date < bindparam("today", type_=Date), "overdue"), else_=Task.status)
+    priority_first = (case(PRIORITY_RANK, value=WorkOrder.priority, else_=1).desc(), WorkOrder.delivery_date, Task.id)
+    done_today = (Task.status == "completed", Task.completed_at >= bindparam("since", type_=DateTime))
+    return (first_of_each((Task.status.in_(OPEN_TASK_STATUSES),), open_column, priority_first),
+            first_of_each(done_today, literal("completed"), (Task.completed_at.desc(), Task.id.desc())))
+
+
+_OPEN_COLUMNS, _COMPLETED_TODAY = _board_statements()
+
+
+def snapshot(department: Department, today=None, now: datetime | None = None) -> Board:
+    """进行中 / 已暂停 / 待开始 / 逾期 / 今日完成 for the department and the ones below it, as read at ``now``:
+    each column's first COLUMN_LIMIT tasks (open ones by priority, then delivery date; 今日完成 latest first)
+    and its total. Every open task appears exactly once."""
     today = today or plant_today()
     department_ids = sorted(with_descendants([department.id]))
     columns = {
@@ -132,39 +180,11 @@ def snapshot(department: Department, today=None, now: datetime | None = None) ->
         "overdue": Column("overdue", str(_l("逾期"))),
         "completed": Column("completed", str(_l("今日完成"))),
     }
-    in_department = Task.department_id.in_(department_ids)
-    is_open = Task.status.in_(OPEN_TASK_STATUSES)
-
-    counts = db.session.execute(
-        select(Task.status, WorkOrder.delivery_date, func.count())
-        .join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(in_department, is_open)
-        .group_by(Task.status, WorkOrder.delivery_date)
-    )
-    for status, delivery_date, count in counts:
-        columns["overdue" if delivery_date < today else status].total += count
-
-    open_tasks = db.session.scalars(
-        select(Task)
-        .join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(in_department, is_open)
-        .options(joinedload(Task.work_order), joinedload(Task.operator))
-        .order_by(case(PRIORITY_RANK, value=WorkOrder.priority, else_=1).desc(), WorkOrder.delivery_date, Task.id)
-        .limit(OPEN_TASKS_FETCHED)
-    )
-    for task in open_tasks:
-        column = columns["overdue" if task.work_order.delivery_date < today else task.status]
-        if len(column.tasks) < COLUMN_LIMIT:
-            column.tasks.append(task)
-
-    since = _start_of_plant_day_utc(today)
-    done_today = (in_department, Task.status == "completed", Task.completed_at >= since)
-    columns["completed"].total = db.session.scalar(select(func.count()).select_from(Task).where(*done_today))
-    columns["completed"].tasks = list(db.session.scalars(
-        select(Task).where(*done_today)
-        .options(joinedload(Task.work_order), joinedload(Task.operator))
-        .order_by(Task.completed_at.desc()).limit(COLUMN_LIMIT)
-    ))
+    parameters = {"shown": COLUMN_LIMIT, "department_ids": department_ids, "today": today, "since": _start_of_plant_day_utc(today)}
+    for statement in (_OPEN_COLUMNS, _COMPLETED_TODAY):
+        for row in db.session.execute(statement, parameters):
+            column = columns[row.column]
+            column.total = row.total
+            column.tasks.append(BoardTask(*row[:len(BoardTask._fields)]))
     ordered = [columns[key] for key in ("in_progress", "paused", "pending", "overdue", "completed")]
     return Board(department, department_ids, ordered, now or datetime.now(plant_zone()))
-
