@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from typing import TypeVar
 
 from flask import current_app, g, request
 from flask_babel import get_locale
@@ -43,6 +44,8 @@ CSRF_PLACEHOLDER = "csrf-" + secrets.token_urlsafe(24)
 # How long a viewer waits for a reusable render another thread is finishing before rendering itself.
 WAIT_SECONDS = 2.0
 
+T = TypeVar("T")
+
 _renders = LRU(512)
 _lock = threading.Lock()
 
@@ -51,7 +54,8 @@ class _Render:
     def __init__(self, began: float):
         self.began = began
         self.clock = datetime.now(plant_zone())  # when it read its data: what its 更新于 says
-        self.html: str | None = None
+        self.value = None
+        self.ok = False  # produced without an error
         self.done = threading.Event()
 
 
@@ -104,6 +108,23 @@ def shared(key: Hashable | None, render: Callable[[], str]) -> str:
     ``key`` None: always rendered, nothing shared."""
     if key is None:
         return render()
+    html = _reused(("region", key), lambda clock: _render_shared(render, clock),
+                   lambda full_key, html, clock: _verify(full_key, html, _render_shared(render, clock)))
+    return _personal(html)
+
+
+def shared_value(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or the value a fresh-enough earlier call of the same key gave, by the rules a shared
+    region follows: for what a live region shows that is the same for many viewers whose regions are not
+    (the task centre's status counts of everyone who sees every task). The value must not be changed."""
+    def verify(full_key, value, _clock):
+        fresh = compute()
+        if fresh != value:
+            raise AssertionError(f"shared value differs from a fresh one; key {full_key!r}: {value!r} != {fresh!r}")
+    return _reused(("value", key), lambda _clock: compute(), verify)
+
+
+def _reused(key: Hashable, produce: Callable[[datetime], T], verify: Callable[[Hashable, T, datetime], None]) -> T:
     key = (key, str(get_locale()), plant_today())
     began = request.environ.get(_ENV_BEGAN, 0.0)
     after = _delivered_before()
@@ -114,18 +135,18 @@ def shared(key: Hashable | None, render: Callable[[], str]) -> str:
             if current is None or current.began < began:
                 _renders.put(key, mine)
             current = None
-    if current is not None and current.done.wait(WAIT_SECONDS) and current.html is not None:
-        html = current.html
+    if current is not None and current.done.wait(WAIT_SECONDS) and current.ok:
         if current_app.config.get("VERIFY_CACHED_FRAGMENTS"):
-            _verify(key, html, _render_shared(render, current.clock))
-        return _personal(html)
-    if current is not None:  # the other render failed or is stuck: render alone, share nothing
-        return render()
+            verify(key, current.value, current.clock)
+        return current.value
+    if current is not None:  # the other render failed or is stuck: produce alone, share nothing
+        return produce(datetime.now(plant_zone()))
     try:
-        mine.html = _render_shared(render, mine.clock)
+        mine.value = produce(mine.clock)
+        mine.ok = True
     finally:
         mine.done.set()
-    return _personal(mine.html)
+    return mine.value
 
 
 def _render_shared(render: Callable[[], str], clock: datetime) -> str:

@@ -7,8 +7,9 @@ from app.main import bp
 from app.policy import can, landing_endpoint, viewer_scope
 from app.services.planning import risk_lists
 from app.services.reports import dashboard as stats_dashboard
-from app.shared_regions import shared
+from app.shared_regions import shared, shared_value
 from app.utils.http import is_htmx
+from app.utils.timeutil import plant_today
 
 # The 工作台's live sections: a live re-fetch (hx-select of one of them) is answered with that section alone.
 DASH_REGIONS = ("dash-at-risk", "dash-plant", "dash-departments")
@@ -33,7 +34,11 @@ def index():
 def _dash_section(user, region: str) -> dict:
     if region == "dash-at-risk":
         return {"at_risk": risk_lists.for_dashboard(user)}
-    return {"board": stats_dashboard.task_sections(user), "completed_params": stats_dashboard.completed_params}
+    # The departments' figures are every viewer's: counted once per process for all their live re-fetches.
+    today = plant_today()
+    per_department = shared_value(("tasks-per-department", today), lambda: stats_dashboard.tasks_per_department(today))
+    return {"board": stats_dashboard.task_sections(user, per_department),
+            "completed_params": stats_dashboard.completed_params}
 
 
 @bp.route("/healthz")

@@ -6,6 +6,7 @@ pagination and live updates re-fetch through this same route; the bulk panel pos
 """
 from __future__ import annotations
 
+from dataclasses import astuple, replace
 from urllib.parse import quote
 
 from flask import flash, redirect, render_template, request, url_for
@@ -20,6 +21,7 @@ from app.services.core.errors import Invalid
 from app.services.tasks import bulk as bulk_tasks
 from app.services.tasks import filtering as task_filtering
 from app.services.tasks import queries as task_queries
+from app.shared_regions import shared_value
 from app.tasks import bp
 from app.utils.fields import lenient_int
 from app.utils.http import is_htmx, safe_next
@@ -40,12 +42,25 @@ def index():
     form, filters = parse_filters(request.args, options)
     page_number = request.args.get("page", "1")
     page = task_queries.list_task_rows(current_user, filters, lenient_int(page_number, 1),
-                                   form.page_size)
+                                   form.page_size, _everyones_counts(current_user, filters))
     query = {key: value for key, value in request.args.items() if key != "page" and value}
     bulk = _bulk_panel(options)
     return render_page("tasks/index.html", "tasks/_list.html", gettext=memoized_gettext(), form=form, page=page,
                        query=query, bulk=bulk, today=plant_today(), row_key=row_key,
                        list_key=list_key(current_user, page, query, bulk))
+
+
+def _everyones_counts(user, filters) -> dict[str, int] | None:
+    """The status counts of a viewer who sees every task (admins, supervisors) are those of everyone who
+    does, under the same filters: counting the plant's ~50,000 tasks by status cost PostgreSQL 5–11 ms on
+    each of their lists' live re-fetches, so a process counts once for all of them (app/shared_regions.py).
+    A department filter counts the departments below it as well: they are part of the key."""
+    if not task_queries.sees_every_task(user):
+        return None
+    department = lenient_int(filters.department)
+    below = tuple(task_filtering.department_scope(department)) if department is not None else ()
+    key = ("task-status-counts", astuple(replace(filters, sort="")), below)
+    return shared_value(key, lambda: task_queries.status_counts(user, filters))
 
 
 def list_key(user, page: task_queries.TaskPage, query: dict, bulk) -> tuple:

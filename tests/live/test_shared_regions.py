@@ -284,3 +284,75 @@ def test_the_supervisors_of_a_department_share_each_part_of_its_board(world, mon
     assert builds == ["build_summary" if column == "summary" else "build_column", "build_column"]
     assert FORM_TOKEN.sub("", first) == FORM_TOKEN.sub("", second)
     assert f'id="sv-col-{world.other_operator.id}"' in other_part
+
+
+def test_viewers_who_see_every_task_share_the_task_list_s_status_counts_until_a_newer_event(
+        client, sign_in, world, monkeypatch, app):
+    from app.services.tasks import queries as task_queries
+
+    monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
+    counted = []
+    real = task_queries.status_counts
+    monkeypatch.setattr(task_queries, "status_counts", lambda user, filters: counted.append(user.id) or real(user, filters))
+    salesperson = f.UserFactory(name="王销售", roles=["salesperson"])
+    _db.session.commit()
+    def pending_count(user, seen, query=""):
+        sign_in(user)
+        html = client.get(f"/tasks{query}", headers=dict(HTMX, **{shared_regions.SEEN_HEADER: seen})).get_data(as_text=True)
+        return int(re.search(r'data-status="pending"[^>]*>\s*[^<]*<span class="count">(\d+)</span>', html).group(1))
+
+    event = delivered()
+    assert pending_count(world.admin, event) == pending_count(world.supervisor, event) == 3
+    assert counted == [world.admin.id]  # the supervisor's list took the admin's counts
+    assert pending_count(world.supervisor, event, "?department=" + str(world.printing.id)) == 2
+    assert counted == [world.admin.id, world.supervisor.id]  # other filters: counts of their own
+    pending_count(salesperson, event)
+    assert counted == [world.admin.id, world.supervisor.id]  # a salesperson's counts are never shared
+
+    world.task.operator_id, world.task.status = world.operator.id, "in_progress"  # claimed and started elsewhere
+    _db.session.commit()
+    after_the_start = delivered()
+    assert pending_count(world.supervisor, after_the_start) == pending_count(world.admin, after_the_start) == 2
+    assert counted == [world.admin.id, world.supervisor.id, world.supervisor.id]
+
+
+def test_a_shared_value_whose_key_misses_what_it_depends_on_fails_the_check(app, db):
+    shared_regions.clear()
+    event = delivered()
+
+    def value_in_a_live_refetch(compute):
+        with app.test_request_context("/", headers={shared_regions.SEEN_HEADER: event}):
+            shared_regions.note_request_began()
+            return shared_regions.shared_value(("one key for two values",), compute)
+
+    assert value_in_a_live_refetch(lambda: 1) == 1
+    with pytest.raises(AssertionError, match="shared value differs"):
+        value_in_a_live_refetch(lambda: 2)
+
+
+def test_the_dashboard_sections_of_every_viewer_share_the_departments_figures_until_a_newer_event(
+        client, sign_in, world, monkeypatch, app):
+    from app.services.reports import dashboard
+
+    monkeypatch.setitem(app.config, "VERIFY_CACHED_FRAGMENTS", False)
+    counted = []
+    real = dashboard.tasks_per_department
+    monkeypatch.setattr(dashboard, "tasks_per_department", lambda today: counted.append(today) or real(today))
+
+    def printing_row(user, seen, section="dash-departments"):
+        """The 印刷车间 row's figures: 待开始, 进行中, 已暂停, 今日完成, 逾期."""
+        sign_in(user)
+        html = client.get("/", headers=dict(HTMX, **{"HX-Target": section, shared_regions.SEEN_HEADER: seen}))
+        html = html.get_data(as_text=True)
+        assert html.lstrip().startswith(f'<section class="dash-section" id="{section}"')
+        row = re.search(rf'data-department="{world.printing.id}">(.*?)</tr>', html, re.S)
+        return row and [int(n) for n in re.findall(r'<td class="num">(?:<a[^>]*>)?(\d+)', row.group(1))]
+
+    event = delivered()
+    assert printing_row(world.supervisor, event) == printing_row(world.head_supervisor, event) == [2, 0, 0, 0, 0]
+    printing_row(world.admin, event, "dash-plant")
+    assert len(counted) == 1  # three viewers, two sections: one count
+    world.task.operator_id, world.task.status = world.operator.id, "in_progress"
+    _db.session.commit()
+    assert printing_row(world.supervisor, delivered()) == [1, 1, 0, 0, 0]
+    assert len(counted) == 2

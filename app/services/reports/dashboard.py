@@ -71,6 +71,9 @@ class Dashboard:
     today: date | None = None
 
 
+_DEPARTMENT_FIGURES = (*OPEN_TASK_STATUSES, "completed_today", "overdue")
+
+
 def dashboard(user) -> Dashboard:
     """What the 工作台 shows ``user``: each role adds its blocks (DOMAIN.md §10)."""
     board = Dashboard(cap=settings.get("operator_task_cap"), today=plant_today())
@@ -83,12 +86,30 @@ def dashboard(user) -> Dashboard:
     return board
 
 
-def task_sections(user) -> Dashboard:
-    """Only what the 全厂任务 and 部门任务队列 sections show: what their live re-fetch needs."""
+def task_sections(user, per_department: dict | None = None) -> Dashboard:
+    """Only what the 全厂任务 and 部门任务队列 sections show: what their live re-fetch needs.
+    ``per_department``: ``tasks_per_department()`` of today, when the caller has it."""
     board = Dashboard(cap=settings.get("operator_task_cap"), today=plant_today())
     if user.is_admin or user.has_role("supervisor"):
-        _task_figures(user, board, with_operators=False)
+        _task_figures(user, board, with_operators=False, per_department=per_department)
     return board
+
+
+def tasks_per_department(today: date) -> dict:
+    """Per department id (None: the pool), its open tasks by status, those completed today and the overdue
+    ones: the same for every viewer, who are shown the departments they may see."""
+    start_of_today = task_filtering.utc_bounds(today, None)[0]
+    completed_today = and_(Task.status == "completed", Task.completed_at >= start_of_today)
+    overdue = and_(Task.status.in_(OPEN_TASK_STATUSES), WorkOrder.delivery_date < today)
+    rows = db.session.execute(
+        select(Task.department_id,
+               *[func.sum(case((Task.status == status, 1), else_=0)) for status in OPEN_TASK_STATUSES],
+               func.sum(case((completed_today, 1), else_=0)), func.sum(case((overdue, 1), else_=0)))
+        .join(WorkOrder, Task.work_order_id == WorkOrder.id)
+        .where(or_(Task.status.in_(OPEN_TASK_STATUSES), completed_today))
+        .group_by(Task.department_id)
+    ).all()
+    return {row[0]: dict(zip(_DEPARTMENT_FIGURES, (int(v or 0) for v in row[1:]))) for row in rows}
 
 
 def _work_order_figures(user, board: Dashboard) -> None:
@@ -129,21 +150,12 @@ def _pending_approvals(user) -> Figure:
     return Figure("approvals", _("待我审核"), count, "workorders.index", {"approval_status": "pending"}, "warn")
 
 
-def _task_figures(user, board: Dashboard, with_operators: bool = True) -> None:
+def _task_figures(user, board: Dashboard, with_operators: bool = True, per_department: dict | None = None) -> None:
     today = board.today
     start_of_today = task_filtering.utc_bounds(today, None)[0]
-    completed_today = and_(Task.status == "completed", Task.completed_at >= start_of_today)
-    overdue = and_(Task.status.in_(OPEN_TASK_STATUSES), WorkOrder.delivery_date < today)
-    rows = db.session.execute(
-        select(Task.department_id,
-               *[func.sum(case((Task.status == status, 1), else_=0)) for status in OPEN_TASK_STATUSES],
-               func.sum(case((completed_today, 1), else_=0)), func.sum(case((overdue, 1), else_=0)))
-        .join(WorkOrder, Task.work_order_id == WorkOrder.id)
-        .where(or_(Task.status.in_(OPEN_TASK_STATUSES), completed_today))
-        .group_by(Task.department_id)
-    ).all()
-    keys = (*OPEN_TASK_STATUSES, "completed_today", "overdue")
-    per_department = {row[0]: dict(zip(keys, (int(v or 0) for v in row[1:]))) for row in rows}
+    if per_department is None:
+        per_department = tasks_per_department(today)
+    keys = _DEPARTMENT_FIGURES
 
     departments = _departments()
     children = policy.department_children_map()

@@ -157,13 +157,21 @@ def list_tasks(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_S
                  lambda statement: list(db.session.scalars(statement).unique()), _loaded_tasks)
 
 
-def list_task_rows(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_SIZES[0]) -> TaskPage:
-    """``list_tasks`` with the page as ``TaskRow`` tuples (the task centre's list)."""
+def sees_every_task(user) -> bool:
+    """Whether ``user`` sees every task: then their status counts under some filters are everyone's who does."""
+    return not visible_tasks_where(user).conditions
+
+
+def list_task_rows(user, filters: TaskFilters, page: int = 1, per_page: int = PAGE_SIZES[0],
+                   counts: dict[str, int] | None = None) -> TaskPage:
+    """``list_tasks`` with the page as ``TaskRow`` tuples (the task centre's list); ``counts``: the
+    ``status_counts`` of ``user`` and ``filters`` when the caller has them."""
     return _list(user, filters, page, per_page,
-                 lambda statement: [TaskRow(*row) for row in db.session.execute(statement)], _task_rows)
+                 lambda statement: [TaskRow(*row) for row in db.session.execute(statement)], _task_rows, counts)
 
 
-def _list(user, filters: TaskFilters, page: int, per_page: int, fetch, statement_for) -> TaskPage:
+def _list(user, filters: TaskFilters, page: int, per_page: int, fetch, statement_for,
+          counts: dict[str, int] | None = None) -> TaskPage:
     """The database would read a page in sort order (newest first: backwards along the primary key)
     until it has found enough matches, assuming they are spread evenly. The matches of a 施工单号,
     a number search or a period lie together in creation order, possibly at the far end: when
@@ -172,7 +180,7 @@ def _list(user, filters: TaskFilters, page: int, per_page: int, fetch, statement
     """
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
     where = visible_tasks_where(user) + filter_conditions(filters)
-    counts = _status_counts(where, filters)
+    counts = dict(counts) if counts is not None else _status_counts(where, filters)
     total = _total(counts, filters.status)
     page = min(max(1, page), max(1, -(-total // per_page)))
     items = fetch(statement_for(where + status_condition(filters), filters.sort, per_page, (page - 1) * per_page,
