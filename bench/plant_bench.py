@@ -845,6 +845,7 @@ def summarise(plant: Plant, log: CommitLog, actions: Actions, window: tuple[floa
     with log.lock:
         committed = [e for e in log.events.values() if start <= e["committed"] < end]
     per_event, per_screen, expected_pairs, arrived_pairs = [], [], 0, 0
+    by_event_type = defaultdict(list)  # event type -> (screens, the time until the last was updated)
     missed_by_kind = Counter()
     missed_examples = []
     for event in committed:
@@ -869,6 +870,7 @@ def summarise(plant: Plant, log: CommitLog, actions: Actions, window: tuple[floa
             per_screen.append(latency)
             worst = max(worst, latency)
         per_event.append(worst)
+        by_event_type[event["type"]].append((len(screens), worst))
     outcomes = [o for o in actions.outcomes if start <= o["at"] < end]
     statuses = Counter(str(o["status"]) for o in outcomes)
     succeeded = sum(1 for o in outcomes if isinstance(o["status"], int) and o["status"] < 400)
@@ -893,6 +895,11 @@ def summarise(plant: Plant, log: CommitLog, actions: Actions, window: tuple[floa
         "per_screen_ms": {"p50": ms(percentile(per_screen, 0.5)), "p95": ms(percentile(per_screen, 0.95)),
                           "p99": ms(percentile(per_screen, 0.99))},
         "share_arrived": round(arrived_pairs / expected_pairs, 4) if expected_pairs else None,
+        # Which changes are late: per event type, how many, the screens each reached, every screen updated.
+        "by_event_type": {kind: {"events": len(v), "screens": round(sum(n for n, _ in v) / len(v), 1),
+                                 "p50_ms": ms(percentile([w for _, w in v], 0.5)),
+                                 "max_ms": ms(max(w for _, w in v))}
+                          for kind, v in sorted(by_event_type.items())},
         "missed_by_screen": dict(missed_by_kind), "missed_examples": missed_examples,
         "region_refreshes_per_action": round(sum(n for at, n in plant.triggers if start <= at < end + 30)
                                              / succeeded, 1) if succeeded else None,
@@ -926,6 +933,8 @@ def print_step(step: dict) -> None:
           f"PostgreSQL CPU {step['db_cpu_s_per_action']} s/action; load {step['load_average']}", flush=True)
     print("    by screen: " + ", ".join(f"{k} {v['requests']} req p50 {v['ms_p50']} ms {v['kb_avg']} KB"
                                         for k, v in step["refetches_by_screen"].items()), flush=True)
+    print("    by event: " + ", ".join(f"{k} ×{v['events']} on {v['screens']} screens p50 {v['p50_ms']} / max {v['max_ms']} ms"
+                                       for k, v in step["by_event_type"].items()), flush=True)
 
 
 # --- servers -----------------------------------------------------------------------------------------------
