@@ -159,7 +159,7 @@ def test_each_column_lists_its_first_tasks_by_priority_and_delivery_and_counts_t
     task("不急", "pending", work_order("low", 1))
     task("同单先建", "pending", same := work_order("normal", 5))
     task("同单后建", "pending", same)
-    for n, hours in enumerate((5, 1, 3, 2)):
+    for hours in (5, 1, 3, 2):
         task(f"完成{hours}", "completed", work_order("normal", 3), completed_at=utcnow() - timedelta(minutes=hours))
     login_as("admin")
 
