@@ -73,6 +73,7 @@ from wsproto.events import CloseConnection, Pong, RejectConnection, Request, Tex
 TARGET_P95_S = 1.0
 IGNORE_HINTS = [False]  # --ignore-hints: re-fetch as live.js did before the events carried hints
 DEBOUNCE_S = 0.150  # live.js DEBOUNCE_MS
+FRESH_ANSWER_S = 1.0  # live.js FRESH_ANSWER_MS
 SECRET_KEY = "plant-bench-secret-key-not-for-production-0123"
 OPCODE_TEXT, OPCODE_CLOSE, OPCODE_PING = 0x1, 0x8, 0x9
 HX_TRIGGER_NAME = re.compile(r"([\w-]+)\s+from:body")
@@ -89,8 +90,8 @@ PAUSE_REASONS = ("equipment", "material", "plate", "quality", "other")
 
 class LiveMarkup(HTMLParser):
     """body[data-live-url], the CSRF meta, and every [data-live] element's attributes (by id), with what live.js
-    finds in it when a card leaves: the ids of its task cards in order (``cards``; ``reserve``: those of the
-    hidden .card-reserve) and its first [data-live-count] (``count``)."""
+    finds in it when a card leaves or arrives: the ids of its task cards in order (``cards``; ``reserve``: those of
+    the hidden .card-reserve), each card's data-order (``orders``) and its first [data-live-count] (``count``)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -112,13 +113,14 @@ class LiveMarkup(HTMLParser):
         if card and "task-card" in classes:
             for region in self.open:
                 region[2]["reserve" if self.reserve_depth else "cards"].append(int(card.group(1)))
+                region[2]["orders"][int(card.group(1))] = attributes.get("data-order")
         if tag == "div" and (self.reserve_depth or "card-reserve" in classes):
             self.reserve_depth += 1
         self.counting = "data-live-count" in attributes
         for region in self.open:
             region[1] += region[0] == tag
         if "data-live" in attributes:
-            attributes.update(cards=[], reserve=[])
+            attributes.update(cards=[], reserve=[], orders={})
             self.elements.append(attributes)
             self.open.append([tag, 0, attributes])
 
@@ -163,6 +165,7 @@ class Region:
         self.requested_at = 0.0
         self.deadline = None
         self.in_flight = False
+        self.settled_at = -math.inf  # when its last answer was put in place
         self.waiting: list[str] = []  # event ids changed since the last request began
         self.live_refresh = False  # the next request is a live-refresh (not an action's HX-Trigger)
         self.flight: list[str] = []
@@ -176,7 +179,9 @@ class Region:
         self.select = attributes.get("hx-select")
         self.skip = attributes.get("data-live-skip")
         self.drops = "data-live-drop" in attributes
+        self.arrivals = "data-live-arrive" in attributes
         self.cards, self.reserve = list(attributes.get("cards", ())), list(attributes.get("reserve", ()))
+        self.orders = dict(attributes.get("orders", {}))
         self.total = attributes.get("count")
         # The 主管看板's parts (docs/LIVE.md §6): a head or a column, and the board that holds them all.
         self.part = attributes.get("data-live-part")
@@ -235,10 +240,47 @@ class Region:
         self.screen.dropped.add(task)
         return True
 
+    def arrived_in_place(self, message: dict, now: float) -> bool:
+        """live.js arrivedInPlace(): tasks new to the 可认领 lists of the viewer's departments (an approval) that all
+        stand after the last card the list holds, in a list holding fewer cards than its count, only raise the count.
+        Not while an answer is on its way or just after one came (it may count them already)."""
+        if not (self.claimable_skip(message, message["topics"]) and message.get("claimable") == "arrived"
+                and self.arrivals):
+            return False
+        if self.in_flight or now - self.settled_at < FRESH_ANSWER_S:
+            return False
+        arrived = message.get("arrived") or []
+        if not arrived:
+            return True
+        held = self.cards + self.reserve
+        last = order_of(self.orders.get(held[-1])) if held else None
+        if self.total is None or last is None or self.total <= len(held) or not message.get("order"):
+            return False
+        rank, delivery = message["order"]
+        if not all(stands_after((int(rank), str(delivery), int(task)), last) for task in arrived):
+            return False
+        self.total += len(arrived)
+        return True
+
     def held(self) -> bool:
         """live.js heldPart(): a part inside the region that holds it comes with that region's answer (on the
         board page every part is inside the board)."""
         return bool(self.part) and any(r.holds is not None for r in self.screen.regions.values())
+
+
+def order_of(data_order: str | None) -> tuple | None:
+    """A card's place in a 可认领 list from its data-order ("rank|delivery date|id"), as live.js orderOf() reads it."""
+    parts = (data_order or "").split("|")
+    return (int(parts[0]), parts[1], int(parts[2])) if len(parts) == 3 and parts[1] else None
+
+
+def stands_after(a: tuple, b: tuple) -> bool:
+    """live.js standsAfter(): the most urgent first, then the earliest delivery date, then the task id."""
+    if a[0] != b[0]:
+        return a[0] < b[0]
+    if a[1] != b[1]:
+        return a[1] > b[1]
+    return a[2] > b[2]
 
 
 # --- one browser page ---------------------------------------------------------------------------------------
@@ -596,7 +638,7 @@ class Plant:
                 screen.last_own = None
             wanting = [r for r in screen.regions.values()
                        if r.live and r.wants(message.get("event"), message["topics"], message)]
-            fetching = [r for r in wanting if not r.dropped_in_place(message)]
+            fetching = [r for r in wanting if not r.dropped_in_place(message) and not r.arrived_in_place(message, now)]
             self.triggers.append((now, len(fetching)))
             if not wanting:
                 return
@@ -640,6 +682,7 @@ class Plant:
         self.fetches.append({"at": finished, "ms": (finished - started) * 1000, "status": status,
                              "bytes": len(text.encode()), "kind": screen.kind, "region": region.id})
         region.in_flight = False
+        region.settled_at = finished
         if status == 200:
             markup = parse_markup(text)
             for attributes in markup.elements:  # the answer replaces the region (and hx-select's pick)

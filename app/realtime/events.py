@@ -26,7 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.enums import OPEN_TASK_STATUSES
+from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.utils.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,30 @@ def claimable_hint(session: Session, task) -> bool | str | None:
     return now
 
 
+# At most this many arriving tasks are named in an event (see claimable_arrivals); more are fetched.
+MAX_ARRIVALS = 200
+
+
+def claimable_arrivals(work_order, tasks) -> dict | None:
+    """The payload field ``claimable_arrived`` of an event that makes ``tasks`` of ``work_order`` (one 施工单: one
+    place in the kiosk's order but for the id) new to the 可认领 lists — an approval: per department, the ids of
+    those that are now claimable, and the 施工单's place (priority rank, delivery date). A list whose every card
+    comes before them only counts them (static/js/live.js ``arrivedInPlace``). None when there are none or too
+    many to name."""
+    from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_STATUSES
+
+    if work_order.approval_status != "approved" or work_order.status not in CLAIMABLE_WORK_ORDER_STATUSES:
+        return None
+    by_department: dict[str, list[int]] = {}
+    for task in tasks:
+        if _claimable(task.status, task.operator_id) and task.department_id is not None:
+            by_department.setdefault(str(task.department_id), []).append(task.id)
+    if not by_department or sum(map(len, by_department.values())) > MAX_ARRIVALS:
+        return None
+    return {"order": [PRIORITY_RANK.get(work_order.priority, 1), work_order.delivery_date.isoformat()],
+            "tasks": by_department}
+
+
 def _unassigned(status, operator_id) -> bool:
     return status in OPEN_TASK_STATUSES and operator_id is None
 
@@ -182,15 +206,22 @@ def parts_for(payload: dict, topics) -> list[str] | None:
 def message_hints(payload: dict, topics) -> dict:
     """What a page may use to skip a region the change cannot touch (static/js/live.js), as told on ``topics``:
     ``claimable: false`` (nothing a kiosk's 可认领 list shows), ``claimable: "left"`` with the ``task`` whose card
-    leaves those lists (to sockets told on a department's channel, whose kiosks list it), and ``parts`` (the
+    leaves those lists (to sockets told on a department's channel, whose kiosks list it), ``claimable: "arrived"``
+    with the ids of the tasks new to the lists of those departments (``arrived``) and their ``order``, and ``parts`` (the
     board parts it touches) to sockets of the boards only. Sent only when they allow a skip, so every other message is as it always was."""
     hints = {}
     claimable = payload.get("claimable")
+    arrived = payload.get("claimable_arrived")
+    departments = [topic[len(DEPARTMENT_PREFIX):] for topic in topics if topic.startswith(DEPARTMENT_PREFIX)]
     if claimable is False:
         hints["claimable"] = False
-    elif claimable == "left" and any(topic.startswith(DEPARTMENT_PREFIX) for topic in topics):
+    elif claimable == "left" and departments:
         # The kiosks of the department: the task whose card leaves their 可认领 list (one they may see).
         hints.update(claimable="left", task=payload["task_id"])
+    elif arrived and departments:
+        # The kiosks of these departments: the tasks new to their 可认领 lists (theirs only) and their place.
+        hints.update(claimable="arrived", order=arrived["order"],
+                     arrived=sorted(i for d in departments for i in arrived["tasks"].get(d, ())))
     parts = parts_for(payload, topics)
     if parts is not None:
         hints["parts"] = parts

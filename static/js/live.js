@@ -34,6 +34,7 @@
   if (!baseUrl || !window.WebSocket || !window.htmx) return;
 
   var DEBOUNCE_MS = 150;
+  var FRESH_ANSWER_MS = 1000;  // arrivedInPlace: an answer younger than this may hold the arrivals already
   var MIN_BACKOFF_MS = 1000;
   var MAX_BACKOFF_MS = 30000;
   var CLOSE_UNAUTHENTICATED = 4401;
@@ -202,6 +203,43 @@
     return true;
   }
 
+  // Where a card stands in a 可认领 list, from its data-order ("rank|delivery date|id"): is a after b? The list
+  // is the most urgent 施工单 first, then the earliest delivery date, then the task id (cards.py _urgent_first).
+  function standsAfter(a, b) {
+    if (a[0] !== b[0]) return a[0] < b[0];
+    if (a[1] !== b[1]) return a[1] > b[1];
+    return a[2] > b[2];
+  }
+
+  function orderOf(card) {
+    var parts = (card.getAttribute("data-order") || "").split("|");
+    return parts.length === 3 && parts[1] ? [Number(parts[0]), parts[1], Number(parts[2])] : null;
+  }
+
+  // Tasks new to the lists of the viewer's departments (an approval: "arrived", with their 施工单's place): when
+  // the list holds more cards after its page than it shows and every newcomer stands after the last card it
+  // holds, its cards and pager stay as they are and only its count goes up — no request.
+  function arrivedInPlace(el, message) {
+    if (message.claimable !== "arrived" || !el.hasAttribute("data-live-arrive")) return false;
+    if ((requestedAt[el.id] || 0) > (settledAt[el.id] || 0)) return false;
+    // An answer that came in just now may have been read after the change and count the newcomers already.
+    if (performance.now() - (settledAt[el.id] || -Infinity) < FRESH_ANSWER_MS) return false;
+    var arrived = message.arrived || [];
+    if (!arrived.length) return true;
+    var counts = el.querySelectorAll("[data-live-count]");
+    var held = el.querySelectorAll(".task-card");
+    if (!counts.length || !held.length || !message.order) return false;
+    var total = Number(counts[0].textContent);
+    var last = orderOf(held[held.length - 1]);
+    if (total <= held.length || !last) return false;
+    var after = arrived.every(function (id) {
+      return standsAfter([Number(message.order[0]), String(message.order[1]), Number(id)], last);
+    });
+    if (!after) return false;
+    Array.prototype.forEach.call(counts, function (count) { count.textContent = String(total + arrived.length); });
+    return true;
+  }
+
   function wants(el, message) {
     var types = el.getAttribute("data-live-events");
     if (types && types.split(/[\s,]+/).indexOf(message.event) < 0) return false;
@@ -215,7 +253,7 @@
       if (!parts.some(function (name) { return holds.indexOf(name) < 0; })) return false;
     }
     if (el.getAttribute("data-live-skip") === "claimable" && !aboutViewer(message)) {
-      return message.claimable !== false && !droppedInPlace(el, message);
+      return message.claimable !== false && !droppedInPlace(el, message) && !arrivedInPlace(el, message);
     }
     return true;
   }

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 import factories as f
+from app.enums import PRIORITY_RANK
 from app.models import User
 from app.realtime.hub import HUB
 from app.services.tasks import actions as tasks
@@ -164,3 +165,53 @@ def test_a_tap_held_while_its_list_is_refreshed_still_claims_and_the_list_is_ref
     expect(page.locator(f"#kiosk-claimable #task-{world.task.id}")).to_have_count(0)
     page.wait_for_timeout(1000)
     assert len(fetched) == 1  # the answer held back: the list is fetched again once the finger is lifted
+
+
+def arrived(world, n, department_ids, order, tasks):
+    HUB.dispatch({"type": "work_order.approved", "id": f"arrived-{n}", "task_id": None, "work_order_id": None,
+                  "department_ids": department_ids, "user_ids": [],
+                  "claimable_arrived": {"order": order, "tasks": tasks}})
+
+
+def test_tasks_arriving_after_every_card_the_list_holds_only_raise_its_count_as_the_server_would(db, open_as):
+    world = build_world()
+    more = [f.TaskFactory(step=world.print_step, task_type="printing", number=f"TSG2026110001-{n:02d}",
+                          department=world.printing) for n in range(3, 3 + CLAIMABLE_PAGE_SIZE + CLAIMABLE_RESERVE)]
+    db.session.commit()
+    total = 1 + len(more)
+    page = open_as(world.other_operator, "/kiosk")
+    fetched = []
+    page.on("request", lambda request: "region=claimable" in request.url and fetched.append(request.url))
+    counts = page.locator("#kiosk-claimable [data-live-count]")
+    expect(counts).to_have_text([str(total)] * 2)  # head and pager: the list holds all but one of its cards
+
+    def approved(number, priority, tasks):
+        """A 施工单 approved elsewhere: its tasks are claimable from the commit on, and then the event comes."""
+        work_order = f.WorkOrderFactory(number=number, approval_status="approved", status="in_progress",
+                                        priority=priority, delivery_date=world.work_order.delivery_date)
+        step = f.WorkOrderStepFactory(work_order=work_order, process=world.print_step.process, sequence=20)
+        new = [f.TaskFactory(step=step, task_type="printing", number=f"T{number}-{n:02d}", department=world.printing)
+               for n in range(1, tasks + 1)]
+        db.session.commit()
+        return [PRIORITY_RANK[priority], work_order.delivery_date.isoformat()], [task.id for task in new]
+
+    order, newcomers = approved("SG2026110009", "normal", 2)  # a normal 施工单: after every high one
+    page.wait_for_timeout(1100)  # past the time an answer may already count what arrives
+    arrived(world, 1, [world.printing.id, world.die_cutting.id], order, {str(world.printing.id): newcomers})
+    expect(counts).to_have_text([str(total + 2)] * 2)
+    arrived(world, 2, [world.printing.id, world.die_cutting.id], order,
+            {str(world.die_cutting.id): [world.die_task.id]})  # nothing new to this list
+    page.wait_for_timeout(800)
+    assert fetched == []  # no request: every newcomer stands after the last card held
+    shown = page.locator("#kiosk-claimable").inner_html()
+    page.evaluate("window.appLive.refreshAll()")
+    page.wait_for_timeout(800)
+    assert len(fetched) == 1
+    assert normalised(page.locator("#kiosk-claimable").inner_html()) == normalised(shown)
+
+    order, newcomers = approved("SG2026110010", "urgent", 1)
+    page.wait_for_timeout(1100)
+    arrived(world, 3, [world.printing.id], order, {str(world.printing.id): newcomers})
+    expect(page.locator("#kiosk-claimable .card-grid .task-card").first).to_contain_text("SG2026110010")
+    expect(counts).to_have_text([str(total + 3)] * 2)  # an urgent one goes first: fetched
+    assert len(fetched) == 2

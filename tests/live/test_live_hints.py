@@ -150,3 +150,58 @@ def test_an_event_without_parts_reaches_the_board_without_them():
 
     assert dict(board.next(0)) == {"type": "event", "event": "work_order.paused", "id": "1-2", "topics": ["board:3"]}
     assert board.next(0) is None  # the plan is not on the board
+
+
+# ---- an approval: the tasks new to the 可认领 lists, per department, with their 施工单's place (live.js arrivedInPlace)
+
+def test_an_approval_names_each_department_s_new_claimable_tasks_and_their_place(seeded, announced):
+    from app.enums import PRIORITY_RANK
+    from app.extensions import db
+    from app.services.workorders import approval
+    from support.workorders import build_plant, create, tasks_of
+
+    plant = build_plant(seeded)
+    work_order = create(plant.maker, plant.work_order_input(), submit=True)
+    approval.approve(plant.sales, work_order.id, work_order.version)
+    db.session.commit()
+
+    [payload] = [e for e in announced() if e["type"] == "work_order.approved"]
+    claimable = {}
+    for task in tasks_of(work_order.id):
+        if task.status == "pending" and task.operator_id is None and task.department_id is not None:
+            claimable.setdefault(str(task.department_id), []).append(task.id)
+    assert len(claimable) >= 2 and payload["claimable_arrived"] == {
+        "order": [PRIORITY_RANK[work_order.priority], work_order.delivery_date.isoformat()], "tasks": claimable}
+    assert sorted(int(d) for d in claimable) == payload["department_ids"]
+
+
+def test_the_arrivals_reach_each_department_s_kiosks_with_only_their_own_tasks():
+    hub = Hub()
+    printing_kiosk = Connection(7, {"user:7", "dept:3"})
+    two_workshops = Connection(8, {"user:8", "dept:3", "dept:4"})
+    other_workshop = Connection(9, {"user:9", "dept:5", "wo:2"})
+    for connection in (printing_kiosk, two_workshops, other_workshop):
+        hub.register(connection)
+
+    hub.dispatch({"type": "work_order.approved", "id": "1-1", "task_id": None, "work_order_id": 2,
+                  "department_ids": [3, 4], "user_ids": [],
+                  "claimable_arrived": {"order": [1, "2026-12-20"], "tasks": {"3": [41, 40], "4": [42]}}})
+
+    base = {"type": "event", "event": "work_order.approved", "id": "1-1", "claimable": "arrived",
+            "order": [1, "2026-12-20"]}
+    assert dict(printing_kiosk.next(0)) == {**base, "topics": ["dept:3"], "arrived": [40, 41]}
+    assert dict(two_workshops.next(0)) == {**base, "topics": ["dept:3", "dept:4"], "arrived": [40, 41, 42]}
+    # the 施工单 page of a viewer outside those workshops: no ids of tasks its kiosks list
+    assert dict(other_workshop.next(0)) == {"type": "event", "event": "work_order.approved", "id": "1-1",
+                                            "topics": ["wo:2"]}
+
+
+def test_no_arrivals_are_named_when_there_are_too_many(db):
+    import factories as f
+
+    world = build_world()
+    tasks = [f.TaskFactory(step=world.print_step, department=world.printing, status="pending")
+             for _ in range(events.MAX_ARRIVALS + 1)]
+    assert events.claimable_arrivals(world.work_order, tasks) is None
+    assert events.claimable_arrivals(world.work_order, tasks[:2])["tasks"] == {
+        str(world.printing.id): [tasks[0].id, tasks[1].id]}

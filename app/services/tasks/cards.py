@@ -58,6 +58,13 @@ class KioskCardRow:
     waiting_for: str | None
     highlighted: bool
 
+    @property
+    def order(self) -> str:
+        """Where the card stands in a 可认领 list (``_urgent_first``, then the id): live.js compares an arriving
+        task's place with the last card it holds."""
+        delivery = self.delivery_date.isoformat() if self.delivery_date else ""
+        return f"{PRIORITY_RANK.get(self.priority, 1)}|{delivery}|{self.id}"
+
 
 def card_row(task: Task, actions, reason, waiting_for: str | None = None, highlighted: bool = False) -> KioskCardRow:
     work_order = task.work_order
@@ -253,6 +260,9 @@ def kiosk_board(user, *, region: str | None, work_order_id: int | None, highligh
         board["claimable_cards"], board["claimable_reserve"] = cards[:CLAIMABLE_PAGE_SIZE], cards[CLAIMABLE_PAGE_SIZE:]
         board["claimable_total"] = total
         board["claimable_drops"] = bool(_reserve(board["page"], highlight))
+        # Cards arriving after those it holds only raise its count (live.js): not in a kiosk bound to a
+        # workstation (an arrival may join its queue instead) nor in one 施工单's list (it may be another's).
+        board["claimable_arrivals"] = board["claimable_drops"] and workstation is None and not work_order_id
     if region in (None, "scanned") and highlight:
         board["scanned"] = _scanned_card(highlight, user)
     return board

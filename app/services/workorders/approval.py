@@ -15,6 +15,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStep,
 )
+from app.realtime import events
 from app.services.core import audit
 from app.services.core.errors import Conflict, Invalid
 from app.services.dispatch import auto_dispatch as dispatch_service
@@ -94,7 +95,8 @@ def approve(actor, work_order_id: int, version: int, comment: str = "") -> WorkO
                  detail={"tasks": len(drafts), "status": [previous_status, work_order.status]})
     _complete_confirmed_plate_tasks(actor, work_order, drafts)
     notifications.notify_approved(work_order, len(drafts), actor)
-    _announce(work_order, "approved", department_ids=chosen.values())
+    _announce(work_order, "approved", department_ids=chosen.values(),
+              claimable_arrived=events.claimable_arrivals(work_order, drafts))
     return work_order
 
 

@@ -104,13 +104,13 @@ def _reach(tasks: Iterable[Task]) -> tuple[set, set]:
 
 
 def _announce(work_order: WorkOrder, verb: str, department_ids: Iterable = (), user_ids: Iterable = (), *,
-              moves_plan: bool = True) -> None:
+              moves_plan: bool = True, **fields) -> None:
     """One event (``work_order.<verb>``) for the 施工单 and everyone whose tasks changed with it.
 
     ``moves_plan=False`` for a change of a 施工单 that has no open task, only drafts (created, edited, submitted,
     rejected, its drafts changed): the plan holds open tasks only (DOMAIN.md §12), so nothing is replanned —
     every replan takes the plant's plan lock until its commit, and under load the floor's actions queued behind
-    the makers' drafts (app/services/planning/triggers.py)."""
+    the makers' drafts (app/services/planning/triggers.py). ``fields``: more of the event's payload."""
     events.publish(f"work_order.{verb}", work_order=work_order,
                    department_ids={d for d in department_ids if d}, user_ids={u for u in user_ids if u},
-                   **({} if moves_plan else {"moves_plan": False}))
+                   **({} if moves_plan else {"moves_plan": False}), **fields)
