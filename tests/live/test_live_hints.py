@@ -205,3 +205,19 @@ def test_no_arrivals_are_named_when_there_are_too_many(db):
     assert events.claimable_arrivals(world.work_order, tasks) is None
     assert events.claimable_arrivals(world.work_order, tasks[:2])["tasks"] == {
         str(world.printing.id): [tasks[0].id, tasks[1].id]}
+
+
+def test_an_approval_refreshes_only_the_unassigned_column_and_the_head_of_each_department_s_board(seeded, announced):
+    from app.extensions import db
+    from app.services.workorders import approval
+    from support.workorders import build_plant, create
+
+    plant = build_plant(seeded)
+    work_order = create(plant.maker, plant.work_order_input(), submit=True)
+    approval.approve(plant.sales, work_order.id, work_order.version)
+    db.session.commit()
+
+    [payload] = [e for e in announced() if e["type"] == "work_order.approved"]
+    assert payload["board_parts"] == [f"{d}:{part}" for d in payload["department_ids"] for part in ("head", "none")]
+    assert events.parts_for(payload, {f"board:{payload['department_ids'][0]}"}) == [
+        f"{payload['department_ids'][0]}:head", f"{payload['department_ids'][0]}:none"]

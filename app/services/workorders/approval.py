@@ -95,8 +95,11 @@ def approve(actor, work_order_id: int, version: int, comment: str = "") -> WorkO
                  detail={"tasks": len(drafts), "status": [previous_status, work_order.status]})
     _complete_confirmed_plate_tasks(actor, work_order, drafts)
     notifications.notify_approved(work_order, len(drafts), actor)
-    _announce(work_order, "approved", department_ids=chosen.values(),
-              claimable_arrived=events.claimable_arrivals(work_order, drafts))
+    departments = sorted({d for d in chosen.values() if d is not None})
+    # On each department's 主管看板 the new tasks join 未分配 and its head's counts; no operator's column changes.
+    _announce(work_order, "approved", department_ids=departments,
+              claimable_arrived=events.claimable_arrivals(work_order, drafts),
+              board_parts=[f"{d}:{part}" for d in departments for part in ("head", "none")])
     return work_order
 
 
