@@ -2,14 +2,12 @@
 pages, each with its socket and its live regions read from the real pages, while actions run at one per
 second for 20 s against gunicorn (production's settings) on PostgreSQL with a small scaled plant.
 
-It fails if any screen that shows a change misses its re-fetch. The issue's latency goal (p95 commit →
-every screen updated < 1 s) is reported as an expected failure (xfail, with the figures) until the fan-out
-is cheap enough: on the shared 2-core machine it measured 9.9–11.5 s (0.55 s of app CPU per action, load
-average 15–20) on 2026-12-06, 1.5 s in the fresh-clone CI run of 2026-12-07 05:08 (0.57 s, load average 2–4),
-and 1.08 s in the one of 08:15 (0.47 s, load average 2–4, on a slower VM). After a card claimed elsewhere
-began to leave the kiosks' lists in place (2026-12-07 10:40, alone): 0.74 / 0.82 / 0.79 s (0.28–0.29 s of app
-CPU per action, 19.4 re-fetches per action); the code before it measured 0.72 / 0.80 s (0.31 s, 22.9) in the
-same minutes — under 1 s on a quiet VM, but not with a margin that holds on a slower one, so it stays an xfail.
+It fails if any screen that shows a change misses its re-fetch, or if the p95 of commit → every screen updated
+is 1 s or more (the issue's goal). History: 9.9–11.5 s on 2026-12-06 (0.55 s of app CPU per action, load average
+15–20); 0.72–1.5 s on 2026-12-07 morning (0.28–0.57 s), so the latency was an expected failure then. After the
+pooled connections, the TV board's plain rows, the shared counts and the arrivals counted in place (2026-12-07
+17:30 UTC, alone, three runs): p95 531 / 499 / 517 ms, 0.15–0.18 s of app CPU and 0.05 s of PostgreSQL per
+action, 20.0 re-fetches per action: half the goal, so it is asserted.
 """
 import os
 import sys
@@ -40,6 +38,6 @@ def test_fifty_kiosks_and_their_plant_see_every_change(db, database_url):
     assert step["actions_succeeded"] >= 15 and step["events_shown"] >= 15
     assert step["refetch_errors"] == 0 and step["sockets_closed"] == 0
     assert step["missed_examples"] == [] and step["share_arrived"] == 1.0
-    if step["all_updated_ms"]["p95"] >= 1000:
-        pytest.xfail(f"issue #22: p95 commit → every screen updated {step['all_updated_ms']['p95']} ms, not < 1 s yet "
-                     f"({step['app_cpu_s_per_action']} s of app CPU per action, load average {step['load_average']})")
+    assert step["all_updated_ms"]["p95"] < 1000, (
+        f"p95 commit → every screen updated {step['all_updated_ms']['p95']} ms "
+        f"({step['app_cpu_s_per_action']} s of app CPU per action, load average {step['load_average']})")
