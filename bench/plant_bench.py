@@ -211,7 +211,7 @@ class Region:
         return (self.skip == "claimable" and not IGNORE_HINTS[0]
                 and not any(topic.startswith("user:") for topic in topics))
 
-    def dropped_in_place(self, message: dict) -> bool:
+    def dropped_in_place(self, message: dict, now: float) -> bool:
         """live.js droppedInPlace(): the card of a task that left the 可认领 lists goes without a request from the
         first page of a list, the first card of its reserve moving up; a card it does not hold is nothing to a
         list without other pages. Not when it would have to show what it does not hold, nor while an answer is
@@ -222,7 +222,7 @@ class Region:
             return False
         task, shown = message.get("task"), len(self.cards)
         if task not in self.cards and task not in self.reserve:
-            return self.total == shown
+            return self.total == shown or self.left_beyond_in_place(message, now)
         from_page = task in self.cards
         if from_page and self.total > shown and not self.reserve:
             return False
@@ -238,6 +238,21 @@ class Region:
             self.reserve.remove(task)
         self.total = left
         self.screen.dropped.add(task)
+        return True
+
+    def left_beyond_in_place(self, message: dict, now: float) -> bool:
+        """live.js leftBeyondInPlace(): a task that left from beyond the cards held, standing after the last of
+        them, only lowers the count of an unbound, unfiltered first page; not just after an answer came."""
+        if not self.arrivals or not message.get("order") or now - self.settled_at < FRESH_ANSWER_S:
+            return False
+        held = self.cards + self.reserve
+        last = order_of(self.orders.get(held[-1])) if held else None
+        if last is None or self.total <= len(held):
+            return False
+        rank, delivery = message["order"]
+        if not stands_after((int(rank), str(delivery), int(message["task"])), last):
+            return False
+        self.total -= 1
         return True
 
     def arrived_in_place(self, message: dict, now: float) -> bool:
@@ -638,7 +653,7 @@ class Plant:
                 screen.last_own = None
             wanting = [r for r in screen.regions.values()
                        if r.live and r.wants(message.get("event"), message["topics"], message)]
-            fetching = [r for r in wanting if not r.dropped_in_place(message) and not r.arrived_in_place(message, now)]
+            fetching = [r for r in wanting if not r.dropped_in_place(message, now) and not r.arrived_in_place(message, now)]
             self.triggers.append((now, len(fetching)))
             if not wanting:
                 return

@@ -110,6 +110,8 @@ class _PendingEvent:
                 self.users.add(task.operator_id)
             if session is not None:
                 self.payload["claimable"] = claimable_hint(session, task)
+                if self.payload["claimable"] == "left":
+                    self.payload["order"] = claimable_order(task.work_order)
         payload = self.payload
         payload["task_id"] = getattr(task, "id", None)
         payload["work_order_id"] = getattr(work_order, "id", None) or getattr(task, "work_order_id", None)
@@ -149,15 +151,25 @@ def claimable_hint(session: Session, task) -> bool | str | None:
 MAX_ARRIVALS = 200
 
 
+def claimable_order(work_order) -> list | None:
+    """Where the tasks of ``work_order`` stand in a kiosk's 可认领 list, but for their ids: its priority rank and
+    delivery date (cards.py ``_urgent_first``); None when the lists do not hold them (not approved, paused, done)."""
+    from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_STATUSES
+
+    if work_order is None or work_order.approval_status != "approved" \
+            or work_order.status not in CLAIMABLE_WORK_ORDER_STATUSES:
+        return None
+    return [PRIORITY_RANK.get(work_order.priority, 1), work_order.delivery_date.isoformat()]
+
+
 def claimable_arrivals(work_order, tasks) -> dict | None:
     """The payload field ``claimable_arrived`` of an event that makes ``tasks`` of ``work_order`` (one 施工单: one
     place in the kiosk's order but for the id) new to the 可认领 lists — an approval: per department, the ids of
     those that are now claimable, and the 施工单's place (priority rank, delivery date). A list whose every card
     comes before them only counts them (static/js/live.js ``arrivedInPlace``). None when there are none or too
     many to name."""
-    from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_STATUSES
-
-    if work_order.approval_status != "approved" or work_order.status not in CLAIMABLE_WORK_ORDER_STATUSES:
+    order = claimable_order(work_order)
+    if order is None:
         return None
     by_department: dict[str, list[int]] = {}
     for task in tasks:
@@ -165,8 +177,7 @@ def claimable_arrivals(work_order, tasks) -> dict | None:
             by_department.setdefault(str(task.department_id), []).append(task.id)
     if not by_department or sum(map(len, by_department.values())) > MAX_ARRIVALS:
         return None
-    return {"order": [PRIORITY_RANK.get(work_order.priority, 1), work_order.delivery_date.isoformat()],
-            "tasks": by_department}
+    return {"order": order, "tasks": by_department}
 
 
 def _unassigned(status, operator_id) -> bool:
@@ -206,7 +217,8 @@ def parts_for(payload: dict, topics) -> list[str] | None:
 def message_hints(payload: dict, topics) -> dict:
     """What a page may use to skip a region the change cannot touch (static/js/live.js), as told on ``topics``:
     ``claimable: false`` (nothing a kiosk's 可认领 list shows), ``claimable: "left"`` with the ``task`` whose card
-    leaves those lists (to sockets told on a department's channel, whose kiosks list it), ``claimable: "arrived"``
+    leaves those lists (to sockets told on a department's channel, whose kiosks list it) and its ``order`` when the
+    lists hold its 施工单's tasks, ``claimable: "arrived"``
     with the ids of the tasks new to the lists of those departments (``arrived``) and their ``order``, and ``parts`` (the
     board parts it touches) to sockets of the boards only. Sent only when they allow a skip, so every other message is as it always was."""
     hints = {}
@@ -218,6 +230,8 @@ def message_hints(payload: dict, topics) -> dict:
     elif claimable == "left" and departments:
         # The kiosks of the department: the task whose card leaves their 可认领 list (one they may see).
         hints.update(claimable="left", task=payload["task_id"])
+        if payload.get("order"):  # its place: a list holding only cards before it just counts one less
+            hints["order"] = payload["order"]
     elif arrived and departments:
         # The kiosks of these departments: the tasks new to their 可认领 lists (theirs only) and their place.
         hints.update(claimable="arrived", order=arrived["order"],

@@ -177,7 +177,8 @@
 
   // A card leaving a 可认领 list (its first page: data-live-drop) is taken out in place: the first card of the
   // list's hidden reserve (the cards after the page) moves up, and the counts go down. A card the list does not
-  // hold leaves it as it is when the list has no other page. Anything else is fetched, since the list would then
+  // hold leaves it as it is when the list has no other page, and only lowers its counts when it stood after the
+  // last card held (leftBeyondInPlace). Anything else is fetched, since the list would then
   // show what it does not hold (the empty state, the pager coming or going, the next card once the reserve is
   // spent, a count with a card it may not list), and so is a list whose answer is on its way (it may still hold
   // the card).
@@ -190,7 +191,7 @@
     var shown = grid.querySelectorAll(".task-card").length;
     var total = Number(counts[0].textContent);
     var card = el.querySelector("#task-" + Number(message.task));
-    if (!card) return total === shown;
+    if (!card) return total === shown || leftBeyondInPlace(el, message, counts, total);
     var next = el.querySelector(".card-reserve .task-card");
     var fromPage = grid.contains(card);
     if (fromPage && total > shown && !next) return false;
@@ -237,6 +238,21 @@
     });
     if (!after) return false;
     Array.prototype.forEach.call(counts, function (count) { count.textContent = String(total + arrived.length); });
+    return true;
+  }
+
+  // A task that left from beyond the cards a list holds (a later page): when it stands after the last card held
+  // (its 施工单's place and its id), the cards and the pager stay and only the counts go down. Not in a list
+  // whose last answer came just now (it may not count the task any more).
+  function leftBeyondInPlace(el, message, counts, total) {
+    if (!el.hasAttribute("data-live-arrive") || !message.order) return false;
+    if (performance.now() - (settledAt[el.id] || -Infinity) < FRESH_ANSWER_MS) return false;
+    var held = el.querySelectorAll(".task-card");
+    var last = held.length ? orderOf(held[held.length - 1]) : null;
+    if (!last || total <= held.length) return false;
+    var task = [Number(message.order[0]), String(message.order[1]), Number(message.task)];
+    if (!standsAfter(task, last)) return false;
+    Array.prototype.forEach.call(counts, function (count) { count.textContent = String(total - 1); });
     return true;
   }
 

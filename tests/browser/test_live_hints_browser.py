@@ -232,3 +232,39 @@ def test_tasks_arriving_after_every_card_the_list_holds_only_raise_its_count_as_
     expect(page.locator("#kiosk-claimable .card-grid .task-card").first).to_contain_text("SG2026110010")
     expect(counts).to_have_text([str(total + 3)] * 2)  # an urgent one goes first: fetched
     assert len(fetched) == 2
+
+
+def test_a_card_claimed_from_beyond_the_cards_held_only_lowers_the_count_as_the_server_would(db, open_as):
+    world = build_world()
+    more = [f.TaskFactory(step=world.print_step, task_type="printing", number=f"TSG2026110001-{n:02d}",
+                          department=world.printing) for n in range(3, 3 + CLAIMABLE_PAGE_SIZE + CLAIMABLE_RESERVE + 1)]
+    db.session.commit()
+    total, beyond = 1 + len(more), more[-1]  # the list's order: one 施工单, by id; the last is on the next page
+    page = open_as(world.other_operator, "/kiosk")
+    fetched = []
+    page.on("request", lambda request: "region=claimable" in request.url and fetched.append(request.url))
+    counts = page.locator("#kiosk-claimable [data-live-count]")
+    expect(counts).to_have_text([str(total)] * 2)
+    expect(page.locator(f"#kiosk-claimable #task-{beyond.id}")).to_have_count(0)
+    page.wait_for_timeout(1100)  # past the time an answer may already leave the card out
+
+    beyond.operator_id, beyond.status = world.operator.id, "in_progress"  # claimed and started on another kiosk
+    db.session.commit()
+    order = [PRIORITY_RANK[world.work_order.priority], world.work_order.delivery_date.isoformat()]
+    HUB.dispatch({"type": "task.claimed", "id": "beyond-1", "task_id": beyond.id, "work_order_id": world.work_order.id,
+                  "department_ids": [world.printing.id], "user_ids": [world.operator.id], "claimable": "left",
+                  "order": order})
+    expect(counts).to_have_text([str(total - 1)] * 2)
+    page.wait_for_timeout(800)
+    assert fetched == []  # no request: it stood after the last card held
+    shown = page.locator("#kiosk-claimable").inner_html()
+    page.evaluate("window.appLive.refreshAll()")
+    page.wait_for_timeout(800)
+    assert len(fetched) == 1
+    assert normalised(page.locator("#kiosk-claimable").inner_html()) == normalised(shown)
+
+    HUB.dispatch({"type": "task.claimed", "id": "beyond-2", "task_id": world.die_task.id,
+                  "work_order_id": world.work_order.id, "department_ids": [world.printing.id], "user_ids": [],
+                  "claimable": "left"})  # no place given (its 施工单 is not on the lists): fetched
+    page.wait_for_timeout(1000)
+    assert len(fetched) == 2

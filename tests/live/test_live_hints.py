@@ -27,6 +27,7 @@ def test_a_claim_is_claimable_news_and_the_work_after_it_is_not(app, db, announc
     world = build_world()
 
     task_id, version, kiosk = world.task.id, world.task.version, logged_in_client(app, world.operator)
+    delivery = world.work_order.delivery_date.isoformat()
     post(kiosk, f"/tasks/{task_id}/claim", version=version)
     claimed = task_events(announced())
     post(kiosk, f"/tasks/{task_id}/start", version=version + 1)
@@ -34,6 +35,8 @@ def test_a_claim_is_claimable_news_and_the_work_after_it_is_not(app, db, announc
 
     assert [e["claimable"] for e in claimed] == ["left"]  # its card leaves every 可认领 list, nothing else
     assert [e["claimable"] for e in started] == [False]
+    # where it stood in those lists: its 施工单's priority rank (high) and delivery date
+    assert claimed[0]["order"] == [2, delivery] and "order" not in started[0]
 
 
 def test_a_task_given_back_to_the_pool_is_claimable_news(app, db, announced):
@@ -85,10 +88,10 @@ def test_the_task_that_left_is_named_only_to_the_department_channels_whose_kiosk
         hub.register(connection)
 
     hub.dispatch({"type": "task.claimed", "id": "1-1", "task_id": 5, "work_order_id": 2, "department_ids": [3],
-                  "user_ids": [11], "claimable": "left"})
+                  "user_ids": [11], "claimable": "left", "order": [1, "2026-12-20"]})
 
     assert dict(kiosk.next(0)) == {"type": "event", "event": "task.claimed", "id": "1-1", "topics": ["dept:3"],
-                                   "claimable": "left", "task": 5}
+                                   "claimable": "left", "task": 5, "order": [1, "2026-12-20"]}
     assert dict(work_order_page.next(0)) == {"type": "event", "event": "task.claimed", "id": "1-1", "topics": ["wo:2"]}
 
 
