@@ -157,7 +157,7 @@ def test_an_event_without_parts_reaches_the_board_without_them():
 
 # ---- an approval: the tasks new to the 可认领 lists, per department, with their 施工单's place (live.js arrivedInPlace)
 
-def test_an_approval_names_each_department_s_new_claimable_tasks_and_their_place(seeded, announced):
+def test_an_approval_names_each_department_s_new_claimable_tasks_their_place_and_the_board_parts(seeded, announced):
     from app.enums import PRIORITY_RANK
     from app.extensions import db
     from app.services.workorders import approval
@@ -175,7 +175,11 @@ def test_an_approval_names_each_department_s_new_claimable_tasks_and_their_place
             claimable.setdefault(str(task.department_id), []).append(task.id)
     assert len(claimable) >= 2 and payload["claimable_arrived"] == {
         "order": [PRIORITY_RANK[work_order.priority], work_order.delivery_date.isoformat()], "tasks": claimable}
-    assert sorted(int(d) for d in claimable) == payload["department_ids"]
+    departments = payload["department_ids"]
+    assert sorted(int(d) for d in claimable) == departments
+    # each department's 主管看板: the new tasks join 未分配 and the head's counts, no operator's column
+    assert payload["board_parts"] == [f"{d}:{part}" for d in departments for part in ("head", "none")]
+    assert events.parts_for(payload, {f"board:{departments[0]}"}) == [f"{departments[0]}:head", f"{departments[0]}:none"]
 
 
 def test_the_arrivals_reach_each_department_s_kiosks_with_only_their_own_tasks():
@@ -208,19 +212,3 @@ def test_no_arrivals_are_named_when_there_are_too_many(db):
     assert events.claimable_arrivals(world.work_order, tasks) is None
     assert events.claimable_arrivals(world.work_order, tasks[:2])["tasks"] == {
         str(world.printing.id): [tasks[0].id, tasks[1].id]}
-
-
-def test_an_approval_refreshes_only_the_unassigned_column_and_the_head_of_each_department_s_board(seeded, announced):
-    from app.extensions import db
-    from app.services.workorders import approval
-    from support.workorders import build_plant, create
-
-    plant = build_plant(seeded)
-    work_order = create(plant.maker, plant.work_order_input(), submit=True)
-    approval.approve(plant.sales, work_order.id, work_order.version)
-    db.session.commit()
-
-    [payload] = [e for e in announced() if e["type"] == "work_order.approved"]
-    assert payload["board_parts"] == [f"{d}:{part}" for d in payload["department_ids"] for part in ("head", "none")]
-    assert events.parts_for(payload, {f"board:{payload['department_ids'][0]}"}) == [
-        f"{payload['department_ids'][0]}:head", f"{payload['department_ids'][0]}:none"]
