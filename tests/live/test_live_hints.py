@@ -165,6 +165,7 @@ def test_an_approval_names_each_department_s_new_claimable_tasks_their_place_and
 
     plant = build_plant(seeded)
     work_order = create(plant.maker, plant.work_order_input(), submit=True)
+    before = len(announced())
     approval.approve(plant.sales, work_order.id, work_order.version)
     db.session.commit()
 
@@ -177,9 +178,36 @@ def test_an_approval_names_each_department_s_new_claimable_tasks_their_place_and
         "order": [PRIORITY_RANK[work_order.priority], work_order.delivery_date.isoformat()], "tasks": claimable}
     departments = payload["department_ids"]
     assert sorted(int(d) for d in claimable) == departments
-    # each department's 主管看板: the new tasks join 未分配 and the head's counts, no operator's column
-    assert payload["board_parts"] == [f"{d}:{part}" for d in departments for part in ("head", "none")]
+    # each department's 主管看板: the new tasks join 未分配 and the head's counts (no rule chose an operator)
+    assert set(payload["board_parts"]) == {f"{d}:{part}" for d in departments for part in ("head", "none")}
     assert events.parts_for(payload, {f"board:{departments[0]}"}) == [f"{departments[0]}:head", f"{departments[0]}:none"]
+    # and nothing else says so: a second event without a task would make every kiosk fetch its list after all
+    assert [e["type"] for e in announced()[before:] if e["type"].startswith(("task.", "work_order."))] == [
+        "work_order.approved"]
+
+
+def test_an_approval_names_the_column_of_an_operator_a_rule_chose(seeded, announced):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AssignmentRule, Department, Process
+    from app.services.workorders import approval
+    from support.workorders import build_plant, create, tasks_of
+
+    plant = build_plant(seeded)
+    printing = db.session.scalar(select(Department).where(Department.name == "印刷车间"))
+    db.session.scalar(select(AssignmentRule).join(Process, Process.id == AssignmentRule.process_id).where(
+        Process.code == "PRT", AssignmentRule.department_id == printing.id)).operator_strategy = "least_tasks"
+    db.session.commit()
+    work_order = create(plant.maker, plant.work_order_input(), submit=True)
+    approval.approve(plant.sales, work_order.id, work_order.version)
+    db.session.commit()
+
+    [payload] = [e for e in announced() if e["type"] == "work_order.approved"]
+    [chosen] = [t for t in tasks_of(work_order.id) if t.operator_id is not None]
+    assert chosen.department_id == printing.id
+    assert f"{printing.id}:{chosen.operator_id}" in payload["board_parts"] and chosen.operator_id in payload["user_ids"]
+    assert chosen.id not in payload["claimable_arrived"]["tasks"].get(str(printing.id), [])
 
 
 def test_the_arrivals_reach_each_department_s_kiosks_with_only_their_own_tasks():

@@ -17,7 +17,6 @@ from sqlalchemy import func, select, update
 from app.enums import OPEN_TASK_STATUSES
 from app.extensions import db
 from app.models import AssignmentRule, Department, Task, department_processes
-from app.realtime import events
 from app.services.core import audit, settings
 from app.services.dispatch import operator_selection
 from app.utils.timeutil import utcnow
@@ -88,8 +87,9 @@ def choose_department(process, explicit_department=None, loads: dict[int, int] |
 
 
 def dispatch_tasks(tasks: Sequence[Task], actor) -> dict[int, int | None]:
-    """Send ``tasks`` to their departments: one UPDATE per department, one audit row per task,
-    one event for all the departments reached. Returns task id → department id (None = pool).
+    """Send ``tasks`` to their departments: one UPDATE per department, one audit row per task. Returns task
+    id → department id (None = pool). The caller announces it (an approval's ``work_order.approved`` names the
+    departments reached, what the kiosks' lists gain and the 主管看板's parts it touches).
 
     With auto-dispatch off only explicitly chosen step departments apply; the rest stay in the pool.
     """
@@ -124,9 +124,6 @@ def dispatch_tasks(tasks: Sequence[Task], actor) -> dict[int, int | None]:
              task_id=task.id, department_id=chosen[task.id], from_status=task.status, to_status=task.status)
         for task in tasks if chosen[task.id] is not None
     ])
-    departments = {d for d in chosen.values() if d is not None}
-    for work_order in {task.work_order for task in tasks}:
-        events.publish("task.updated", work_order=work_order, department_ids=departments)
     if auto:
         # Rules whose strategy is not 手动 also pick the operator.
         operator_selection.assign_operators(tasks, chosen, actor)

@@ -96,10 +96,13 @@ def approve(actor, work_order_id: int, version: int, comment: str = "") -> WorkO
     _complete_confirmed_plate_tasks(actor, work_order, drafts)
     notifications.notify_approved(work_order, len(drafts), actor)
     departments = sorted({d for d in chosen.values() if d is not None})
-    # On each department's 主管看板 the new tasks join 未分配 and its head's counts; no operator's column changes.
+    # On each department's 主管看板 the new tasks join 未分配 and its head's counts, and the column of any
+    # operator a rule chose for one of them (app/services/dispatch/operator_selection.py).
+    parts = {f"{d}:{part}" for d in departments for part in ("head", "none")}
+    parts.update(f"{task.department_id}:{task.operator_id}" for task in drafts if task.operator_id is not None)
     _announce(work_order, "approved", department_ids=departments,
-              claimable_arrived=events.claimable_arrivals(work_order, drafts),
-              board_parts=[f"{d}:{part}" for d in departments for part in ("head", "none")])
+              user_ids=[task.operator_id for task in drafts],
+              claimable_arrived=events.claimable_arrivals(work_order, drafts), board_parts=sorted(parts))
     return work_order
 
 
