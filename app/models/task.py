@@ -36,6 +36,13 @@ VISIBILITY_COLUMNS = ["status", "work_order_id", "department_id", "operator_id"]
 COMPLETION_FIGURES = ["operator_id", "department_id", "completed_quantity", "defective_quantity", "worked_seconds"]
 
 
+def progress_percent(status: str, completed_quantity: int, target_quantity: int) -> int:
+    """How far a task is, 0–100: what every card and row of a task shows (done when there is nothing to make)."""
+    if target_quantity <= 0:
+        return 100 if status == "completed" else 0
+    return min(100, completed_quantity * 100 // target_quantity)
+
+
 class Task(TimestampMixin, db.Model):
     __tablename__ = "tasks"
     # The task centre counts its tasks per status under each filter: an index that holds the
@@ -117,9 +124,7 @@ class Task(TimestampMixin, db.Model):
 
     @property
     def progress_percent(self) -> int:
-        if self.target_quantity <= 0:
-            return 100 if self.status == "completed" else 0
-        return min(100, self.completed_quantity * 100 // self.target_quantity)
+        return progress_percent(self.status, self.completed_quantity, self.target_quantity)
 
     def __repr__(self) -> str:
         return f"<Task {self.number} {self.status}>"

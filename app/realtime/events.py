@@ -26,7 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK
+from app.enums import OPEN_TASK_STATUSES
 from app.utils.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -154,12 +154,12 @@ MAX_ARRIVALS = 200
 def claimable_order(work_order) -> list | None:
     """Where the tasks of ``work_order`` stand in a kiosk's 可认领 list, but for their ids: its priority rank and
     delivery date (cards.py ``_urgent_first``); None when the lists do not hold them (not approved, paused, done)."""
-    from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_STATUSES
+    from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_STATUSES, place_in_lists
 
     if work_order is None or work_order.approval_status != "approved" \
             or work_order.status not in CLAIMABLE_WORK_ORDER_STATUSES:
         return None
-    return [PRIORITY_RANK.get(work_order.priority, 1), work_order.delivery_date.isoformat()]
+    return place_in_lists(work_order.priority, work_order.delivery_date)
 
 
 def claimable_arrivals(work_order, tasks) -> dict | None:

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from sqlalchemy import false
 
+from app.enums import PRIORITY_RANK
 from app.models import Task, WorkOrder
 
 CLAIMING_ROLES = ("operator", "supervisor")
 # The production statuses of a 施工单 whose tasks can be worked on (app.services.tasks.actions.work_order_stop
 # names the others).
 CLAIMABLE_WORK_ORDER_STATUSES = ("pending", "in_progress")
+
+
+def place_in_lists(priority: str, delivery_date) -> list:
+    """Where a 施工单's tasks stand in a kiosk's 可认领 list, but for their ids (then ascending): its priority
+    rank, most urgent first, then its delivery date, earliest first — the Python reading of the lists' SQL
+    order (app.services.tasks.cards ``_urgent_first``), which live.js compares cards and events by."""
+    return [PRIORITY_RANK.get(priority, 1), delivery_date.isoformat() if delivery_date else ""]
+
+
 CLAIMABLE_WORK_ORDER_CONDITIONS = (WorkOrder.approval_status == "approved",
                                    WorkOrder.status.in_(CLAIMABLE_WORK_ORDER_STATUSES))
 

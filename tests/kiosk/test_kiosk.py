@@ -170,6 +170,25 @@ def test_claimable_list_is_paginated_in_the_database(db, client, login, world):
     assert "第 1 页，共 <span data-live-count>18</span> 个" in beyond and 'hx-get="/kiosk?region=claimable"' in beyond
 
 
+def test_each_card_s_place_orders_the_list_as_the_database_does(db, client, login, world):
+    """data-order (live.js compares events with it) agrees with the list's SQL order, ties and all."""
+    today = plant_today()
+    for priority, days in (("low", 1), ("urgent", 9), ("normal", 3), ("urgent", 2), ("high", 3), ("normal", 3)):
+        work_order = f.WorkOrderFactory(approval_status="approved", status="in_progress", priority=priority,
+                                        delivery_date=today + timedelta(days=days))
+        step = f.WorkOrderStepFactory(work_order=work_order, process=world.print_step.process, sequence=20)
+        for _ in range(2):
+            f.TaskFactory(step=step, department=world.printing)
+    login(world.operator, kiosk=True)
+    region = page(client, "/kiosk?region=claimable", headers=HTMX)
+
+    places = [(int(rank), delivery, int(task)) for rank, delivery, task
+              in re.findall(r'data-order="(\d+)\|([\d-]+)\|(\d+)"', region)]
+    assert len(places) == 12 + 1  # the page and its reserve: world.task too
+    assert places == sorted(places, key=lambda place: (-place[0], place[1], place[2]))
+    assert places[0][0] == 3 and places[-1][0] == 0
+
+
 def test_a_page_number_below_one_shows_the_first_page(db, client, login, world):
     for n in range(17):
         f.TaskFactory(step=world.print_step, department=world.printing, content=f"印刷：批量{n:02d}")

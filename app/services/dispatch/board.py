@@ -20,6 +20,7 @@ from sqlalchemy import Date, DateTime, Integer, bindparam, case, func, literal, 
 from app.enums import OPEN_TASK_STATUSES, PRIORITY_RANK, TaskStatus
 from app.extensions import db
 from app.models import Department, Setting, Task, User, WorkOrder
+from app.models.task import progress_percent
 from app.policy import with_descendants
 from app.services.core import audit
 from app.services.core.errors import NotFound
@@ -133,9 +134,7 @@ class BoardTask(NamedTuple):
 
     @property
     def progress_percent(self) -> int:
-        if self.target_quantity <= 0:
-            return 100 if self.status == "completed" else 0
-        return min(100, self.completed_quantity * 100 // self.target_quantity)
+        return progress_percent(self.status, self.completed_quantity, self.target_quantity)
 
 
 def _board_statements():

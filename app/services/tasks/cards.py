@@ -11,7 +11,7 @@ from app import policy
 from app.enums import FINISHED_STEP_STATUSES, OPEN_TASK_STATUSES, PRIORITY_RANK
 from app.extensions import db
 from app.models import Process, Task, WorkOrder, WorkOrderStep
-from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_CONDITIONS, claimable_task_conditions
+from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_CONDITIONS, claimable_task_conditions, place_in_lists
 from app.services.core import settings
 from app.services.dispatch import capacity
 from app.services.tasks import actions as task_service
@@ -60,10 +60,9 @@ class KioskCardRow:
 
     @property
     def order(self) -> str:
-        """Where the card stands in a 可认领 list (``_urgent_first``, then the id): live.js compares an arriving
-        task's place with the last card it holds."""
-        delivery = self.delivery_date.isoformat() if self.delivery_date else ""
-        return f"{PRIORITY_RANK.get(self.priority, 1)}|{delivery}|{self.id}"
+        """Where the card stands in a 可认领 list (its data-order): live.js compares an arriving task's place with
+        the last card it holds."""
+        return "|".join(str(part) for part in (*place_in_lists(self.priority, self.delivery_date), self.id))
 
 
 def card_row(task: Task, actions, reason, waiting_for: str | None = None, highlighted: bool = False) -> KioskCardRow:

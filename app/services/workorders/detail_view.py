@@ -32,6 +32,7 @@ from app.models import (
     WorkOrderStep,
     work_order_plates,
 )
+from app.models.task import progress_percent
 from app.services.core.errors import NotFound
 from app.services.workorders import approval, offers, queries
 
@@ -85,10 +86,8 @@ class TaskLine:
     started: bool                # someone has worked on it (approval.task_was_started)
 
     @property
-    def progress_percent(self) -> int:  # Task.progress_percent
-        if self.target_quantity <= 0:
-            return 100 if self.status == "completed" else 0
-        return min(100, self.completed_quantity * 100 // self.target_quantity)
+    def progress_percent(self) -> int:
+        return progress_percent(self.status, self.completed_quantity, self.target_quantity)
 
 
 @dataclass(frozen=True)
