@@ -5,6 +5,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -30,7 +31,8 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def render_nginx_config(folder: Path, upstream: str = "127.0.0.1:8000", ports: tuple[int, int] = (80, 443)) -> Path:
+def render_nginx_config(folder: Path, upstream: str = "127.0.0.1:8000", ports: tuple[int, int] = (80, 443),
+                        app_dir: Path = ROOT) -> Path:
     """ops/nginx.conf with its placeholders filled as docs/DEPLOYMENT.md §8.2 does (and other ports)."""
     cert, key = _self_signed_certificate(folder)
     (folder / "logs").mkdir()
@@ -38,7 +40,7 @@ def render_nginx_config(folder: Path, upstream: str = "127.0.0.1:8000", ports: t
     replacements = {
         "@RUN_DIR@": str(folder), "@LOG_DIR@": str(folder / "logs"), "@TEMP_DIR@": str(folder / "temp"),
         "@MIME_TYPES@": "/etc/nginx/mime.types", "@UPSTREAM@": upstream, "@SERVER_NAME@": "plant.example",
-        "@TLS_CERT@": str(cert), "@TLS_KEY@": str(key), "@APP_DIR@": str(ROOT),
+        "@TLS_CERT@": str(cert), "@TLS_KEY@": str(key), "@APP_DIR@": str(app_dir),
     }
     config = (ROOT / "ops" / "nginx.conf").read_text()
     for placeholder, value in replacements.items():
@@ -107,9 +109,16 @@ def _get(port: int, path: str, headers: dict, ipv6: bool = False):
 
 @contextmanager
 def running_nginx(folder: Path, upstream: str):
-    """nginx with ops/nginx.conf in front of ``upstream``; yields its HTTPS port."""
+    """nginx with ops/nginx.conf in front of ``upstream``; yields its HTTPS port.
+
+    Its workers run as www-data and serve /static/ themselves: from a copy they can read, since a checkout in a
+    private folder (``mktemp -d`` makes one) is not, as a deployed /srv/app is."""
     http, https = _closed_port(), _closed_port()
-    config = render_nginx_config(folder, upstream=upstream, ports=(http, https))
+    app_dir = Path(tempfile.mkdtemp(prefix="nginx-app-"))
+    app_dir.chmod(0o755)
+    for part in ("static", "ops"):
+        shutil.copytree(ROOT / part, app_dir / part)
+    config = render_nginx_config(folder, upstream=upstream, ports=(http, https), app_dir=app_dir)
     process = subprocess.Popen([_nginx(), "-c", str(config), "-g", "daemon off;"], stderr=subprocess.PIPE)
     try:
         for _ in range(100):
@@ -122,6 +131,7 @@ def running_nginx(folder: Path, upstream: str):
     finally:
         process.terminate()
         process.wait(timeout=10)
+        shutil.rmtree(app_dir, ignore_errors=True)
 
 
 def test_nginx_in_front_of_the_app(proxied_app, tmp_path):
