@@ -94,6 +94,12 @@ def build_the_workshop_team(page, screenshot_dir):
     save_and_return(page, "/admin/users", "已保存人员：郑操作")
 
 
+def wait_until_draggable(page):
+    """The list re-fetched after a saved move takes its SortableJS once htmx has settled it, a moment after
+    its rows show."""
+    page.wait_for_function("() => Sortable.get(document.querySelector('#admin-list tbody'))")
+
+
 def create_and_reorder_process(page):
     open_new(page, "/admin/processes", "新建工序")
     page.get_by_label("工序编码").fill("LAM_S")
@@ -111,37 +117,43 @@ def create_and_reorder_process(page):
     moved = codes_before.index("LAM_S")
     page.get_by_role("button", name="上移 覆触感膜").click()
     page.locator("#toasts").get_by_text("工序顺序已保存").wait_for()
-    page.wait_for_load_state("networkidle")
     codes_after = [rows.nth(i).get_attribute("data-code") for i in range(rows.count())]
     assert codes_after[moved - 1] == "LAM_S" and codes_after[moved] == codes_before[moved - 1]
+    expect(page.locator('tr[data-code="LAM_S"] td.num').first).to_have_text(str(moved))
+    wait_until_draggable(page)
 
     # Mouse: HTML5 drag of the handle onto the top half of the first row.
     first = rows.nth(0)
     page.locator('tr[data-code="LAM_S"] [data-sortable-handle]').drag_to(first, target_position={"x": 40, "y": 3})
     page.locator("#toasts").get_by_text("工序顺序已保存").last.wait_for()
     expect(rows.nth(0)).to_have_attribute("data-code", "LAM_S")
-    page.wait_for_load_state("networkidle")
     expect(rows.nth(0).locator("td.num").first).to_have_text("1")
+    wait_until_draggable(page)
 
-    # Touch: pointer events on the handle, dropped on the lower half of the third row. A finger moves on and
-    # rests there a moment before it lifts: SortableJS starts on the first move and samples the finger every 50 ms.
-    page.evaluate("""async () => {
-        const handle = document.querySelector('tr[data-code="LAM_S"] [data-sortable-handle]');
-        const target = document.querySelectorAll('#admin-list tbody tr')[2].getBoundingClientRect();
-        const fire = (type, el, y) => el.dispatchEvent(new PointerEvent(type, {
-            bubbles: true, cancelable: true, pointerType: 'touch', pointerId: 7, clientX: target.left + 40, clientY: y}));
-        const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-        const box = handle.getBoundingClientRect();
-        fire('pointerdown', handle, box.top + 2);
-        fire('pointermove', document, box.top + 12);
-        await pause(20);
-        fire('pointermove', document, target.bottom - 3);
-        await pause(150);
-        fire('pointerup', document, target.bottom - 3);
-    }""")
-    page.wait_for_load_state("networkidle")
+    # Touch: pointer events on the handle, dropped on the lower half of the third row. A finger moves on and rests
+    # there, still sending moves, until the row has moved, then lifts: SortableJS starts on the first move and
+    # samples the finger every 50 ms.
+    with page.expect_response(lambda response: response.url.endswith("/admin/processes/reorder")) as saved:
+        page.evaluate("""async () => {
+            const handle = document.querySelector('tr[data-code="LAM_S"] [data-sortable-handle]');
+            const rows = () => document.querySelectorAll('#admin-list tbody tr');
+            const target = rows()[2].getBoundingClientRect();
+            const fire = (type, el, y) => el.dispatchEvent(new PointerEvent(type, {
+                bubbles: true, cancelable: true, pointerType: 'touch', pointerId: 7, clientX: target.left + 40, clientY: y}));
+            const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+            const box = handle.getBoundingClientRect();
+            fire('pointerdown', handle, box.top + 2);
+            fire('pointermove', document, box.top + 12);
+            for (let rested = 0; rows()[2].dataset.code !== 'LAM_S' && rested < 5000; rested += 50) {
+                await pause(50);
+                fire('pointermove', document, target.bottom - 3);
+            }
+            await pause(100);
+            fire('pointerup', document, target.bottom - 3);
+        }""")
+    assert saved.value.status == 204
+    page.reload()
     expect(rows.nth(2)).to_have_attribute("data-code", "LAM_S")
-
 
 def create_catalogue(page, screenshot_dir):
     open_new(page, "/admin/customers", "新建客户")
