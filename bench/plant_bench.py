@@ -315,6 +315,7 @@ class Screen:
         self.pending = b""
         self.lock = threading.Lock()
         self.stale_topics = 0  # answers that brought topics the socket does not carry (live.js reconnects)
+        self.closed_by = None  # how the server ended the socket: its close code, or "EOF" without one
         self.last_heard = None  # live.js lastHeard / lastOwn: what a live re-fetch names in X-Live-Seen
         self.last_own = None
 
@@ -378,6 +379,7 @@ class Screen:
                 break
             if not chunk:
                 if not data:
+                    self.closed_by = self.closed_by or "EOF"
                     return None
                 break
             data += chunk
@@ -403,6 +405,7 @@ class Screen:
                 self.sock.sendall(self.ws.send(Pong(payload)))
                 self.sock.setblocking(False)
             elif opcode == OPCODE_CLOSE:
+                self.closed_by = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else "no code"
                 return None
         self.pending = buffer[offset:]
         return messages
@@ -628,7 +631,7 @@ class Plant:
         self.fetches: list[dict] = []  # {"at": t, "ms": …, "status": …, "bytes": …, "kind": …}
         self.messages = Counter()
         self.triggers: list[tuple[float, int]] = []  # (arrival, regions the message refreshes)
-        self.closed_sockets = 0
+        self.closed_sockets = Counter()  # how many sockets the server ended, by screen kind and close code
         self.thread = threading.Thread(target=self.run, daemon=True, name="browsers")
 
     def start(self) -> None:
@@ -751,7 +754,7 @@ class Plant:
                 arrived = time.perf_counter()
                 messages = screen.read()
                 if messages is None:
-                    self.closed_sockets += 1
+                    self.closed_sockets[f"{screen.kind} {screen.closed_by}"] += 1
                     self.selector.unregister(key.fileobj)
                     continue
                 for message in messages:
@@ -1160,7 +1163,9 @@ def simulate(url: str, args, out=print) -> dict:
                        "db": process_tree_cpu([db_pid]) - db_before if db_pid else None}
                 step = summarise(plant, log, actions, (start, end), cpu, rate)
                 step["stale_topics"] = sum(s.stale_topics for s in screens)
-                step["sockets_closed"] = plant.closed_sockets
+                step["sockets_closed"] = dict(plant.closed_sockets)
+                if plant.closed_sockets:
+                    out(f"    sockets the servers ended: {dict(plant.closed_sockets)}")
                 report["steps"].append(step)
                 print_step(step)
                 p95 = step["all_updated_ms"]["p95"]
@@ -1172,7 +1177,9 @@ def simulate(url: str, args, out=print) -> dict:
             plant.shutdown()
         report["messages"] = dict(plant.messages)
         report["server_errors"] = [s.output(access_log=False)[-2000:] for s in servers] if any(
-            step["refetch_errors"] for step in report["steps"]) else []
+            step["refetch_errors"] or step["sockets_closed"] for step in report["steps"]) else []
+        for server, errors in zip(servers, report["server_errors"]):
+            out(f"what {server.url} printed last (its access log left out):\n{errors}")
     good = [s["rate"] for s in report["steps"] if s["all_updated_ms"]["p95"] is not None
             and s["all_updated_ms"]["p95"] < TARGET_P95_S * 1000 and s["share_arrived"] == 1.0]
     report["highest_rate_p95_under_1s"] = max(good) if good else None
