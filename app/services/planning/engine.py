@@ -107,7 +107,7 @@ def replan(work_order_ids=(), now: datetime | None = None, task_ids: set[int] | 
         result.partial = True
     changed_work_orders = _write_changes(state, original, entries, result)
     result.work_order_ids = _finish_moved(changed_work_orders, original, entries, state.leaving) | set(work_order_ids)
-    projection.refresh(result.work_order_ids, now)
+    projection.refresh(result.work_order_ids, now, _latest_finishes(entries) if result.partial else None)
     if result.changed_department_ids:
         # On plan:<dept>, not dept:<dept>: the kiosks, TV boards and task lists of a department show no plan.
         events.publish(EVENT, plan_department_ids=sorted(result.changed_department_ids))
@@ -314,6 +314,14 @@ def _finish_moved(work_order_ids: set[int], original: dict[int, tuple], entries:
     moved.update(values[2] for task_id, values in original.items() if task_id not in planned)
     moved.update(work_order_id for _, _, work_order_id in leaving)
     return moved
+
+
+def _latest_finishes(entries: list[Entry]) -> dict[int, datetime]:
+    """The latest planned finish of each 施工单's rows, of those whose rows all have times."""
+    summaries: dict[int, list] = {}
+    for entry in entries:
+        _summarize(summaries, entry.work_order_id, entry.planned_finish)
+    return {work_order_id: summary[0] for work_order_id, summary in summaries.items() if not summary[1]}
 
 
 def _projected(summary: list | None):

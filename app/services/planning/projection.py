@@ -82,21 +82,33 @@ _UPDATE_FROM_ARRAYS = text(
 _FIELDS = ("work_order_id", "projected_finish", "unplanned", "at_risk", "risk_notified_at", "updated_at")
 
 
-def refresh(work_order_ids, now: datetime | None = None) -> list[int]:
+def refresh(work_order_ids, now: datetime | None = None, latest: dict[int, datetime] | None = None) -> list[int]:
     """Store the projections of these 施工单 (rows read and written set-wise); notify the first
-    crossing of a delivery date; announce the changes that matter. Returns the ids whose projection changed."""
+    crossing of a delivery date; announce the changes that matter. Returns the ids whose projection changed.
+
+    ``latest``: the latest planned finish of every plan row of some of them, from a replan that changed
+    nothing but planned times (partial.py): their open tasks, and which of them are planned, are those the
+    stored projection was computed from, so its 无法预计 stands and only the finish is new — no query."""
     ids = sorted(set(work_order_ids))
     if not ids:
         return []
     now = now or utcnow()
     zone = plant_zone()
-    computed = compute(ids)
     table = WorkOrderProjection.__table__
-    stored = {row.work_order_id: row for row in db.session.execute(
-        select(table).where(_among(table.c.work_order_id, ids)))}
-    orders = {row.id: row for row in db.session.execute(
-        select(WorkOrder.id, WorkOrder.delivery_date, WorkOrder.created_by_id, Customer.salesperson_id)
-        .outerjoin(Customer, Customer.id == WorkOrder.customer_id).where(_among(WorkOrder.id, ids)))}
+    stored, orders = {}, {}
+    for row in db.session.execute(  # a 施工单 and its stored projection, if any, in one statement
+            select(WorkOrder.id, WorkOrder.delivery_date, WorkOrder.created_by_id, Customer.salesperson_id,
+                   table.c.work_order_id.label("projected"), table.c.projected_finish, table.c.unplanned,
+                   table.c.at_risk, table.c.risk_notified_at)
+            .outerjoin(Customer, Customer.id == WorkOrder.customer_id)
+            .outerjoin(table, table.c.work_order_id == WorkOrder.id).where(_among(WorkOrder.id, ids))):
+        orders[row.id] = row
+        if row.projected is not None:
+            stored[row.id] = row
+    latest = latest or {}
+    computed = {work_order_id: (None, True) if stored[work_order_id].unplanned else (latest[work_order_id], False)
+                for work_order_id in ids if work_order_id in latest and work_order_id in stored}
+    computed.update(compute([work_order_id for work_order_id in ids if work_order_id not in computed]))
     inserted, updated, changed, notify, announced, told = [], [], [], [], [], set()
     for work_order_id in ids:
         order = orders.get(work_order_id)
