@@ -34,6 +34,9 @@ arrived, the re-fetch requests per action, and the server's CPU per action (user
 of the gunicorn processes from /proc, and of PostgreSQL when the cluster is the bench's own). The
 highest R with p95 < 1 s is the verdict. The summary goes to bench-results/plant-<UTC time>.json.
 
+Each run serves a fresh copy of the plant (CREATE DATABASE … TEMPLATE, dropped afterwards): a run's actions
+(claims, approvals, tasks at their cap) would otherwise change the plant the next run measures.
+
 --quick (CI): 50 kiosks, 5 主管看板, 2 TV boards, 5 desks, R = 1 for 20 s on a small plant.
 """
 from __future__ import annotations
@@ -65,7 +68,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, load_plant
+from load_bench import GUNICORN_CONFIG, GUNICORN_ENV, load_plant, plant_copy
 from pgdatabase import postgres_database
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import CloseConnection, Pong, RejectConnection, Request, TextMessage
@@ -1235,7 +1238,9 @@ def main() -> int:
         counts = load_plant(url, args.scale)
         print(f"plant (scale {args.scale}): {counts['work_orders']} 施工单, {counts['tasks']} tasks, "
               f"{counts['people']} people", flush=True)
-        report = simulate(url, args)
+        # A run claims, starts, completes and approves: on a copy, so that the next run measures the same plant.
+        with plant_copy(url, "plant_bench_run") as copy:
+            report = simulate(copy, args)
         report["plant"] = counts
     path = write_report(report)
     print(f"summary written to {os.path.relpath(path, ROOT)}")
