@@ -1108,6 +1108,18 @@ def render_nginx_config(directory: str, upstreams: list[str], http_port: int, ht
     return path
 
 
+def server_messages(server, lines: int = 60) -> str:
+    """What a server printed besides a line per request (the access log's and app.request's): its workers
+    booting and exiting, timeouts, errors."""
+    from testkit.live import ACCESS_LOG_LINE
+
+    with open(server.log.name, encoding="utf-8", errors="replace") as handle:
+        kept = [line for line in handle if "app.request" not in line and not ACCESS_LOG_LINE.match(line)]
+    # A crash's stacks (faulthandler, ops/gunicorn.conf.py) start with the crashing thread's: from there.
+    crash = next((index for index, line in enumerate(kept) if line.startswith("Fatal Python error")), None)
+    return "".join(kept[-lines:] if crash is None else kept[crash:crash + lines])
+
+
 # --- the run -----------------------------------------------------------------------------------------------
 
 def simulate(url: str, args, out=print) -> dict:
@@ -1188,10 +1200,10 @@ def simulate(url: str, args, out=print) -> dict:
             log.stopping = True
             plant.shutdown()
         report["messages"] = dict(plant.messages)
-        report["server_errors"] = [s.output(access_log=False)[-2000:] for s in servers] if any(
+        report["server_errors"] = [server_messages(s) for s in servers] if any(
             step["refetch_errors"] or step["sockets_closed"] for step in report["steps"]) else []
         for server, errors in zip(servers, report["server_errors"]):
-            out(f"what {server.url} printed last (its access log left out):\n{errors}")
+            out(f"what {server.url} printed besides its requests' lines (the last 60):\n{errors}")
     good = [s["rate"] for s in report["steps"] if s["all_updated_ms"]["p95"] is not None
             and s["all_updated_ms"]["p95"] < TARGET_P95_S * 1000 and s["share_arrived"] == 1.0]
     report["highest_rate_p95_under_1s"] = max(good) if good else None

@@ -10,6 +10,7 @@ x 64 threads = 128 threads, i.e. 45 sockets per worker plus ~19 threads for ordi
 Raise WEB_THREADS when you add screens; add workers only with cores. Events reach every worker
 through PostgreSQL LISTEN/NOTIFY, so the socket a page holds may live in any worker.
 """
+import faulthandler
 import gc
 import os
 import shutil
@@ -72,6 +73,11 @@ def post_worker_init(worker):
     hundreds of rows trigger one every few seconds under load."""
     gc.collect()
     gc.freeze()
+    # A worker that crashes in C code (a segmentation fault) leaves only "was sent SIGSEGV" in the log, and
+    # every socket it held drops at once: print each thread's Python stack first, to stderr (the journal).
+    # Unless something enabled it already (PYTHONFAULTHANDLER, a test runner), with its own file.
+    if not faulthandler.is_enabled():
+        faulthandler.enable(all_threads=True)
 
 
 def child_exit(server, worker):

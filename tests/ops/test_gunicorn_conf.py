@@ -1,7 +1,10 @@
-"""ops/gunicorn.conf.py's worker hook: what the worker has loaded is moved out of the garbage collector's reach."""
+"""ops/gunicorn.conf.py's worker hook: what the worker has loaded is moved out of the garbage collector's reach,
+and a worker that crashes prints its threads' stacks."""
 import gc
 import os
 import runpy
+import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -19,6 +22,17 @@ def test_a_started_worker_freezes_what_it_has_loaded():
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_worker_that_crashes_prints_its_threads_stacks():
+    crash = ("import os, runpy, signal; settings = runpy.run_path(os.path.join('ops', 'gunicorn.conf.py')); "
+             "settings['post_worker_init'](worker=None); os.kill(os.getpid(), signal.SIGSEGV)")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONFAULTHANDLER"}
+    finished = subprocess.run([sys.executable, "-c", crash], cwd=ROOT, env=environment, capture_output=True,
+                              text=True, timeout=60, check=False)
+    assert finished.returncode == -11
+    assert "Fatal Python error: Segmentation fault" in finished.stderr
+    assert 'File "<string>", line 1 in <module>' in finished.stderr
 
 
 def test_production_logs_json_lines_and_no_text_access_log(monkeypatch, capsys):
