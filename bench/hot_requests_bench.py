@@ -194,6 +194,11 @@ def through_gunicorn(url: str, requests: int) -> None:
                 response = connection.getresponse()
                 response.read()
                 assert response.status == 200, (page, response.status)
+                # As a browser keeps it: the first answer marks the session (Flask-Login's _fresh, _id), and a
+                # cookie without those marks would be signed and sent again on every request.
+                renewed = response.getheader("Set-Cookie")
+                if renewed:
+                    headers["Cookie"] = renewed.split(";", 1)[0]
 
         for label, username, page in GUNICORN_REQUESTS:
             headers = {"Cookie": cookies[username], "HX-Request": "true", "X-Live-Refresh": "1"}
