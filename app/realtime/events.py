@@ -154,10 +154,9 @@ MAX_ARRIVALS = 200
 def claimable_order(work_order) -> list | None:
     """Where the tasks of ``work_order`` stand in a kiosk's 可认领 list, but for their ids: its priority rank and
     delivery date (cards.py ``_urgent_first``); None when the lists do not hold them (not approved, paused, done)."""
-    from app.rules.task_claiming import CLAIMABLE_WORK_ORDER_STATUSES, place_in_lists
+    from app.rules.task_claiming import place_in_lists, work_order_in_production
 
-    if work_order is None or work_order.approval_status != "approved" \
-            or work_order.status not in CLAIMABLE_WORK_ORDER_STATUSES:
+    if work_order is None or not work_order_in_production(work_order):
         return None
     return place_in_lists(work_order.priority, work_order.delivery_date)
 

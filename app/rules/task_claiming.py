@@ -19,6 +19,14 @@ CLAIMING_ROLES = ("operator", "supervisor")
 # names the others).
 CLAIMABLE_WORK_ORDER_STATUSES = ("pending", "in_progress")
 
+CLAIMABLE_WORK_ORDER_CONDITIONS = (WorkOrder.approval_status == "approved",
+                                   WorkOrder.status.in_(CLAIMABLE_WORK_ORDER_STATUSES))
+
+
+def work_order_in_production(work_order) -> bool:
+    """The Python reading of CLAIMABLE_WORK_ORDER_CONDITIONS: approved, and 待开始 or 进行中."""
+    return work_order.approval_status == "approved" and work_order.status in CLAIMABLE_WORK_ORDER_STATUSES
+
 
 def place_in_lists(priority: str, delivery_date) -> list:
     """Where a 施工单's tasks stand in a kiosk's 可认领 list, but for their ids (then ascending): its priority
@@ -27,19 +35,13 @@ def place_in_lists(priority: str, delivery_date) -> list:
     return [PRIORITY_RANK.get(priority, 1), delivery_date.isoformat() if delivery_date else ""]
 
 
-CLAIMABLE_WORK_ORDER_CONDITIONS = (WorkOrder.approval_status == "approved",
-                                   WorkOrder.status.in_(CLAIMABLE_WORK_ORDER_STATUSES))
-
-
 def claims_in_department(user, task) -> bool:
     return user.has_role(*CLAIMING_ROLES) and task.department_id in user.department_ids
 
 
 def open_for_claiming(task) -> bool:
     """Nobody holds the task, it is 待开始, and its 施工单 is approved and in production."""
-    work_order = task.work_order
-    return task.operator_id is None and task.status == "pending" and work_order.approval_status == "approved" \
-        and work_order.status in CLAIMABLE_WORK_ORDER_STATUSES
+    return task.operator_id is None and task.status == "pending" and work_order_in_production(task.work_order)
 
 
 def can_claim_task(user, task) -> bool:
