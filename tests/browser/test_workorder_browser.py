@@ -32,6 +32,12 @@ def add_product(page, label, quantity):
     rows.nth(count).locator("input[name$='-quantity']").fill(str(quantity))
 
 
+def cell_texts(cells):
+    """The cells' text with whitespace collapsed: a cell read while the live page re-renders its region
+    can come back with its template's raw line breaks (innerText of a cell not laid out yet)."""
+    return [" ".join(text.split()) for text in cells.all_inner_texts()]
+
+
 def test_create_submit_and_approve_through_the_pages(seeded, page_factory, screenshot_dir):
     plant = build_plant(seeded)
     page = page_factory()
@@ -62,7 +68,7 @@ def test_create_submit_and_approve_through_the_pages(seeded, page_factory, scree
     assert "待审核" in header.inner_text()
     drafts = page.locator("tr.task-row.is-draft")
     assert drafts.count() == 7
-    contents = page.locator("tr.task-row td:nth-child(3)").all_inner_texts()
+    contents = cell_texts(page.locator("tr.task-row td:nth-child(3)"))
     assert sum("制版审核" in c for c in contents) == 2 and any(c.startswith("覆光膜：SG") for c in contents)
     assert {c for c in contents if c.endswith("包装")} == {"宣传册包装", "海报包装"}
     page.get_by_role("button", name="退出").click()
@@ -78,7 +84,7 @@ def test_create_submit_and_approve_through_the_pages(seeded, page_factory, scree
     departments = {}
     for step in page.locator(".step-card").all():
         name = step.locator("h3").inner_text().split("\n")[0]
-        departments[re.sub(r"^\d+\.\s*", "", name).split()[0]] = set(step.locator("tr.task-row td:nth-child(4)").all_inner_texts())
+        departments[re.sub(r"^\d+\.\s*", "", name).split()[0]] = set(cell_texts(step.locator("tr.task-row td:nth-child(4)")))
     assert departments == {"制版": {"设计部"}, "印刷": {"印刷车间"}, "覆光膜": {"印刷车间"}, "模切": {"模切车间"},
                            "包装": {"包装车间"}}
     page.screenshot(path=f"{screenshot_dir}/workorder-approved.png", full_page=True)
