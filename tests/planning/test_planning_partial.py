@@ -115,19 +115,59 @@ def test_a_report_that_moves_nothing_writes_nothing(planned):
     assert (result.changed_department_ids, result.work_order_ids, taken) == (set(), set(), [True])
 
 
+def _free_heads() -> set[int]:
+    """The queues' heads that wait for no queued earlier step of their 施工单: they may leave in part."""
+    earlier = PlanEntry.__table__.alias("earlier")
+    return set(db.session.scalars(select(PlanEntry.task_id).where(PlanEntry.position == 0, ~select(earlier.c.task_id).where(
+        earlier.c.work_order_id == PlanEntry.work_order_id, earlier.c.step_sequence < PlanEntry.step_sequence).exists())))
+
+
 @pytest.mark.parametrize("status", ["in_progress", "paused", "pending", "completed", "cancelled"])
 def test_status_changes_give_the_whole_plant_s_plan_partial_or_not(planned, status):
     now, queued, taken = planned
     rng = random.Random(status)
-    for _ in range(8):
-        row = rng.choice(queued)
-
+    free_heads = _free_heads()
+    chosen = [rng.choice(queued) for _ in range(6)] + rng.sample([row for row in queued if row.task_id in free_heads], 2)
+    for row in chosen:
         def change(task_id=row.task_id):
             db.session.execute(update(Task).where(Task.id == task_id).values(status=status))
         given, expected = _both_ways(now, change, [row.task_id])
         assert given == expected
     if status in ("completed", "cancelled"):
-        assert taken == [False] * 8  # the task leaves its queue: the whole plant is planned
+        # It leaves its queue: in part from the head of its queue when it waits for no earlier step.
+        assert taken == [row.task_id in free_heads for row in chosen]
+        assert taken[-2:] == [True, True]
+
+
+def test_heads_leaving_recompute_only_what_they_move_and_give_the_whole_plant_s_plan(planned):
+    """Round after round, heads complete or are cancelled (committed, so that the queues' next tasks come up),
+    with now and then a report beside them, or a head that may wait for an earlier step."""
+    now, queued, taken = planned
+    rng = random.Random(20261208)
+    expected_taken = []
+    for _ in range(20):
+        free_heads = sorted(_free_heads())
+        heads = sorted(db.session.scalars(select(PlanEntry.task_id).where(PlanEntry.position == 0)))
+        task_ids = rng.sample(free_heads, min(len(free_heads), rng.choice((1, 1, 2, 3))))
+        if rng.random() < 0.3:
+            task_ids.append(rng.choice([task_id for task_id in heads if task_id not in task_ids]))
+        statuses = {task_id: rng.choice(("completed", "cancelled")) for task_id in task_ids}
+        queued_now = sorted(db.session.scalars(select(PlanEntry.task_id)))
+        reported = rng.sample([task_id for task_id in queued_now if task_id not in statuses], rng.choice((0, 1)))
+
+        def change(statuses=statuses, reported=reported):
+            for task_id, status in statuses.items():
+                db.session.execute(update(Task).where(Task.id == task_id).values(status=status))
+            for task_id in reported:
+                db.session.execute(update(Task).where(Task.id == task_id).values(
+                    completed_quantity=Task.completed_quantity + 50))
+        given, expected = _both_ways(now, change, task_ids + reported)
+        assert given == expected
+        expected_taken.append(set(task_ids) <= set(free_heads))
+        change()
+        engine.replan(now=now)
+        db.session.commit()
+    assert taken == expected_taken and expected_taken.count(True) > 10, expected_taken
 
 
 def test_it_declines_an_arrival_another_minute_and_an_unnamed_change(planned, monkeypatch):
@@ -163,6 +203,22 @@ def test_a_report_from_the_floor_is_planned_in_part_and_commits_the_whole_plant_
     tasks.report(task, task.operator, task.version, good=10)
     db.session.commit()
     assert taken == [True]
+    committed = _plan()
+    assert engine.replan(now=now).changed_department_ids == set()  # the whole plant planned again: nothing moves
+    assert _plan() == committed
+
+
+def test_a_head_completed_on_the_floor_is_planned_in_part_and_commits_the_whole_plant_s_plan(planned, monkeypatch):
+    """Completing its step's only task: the step's and the 施工单's roll-up announce themselves too, and
+    name nothing the planner reads."""
+    now, queued, taken = planned
+    monkeypatch.setattr(engine, "utcnow", lambda: now)
+    task = db.session.scalar(select(Task).where(Task.id.in_(_free_heads()), Task.status == "in_progress",
+                                                Task.operator_id.is_not(None)).order_by(Task.id).limit(1))
+    assert db.session.scalar(select(func.count()).select_from(Task).where(Task.step_id == task.step_id)) == 1
+    tasks.complete(task, task.operator, task.version, reason="机台提前交班")
+    db.session.commit()
+    assert (taken, task.step.status, db.session.get(PlanEntry, task.id)) == ([True], "completed", None)
     committed = _plan()
     assert engine.replan(now=now).changed_department_ids == set()  # the whole plant planned again: nothing moves
     assert _plan() == committed

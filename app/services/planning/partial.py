@@ -11,9 +11,16 @@ stored: the same plan as planning the whole plant, for a fraction of the work.
 The planner's order is that of the whole-plant replan that wrote the queues (PlanState.version): kept by
 the process that made it, read back from the stored queues by any other (``_planner_order``).
 
+A task completed or cancelled at its queue's head, waiting for no queued earlier step, leaves the same way:
+the planner placed it before any 顺序冲突 was decided (nothing held it back), so without it the planner
+makes the same choices, in the same order less that task. Its times become "now" to "now" — which holds
+back neither its queue's next task nor its later steps, both of which start "now" at the earliest — and
+the walk goes on from there; then it leaves its queue and the queue is numbered again.
+
 ``replan`` declines (None: engine.py then plans the whole plant) whenever that argument does not hold:
 - the stored plan is of another minute (every head starts "now"), or there is none (PlanState);
-- a changed task arrived, left, moved to another department or can no longer run on its workstation;
+- a changed task arrived, moved to another department or can no longer run on its workstation, or left
+  its queue from anywhere but its head, or while an earlier step of its 施工单 was still queued;
 - a queue of a changed task no longer has its started tasks at its head (heads_first would reorder it);
 - a task downstream is unplanned, or a time falls past the calendar's precomputed windows.
 Tasks not named by this transaction's events are as the stored plan was made from: every change of a
@@ -75,29 +82,40 @@ def _replan(task_ids, version, cal, clock, now):
         lane.append(entry)
     changed = [entries[task_id] for task_id in sorted(task_ids) if task_id in entries]
     rows = snapshot.task_rows(connection, set(task_ids) | {e.task_id for c in changed for e in lanes[c.workstation_id]})
-    _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations, capabilities)
+    by_work_order: dict[int, list[Entry]] = {}
+    for entry in entries.values():
+        by_work_order.setdefault(entry.work_order_id, []).append(entry)
+    leaving = _leaving_heads(changed, rows, by_work_order)
+    _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations, capabilities, leaving)
 
     now_local = clock.local(now)
     timeline = cal.timeline(now_local)
     now_worked = None if timeline is None else timeline.worked_at(now_local)
     if now_worked is None:
         raise _Declined
-    by_work_order: dict[int, list[Entry]] = {}
-    for entry in entries.values():
-        by_work_order.setdefault(entry.work_order_id, []).append(entry)
     known_version, rank = _known_order
     if known_version != version:
         rank = remember_order(version, _planner_order(entries, lanes, now_local, cal, clock))
-    durations = {entry.task_id: planner.working_seconds(snapshot.remaining(rows[entry.task_id]),
-                                                     capabilities[entry.workstation_id][rows[entry.task_id][2]])
-                 for entry in changed}
+    durations = {entry.task_id: 0 if entry.task_id in leaving else planner.working_seconds(
+        snapshot.remaining(rows[entry.task_id]), capabilities[entry.workstation_id][rows[entry.task_id][2]])
+        for entry in changed}
     before = _retime(changed, durations, entries, lanes, by_work_order, rank, timeline, now_worked, clock)
+    for task_id in leaving:
+        entry = entries[task_id]
+        before.pop(task_id, None)
+        by_work_order[entry.work_order_id].remove(entry)
+        lane = lanes[entry.workstation_id]
+        del lane[0]
+        for member in lane:  # every replan numbers each queue from 0
+            before.setdefault(member.task_id, member.values())
+            member.position -= 1
     # What engine.py compares and writes: the entries of the 施工单 whose rows moved (the projection of each
-    # takes all of its rows), as they were read and as they now stand.
+    # takes all of its rows), as they were read and as they now stand; the rows that leave.
     kept = [entry for work_order_id in sorted({entries[task_id].work_order_id for task_id in before})
             for entry in by_work_order[work_order_id]]
     original = {entry.task_id: before.get(entry.task_id) or entry.values() for entry in kept}
-    return Snapshot(stations, capabilities, {}, {}, []), original, kept
+    gone = [(task_id, entries[task_id].workstation_id, entries[task_id].work_order_id) for task_id in sorted(leaving)]
+    return Snapshot(stations, capabilities, {}, {}, gone), original, kept
 
 
 def _planner_order(entries: dict[int, Entry], lanes, now_local: datetime, cal, clock) -> list[int]:
@@ -114,8 +132,24 @@ def _planner_order(entries: dict[int, Entry], lanes, now_local: datetime, cal, c
     return list(found.times)
 
 
-def _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations, capabilities) -> None:
-    """Decline unless every named task only changed its remaining quantity (see the module's doc)."""
+def _leaving_heads(changed: list[Entry], rows, by_work_order) -> set[int]:
+    """The changed tasks that were completed or cancelled: each must be its queue's head and wait for no
+    queued earlier step of its 施工单 (see the module's doc), one per queue."""
+    leaving: dict[int, int] = {}  # workstation id → task id
+    for entry in changed:
+        row = rows.get(entry.task_id)
+        if row is None or row[3] in OPEN_TASK_STATUSES:
+            continue
+        if row[3] not in ("completed", "cancelled") or entry.position or entry.workstation_id in leaving \
+                or any(other.step_sequence < entry.step_sequence for other in by_work_order[entry.work_order_id]):
+            raise _Declined
+        leaving[entry.workstation_id] = entry.task_id
+    return set(leaving.values())
+
+
+def _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations, capabilities, leaving) -> None:
+    """Decline unless every named task only changed its remaining quantity, or left as ``_leaving_heads``
+    allows (see the module's doc)."""
     by_id = {station.id: station for station in stations}
     planned = set(snapshot.planned_departments(stations))
     for task_id in task_ids:
@@ -123,6 +157,8 @@ def _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations
         if task_id not in entries:
             if row is not None and row[3] in OPEN_TASK_STATUSES and row[6] in planned:
                 raise _Declined  # an arrival: it must be placed
+            continue
+        if task_id in leaving:
             continue
         station = by_id[entries[task_id].workstation_id]
         if row is None or row[3] not in OPEN_TASK_STATUSES or not station.is_active \
@@ -132,6 +168,8 @@ def _check_unchanged_structure(task_ids, entries, lanes, changed, rows, stations
         started_after_waiting = False
         waiting = False
         for member in lanes[entry.workstation_id]:
+            if member.task_id in leaving:
+                continue
             row = rows.get(member.task_id)
             if row is None or row[3] not in OPEN_TASK_STATUSES:
                 raise _Declined

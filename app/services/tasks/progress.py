@@ -69,7 +69,9 @@ def _refresh_work_order(work_order: WorkOrder, actor) -> None:
     ))
     if step_statuses and step_statuses <= set(FINISHED_STEP_STATUSES):
         _complete_work_order(work_order, actor)
-    events.publish("work_order.updated", work_order=work_order)
+    # The roll-up of a task's change, which that task's own event names to the planner: the status of a
+    # step or a 施工单 is nothing it reads (app/services/planning/triggers.py).
+    events.publish("work_order.updated", work_order=work_order, moves_plan=False)
 
 
 def _complete_work_order(work_order: WorkOrder, actor) -> None:
