@@ -9,8 +9,9 @@ only the rows that changed; then refresh the projections of the 施工单 whose 
 The whole plant is planned, whatever change asked for it: a task waits for earlier steps in other
 departments, and when queues contradict step order the heads planned first decide the rest, so only the
 plant's plan as a whole is "same inputs, same plan". Except after changes of remaining quantities alone
-within the stored plan's minute (a report from the floor): partial.py then computes again only the times
-they move — the same plan, as tests/planning/test_planning_partial.py checks against planning it whole.
+within the stored plan's minute (a report from the floor), or a queue's head that waits for nothing
+completed or cancelled: partial.py then computes again only the times they move — the same plan, as
+tests/planning/test_planning_partial.py checks against planning it whole.
 """
 from __future__ import annotations
 
