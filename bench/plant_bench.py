@@ -1119,9 +1119,24 @@ def server_messages(server, lines: int = 60) -> str:
 
     with open(server.log.name, encoding="utf-8", errors="replace") as handle:
         kept = [line for line in handle if "app.request" not in line and not ACCESS_LOG_LINE.match(line)]
-    # A crash's stacks (faulthandler, ops/gunicorn.conf.py) start with the crashing thread's: from there.
     crash = next((index for index, line in enumerate(kept) if line.startswith("Fatal Python error")), None)
-    return "".join(kept[-lines:] if crash is None else kept[crash:crash + lines])
+    if crash is None:
+        return "".join(kept[-lines:])
+    # A crash's stack (faulthandler, ops/gunicorn.conf.py: the crashing thread's, "Stack"), whole; with every
+    # thread's (PYTHONFAULTHANDLER) the crashing one, marked "Current thread", first.
+    dump = kept[crash:]
+    end = next((index for index, line in enumerate(dump) if index and not line.startswith(_DUMP_LINES)), len(dump))
+    dump = dump[:end]
+    current = next((index for index, line in enumerate(dump) if line.startswith("Current thread")), None)
+    if current is not None:
+        stop = next((index for index in range(current + 1, len(dump)) if not dump[index].startswith("  ")), len(dump))
+        dump = dump[:1] + dump[current:stop] + ["\n"] + dump[1:current] + dump[stop:]
+    return "".join(dump)
+
+
+# The lines of faulthandler's dump (a blank line between threads).
+_DUMP_LINES = ("Fatal Python error", "Stack (most recent", "Thread 0x", "Current thread 0x", "  File ", "  <", "\n",
+               "Extension modules", "  Garbage-collecting", "Python runtime state", "...")
 
 
 # --- the run -----------------------------------------------------------------------------------------------

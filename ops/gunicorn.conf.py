@@ -74,10 +74,12 @@ def post_worker_init(worker):
     gc.collect()
     gc.freeze()
     # A worker that crashes in C code (a segmentation fault) leaves only "was sent SIGSEGV" in the log, and
-    # every socket it held drops at once: print each thread's Python stack first, to stderr (the journal).
+    # every socket it held drops at once: print the crashing thread's Python stack first, to stderr (the
+    # journal). That thread's only: faulthandler prints at most 100 threads, newest first, and a worker holding
+    # its pages' sockets runs hundreds, so with all of them the one that crashed was mostly left out.
     # Unless something enabled it already (PYTHONFAULTHANDLER, a test runner), with its own file.
     if not faulthandler.is_enabled():
-        faulthandler.enable(all_threads=True)
+        faulthandler.enable(all_threads=False)
 
 
 def child_exit(server, worker):
