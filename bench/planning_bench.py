@@ -105,9 +105,9 @@ def timed(task_id: int | None, runs: int, minutes_later: int = 0, completed: boo
     timings, cpu, partial = [], [], 0
     for run in range(runs + 2):
         if task_id is not None:
-            db.session.execute(update(Task).where(Task.id == task_id).values(
-                status="completed") if completed else update(Task).where(Task.id == task_id)
-                .values(completed_quantity=Task.completed_quantity + 1 + run % 7))
+            change = {"status": "completed"} if completed else \
+                {"completed_quantity": Task.completed_quantity + 1 + run % 7}
+            db.session.execute(update(Task).where(Task.id == task_id).values(**change))
         started, started_cpu = time.perf_counter(), time.thread_time()
         # As triggers.py asks after a report: the only change is this task's.
         result = engine.replan(now=now + timedelta(minutes=minutes_later * (1 + run % 3)),

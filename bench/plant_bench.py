@@ -1231,7 +1231,7 @@ def simulate(url: str, args, out=print) -> dict:
         report["server_errors"] = [server_messages(s) for s in servers] if any(
             step["refetch_errors"] or step["sockets_closed"] for step in report["steps"]) else []
         for server, errors in zip(servers, report["server_errors"]):
-            out(f"what {server.url} printed besides its requests' lines (the last 60):\n{errors}")
+            out(f"what {server.url} printed besides its requests' lines (a crash's dump, else the last 60):\n{errors}")
     good = [s["rate"] for s in report["steps"] if s["all_updated_ms"]["p95"] is not None
             and s["all_updated_ms"]["p95"] < TARGET_P95_S * 1000 and s["share_arrived"] == 1.0]
     report["highest_rate_p95_under_1s"] = max(good) if good else None

@@ -1,5 +1,5 @@
 """ops/gunicorn.conf.py's worker hook: what the worker has loaded is moved out of the garbage collector's reach,
-and a worker that crashes prints its threads' stacks."""
+and a worker that crashes prints the crashing thread's stack."""
 import gc
 import os
 import runpy

@@ -10,7 +10,9 @@ start, pause, resume, completion, cancellation, dispatch, approval, a move betwe
 Services that change planning inputs without such an event call ``mark_plan_changed`` (a queue
 move, the admin pages of workstations and the calendar) or ``mark_work_orders``. An event marked
 ``moves_plan: False`` (a claim, an assignment: only the task's operator changed, which the planner
-does not read) asks for nothing: a third of the floor's actions no longer replan the plant.
+does not read; the roll-up of a task's change to its step and 施工单, whose statuses it does not read
+either, beside the task's own event) asks for nothing: a third of the floor's actions no longer replan
+the plant.
 A failure of the planner fails the commit: the plan is never silently out of date.
 """
 from __future__ import annotations
