@@ -12,6 +12,8 @@ the minute's first change does), ``engine.replan()`` as triggers.py calls it, wr
   other departments (a partial replan, app/services/planning/partial.py, when it can be one);
 - per workshop: after that head task is completed (it leaves its queue: a partial replan too when it
   waits for no queued earlier step of its 施工单, else the whole plant);
+- an approval: the replan after each of the oldest pending 施工单 is approved (its tasks arrive: a partial
+  replan when each joins the end of its queue, else the whole plant);
 - the whole plant rewritten: the same report a few minutes later, so that every queue's head starts
   later and every row of the plan changes (the worst case, met once a minute at most: planned whole).
 
@@ -122,6 +124,42 @@ def timed(task_id: int | None, runs: int, minutes_later: int = 0, completed: boo
     return sorted(timings), sorted(cpu), partial
 
 
+def timed_approvals(runs: int) -> tuple[list[float], list[float], int, int]:
+    """(wall times, CPU times, ms, sorted; how many replans were partial; how many 施工单 approved): the
+    replan after approving each of the oldest pending 施工单 (approved through the service, not timed, then
+    rolled back), as triggers.py asks for it: the approval's tasks named."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Task, User, WorkOrder
+    from app.services.planning import engine
+    from app.services.workorders import approval
+    from app.utils.timeutil import utcnow
+
+    now = utcnow().replace(second=0, microsecond=0)
+    engine.replan(now=now)
+    db.session.commit()
+    approver = db.session.scalar(select(User).where(User.username == "sup_production"))
+    pending = db.session.scalars(select(WorkOrder.id).where(WorkOrder.approval_status == "pending")
+                                 .order_by(WorkOrder.id).limit(runs + 2)).all()
+    timings, cpu, partial = [], [], 0
+    for run, work_order_id in enumerate(pending):
+        drafts = set(db.session.scalars(select(Task.id).where(Task.work_order_id == work_order_id,
+                                                              Task.status == "draft")))
+        approval.approve(approver, work_order_id, db.session.get(WorkOrder, work_order_id).version)
+        db.session.flush()
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        result = engine.replan({work_order_id}, now=now, task_ids=drafts)
+        db.session.flush()
+        elapsed, elapsed_cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - started_cpu) * 1000
+        db.session.rollback()
+        if run >= 2:  # the first runs warm the caches
+            timings.append(elapsed)
+            cpu.append(elapsed_cpu)
+            partial += result.partial
+    return sorted(timings), sorted(cpu), partial, max(0, len(pending) - 2)
+
+
 def run(url: str, runs: int, reset: bool) -> int:
     from sqlalchemy import func, select
 
@@ -167,6 +205,10 @@ def run(url: str, runs: int, reset: bool) -> int:
             worst_department = max(worst_department, percentile(ordered, 0.95))
             print(f"{departments[code].name[:2] + ' 队首完成':<12}{'':>24}{statistics.median(ordered):>9.1f}"
                   f"{percentile(ordered, 0.95):>9.1f}{statistics.median(cpu):>9.1f}{partial:>9}")
+        ordered, cpu, partial, approved = timed_approvals(runs)
+        if approved:
+            print(f"{f'审核 ({approved})':<14}{'':>24}{statistics.median(ordered):>9.1f}{percentile(ordered, 0.95):>9.1f}"
+                  f"{statistics.median(cpu):>9.1f}{partial:>9}")
         ordered, cpu, partial = timed(heads["printing"], runs, minutes_later=5)
         plant_p95 = percentile(ordered, 0.95)
         print(f"{'every row':<14}{'':>24}{statistics.median(ordered):>9.1f}{plant_p95:>9.1f}{statistics.median(cpu):>9.1f}"
