@@ -9,6 +9,9 @@
 - ``workorder_database_up``: 1 when the scrape could query the database (the scrape answers either way)
 - ``workorder_event_listener_down`` / ``_reconnects_total`` / ``_last_event_timestamp_seconds``: the
   LISTEN connection of each worker (app/realtime/listener.py)
+- ``workorder_plan_lock_wait_seconds``: a change's wait for the plant's plan lock (PostgreSQL);
+  ``workorder_plan_replan_seconds{kind="partial"|"whole"}``: a replan's time once it holds the lock
+  (app/services/planning/engine.py)
 
 Several gunicorn workers: with PROMETHEUS_MULTIPROC_DIR set (ops/gunicorn.conf.py does it), every worker
 writes its samples to files there and any worker's /metrics sums them; gauges of live state count only
@@ -53,8 +56,17 @@ LISTENER_RECONNECTS = Counter("workorder_event_listener_reconnects", "Reconnecti
 LISTENER_LAST_EVENT = Gauge("workorder_event_listener_last_event_timestamp_seconds",
                             "Unix time of the last event the LISTEN connection received",
                             multiprocess_mode="livemax", registry=None)
+# The plant's plan (排产, app/services/planning/engine.py): changes replan one at a time under the plan lock
+# (PostgreSQL), so the lock's wait is what the floor's actions feel when replans pile up.
+PLAN_LOCK_WAIT = Histogram("workorder_plan_lock_wait_seconds", "Time a change waited for the plant's plan lock",
+                           buckets=(0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=None)
+PLAN_REPLAN = Histogram("workorder_plan_replan_seconds",
+                        "Time a replan took once it held the plan lock, by kind (partial or whole)", ["kind"],
+                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5), registry=None)
+for kind in ("partial", "whole"):
+    PLAN_REPLAN.labels(kind)  # exported from the start, at zero: the dashboard's query finds both kinds
 PROCESS_METRICS = (WEBSOCKETS_OPEN, EVENT_DELIVERY, DB_POOL_CHECKED_OUT, LISTENER_DOWN, LISTENER_RECONNECTS,
-                   LISTENER_LAST_EVENT)
+                   LISTENER_LAST_EVENT, PLAN_LOCK_WAIT, PLAN_REPLAN)
 
 
 def observe_event_delivery(created_at: float | None) -> None:

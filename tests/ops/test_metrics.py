@@ -60,7 +60,7 @@ def test_open_tasks_are_counted_by_status_and_department(metrics_app, db):
 def test_the_process_metrics_are_exported(metrics_app):
     text = scrape(metrics_app.test_client())
     for name in ("workorder_websocket_connections", "workorder_db_pool_checked_out",
-                 "workorder_event_delivery_seconds_count"):
+                 "workorder_event_delivery_seconds_count", "workorder_plan_lock_wait_seconds_count"):
         assert sample(text, name) is not None, name
 
 

@@ -146,7 +146,8 @@ def test_every_metric_the_dashboard_and_the_alerts_query_is_exported(pg_cluster,
     assert {"flask_http_request_total", "flask_http_request_duration_seconds_bucket", "workorder_open_tasks",
             "workorder_websocket_connections", "workorder_event_delivery_seconds_bucket",
             "workorder_db_pool_checked_out", "workorder_event_listener_down",
-            "workorder_event_listener_reconnects_total"} <= app_metrics
+            "workorder_event_listener_reconnects_total", "workorder_plan_lock_wait_seconds_bucket",
+            "workorder_plan_replan_seconds_bucket"} <= app_metrics
     assert backup_metrics == {"workorder_backup_last_success_timestamp_seconds", "workorder_backup_last_size_bytes"}
 
 

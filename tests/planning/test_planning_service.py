@@ -230,6 +230,29 @@ def test_one_replan_announces_every_moved_projection_in_one_event(world, announc
     assert {f"wo:{w}" for w in moved} | {"all", "pool"} <= events.channels_of(projections[0])
 
 
+def _observed(histogram, **labels) -> float:
+    """How many times ``histogram`` (app/metrics.py) observed, for these labels."""
+    return next((sample.value for family in histogram.collect() for sample in family.samples
+                 if sample.name.endswith("_count") and sample.labels == labels), 0.0)
+
+
+def test_replans_by_kind_and_the_wait_for_the_plan_lock_are_measured(world, backend):
+    """For /metrics (app/metrics.py): each replan once it holds the lock, partial or whole; each wait for the
+    lock, which only PostgreSQL takes."""
+    from app.metrics import PLAN_LOCK_WAIT, PLAN_REPLAN
+    from app.services.planning import engine
+    from app.utils.timeutil import utcnow
+
+    before = (_observed(PLAN_REPLAN, kind="whole"), _observed(PLAN_REPLAN, kind="partial"), _observed(PLAN_LOCK_WAIT))
+    now = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    engine.replan(now=now)
+    db.session.execute(update(Task).where(Task.id == world.task.id).values(completed_quantity=Task.completed_quantity + 1))
+    assert engine.replan(now=now, task_ids={world.task.id}).partial
+    after = (_observed(PLAN_REPLAN, kind="whole"), _observed(PLAN_REPLAN, kind="partial"), _observed(PLAN_LOCK_WAIT))
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 2 if backend == "postgresql" else 0]
+    db.session.rollback()
+
+
 def test_a_claim_or_an_assignment_does_not_replan_but_a_start_does(world, monkeypatch):
     from app.services.planning import engine
 

@@ -16,6 +16,7 @@ tests/planning/test_planning_partial.py checks against planning it whole.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -23,6 +24,7 @@ from typing import ClassVar
 from sqlalchemy import bindparam, delete, insert, select, text, update
 
 from app.extensions import db
+from app.metrics import PLAN_LOCK_WAIT, PLAN_REPLAN
 from app.models import PlanEntry, PlanState, Workstation
 from app.realtime import events
 from app.services.core import settings
@@ -67,7 +69,9 @@ PLAN_LOCK_KEY = 23_012_012
 def lock_plan() -> None:
     """Wait for any other transaction's replan or move to commit; held until this transaction ends."""
     if db.session.get_bind().dialect.name == "postgresql":
+        started = time.perf_counter()
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK_KEY})
+        PLAN_LOCK_WAIT.observe(time.perf_counter() - started)
 
 
 def any_workstation() -> bool:
@@ -88,6 +92,7 @@ def replan(work_order_ids=(), now: datetime | None = None, task_ids: set[int] | 
     # head starts "now"; a second's drift would otherwise rewrite every queued row on every report).
     now = (now or utcnow()).replace(second=0, microsecond=0)
     lock_plan()
+    started = time.perf_counter()
     db.session.flush()
     cal, clock = plant_calendar.load(), _Clock.of(plant_zone(), now)
     stored = db.session.execute(_PLAN_STATE).first()
@@ -112,6 +117,7 @@ def replan(work_order_ids=(), now: datetime | None = None, task_ids: set[int] | 
     if result.changed_department_ids:
         # On plan:<dept>, not dept:<dept>: the kiosks, TV boards and task lists of a department show no plan.
         events.publish(EVENT, plan_department_ids=sorted(result.changed_department_ids))
+    PLAN_REPLAN.labels("partial" if result.partial else "whole").observe(time.perf_counter() - started)
     return result
 
 
