@@ -86,78 +86,86 @@ def head_of_busiest(department_id: int) -> int | None:
                              .order_by(PlanEntry.position).limit(1))
 
 
-def timed(task_id: int | None, runs: int, minutes_later: int = 0, completed: bool = False) \
-        -> tuple[list[float], list[float], int]:
-    """(wall times, CPU times of this thread, ms, each sorted; how many replans were partial). The task is
-    reported on, or ``completed``."""
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
+def planned_this_minute():
+    """The plan as the plant keeps it: replanned and committed in this minute, as the minute's first change
+    does; each timed run then starts from it (and is rolled back) in that same minute. Returns the minute."""
     from app.extensions import db
-    from app.models import Task
     from app.services.planning import engine
     from app.utils.timeutil import utcnow
 
-    # The plan as the plant keeps it: replanned and committed in this minute, as the minute's first
-    # change does; each run then starts from it (and is rolled back) in that same minute.
     now = utcnow().replace(second=0, microsecond=0)
     engine.replan(now=now)
     db.session.commit()
+    return now
+
+
+def time_replans(changes) -> tuple[list[float], list[float], int]:
+    """Each of ``changes`` (a callable that makes a change and returns engine.replan's keyword arguments, as
+    triggers.py would pass them), then the replan it asks for, timed, then a rollback; the first two warm the
+    caches. (Wall times, CPU times of this thread, ms, each sorted; how many replans were partial.)"""
+    from app.extensions import db
+    from app.services.planning import engine
+
     timings, cpu, partial = [], [], 0
-    for run in range(runs + 2):
-        if task_id is not None:
-            change = {"status": "completed"} if completed else \
-                {"completed_quantity": Task.completed_quantity + 1 + run % 7}
-            db.session.execute(update(Task).where(Task.id == task_id).values(**change))
+    for run, change in enumerate(changes):
+        arguments = change()
         started, started_cpu = time.perf_counter(), time.thread_time()
-        # As triggers.py asks after a report: the only change is this task's.
-        result = engine.replan(now=now + timedelta(minutes=minutes_later * (1 + run % 3)),
-                               task_ids=None if task_id is None else {task_id})
+        result = engine.replan(**arguments)
         db.session.flush()
         elapsed, elapsed_cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - started_cpu) * 1000
         db.session.rollback()
-        if run >= 2:  # the first runs warm the caches
+        if run >= 2:
             timings.append(elapsed)
             cpu.append(elapsed_cpu)
             partial += result.partial
     return sorted(timings), sorted(cpu), partial
 
 
+def timed(task_id: int | None, runs: int, minutes_later: int = 0, completed: bool = False) \
+        -> tuple[list[float], list[float], int]:
+    """``time_replans`` after a report on the task (the only change, as triggers.py names it), or after it is
+    ``completed``; ``minutes_later``: each replan that many minutes (or two or three times as many) after the plan."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Task
+
+    now = planned_this_minute()
+
+    def change(run: int) -> dict:
+        if task_id is not None:
+            values = {"status": "completed"} if completed else \
+                {"completed_quantity": Task.completed_quantity + 1 + run % 7}
+            db.session.execute(update(Task).where(Task.id == task_id).values(**values))
+        return {"now": now + timedelta(minutes=minutes_later * (1 + run % 3)),
+                "task_ids": None if task_id is None else {task_id}}
+    return time_replans(lambda run=run: change(run) for run in range(runs + 2))
+
+
 def timed_approvals(runs: int) -> tuple[list[float], list[float], int, int]:
-    """(wall times, CPU times, ms, sorted; how many replans were partial; how many 施工单 approved): the
-    replan after approving each of the oldest pending 施工单 (approved through the service, not timed, then
-    rolled back), as triggers.py asks for it: the approval's tasks named."""
+    """``time_replans`` after approving each of the oldest pending 施工单 (through the service, not timed), as
+    triggers.py asks for it: the approval's tasks named; and how many 施工单 were timed."""
     from sqlalchemy import select
 
     from app.extensions import db
     from app.models import Task, User, WorkOrder
-    from app.services.planning import engine
     from app.services.workorders import approval
-    from app.utils.timeutil import utcnow
 
-    now = utcnow().replace(second=0, microsecond=0)
-    engine.replan(now=now)
-    db.session.commit()
+    now = planned_this_minute()
     approver = db.session.scalar(select(User).where(User.username == "sup_production"))
     pending = db.session.scalars(select(WorkOrder.id).where(WorkOrder.approval_status == "pending")
                                  .order_by(WorkOrder.id).limit(runs + 2)).all()
-    timings, cpu, partial = [], [], 0
-    for run, work_order_id in enumerate(pending):
+
+    def change(work_order_id: int) -> dict:
         drafts = set(db.session.scalars(select(Task.id).where(Task.work_order_id == work_order_id,
                                                               Task.status == "draft")))
         approval.approve(approver, work_order_id, db.session.get(WorkOrder, work_order_id).version)
         db.session.flush()
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        result = engine.replan({work_order_id}, now=now, task_ids=drafts)
-        db.session.flush()
-        elapsed, elapsed_cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - started_cpu) * 1000
-        db.session.rollback()
-        if run >= 2:  # the first runs warm the caches
-            timings.append(elapsed)
-            cpu.append(elapsed_cpu)
-            partial += result.partial
-    return sorted(timings), sorted(cpu), partial, max(0, len(pending) - 2)
+        return {"work_order_ids": {work_order_id}, "now": now, "task_ids": drafts}
+    return (*time_replans(lambda work_order_id=work_order_id: change(work_order_id) for work_order_id in pending),
+            max(0, len(pending) - 2))
 
 
 def run(url: str, runs: int, reset: bool) -> int:
